@@ -1,0 +1,609 @@
+// Request JSON -> Request -> resolved Inputs -> Estimate -> response JSON.
+//
+// The request fields live in one table (kFields) that also drives the CLI's flags, so a key, its flag and
+// its validation can never drift apart.
+#include "llmsizer/api.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+
+#include "json_util.h"
+#include "llmsizer/config.h"
+
+namespace llmsizer {
+
+const char* version() { return "0.1.0"; }
+
+namespace {
+
+using json = nlohmann::json;
+
+// ----------------------------------------------------------------------------------------------
+// Request fields
+// ----------------------------------------------------------------------------------------------
+
+struct Field {
+  const char* key;
+  FieldKind kind;
+  double lo;
+  double hi;
+  const char* help;
+  std::function<void(Request&, const json&)> set;
+};
+
+template <class T>
+std::function<void(Request&, const json&)> to_int(T Request::*member) {
+  return [member](Request& r, const json& v) { r.*member = static_cast<T>(v.get<double>()); };
+}
+std::function<void(Request&, const json&)> to_num(double Request::*member) {
+  return [member](Request& r, const json& v) { r.*member = v.get<double>(); };
+}
+std::function<void(Request&, const json&)> to_str(std::string Request::*member) {
+  return [member](Request& r, const json& v) { r.*member = v.get<std::string>(); };
+}
+std::function<void(Request&, const json&)> to_bool(bool Request::*member) {
+  return [member](Request& r, const json& v) { r.*member = v.get<bool>(); };
+}
+
+constexpr double kMaxTokens = 1e8;  // beyond any model's context (Llama 4 Scout: 1e7)
+
+const std::vector<Field>& fields() {
+  static const std::vector<Field> kFields = {
+      // model
+      {"config", FieldKind::kObject, 0, 0, "config.json (object or JSON text); the CLI's --config takes a path", nullptr},
+      {"model", FieldKind::kString, 0, 256, "a model preset id (presets/models.json), e.g. Qwen/Qwen2.5-7B-Instruct",
+       to_str(&Request::model)},
+      {"model_id", FieldKind::kString, 0, 256, "Hub repo id, for labels and launch commands", to_str(&Request::model_id)},
+      {"revision", FieldKind::kString, 0, 256, "Hub revision", to_str(&Request::revision)},
+      {"safetensors", FieldKind::kObject, 0, 0, "exact parameter counts by dtype from the Hub ({\"BF16\": n})", nullptr},
+      {"include_mtp", FieldKind::kBool, 0, 0, "count DeepSeek-V3's multi-token-prediction layer in the weights",
+       to_bool(&Request::include_mtp)},
+      // hardware
+      {"gpu", FieldKind::kString, 0, 128, "GPU preset id (presets/gpus.json), e.g. nvidia-h100-sxm", to_str(&Request::gpu)},
+      {"gpu_memory_gib", FieldKind::kNumber, 0, 100000, "one GPU's total memory in GiB (a custom GPU)",
+       to_num(&Request::gpu_memory_gib)},
+      {"gpus", FieldKind::kInt, 0, 4096, "GPUs in the deployment (default tp x pp)", to_int(&Request::gpus)},
+      {"tp", FieldKind::kInt, 0, 512, "tensor-parallel size (default gpus / pp)", to_int(&Request::tp)},
+      {"pp", FieldKind::kInt, 1, 1024, "pipeline-parallel stages", to_int(&Request::pp)},
+      // precision
+      {"dtype", FieldKind::kString, 0, 32, "weights: auto|fp32|fp16|bf16|fp8|int8|int4|nf4", to_str(&Request::dtype)},
+      {"kv_dtype", FieldKind::kString, 0, 32, "KV cache: auto|fp16|bf16|fp8|int8|int4", to_str(&Request::kv_dtype)},
+      // workload
+      {"context", FieldKind::kInt, 0, kMaxTokens, "tokens per sequence (default min(max_position_embeddings, 8192))",
+       to_int(&Request::context)},
+      {"batch", FieldKind::kInt, 1, 1e6, "concurrent sequences", to_int(&Request::batch)},
+      {"reserve", FieldKind::kNumber, 0, 0.9, "safety reserve: fraction of GPU memory kept free (default 0.2)",
+       to_num(&Request::reserve)},
+      {"overhead_gib", FieldKind::kNumber, -1, 1000, "runtime overhead per GPU in GiB (default: engine's)",
+       to_num(&Request::overhead_gib)},
+      {"max_batched_tokens", FieldKind::kInt, 0, kMaxTokens, "generic engine: tokens per prefill step (default 8192)",
+       to_int(&Request::max_batched_tokens)},
+      {"input_tokens", FieldKind::kInt, 0, kMaxTokens, "prompt tokens per request", to_int(&Request::input_tokens)},
+      {"output_tokens", FieldKind::kInt, 0, kMaxTokens, "generated tokens per request", to_int(&Request::output_tokens)},
+      // engine
+      {"engine", FieldKind::kString, 0, 32, "generic|vllm|sglang|transformers|llama.cpp", to_str(&Request::engine)},
+      {"gpu_memory_utilization", FieldKind::kNumber, 0.01, 1.0, "vLLM: fraction of GPU memory for the engine",
+       to_num(&Request::gpu_memory_utilization)},
+      {"max_model_len", FieldKind::kInt, 0, kMaxTokens, "vLLM: longest request (default: context)",
+       to_int(&Request::max_model_len)},
+      {"max_num_batched_tokens", FieldKind::kInt, 0, kMaxTokens, "vLLM: tokens per scheduler step",
+       to_int(&Request::max_num_batched_tokens)},
+      {"max_num_seqs", FieldKind::kInt, 0, 1e6, "vLLM: sequences per step", to_int(&Request::max_num_seqs)},
+      {"block_size", FieldKind::kInt, 1, 1024, "vLLM: KV block size in tokens", to_int(&Request::block_size)},
+      {"enforce_eager", FieldKind::kBool, 0, 0, "vLLM: no CUDA graphs", to_bool(&Request::enforce_eager)},
+      {"mem_fraction_static", FieldKind::kNumber, 0, 1.0, "SGLang: fraction for weights + KV pool",
+       to_num(&Request::mem_fraction_static)},
+      // recommendations
+      {"recommend", FieldKind::kBool, 0, 0, "rank every GPU preset for this workload", to_bool(&Request::recommend)},
+      {"recommend_vendor", FieldKind::kString, 0, 64, "recommendations: only this vendor", to_str(&Request::recommend_vendor)},
+      {"recommend_market", FieldKind::kString, 0, 64, "recommendations: only this market",
+       to_str(&Request::recommend_market)},
+      {"recommend_min_memory_gib", FieldKind::kNumber, 0, 100000, "recommendations: per-GPU memory at least",
+       to_num(&Request::recommend_min_memory_gib)},
+      {"recommend_max_gpus", FieldKind::kInt, 1, 4096, "search layouts up to this many GPUs (default 64)",
+       to_int(&Request::recommend_max_gpus)},
+      // fine-tuning
+      {"mode", FieldKind::kString, 0, 32, "inference|full|lora|qlora", to_str(&Request::mode)},
+  };
+  return kFields;
+}
+
+const char* kind_name(FieldKind k) {
+  switch (k) {
+    case FieldKind::kInt: return "a whole number";
+    case FieldKind::kNumber: return "a number";
+    case FieldKind::kString: return "a string";
+    case FieldKind::kBool: return "true or false";
+    case FieldKind::kObject: return "an object";
+  }
+  return "a value";
+}
+
+Result<bool> set_field(Request& r, const Field& f, const json& v) {
+  const std::string path = std::string("/") + f.key;
+  auto bad = [&](const std::string& why) {
+    return make_error(ErrorCode::kInvalidRequest, std::string("'") + f.key + "' " + why, path);
+  };
+  switch (f.kind) {
+    case FieldKind::kInt:
+    case FieldKind::kNumber: {
+      if (!v.is_number()) return bad("must be " + std::string(kind_name(f.kind)) + ", not " + describe(v));
+      const double d = v.get<double>();
+      if (!std::isfinite(d)) return bad("must be finite");
+      if (f.kind == FieldKind::kInt && d != std::floor(d)) return bad("must be a whole number, not " + json_number_text(d));
+      if (d < f.lo || d > f.hi) {
+        return bad("= " + json_number_text(d) + " is out of range (" + json_number_text(f.lo) + ".." +
+                   json_number_text(f.hi) + ")");
+      }
+      break;
+    }
+    case FieldKind::kString:
+      if (!v.is_string()) return bad("must be a string, not " + describe(v));
+      if (v.get_ref<const std::string&>().size() > static_cast<size_t>(f.hi)) return bad("is too long");
+      break;
+    case FieldKind::kBool:
+      if (!v.is_boolean()) return bad("must be true or false, not " + describe(v));
+      break;
+    case FieldKind::kObject: break;
+  }
+  if (f.set) f.set(r, v);
+  return true;
+}
+
+// Hub safetensors dtype names -> bytes per element.
+double safetensors_dtype_bytes(const std::string& d) {
+  if (d == "F64" || d == "I64" || d == "U64") return 8;
+  if (d == "F32" || d == "I32" || d == "U32") return 4;
+  if (d == "F16" || d == "BF16" || d == "I16" || d == "U16") return 2;
+  if (d == "F8_E4M3" || d == "F8_E5M2" || d == "I8" || d == "U8" || d == "BOOL" || d == "F8_E8M0") return 1;
+  if (d == "F4" || d == "F4_E2M1" || d == "I4" || d == "U4") return 0.5;
+  return -1;
+}
+
+// ----------------------------------------------------------------------------------------------
+// Response
+// ----------------------------------------------------------------------------------------------
+
+json memory_json(const MemoryBreakdown& m) {
+  return json{{"weights_bytes", m.weights_bytes},
+              {"kv_cache_bytes", m.kv_cache_bytes},
+              {"activations_bytes", m.activations_bytes},
+              {"overhead_bytes", m.overhead_bytes},
+              {"total_bytes", m.total_bytes()}};
+}
+
+json gpu_json(const GpuMemory& g) {
+  json j = memory_json(g.memory);
+  j["stage"] = g.stage;
+  j["layers"] = json::array({g.first_layer, g.end_layer});
+  j["weights_parameters"] = g.weights_parameters;
+  j["kv_cache_bytes_per_token"] = g.kv_cache_bytes_per_token;
+  j["kv_cache_bytes_per_sequence"] = g.kv_cache_bytes_per_sequence;
+  j["gpu_memory_bytes"] = g.capacity_bytes;
+  j["usable_bytes"] = g.usable_bytes;
+  j["free_bytes"] = g.free_bytes;
+  j["fits"] = g.free_bytes >= 0;
+  j["max_concurrency"] = g.max_concurrency;
+  return j;
+}
+
+json model_json(const Estimate& e) {
+  const ModelSpec& m = e.model;
+  const ParameterCounts& p = e.parameters;
+  json j;
+  j["id"] = e.inputs.request.model_id.empty() ? e.inputs.request.model : e.inputs.request.model_id;
+  j["architecture"] = m.architecture;
+  j["model_type"] = m.model_type;
+  j["family"] = m.family;
+  j["generic"] = m.generic;
+  j["parameters"] = e.inputs.safetensors_parameters ? *e.inputs.safetensors_parameters : p.total;
+  j["parameters_from_config"] = p.total;
+  j["parameters_source"] = e.parameters_source;
+  j["active_parameters"] = p.active;
+  j["parameters_by_component"] = json{{"embeddings", p.embeddings}, {"attention", p.attention},
+                                      {"mlp", p.mlp},               {"experts", p.experts},
+                                      {"shared_experts", p.shared_experts}, {"router", p.router},
+                                      {"norms", p.norms},           {"lm_head", p.lm_head},
+                                      {"vision", p.vision}};
+  j["mtp_parameters"] = p.mtp;
+  j["num_hidden_layers"] = m.num_hidden_layers();
+  j["hidden_size"] = m.hidden_size;
+  j["vocab_size"] = m.vocab_size;
+  j["max_position_embeddings"] = m.max_position_embeddings;
+  j["tie_word_embeddings"] = m.tie_word_embeddings;
+  j["torch_dtype"] = dtype_name(m.torch_dtype);
+  j["attention"] = attention_kind(m);
+  if (!m.layers.empty()) {
+    const LayerSpec& l0 = m.layers.front();
+    j["num_attention_heads"] = l0.attn.num_heads;
+    j["num_key_value_heads"] = l0.attn.mla ? 1 : l0.attn.num_kv_heads;
+    j["head_dim"] = l0.attn.head_dim;
+    int64_t inter = 0;
+    for (const LayerSpec& l : m.layers) inter = std::max(inter, l.mlp.intermediate_size);
+    j["intermediate_size"] = inter;
+    int64_t sliding = 0;
+    int64_t window = 0;
+    int64_t moe_layers = 0;
+    const MlpSpec* moe = nullptr;
+    for (const LayerSpec& l : m.layers) {
+      if (l.attn.sliding_window > 0) {
+        ++sliding;
+        window = std::max(window, l.attn.sliding_window);
+      }
+      if (l.mlp.is_moe()) {
+        ++moe_layers;
+        if (!moe) moe = &l.mlp;
+      }
+    }
+    j["sliding_window_layers"] = sliding;
+    j["sliding_window"] = window;
+    if (moe) {
+      j["moe"] = json{{"experts", moe->num_experts},
+                      {"experts_per_token", moe->experts_per_token},
+                      {"expert_intermediate_size", moe->expert_intermediate_size},
+                      {"shared_experts", moe->num_shared_experts},
+                      {"moe_layers", moe_layers}};
+    }
+    if (l0.attn.mla) {
+      j["mla"] = json{{"q_lora_rank", l0.attn.q_lora_rank},
+                      {"kv_lora_rank", l0.attn.kv_lora_rank},
+                      {"qk_nope_head_dim", l0.attn.qk_nope_head_dim},
+                      {"qk_rope_head_dim", l0.attn.qk_rope_head_dim},
+                      {"v_head_dim", l0.attn.v_head_dim}};
+    }
+  }
+  if (m.has_quantization_config) j["quantization"] = m.quant.label;
+  if (m.vision.parameters > 0) j["vision_note"] = m.vision.note;
+  return j;
+}
+
+json estimate_json(const Estimate& e) {
+  const Inputs& in = e.inputs;
+  json out;
+  out["ok"] = true;
+  out["version"] = version();
+  out["model"] = model_json(e);
+  out["precision"] = json{{"weights", in.weights.label},
+                          {"weights_method", quant_method_name(in.weights.method)},
+                          {"compute", dtype_name(in.act_dtype)},
+                          {"kv_cache", dtype_name(in.kv_dtype)}};
+  out["layout"] = json{{"gpu", in.gpu.id},
+                       {"gpu_name", in.gpu.name},
+                       {"gpu_memory_bytes", in.gpu.memory_bytes()},
+                       {"gpus", in.layout.gpus()},
+                       {"tp", in.layout.tp},
+                       {"pp", in.layout.pp},
+                       {"dp", in.layout.dp}};
+  out["workload"] = json{{"context", in.context},
+                         {"batch", in.batch},
+                         {"input_tokens", in.input_tokens},
+                         {"output_tokens", in.output_tokens},
+                         {"prefill_tokens", in.prefill_tokens},
+                         {"reserve", stable(in.reserve)}};
+  // memory.*: the binding GPU (least free memory) — the one that decides whether the deployment fits.
+  const GpuMemory& g = e.per_gpu.at(e.binding_gpu);
+  json mem = memory_json(g.memory);
+  mem["kv_cache_bytes_per_token"] = g.kv_cache_bytes_per_token;
+  mem["kv_cache_bytes_per_sequence"] = g.kv_cache_bytes_per_sequence;
+  mem["gpu_memory_bytes"] = g.capacity_bytes;
+  mem["usable_bytes"] = g.usable_bytes;
+  mem["reserve_bytes"] = g.capacity_bytes - g.usable_bytes;
+  mem["free_bytes"] = g.free_bytes;
+  mem["binding_stage"] = g.stage;
+  json per = json::array();
+  for (const GpuMemory& x : e.per_gpu) per.push_back(gpu_json(x));
+  mem["per_gpu"] = per;
+  mem["all_gpus"] = memory_json(e.all_gpus);
+  out["memory"] = mem;
+  json serving;
+  serving["engine"] = e.serving.engine;
+  serving["fits"] = e.serving.fits;
+  serving["margin_bytes"] = e.serving.margin_bytes;
+  serving["max_concurrency"] = e.serving.max_concurrency;
+  serving["gpus_needed"] = e.serving.gpus_needed;
+  if (e.serving.gpus_needed_layout) {
+    serving["gpus_needed_layout"] = json{{"tp", e.serving.gpus_needed_layout->tp},
+                                         {"pp", e.serving.gpus_needed_layout->pp}};
+  }
+  if (!e.serving.gpus_needed_note.empty()) serving["gpus_needed_note"] = e.serving.gpus_needed_note;
+  out["serving"] = serving;
+  json warnings = json::array();
+  for (const Warning& w : e.warnings) warnings.push_back(json{{"code", w.code}, {"message", w.message}});
+  out["warnings"] = warnings;
+  out["assumptions"] = e.assumptions;
+  return out;
+}
+
+std::string error_json(const Error& err) {
+  json e{{"code", error_code_name(err.code)}, {"message", err.message}};
+  if (!err.path.empty()) e["path"] = err.path;
+  return json{{"ok", false}, {"version", version()}, {"error", e}}.dump();
+}
+
+}  // namespace
+
+std::vector<FieldInfo> request_fields() {
+  std::vector<FieldInfo> out;
+  for (const Field& f : fields()) out.push_back({f.key, f.kind, f.help});
+  return out;
+}
+
+Result<Request> parse_request(const std::string& text) {
+  auto limits = check_json_limits(text, kMaxRequestBytes, "the request");
+  if (!limits.ok()) return limits.error();
+  auto parsed = parse_json_text(text, "the request");
+  if (!parsed.ok()) return parsed.error();
+  const json& j = parsed.value();
+  if (!j.is_object()) {
+    return make_error(ErrorCode::kNotAnObject, "the request must be a JSON object, not " + describe(j));
+  }
+  Request r;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
+    const json& v = it.value();
+    const Field* f = nullptr;
+    for (const Field& x : fields()) {
+      if (key == x.key) f = &x;
+    }
+    if (!f) {
+      return make_error(ErrorCode::kInvalidRequest,
+                        "unknown request key '" + key + "' (see `llmsizer --help` for the accepted keys)", "/" + key);
+    }
+    if (v.is_null()) continue;  // null = default
+    if (key == "config") {
+      if (v.is_string()) {
+        r.config_text = v.get<std::string>();
+      } else if (v.is_object()) {
+        r.config_text = v.dump();
+      } else {
+        return make_error(ErrorCode::kInvalidRequest, "'config' must be a config.json object or its text", "/config");
+      }
+      continue;
+    }
+    if (key == "safetensors") {
+      if (!v.is_object()) {
+        return make_error(ErrorCode::kInvalidRequest, "'safetensors' must be an object of {dtype: count}",
+                          "/safetensors");
+      }
+      for (auto s = v.begin(); s != v.end(); ++s) {
+        const json& n = s.value();
+        if (!n.is_number_integer() || n.get<int64_t>() < 0 || n.get<double>() > 1e15) {
+          return make_error(ErrorCode::kInvalidRequest,
+                            "safetensors count for '" + s.key() + "' must be a whole number in 0..1e15",
+                            "/safetensors/" + s.key());
+        }
+        if (safetensors_dtype_bytes(s.key()) < 0) {
+          return make_error(ErrorCode::kInvalidRequest,
+                            "unknown safetensors dtype '" + s.key() +
+                                "' (expected BF16, F16, F32, F8_E4M3, I8, U8, I32, ...)",
+                            "/safetensors/" + s.key());
+        }
+        r.safetensors[s.key()] = n.get<int64_t>();
+      }
+      continue;
+    }
+    auto ok = set_field(r, *f, v);
+    if (!ok.ok()) return ok.error();
+  }
+  return r;
+}
+
+Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
+  Resolved out;
+  std::vector<std::string>& notes = out.assumptions;
+
+  // ---- the model ----
+  std::string config_text = req.config_text;
+  if (config_text.empty()) {
+    if (req.model.empty()) {
+      return make_error(ErrorCode::kInvalidRequest,
+                        "no model: give a config.json (--config PATH / \"config\") or a preset (--model ID)");
+    }
+    const ModelPreset* p = catalog.find_model(req.model);
+    if (!p) {
+      return make_error(ErrorCode::kUnknownModel,
+                        "no model preset '" + req.model + "' (list them with `llmsizer --list-models`)", "/model");
+    }
+    config_text = p->config_text;
+  } else if (!req.model.empty()) {
+    return make_error(ErrorCode::kConflictingOptions, "give either a config or a model preset, not both");
+  }
+  auto spec = parse_config(config_text);
+  if (!spec.ok()) return spec.error();
+  out.model = std::move(spec).value();
+  const ModelSpec& m = out.model;
+  Inputs& in = out.inputs;
+  in.request = req;
+  if (in.request.model_id.empty()) in.request.model_id = req.model;
+
+  // ---- the GPU ----
+  if (req.gpu_memory_gib > 0) {
+    const GpuSpec* base = req.gpu.empty() ? nullptr : catalog.find_gpu(req.gpu);
+    in.gpu = base ? *base : GpuSpec{};
+    if (!base) {
+      in.gpu.id = "custom";
+      in.gpu.name = "custom GPU";
+    }
+    in.gpu.memory_gib = req.gpu_memory_gib;
+    in.gpu.name += " (" + json_number_text(req.gpu_memory_gib) + " GiB)";
+    in.gpu.custom = true;
+  } else {
+    const GpuSpec* g = catalog.find_gpu(req.gpu);
+    if (!g) {
+      std::string near;
+      for (const GpuSpec& x : catalog.gpus) {
+        if (!req.gpu.empty() && x.id.find(req.gpu) != std::string::npos) near += (near.empty() ? "" : ", ") + x.id;
+      }
+      return make_error(ErrorCode::kUnknownGpu,
+                        "no GPU preset '" + req.gpu + "'" + (near.empty() ? "" : " (did you mean " + near + "?)") +
+                            "; list them with `llmsizer --list-gpus`, or give --gpu-memory-gib",
+                        "/gpu");
+    }
+    in.gpu = *g;
+  }
+
+  // ---- layout ----
+  const int64_t pp = std::max<int64_t>(1, req.pp);
+  int64_t tp = req.tp;
+  if (tp <= 0) tp = req.gpus > 0 ? std::max<int64_t>(1, req.gpus / pp) : 1;
+  const int64_t gpus = req.gpus > 0 ? req.gpus : tp * pp;
+  if (gpus % (tp * pp) != 0) {
+    return make_error(ErrorCode::kConflictingOptions,
+                      "--gpus " + std::to_string(gpus) + " is not a multiple of tp x pp = " + std::to_string(tp) +
+                          " x " + std::to_string(pp) + ": choose tp and pp whose product divides the GPU count");
+  }
+  if (pp > m.num_hidden_layers()) {
+    return make_error(ErrorCode::kConflictingOptions,
+                      "--pp " + std::to_string(pp) + " exceeds the model's " +
+                          std::to_string(m.num_hidden_layers()) + " layers");
+  }
+  in.layout = Layout{tp, pp, gpus / (tp * pp)};
+  if (const std::string why = tp_problem(m, tp); !why.empty()) {
+    out.warnings.push_back({"tp_not_dividing_heads", why + ": engines such as vLLM refuse this layout; the "
+                                                           "estimate rounds the shards up"});
+  }
+
+  // ---- precision ----
+  const Dtype ckpt = m.has_torch_dtype ? m.torch_dtype : Dtype::kBf16;
+  if (req.dtype == "auto" || req.dtype.empty()) {
+    if (m.has_quantization_config) {
+      in.weights = m.quant;
+      notes.push_back("weights: " + m.quant.label + " from the config's quantization_config");
+    } else {
+      // vLLM's dtype "auto" serves fp32 checkpoints in 16-bit (vllm/config/model.py _resolve_auto_dtype).
+      const Dtype d = ckpt == Dtype::kFp32 ? Dtype::kBf16 : ckpt;
+      in.weights = weight_format_from_name(dtype_name(d), d).value();
+      notes.push_back(std::string("weights: ") + dtype_name(d) +
+                      (ckpt == Dtype::kFp32 ? " (config torch_dtype is float32; served in bf16 as vLLM's auto does)"
+                                            : " (config torch_dtype)"));
+    }
+  } else {
+    auto f = weight_format_from_name(req.dtype, ckpt);
+    if (!f.ok()) return make_error(f.error().code == ErrorCode::kInvalidValue ? ErrorCode::kInvalidRequest : f.error().code,
+                                   f.error().message, "/dtype");
+    in.weights = f.value();
+  }
+  in.act_dtype = in.weights.method == QuantMethod::kNone ? in.weights.dtype : in.weights.dtype;
+  if (req.kv_dtype == "auto" || req.kv_dtype.empty()) {
+    in.kv_dtype = in.act_dtype;
+  } else {
+    auto k = parse_kv_dtype(req.kv_dtype);
+    if (!k.ok()) return make_error(ErrorCode::kInvalidRequest, k.error().message, "/kv_dtype");
+    in.kv_dtype = k.value();
+  }
+
+  // ---- workload ----
+  in.batch = req.batch;
+  in.output_tokens = req.output_tokens;
+  in.input_tokens = req.input_tokens;
+  int64_t context = req.context;
+  if (context <= 0) {
+    if (in.input_tokens > 0 || in.output_tokens > 0) {
+      context = in.input_tokens + in.output_tokens;
+    } else {
+      const int64_t maxpos = m.max_position_embeddings > 0 ? m.max_position_embeddings : 4096;
+      context = std::min<int64_t>(maxpos, 8192);
+      notes.push_back("context: " + std::to_string(context) +
+                      " tokens per sequence (default: max_position_embeddings capped at 8192)");
+    }
+  }
+  if (in.input_tokens + in.output_tokens > context) {
+    out.warnings.push_back({"context_raised", "input + output tokens (" +
+                                                  std::to_string(in.input_tokens + in.output_tokens) +
+                                                  ") exceed the context: the context is raised to match"});
+    context = in.input_tokens + in.output_tokens;
+  }
+  if (context > static_cast<int64_t>(kMaxTokens)) {
+    return make_error(ErrorCode::kInvalidRequest, "a context of " + std::to_string(context) +
+                                                      " tokens is beyond any model (limit 100,000,000)",
+                      "/context");
+  }
+  in.context = context;
+  if (in.output_tokens <= 0) in.output_tokens = std::max<int64_t>(1, std::min<int64_t>(256, context / 2));
+  if (in.input_tokens <= 0) in.input_tokens = std::max<int64_t>(1, context - in.output_tokens);
+  if (m.max_position_embeddings > 0 && context > m.max_position_embeddings) {
+    out.warnings.push_back({"context_beyond_max_position",
+                            "context " + std::to_string(context) + " exceeds the model's max_position_embeddings (" +
+                                std::to_string(m.max_position_embeddings) +
+                                "): quality degrades and engines refuse it without rope scaling"});
+  }
+  in.prefill_tokens = req.max_batched_tokens > 0 ? req.max_batched_tokens : 8192;
+  in.reserve = req.reserve;
+  in.overhead_bytes = req.overhead_gib >= 0 ? static_cast<int64_t>(req.overhead_gib * kGiB)
+                                            : default_overhead_bytes(in.gpu, in.layout.tp);
+  in.include_mtp = req.include_mtp;
+  if (m.mtp_layers > 0) {
+    notes.push_back(std::string("DeepSeek-V3 multi-token-prediction layer ") +
+                    (req.include_mtp ? "included" : "not loaded (engines skip it unless speculative decoding uses it)") +
+                    "; the Hub's parameter count includes it");
+  }
+
+  // ---- exact counts from the Hub ----
+  if (!req.safetensors.empty()) {
+    int64_t n = 0;
+    double bytes = 0;
+    for (const auto& [dtype, count] : req.safetensors) {
+      n += count;
+      bytes += static_cast<double>(count) * safetensors_dtype_bytes(dtype);
+    }
+    in.safetensors_parameters = n;
+    if ((req.dtype == "auto" || req.dtype.empty()) && n > 0) {
+      in.safetensors_bytes = bytes;
+      notes.push_back("weights: exact checkpoint bytes from the Hub's safetensors metadata");
+    }
+  }
+  return out;
+}
+
+std::string handle_request(const std::string& request_text, const Catalog& catalog) {
+  try {
+    auto req = parse_request(request_text);
+    if (!req.ok()) return error_json(req.error());
+    auto res = resolve(req.value(), catalog);
+    if (!res.ok()) return error_json(res.error());
+    Resolved& r = res.value();
+    Estimate e = estimate(r.model, r.inputs);
+    e.parameters_source = r.inputs.safetensors_parameters ? "safetensors" : "config";
+    e.warnings.insert(e.warnings.end(), r.warnings.begin(), r.warnings.end());
+    e.assumptions.insert(e.assumptions.begin(), r.assumptions.begin(), r.assumptions.end());
+    return estimate_json(e).dump();
+  } catch (const std::exception& ex) {
+    return error_json(make_error(ErrorCode::kInternal, std::string("internal error: ") + ex.what()));
+  } catch (...) {
+    return error_json(make_error(ErrorCode::kInternal, "internal error"));
+  }
+}
+
+std::string handle_request(const std::string& request_text) {
+  return handle_request(request_text, builtin_catalog());
+}
+
+std::string catalog_json(const Catalog& catalog) {
+  try {
+    json gpus = json::array();
+    for (const GpuSpec& g : catalog.gpus) {
+      json t = json::object();
+      for (const auto& [k, v] : g.tflops) t[k] = v;
+      gpus.push_back(json{{"id", g.id},
+                          {"vendor", g.vendor},
+                          {"name", g.name},
+                          {"memory_gib", g.memory_gib},
+                          {"memory_bytes", g.memory_bytes()},
+                          {"memory_bandwidth_gbps", g.memory_bandwidth_gbps},
+                          {"tflops", t},
+                          {"interconnect", g.interconnect},
+                          {"market", g.market}});
+    }
+    json models = json::array();
+    for (const ModelPreset& p : catalog.models) {
+      models.push_back(json{{"id", p.id}, {"name", p.name}, {"gated", p.gated}});
+    }
+    return json{{"ok", true}, {"version", version()}, {"gpus", gpus}, {"models", models}}.dump();
+  } catch (const std::exception& ex) {
+    return error_json(make_error(ErrorCode::kInternal, ex.what()));
+  }
+}
+
+}  // namespace llmsizer

@@ -1,0 +1,122 @@
+// The generic engine: weights + KV cache + activations + overhead per GPU, against the GPU's memory
+// minus a safety reserve; max concurrency; the smallest layout that fits.
+#include "llmsizer/estimate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace llmsizer {
+
+namespace {
+
+int64_t to_bytes(double b) { return static_cast<int64_t>(std::llround(b)); }
+
+/// Sequences of `context` tokens that fit into what weights, activations and overhead leave.
+int64_t concurrency(int64_t usable, const MemoryBreakdown& m, int64_t kv_per_sequence) {
+  const int64_t left = usable - m.weights_bytes - m.activations_bytes - m.overhead_bytes;
+  if (left <= 0 || kv_per_sequence <= 0) return 0;
+  return left / kv_per_sequence;
+}
+
+}  // namespace
+
+std::vector<GpuMemory> generic_memory(const ModelSpec& m, const Inputs& in, const Layout& layout) {
+  const RankWeights rw = rank_weights(m, in.weights, layout.tp, in.include_mtp, /*vocab_padding=*/1,
+                                      /*rope_cache=*/true);
+  // The Hub's exact checkpoint bytes replace ours when the precision is the checkpoint's own; the split
+  // over ranks keeps our proportions.
+  double scale = 1.0;
+  if (in.safetensors_bytes) {
+    const RankWeights whole = rank_weights(m, in.weights, 1, in.include_mtp, 1, false);
+    double ours = whole.first_bytes + whole.last_bytes;
+    for (double b : whole.layer_bytes) ours += b;
+    if (ours > 0) scale = *in.safetensors_bytes / ours;
+  }
+  // Sequences per data-parallel replica.
+  const int64_t batch = (in.batch + layout.dp - 1) / std::max<int64_t>(1, layout.dp);
+  const int64_t prompt = in.input_tokens > 0 ? in.input_tokens : in.context;
+  const int64_t step_tokens = std::max<int64_t>(1, std::min(in.prefill_tokens, batch * prompt));
+  std::vector<GpuMemory> out;
+  for (const Stage& s : pipeline_stages(m.num_hidden_layers(), layout.pp)) {
+    GpuMemory g;
+    g.stage = s.index;
+    g.first_layer = s.first_layer;
+    g.end_layer = s.end_layer;
+    const WeightBytes w = stage_weights(rw, s);
+    g.memory.weights_bytes = to_bytes(w.tensors * scale + w.buffers);
+    g.weights_parameters = w.parameters;
+    g.kv_cache_bytes_per_token = to_bytes(kv_bytes_per_token_rank(m, in.kv_dtype, layout.tp, s));
+    g.kv_cache_bytes_per_sequence = to_bytes(kv_bytes_per_sequence_rank(m, in.kv_dtype, layout.tp, s, in.context));
+    g.memory.kv_cache_bytes = g.kv_cache_bytes_per_sequence * batch;
+    g.memory.activations_bytes = activation_peak_rank(m, in.act_dtype, layout.tp, s, step_tokens, batch).total();
+    g.memory.overhead_bytes = in.overhead_bytes;
+    g.capacity_bytes = in.gpu.memory_bytes();
+    g.usable_bytes = static_cast<int64_t>(static_cast<double>(g.capacity_bytes) * (1.0 - in.reserve));
+    g.free_bytes = g.usable_bytes - g.memory.total_bytes();
+    g.max_concurrency = concurrency(g.usable_bytes, g.memory, g.kv_cache_bytes_per_sequence);
+    out.push_back(g);
+  }
+  return out;
+}
+
+bool all_fit(const std::vector<GpuMemory>& gpus) {
+  return std::all_of(gpus.begin(), gpus.end(), [](const GpuMemory& g) { return g.free_bytes >= 0; });
+}
+
+std::optional<Layout> smallest_layout(const ModelSpec& m, const Inputs& in, int64_t max_gpus) {
+  // Tensor parallelism within a node (<= 8 GPUs, NVLink domain), pipeline stages beyond: the usual
+  // recipe (vLLM docs "Distributed inference and serving": TP = GPUs per node, PP = nodes).
+  std::optional<Layout> best;
+  const int64_t layers = m.num_hidden_layers();
+  for (int64_t tp : {8, 4, 2, 1}) {
+    if (!tp_problem(m, tp).empty()) continue;
+    for (int64_t pp = 1; pp <= layers && tp * pp <= max_gpus; ++pp) {
+      if (best && tp * pp >= best->gpus()) break;
+      Layout l{tp, pp, 1};
+      if (all_fit(generic_memory(m, in, l))) {
+        // Prefer the fewest GPUs; at equal count, more tensor parallelism (tried first) wins.
+        best = l;
+        break;
+      }
+    }
+  }
+  return best;
+}
+
+Estimate estimate(const ModelSpec& m, const Inputs& in) {
+  Estimate e;
+  e.model = m;
+  e.inputs = in;
+  e.parameters = count_parameters(m);
+  e.warnings = m.warnings;
+  e.per_gpu = generic_memory(m, in, in.layout);
+  for (size_t i = 0; i < e.per_gpu.size(); ++i) {
+    if (e.per_gpu[i].free_bytes < e.per_gpu[e.binding_gpu].free_bytes) e.binding_gpu = i;
+  }
+  const int64_t ranks = in.layout.tp * in.layout.dp;
+  int64_t conc = std::numeric_limits<int64_t>::max();
+  for (const GpuMemory& g : e.per_gpu) {
+    e.all_gpus.weights_bytes += g.memory.weights_bytes * ranks;
+    e.all_gpus.kv_cache_bytes += g.memory.kv_cache_bytes * ranks;
+    e.all_gpus.activations_bytes += g.memory.activations_bytes * ranks;
+    e.all_gpus.overhead_bytes += g.memory.overhead_bytes * ranks;
+    conc = std::min(conc, g.max_concurrency);
+  }
+  e.serving.engine = "generic";
+  e.serving.fits = all_fit(e.per_gpu);
+  e.serving.margin_bytes = e.per_gpu.empty() ? 0 : e.per_gpu[e.binding_gpu].free_bytes;
+  e.serving.max_concurrency = (conc == std::numeric_limits<int64_t>::max() ? 0 : conc) * in.layout.dp;
+  const int64_t limit = std::max<int64_t>(1, in.request.recommend_max_gpus);
+  if (auto l = smallest_layout(m, in, limit)) {
+    e.serving.gpus_needed_layout = l;
+    e.serving.gpus_needed = l->gpus();
+  } else {
+    e.serving.gpus_needed = 0;
+    e.serving.gpus_needed_note = "does not fit on " + std::to_string(limit) + " x " + in.gpu.name +
+                                 " with a valid tensor/pipeline layout";
+  }
+  return e;
+}
+
+}  // namespace llmsizer
