@@ -181,10 +181,8 @@ TEST(Generic, Article001Llama13BNeeds3xA100_40GB) {
   const auto one = generic_memory(m, in, Layout{1, 1, 1});
   EXPECT_EQ(one[0].memory.kv_cache_bytes, 67108864000);
   EXPECT_EQ(one[0].memory.weights_bytes, 26031728640 + 4096LL * 128 * 2);  // + rope cache 4096 x 128 x 2
-  // With no reserve and no overhead: 93.1e9 B plus activations needs 3 x 40 GiB only if the split
-  // is even; the valid layouts for 40 heads are tp 1, 2, 4, 8 -> tp 4 (4 GPUs) or tp 2 x pp 2... The
-  // smallest valid layout that fits with tp <= 8: 3 GPUs is impossible (40 heads % 3 != 0), so pipeline
-  // stages give tp 1 x pp 3.
+  // Weights + KV = 93.14e9 B = 86.7 GiB > 2 x 40 GiB, so at least 3 GPUs. Tensor parallelism cannot
+  // use 3 (40 heads % 3 != 0), so the smallest valid layout is 3 pipeline stages of ~29 GiB each.
   in.request.recommend_max_gpus = 64;
   auto l = smallest_layout(m, in, 64);
   ASSERT_TRUE(l.has_value());
@@ -217,7 +215,7 @@ TEST(Generic, DataParallelReplicasMultiplyConcurrency) {
   const Estimate one = estimate(m, in);
   in.layout = Layout{1, 1, 2};
   const Estimate two = estimate(m, in);
-  EXPECT_EQ(two.serving.max_concurrency, 2 * one.serving.max_concurrency);
+  EXPECT_EQ(two.plan.max_concurrency, 2 * one.plan.max_concurrency);
 }
 
 TEST(Generic, DoesNotFitReportsShortfall) {
@@ -225,11 +223,11 @@ TEST(Generic, DoesNotFitReportsShortfall) {
   const ModelSpec m = fixture("llama-2-70b.json");
   Inputs in = test::inputs(Dtype::kBf16, Dtype::kBf16, 80, 4096, 1);
   const Estimate e = estimate(m, in);
-  EXPECT_FALSE(e.serving.fits);
-  EXPECT_LT(e.serving.margin_bytes, -50LL * (1LL << 30));
-  EXPECT_EQ(e.serving.max_concurrency, 0);
-  ASSERT_TRUE(e.serving.gpus_needed_layout.has_value());
-  EXPECT_EQ(e.serving.gpus_needed, 2);  // 2 x 80 GiB with TP 2 (64 heads, 8 KV heads)
+  EXPECT_FALSE(e.plan.fits);
+  EXPECT_LT(e.plan.margin_bytes, -50LL * (1LL << 30));
+  EXPECT_EQ(e.plan.max_concurrency, 0);
+  ASSERT_TRUE(e.gpus_needed_layout.has_value());
+  EXPECT_EQ(e.gpus_needed, 2);  // 2 x 80 GiB with TP 2 (64 heads, 8 KV heads)
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "json_util.h"
 #include "llmsizer/config.h"
+#include "llmsizer/engines.h"
 
 namespace llmsizer {
 
@@ -283,7 +284,8 @@ json estimate_json(const Estimate& e) {
                          {"prefill_tokens", in.prefill_tokens},
                          {"reserve", stable(in.reserve)}};
   // memory.*: the binding GPU (least free memory) — the one that decides whether the deployment fits.
-  const GpuMemory& g = e.per_gpu.at(e.binding_gpu);
+  const EnginePlan& plan = e.plan;
+  const GpuMemory& g = plan.per_gpu.at(e.binding_gpu);
   json mem = memory_json(g.memory);
   mem["kv_cache_bytes_per_token"] = g.kv_cache_bytes_per_token;
   mem["kv_cache_bytes_per_sequence"] = g.kv_cache_bytes_per_sequence;
@@ -293,21 +295,33 @@ json estimate_json(const Estimate& e) {
   mem["free_bytes"] = g.free_bytes;
   mem["binding_stage"] = g.stage;
   json per = json::array();
-  for (const GpuMemory& x : e.per_gpu) per.push_back(gpu_json(x));
+  for (const GpuMemory& x : plan.per_gpu) per.push_back(gpu_json(x));
   mem["per_gpu"] = per;
   mem["all_gpus"] = memory_json(e.all_gpus);
   out["memory"] = mem;
   json serving;
-  serving["engine"] = e.serving.engine;
-  serving["fits"] = e.serving.fits;
-  serving["margin_bytes"] = e.serving.margin_bytes;
-  serving["max_concurrency"] = e.serving.max_concurrency;
-  serving["gpus_needed"] = e.serving.gpus_needed;
-  if (e.serving.gpus_needed_layout) {
-    serving["gpus_needed_layout"] = json{{"tp", e.serving.gpus_needed_layout->tp},
-                                         {"pp", e.serving.gpus_needed_layout->pp}};
+  serving["engine"] = plan.engine;
+  serving["fits"] = plan.fits;
+  serving["margin_bytes"] = plan.margin_bytes;
+  // Integral for engines that count whole sequences; vLLM logs fractions ("58.11x").
+  if (plan.max_concurrency == std::floor(plan.max_concurrency) && std::abs(plan.max_concurrency) < 9e15) {
+    serving["max_concurrency"] = static_cast<int64_t>(plan.max_concurrency);
+  } else {
+    serving["max_concurrency"] = stable(plan.max_concurrency);
   }
-  if (!e.serving.gpus_needed_note.empty()) serving["gpus_needed_note"] = e.serving.gpus_needed_note;
+  serving["gpus_needed"] = e.gpus_needed;
+  if (e.gpus_needed_layout) {
+    serving["gpus_needed_layout"] = json{{"tp", e.gpus_needed_layout->tp}, {"pp", e.gpus_needed_layout->pp}};
+  }
+  if (!e.gpus_needed_note.empty()) serving["gpus_needed_note"] = e.gpus_needed_note;
+  if (plan.kv_cache_tokens >= 0) serving["kv_cache_tokens"] = plan.kv_cache_tokens;
+  if (plan.kv_cache_blocks >= 0) serving["kv_cache_blocks"] = plan.kv_cache_blocks;
+  if (plan.available_kv_cache_bytes >= 0) serving["available_kv_cache_bytes"] = plan.available_kv_cache_bytes;
+  if (plan.max_model_len_that_fits >= 0) serving["max_model_len_that_fits"] = plan.max_model_len_that_fits;
+  if (plan.system_ram_bytes > 0) serving["system_ram_bytes"] = plan.system_ram_bytes;
+  if (!plan.startup_log.empty()) serving["startup_log"] = plan.startup_log;
+  if (!plan.failure.empty()) serving["failure"] = plan.failure;
+  if (!plan.launch_command.empty()) serving["launch_command"] = plan.launch_command;
   out["serving"] = serving;
   json warnings = json::array();
   for (const Warning& w : e.warnings) warnings.push_back(json{{"code", w.code}, {"message", w.message}});
@@ -417,6 +431,16 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
   Inputs& in = out.inputs;
   in.request = req;
   if (in.request.model_id.empty()) in.request.model_id = req.model;
+
+  // ---- the engine ----
+  {
+    const auto& names = engine_names();
+    if (std::find(names.begin(), names.end(), req.engine) == names.end()) {
+      std::string list;
+      for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+      return make_error(ErrorCode::kInvalidRequest, "unknown engine '" + req.engine + "': use " + list, "/engine");
+    }
+  }
 
   // ---- the GPU ----
   if (req.gpu_memory_gib > 0) {

@@ -84,37 +84,59 @@ std::optional<Layout> smallest_layout(const ModelSpec& m, const Inputs& in, int6
   return best;
 }
 
+EnginePlan plan_generic(const ModelSpec& m, const Inputs& in) {
+  EnginePlan p;
+  p.engine = "generic";
+  p.per_gpu = generic_memory(m, in, in.layout);
+  p.fits = all_fit(p.per_gpu);
+  int64_t conc = std::numeric_limits<int64_t>::max();
+  p.margin_bytes = std::numeric_limits<int64_t>::max();
+  for (const GpuMemory& g : p.per_gpu) {
+    conc = std::min(conc, g.max_concurrency);
+    p.margin_bytes = std::min(p.margin_bytes, g.free_bytes);
+  }
+  if (p.per_gpu.empty()) conc = p.margin_bytes = 0;
+  p.max_concurrency = static_cast<double>(conc * in.layout.dp);
+  return p;
+}
+
+const std::vector<std::string>& engine_names() {
+  static const std::vector<std::string> kNames = {"generic"};
+  return kNames;
+}
+
+EnginePlan plan_engine(const ModelSpec& m, const Inputs& in) {
+  return plan_generic(m, in);
+}
+
 Estimate estimate(const ModelSpec& m, const Inputs& in) {
   Estimate e;
   e.model = m;
   e.inputs = in;
   e.parameters = count_parameters(m);
   e.warnings = m.warnings;
-  e.per_gpu = generic_memory(m, in, in.layout);
-  for (size_t i = 0; i < e.per_gpu.size(); ++i) {
-    if (e.per_gpu[i].free_bytes < e.per_gpu[e.binding_gpu].free_bytes) e.binding_gpu = i;
+  e.plan = plan_engine(m, in);
+  e.warnings.insert(e.warnings.end(), e.plan.warnings.begin(), e.plan.warnings.end());
+  e.assumptions.insert(e.assumptions.end(), e.plan.assumptions.begin(), e.plan.assumptions.end());
+  const std::vector<GpuMemory>& gpus = e.plan.per_gpu;
+  for (size_t i = 0; i < gpus.size(); ++i) {
+    if (gpus[i].free_bytes < gpus[e.binding_gpu].free_bytes) e.binding_gpu = i;
   }
   const int64_t ranks = in.layout.tp * in.layout.dp;
-  int64_t conc = std::numeric_limits<int64_t>::max();
-  for (const GpuMemory& g : e.per_gpu) {
+  for (const GpuMemory& g : gpus) {
     e.all_gpus.weights_bytes += g.memory.weights_bytes * ranks;
     e.all_gpus.kv_cache_bytes += g.memory.kv_cache_bytes * ranks;
     e.all_gpus.activations_bytes += g.memory.activations_bytes * ranks;
     e.all_gpus.overhead_bytes += g.memory.overhead_bytes * ranks;
-    conc = std::min(conc, g.max_concurrency);
   }
-  e.serving.engine = "generic";
-  e.serving.fits = all_fit(e.per_gpu);
-  e.serving.margin_bytes = e.per_gpu.empty() ? 0 : e.per_gpu[e.binding_gpu].free_bytes;
-  e.serving.max_concurrency = (conc == std::numeric_limits<int64_t>::max() ? 0 : conc) * in.layout.dp;
   const int64_t limit = std::max<int64_t>(1, in.request.recommend_max_gpus);
   if (auto l = smallest_layout(m, in, limit)) {
-    e.serving.gpus_needed_layout = l;
-    e.serving.gpus_needed = l->gpus();
+    e.gpus_needed_layout = l;
+    e.gpus_needed = l->gpus();
   } else {
-    e.serving.gpus_needed = 0;
-    e.serving.gpus_needed_note = "does not fit on " + std::to_string(limit) + " x " + in.gpu.name +
-                                 " with a valid tensor/pipeline layout";
+    e.gpus_needed = 0;
+    e.gpus_needed_note = "does not fit on " + std::to_string(limit) + " x " + in.gpu.name +
+                         " with a valid tensor/pipeline layout";
   }
   return e;
 }
