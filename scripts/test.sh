@@ -19,6 +19,32 @@ cmake --build build -j "$JOBS"
 step "GoogleTest suite (ctest)"
 ctest --test-dir build --output-on-failure -j "$JOBS"
 
+step "GoogleTest suite again under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMSIZER_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$JOBS"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$JOBS"
+
+step "fuzzing: libFuzzer + ASan + UBSan, ${LLMSIZER_FUZZ_SECONDS:-30} s per target (build-fuzz/)"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_COMPILER=clang++ -DLLMSIZER_FUZZ=ON >/dev/null
+cmake --build build-fuzz -j "$JOBS"
+for target in request config; do
+  work="build-fuzz/corpus-$target"   # new inputs land here, never in the committed seeds
+  mkdir -p "$work"
+  log="build-fuzz/fuzz-$target.log"
+  # Any crash, sanitizer report, hang (> 10 s per input) or OOM makes libFuzzer exit non-zero and write
+  # the input to build-fuzz/<kind>-<hash>.
+  if ! "build-fuzz/tests/fuzz/llmsizer_fuzz_$target" -max_total_time="${LLMSIZER_FUZZ_SECONDS:-30}" -timeout=10 \
+      -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix=build-fuzz/ \
+      "$work" "tests/fuzz/seeds/$target" >"$log" 2>&1; then
+    tail -40 "$log" >&2
+    echo "fuzz_$target found a problem (see $log and build-fuzz/crash-* / timeout-* / oom-*)" >&2
+    exit 1
+  fi
+  grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" "$log" | sed "s/^/  $target: /"
+done
+
 step "WebAssembly build (build-wasm/): the core under em++ -fexceptions, the module and the site"
 emcmake cmake -S . -B build-wasm -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-wasm -j "$JOBS"

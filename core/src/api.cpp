@@ -333,7 +333,7 @@ json estimate_json(const Estimate& e) {
 std::string error_json(const Error& err) {
   json e{{"code", error_code_name(err.code)}, {"message", err.message}};
   if (!err.path.empty()) e["path"] = err.path;
-  return json{{"ok", false}, {"version", version()}, {"error", e}}.dump();
+  return json{{"ok", false}, {"version", version()}, {"error", e}}.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -592,7 +592,7 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
     e.parameters_source = r.inputs.safetensors_parameters ? "safetensors" : "config";
     e.warnings.insert(e.warnings.end(), r.warnings.begin(), r.warnings.end());
     e.assumptions.insert(e.assumptions.begin(), r.assumptions.begin(), r.assumptions.end());
-    return estimate_json(e).dump();
+    return estimate_json(e).dump(-1, ' ', false, json::error_handler_t::replace);
   } catch (const std::exception& ex) {
     return error_json(make_error(ErrorCode::kInternal, std::string("internal error: ") + ex.what()));
   } catch (...) {
@@ -624,7 +624,7 @@ std::string catalog_json(const Catalog& catalog) {
     for (const ModelPreset& p : catalog.models) {
       models.push_back(json{{"id", p.id}, {"name", p.name}, {"gated", p.gated}});
     }
-    return json{{"ok", true}, {"version", version()}, {"gpus", gpus}, {"models", models}}.dump();
+    return json{{"ok", true}, {"version", version()}, {"gpus", gpus}, {"models", models}}.dump(-1, ' ', false, json::error_handler_t::replace);
   } catch (const std::exception& ex) {
     return error_json(make_error(ErrorCode::kInternal, ex.what()));
   }

@@ -117,6 +117,8 @@ const char* wrapped_text_type(const std::string& wrapper) {
 // Reading keys with aliases, types and ranges
 // ----------------------------------------------------------------------------------------------
 
+constexpr int64_t kMaxGroup = 1 << 24;
+
 class Reader {
  public:
   Reader(const json& obj, std::string path) : obj_(obj), path_(std::move(path)) {}
@@ -179,6 +181,17 @@ class Reader {
       return def;
     }
     return v->get<std::string>();
+  }
+
+  /// A group size: -1 (one group per row) or a positive count.
+  int64_t opt_group(std::initializer_list<const char*> keys, int64_t def) {
+    const int64_t g = opt_int(keys, def, -1, kMaxGroup);
+    if (g == 0) {
+      fail(ErrorCode::kInvalidValue, "'" + std::string(*keys.begin()) + "' must be -1 (per channel) or positive, not 0",
+           key_path(*keys.begin()));
+      return def;
+    }
+    return g;
   }
 
   void fail(ErrorCode code, std::string message, std::string path) {
@@ -326,7 +339,7 @@ void parse_quantization(const json& q, const std::string& path, ModelSpec& m, Re
     f.method = QuantMethod::kGptq;
     f.dtype = Dtype::kFp16;
     f.bits = static_cast<double>(r.opt_int({"bits"}, 4, 2, 8));
-    f.group_size = r.opt_int({"group_size"}, 128, -1, kMaxWidth);
+    f.group_size = r.opt_group({"group_size"}, 128);
     f.zero_points = !r.opt_bool("sym", true);
     f.g_idx = r.opt_bool("desc_act", false);
     f.label = "GPTQ int" + std::to_string(static_cast<int>(f.bits)) + " g" + std::to_string(f.group_size);
@@ -334,7 +347,7 @@ void parse_quantization(const json& q, const std::string& path, ModelSpec& m, Re
     f.method = QuantMethod::kAwq;
     f.dtype = Dtype::kFp16;
     f.bits = static_cast<double>(r.opt_int({"bits", "w_bit"}, 4, 2, 8));
-    f.group_size = r.opt_int({"group_size", "q_group_size"}, 128, -1, kMaxWidth);
+    f.group_size = r.opt_group({"group_size", "q_group_size"}, 128);
     f.zero_points = r.opt_bool("zero_point", true);
     f.label = "AWQ int" + std::to_string(static_cast<int>(f.bits)) + " g" + std::to_string(f.group_size);
   } else if (method == "fp8" || method == "fbgemm_fp8") {
@@ -383,16 +396,16 @@ void parse_quantization(const json& q, const std::string& path, ModelSpec& m, Re
       if (g.is_object() && g.contains("weights") && g["weights"].is_object()) w = &g["weights"];
     }
     if (!w) {
-      r.fail(ErrorCode::kInvalidValue,
-             "compressed-tensors quantization_config has no config_groups.*.weights: cannot tell the weight format",
-             r.key_path("config_groups"));
+      top.fail(ErrorCode::kInvalidValue,
+               "compressed-tensors quantization_config has no config_groups.*.weights: cannot tell the weight format",
+               r.key_path("config_groups"));
       return;
     }
     Reader wr(*w, path + "/config_groups/" + groups->begin().key() + "/weights");
     const int64_t bits = wr.opt_int({"num_bits"}, 8, 1, 16);
     const std::string type = wr.opt_str("type", "int");
     const std::string strategy = wr.opt_str("strategy", "tensor");
-    const int64_t group = wr.opt_int({"group_size"}, 128, -1, kMaxWidth);
+    const int64_t group = wr.opt_group({"group_size"}, 128);
     const bool sym = wr.opt_bool("symmetric", true);
     if (wr.error) {
       top.fail(wr.error->code, wr.error->message, wr.error->path);
@@ -835,13 +848,27 @@ Result<ModelSpec> build(const json& root) {
     }
   }
 
+  // A window that covers the whole context changes nothing (Phi-3-mini-128k: 262144 > 131072): those
+  // layers attend to (and cache) everything, so they are sized as full attention.
+  bool window_covers_context = false;
+  for (int64_t w : windows) {
+    if (w > 0 && m.max_position_embeddings > 0 && w >= m.max_position_embeddings) window_covers_context = true;
+  }
   m.layers.resize(static_cast<size_t>(layers));
   for (int64_t i = 0; i < layers; ++i) {
     LayerSpec& l = m.layers[static_cast<size_t>(i)];
     l.attn = attn;
-    l.attn.sliding_window = windows[static_cast<size_t>(i)];
+    const int64_t w = windows[static_cast<size_t>(i)];
+    l.attn.sliding_window = (w > 0 && m.max_position_embeddings > 0 && w >= m.max_position_embeddings) ? 0 : w;
     l.mlp = mlps[static_cast<size_t>(i)];
     l.norms = norms;
+  }
+
+  if (window_covers_context) {
+    m.warnings.push_back({"sliding_window_covers_context",
+                          "sliding_window is at least max_position_embeddings (" +
+                              std::to_string(m.max_position_embeddings) +
+                              "): those layers see the whole context and are sized as full attention"});
   }
 
   // ---- quantisation (the wrapper's top level may carry it) ----

@@ -21,9 +21,14 @@ int64_t concurrency(int64_t usable, const MemoryBreakdown& m, int64_t kv_per_seq
 
 }  // namespace
 
-std::vector<GpuMemory> generic_memory(const ModelSpec& m, const Inputs& in, const Layout& layout) {
-  const RankWeights rw = rank_weights(m, in.weights, layout.tp, in.include_mtp, /*vocab_padding=*/1,
-                                      /*rope_cache=*/true);
+namespace {
+
+RankWeights generic_rank_weights(const ModelSpec& m, const Inputs& in, int64_t tp) {
+  return rank_weights(m, in.weights, tp, in.include_mtp, /*vocab_padding=*/1, /*rope_cache=*/true);
+}
+
+std::vector<GpuMemory> generic_memory_with(const ModelSpec& m, const Inputs& in, const Layout& layout,
+                                           const RankWeights& rw) {
   // The Hub's exact checkpoint bytes replace ours when the precision is the checkpoint's own; the split
   // over ranks keeps our proportions.
   double scale = 1.0;
@@ -60,6 +65,12 @@ std::vector<GpuMemory> generic_memory(const ModelSpec& m, const Inputs& in, cons
   return out;
 }
 
+}  // namespace
+
+std::vector<GpuMemory> generic_memory(const ModelSpec& m, const Inputs& in, const Layout& layout) {
+  return generic_memory_with(m, in, layout, generic_rank_weights(m, in, layout.tp));
+}
+
 bool all_fit(const std::vector<GpuMemory>& gpus) {
   return std::all_of(gpus.begin(), gpus.end(), [](const GpuMemory& g) { return g.free_bytes >= 0; });
 }
@@ -71,10 +82,11 @@ std::optional<Layout> smallest_layout(const ModelSpec& m, const Inputs& in, int6
   const int64_t layers = m.num_hidden_layers();
   for (int64_t tp : {8, 4, 2, 1}) {
     if (!tp_problem(m, tp).empty()) continue;
+    const RankWeights rw = generic_rank_weights(m, in, tp);  // per-layer costs once per tp, then any split
     for (int64_t pp = 1; pp <= layers && tp * pp <= max_gpus; ++pp) {
       if (best && tp * pp >= best->gpus()) break;
       Layout l{tp, pp, 1};
-      if (all_fit(generic_memory(m, in, l))) {
+      if (all_fit(generic_memory_with(m, in, l, rw))) {
         // Prefer the fewest GPUs; at equal count, more tensor parallelism (tried first) wins.
         best = l;
         break;
