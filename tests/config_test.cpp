@@ -70,6 +70,17 @@ TEST(Config, TextConfigWrapper) {
   EXPECT_TRUE(m.layers[0].attn.qk_norm);
 }
 
+TEST(Config, NestedConfigTakesClassDefaults) {
+  // The Hub's gemma-3-27b-it text_config has no vocab_size / max_position_embeddings: transformers
+  // saves nested configs as a diff against Gemma3TextConfig's defaults (262208, 131072).
+  const ModelSpec m = test::fixture("gemma-3-27b-it.json");
+  EXPECT_EQ(m.vocab_size, 262208);
+  EXPECT_EQ(m.max_position_embeddings, 131072);
+  ASSERT_FALSE(m.warnings.empty());
+  EXPECT_EQ(m.warnings.back().code, "text_config_defaults");
+  // A top-level config missing the same key is still an error (see ConfigErrors.MissingKey...).
+}
+
 TEST(Config, TextConfigWithoutModelTypeTakesTheWrapper) {
   auto m = parse_config(R"({"model_type":"llava","text_config":{"hidden_size":64,"num_hidden_layers":2,
     "num_attention_heads":4,"intermediate_size":128,"vocab_size":100}})");
@@ -167,8 +178,9 @@ TEST(ConfigErrors, MissingHiddenSizeNamesKeyAndPath) {
 }
 
 TEST(ConfigErrors, MissingKeyUnderTextConfig) {
-  const Error e = parse_error(R"({"model_type":"gemma3","text_config":{"hidden_size":64,"num_hidden_layers":2,
-    "num_attention_heads":4,"intermediate_size":128}})");
+  // An unknown wrapper has no class defaults to fall back on: the missing key is named with its path.
+  const Error e = parse_error(R"({"model_type":"somevlm","text_config":{"model_type":"somelm","hidden_size":64,
+    "num_hidden_layers":2,"num_attention_heads":4,"intermediate_size":128}})");
   EXPECT_EQ(e.code, ErrorCode::kMissingKey);
   EXPECT_EQ(e.path, "/text_config/vocab_size");
 }

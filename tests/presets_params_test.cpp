@@ -310,29 +310,12 @@ TEST(PresetTraits, ContextAndTies) {
   EXPECT_EQ(attention_kind(preset("deepseek-ai/DeepSeek-V2-Lite-Chat")), "MLA");
 }
 
-// ---- Gemma 3 multimodal: a gap in the core ------------------------------------------------------
+// ---- Gemma 3 multimodal: sparse text_config + class defaults -----------------------------------
 
 // The Hub's gemma-3-{4b,12b,27b}-it text_config leaves out keys whose Gemma3TextConfig defaults
 // apply (transformers configuration_gemma3.py: vocab_size 262208, num_attention_heads 8,
-// num_key_value_heads 4, head_dim 256, max_position_embeddings 131072). core/src/config.cpp has no
-// family defaults for gemma3_text, so these presets do not parse yet. This test trips when the core
-// learns them: then delete it and enable Gemma3MultimodalTotals below.
-TEST(PresetGaps, Gemma3MultimodalNeedsTextConfigDefaults) {
-  auto models = parse_model_catalog(test::read_text(std::string(LLMSIZER_PRESETS_DIR) + "/models.json"));
-  ASSERT_TRUE(models.ok());
-  for (const char* id : {"google/gemma-3-4b-it", "google/gemma-3-12b-it", "google/gemma-3-27b-it"}) {
-    const ModelPreset* p = nullptr;
-    for (const ModelPreset& x : *models) {
-      if (x.id == id) p = &x;
-    }
-    ASSERT_NE(p, nullptr) << id;
-    auto m = parse_config(p->config_text);
-    ASSERT_FALSE(m.ok()) << id << " parses now: enable DISABLED_Gemma3MultimodalTotals";
-    EXPECT_EQ(m.error().code, ErrorCode::kMissingKey) << id;
-  }
-}
-
-TEST(PresetGaps, DISABLED_Gemma3MultimodalTotals) {
+// num_key_value_heads 4, head_dim 256, max_position_embeddings 131072); the core fills them in.
+TEST(Gemma3Multimodal, TotalsWithTextConfigDefaults) {
   // Vision tower (SigLIP so400m, all three): 27 layers x (4*(1152^2+1152) + 1152*4304+4304 +
   // 4304*1152+1152 + 2 LayerNorms 4,608 = 15,239,504) = 411,466,608; patch embedding 3*14*14*1152 +
   // 1152 = 678,528; 4096 positions x 1152 = 4,718,592; post LayerNorm 2,304 -> 416,866,032. Projector

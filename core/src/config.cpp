@@ -119,9 +119,43 @@ const char* wrapped_text_type(const std::string& wrapper) {
 
 constexpr int64_t kMaxGroup = 1 << 24;
 
+// Nested language-model configs (text_config) are saved by transformers as a diff against their config
+// class's defaults (PretrainedConfig.to_diff_dict / recursive_diff_dict), so keys equal to the default
+// are absent: the Hub's gemma-3-27b-it text_config has no vocab_size. Those defaults, from
+// transformers/models/<type>/configuration_<type>.py, apply to nested configs only; a top-level config
+// missing an essential key is an error.
+struct ClassDefault {
+  const char* family;
+  const char* key;
+  int64_t value;
+};
+constexpr ClassDefault kNestedDefaults[] = {
+    // Gemma3TextConfig
+    {"gemma3", "vocab_size", 262208}, {"gemma3", "hidden_size", 2304}, {"gemma3", "intermediate_size", 9216},
+    {"gemma3", "num_hidden_layers", 26}, {"gemma3", "num_attention_heads", 8}, {"gemma3", "num_key_value_heads", 4},
+    {"gemma3", "head_dim", 256}, {"gemma3", "max_position_embeddings", 131072}, {"gemma3", "sliding_window", 4096},
+    // LlamaConfig (LLaVA's default text_config)
+    {"llama", "vocab_size", 32000}, {"llama", "hidden_size", 4096}, {"llama", "intermediate_size", 11008},
+    {"llama", "num_hidden_layers", 32}, {"llama", "num_attention_heads", 32},
+    {"llama", "max_position_embeddings", 2048},
+    // MistralConfig (Mistral 3's text_config)
+    {"mistral", "vocab_size", 32000}, {"mistral", "hidden_size", 4096}, {"mistral", "intermediate_size", 14336},
+    {"mistral", "num_hidden_layers", 32}, {"mistral", "num_attention_heads", 32}, {"mistral", "num_key_value_heads", 8},
+    {"mistral", "max_position_embeddings", 131072},
+    // Qwen2Config
+    {"qwen2", "vocab_size", 151936}, {"qwen2", "hidden_size", 4096}, {"qwen2", "intermediate_size", 22016},
+    {"qwen2", "num_hidden_layers", 32}, {"qwen2", "num_attention_heads", 32}, {"qwen2", "num_key_value_heads", 32},
+    {"qwen2", "max_position_embeddings", 32768},
+};
+
 class Reader {
  public:
   Reader(const json& obj, std::string path) : obj_(obj), path_(std::move(path)) {}
+
+  /// Nested config of `family`: missing keys take that config class's defaults (see kNestedDefaults).
+  void use_class_defaults(const std::string& family) { defaults_family_ = family; }
+  /// "key = value" for every default used, for the warning that says so.
+  std::vector<std::string> defaulted;
 
   const std::string& path() const { return path_; }
   std::string key_path(const char* key) const { return path_ + "/" + key; }
@@ -143,6 +177,7 @@ class Reader {
     const char* which = nullptr;
     const json* v = find(keys, &which);
     if (!v) {
+      if (const int64_t* d = class_default(*keys.begin())) return *d;
       std::string names;
       for (const char* k : keys) names += std::string(names.empty() ? "" : " / ") + k;
       fail(ErrorCode::kMissingKey,
@@ -157,7 +192,10 @@ class Reader {
   int64_t opt_int(std::initializer_list<const char*> keys, int64_t def, int64_t lo, int64_t hi) {
     const char* which = nullptr;
     const json* v = find(keys, &which);
-    if (!v) return def;
+    if (!v) {
+      if (const int64_t* d = class_default(*keys.begin())) return *d;
+      return def;
+    }
     return to_int(*v, which, lo, hi);
   }
 
@@ -201,6 +239,17 @@ class Reader {
   std::optional<Error> error;
 
  private:
+  const int64_t* class_default(const char* key) {
+    if (defaults_family_.empty()) return nullptr;
+    for (const ClassDefault& d : kNestedDefaults) {
+      if (defaults_family_ == d.family && std::string(key) == d.key) {
+        defaulted.push_back(std::string(key) + " = " + std::to_string(d.value));
+        return &d.value;
+      }
+    }
+    return nullptr;
+  }
+
   int64_t to_int(const json& v, const char* key, int64_t lo, int64_t hi) {
     double d = 0;
     if (v.is_number_integer()) {
@@ -230,6 +279,7 @@ class Reader {
 
   const json& obj_;
   std::string path_;
+  std::string defaults_family_;
 };
 
 // Limits: generous for any real model, tight enough that products stay far from int64 overflow.
@@ -546,6 +596,7 @@ Result<ModelSpec> build(const json& root) {
   }
   m.family = fam->name;
   const std::string fname = fam->name;
+  if (!path.empty() && !m.generic) r.use_class_defaults(fname);
 
   // ---- core sizes (aliases: GPT-2 n_embd/n_layer/n_head, T5-style d_model, Falcon n_head) ----
   m.hidden_size = r.req_int({"hidden_size", "n_embd", "d_model", "dim"}, 8, kMaxHidden,
@@ -883,6 +934,15 @@ Result<ModelSpec> build(const json& root) {
     if (top.error) return *top.error;
   }
 
+  if (!r.defaulted.empty()) {
+    std::string list;
+    for (const std::string& d : r.defaulted) {
+      if (list.find(d) == std::string::npos) list += (list.empty() ? "" : ", ") + d;
+    }
+    m.warnings.push_back({"text_config_defaults",
+                          path.substr(1) + " leaves keys to the transformers config-class defaults, as " +
+                              "transformers saves nested configs: " + list});
+  }
   estimate_vision(root, m);
   return m;
 }
