@@ -117,16 +117,16 @@ constexpr FamilyProfile kAmpere{"ampere", true, 0.85, 0.60, 0.33, 0.50};
 // uncalibrated in the output). The datasheet peaks and bandwidths still come from each GPU's preset.
 constexpr const char* kFamilies[][2] = {
     // {id substring, family}; the first match wins, so longer / more specific ids come first.
-    {"gh200", "hopper"},   {"h100", "hopper"},      {"h200", "hopper"},  {"h800", "hopper"},
-    {"h20", "hopper"},     {"gb200", "blackwell"},  {"gb300", "blackwell"}, {"b200", "blackwell"},
-    {"b100", "blackwell"}, {"b300", "blackwell"},   {"rtx-50", "blackwell"}, {"rtx-pro-6000", "blackwell"},
-    {"a100", "ampere"},    {"a800", "ampere"},      {"a10", "ampere"},   {"a30", "ampere"},
-    {"a40", "ampere"},     {"rtx-30", "ampere"},
-    {"rtx-a", "ampere"},   {"l40", "ada"},          {"l20", "ada"},      {"l4", "ada"},
-    {"rtx-40", "ada"},     {"ada", "ada"},          {"v100", "volta"},   {"t4", "turing"},
-    {"rtx-20", "turing"},  {"mi300", "cdna3"},      {"mi325", "cdna3"},  {"mi250", "cdna2"},
-    {"mi210", "cdna2"},    {"rx-7", "rdna3"},       {"gaudi", "gaudi"},  {"apple", "apple"},
-    {"tpu", "tpu"},        {"ascend", "ascend"},
+    {"gh200", "hopper"},        {"h100", "hopper"},    {"h200", "hopper"},       {"h800", "hopper"},
+    {"h20", "hopper"},          {"gb200", "blackwell"}, {"gb300", "blackwell"},  {"b200", "blackwell"},
+    {"b100", "blackwell"},      {"b300", "blackwell"}, {"rtx-50", "blackwell"},  {"rtx-pro-6000", "blackwell"},
+    {"a100", "ampere"},         {"a800", "ampere"},    {"a10", "ampere"},        {"a30", "ampere"},
+    {"a40", "ampere"},          {"rtx-30", "ampere"},  {"rtx-a", "ampere"},      {"l40", "ada"},
+    {"l20", "ada"},             {"l4", "ada"},         {"rtx-40", "ada"},        {"ada", "ada"},
+    {"v100", "volta"},          {"t4", "turing"},      {"rtx-20", "turing"},     {"mi355", "cdna4"},
+    {"mi350", "cdna4"},         {"mi300", "cdna3"},    {"mi325", "cdna3"},       {"mi250", "cdna2"},
+    {"mi210", "cdna2"},         {"rx-7", "rdna3"},     {"gaudi", "gaudi"},       {"apple", "apple"},
+    {"tpu", "tpu"},             {"ascend", "ascend"},
 };
 
 FamilyProfile family_profile(const std::string& family) {
@@ -602,9 +602,12 @@ void decode_timeline(const Ctx& x, int64_t seqs, int64_t prompt, int64_t output,
 // ================================================================================================
 
 std::string gpu_family(const GpuSpec& gpu) {
-  const std::string id = lower(gpu.id + " " + gpu.name);
-  for (const auto& f : kFamilies) {
-    if (contains(id, f[0])) return f[1];
+  // Read from the id (then the name): GpuSpec carries no architecture field yet. presets/gpus.json
+  // entries with an "architecture" key name the same families.
+  for (const std::string& text : {lower(gpu.id), lower(gpu.name)}) {
+    for (const auto& f : kFamilies) {
+      if (contains(text, f[0])) return f[1];
+    }
   }
   return "";
 }
@@ -693,8 +696,9 @@ SpeedConstants speed_constants(const ModelSpec& m, const Inputs& in) {
 
   // ---- the link between tensor-parallel ranks ----
   const std::string ic = lower(in.gpu.interconnect);
+  // Scale-up links (NVLink, AMD Infinity Fabric / xGMI, Huawei HCCS, TPU ICI, Gaudi's on-chip RoCE) vs PCIe.
   const bool fast = contains(ic, "nvlink") || contains(ic, "infinity") || contains(ic, "xgmi") ||
-                    contains(ic, "hccs") || contains(ic, "ici");
+                    contains(ic, "hccs") || contains(ic, "ici") || contains(ic, "roce");
   k.interconnect = fast ? "nvlink" : "pcie";
   const double gbps = in.gpu.interconnect_gbps > 0 ? in.gpu.interconnect_gbps
                                                     : (fast ? kNvlinkDefaultGbps : kPcieDefaultGbps);
