@@ -97,6 +97,46 @@ std::string str(const json& j, const char* key) {
   return it->dump();
 }
 
+std::string num(const json& x, const char* fmt = "%.4g") {
+  if (!x.is_number()) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, x.get<double>());
+  return buf;
+}
+
+// Speed (speed.*): formats what the core returns.
+void print_speed(const json& r) {
+  if (!r.contains("speed")) return;
+  const json& s = r["speed"];
+  if (!s.value("available", false)) {
+    std::cout << "\nSpeed\n  unavailable     " << str(s, "unavailable_reason") << "\n";
+    return;
+  }
+  const json& a = s["assumptions"];
+  std::cout << "\nSpeed (" << str(a, "engine") << "; " << str(s, "batch") << " x " << str(s, "input_tokens")
+            << " prompt + " << str(s, "output_tokens") << " output tokens)\n";
+  std::cout << "  TTFT            " << num(s["ttft_seconds"]) << " s  (prefill " << num(s["prefill_seconds"])
+            << " s, " << str(s, "prefill_bound") << "-bound, " << str(s, "prefill_chunks") << " step(s))\n";
+  std::cout << "  TPOT            " << num(s["tpot_seconds"]) << " s  (" << num(s["decode_tokens_per_second"], "%.1f")
+            << " tokens/s per request, " << str(s, "bound") << "-bound)\n";
+  std::cout << "  latency         " << num(s["e2e_latency_seconds"]) << " s  (TTFT + TPOT x output tokens)\n";
+  std::cout << "  throughput      " << num(s["throughput_tokens_per_second"], "%.1f") << " tokens/s (all sequences)\n";
+  if (s.contains("curve") && !s["curve"].empty()) {
+    std::cout << "  concurrency     tokens/s per user / total:";
+    for (const json& p : s["curve"]) {
+      std::cout << "  " << str(p, "concurrency") << ": " << num(p["per_user_tokens_per_second"], "%.1f") << " / "
+                << num(p["throughput_tokens_per_second"], "%.0f");
+    }
+    std::cout << "\n";
+  }
+  std::cout << "  assumptions     " << str(a, "gpu") << " (" << str(a, "gpu_family") << "): "
+            << num(a["memory_bandwidth_gbps"], "%.0f") << " GB/s x " << num(a["bandwidth_efficiency"]) << ", "
+            << num(a["peak_tflops"], "%.1f") << " TFLOPS " << str(a, "compute_dtype") << " x "
+            << num(a["prefill_efficiency"]) << " (prefill); overhead " << num(a["step_overhead_seconds"])
+            << " s per step + " << num(a["layer_overhead_seconds"]) << " s per layer\n";
+  for (const json& n : a["notes"]) std::cout << "                  " << n.get<std::string>() << "\n";
+}
+
 void print_table(const json& r) {
   const json& m = r["model"];
   const json& p = r["precision"];
@@ -137,6 +177,7 @@ void print_table(const json& r) {
   if (s.contains("gpus_needed_note")) std::cout << " — " << str(s, "gpus_needed_note");
   std::cout << "\n  max concurrency " << str(s, "max_concurrency") << " sequences of " << str(w, "context")
             << " tokens\n";
+  print_speed(r);
   if (r.contains("warnings") && !r["warnings"].empty()) {
     std::cout << "\nWarnings\n";
     for (const json& x : r["warnings"]) std::cout << "  - " << str(x, "message") << "\n";

@@ -12,6 +12,7 @@
 #include "json_util.h"
 #include "llmsizer/config.h"
 #include "llmsizer/engines.h"
+#include "llmsizer/speed.h"
 
 namespace llmsizer {
 
@@ -107,6 +108,13 @@ const std::vector<Field>& fields() {
        to_int(&Request::recommend_max_gpus)},
       // fine-tuning
       {"mode", FieldKind::kString, 0, 32, "inference|full|lora|qlora", to_str(&Request::mode)},
+      // speed
+      {"bandwidth_efficiency", FieldKind::kNumber, 0, 1.0,
+       "speed: fraction of memory bandwidth reached (default: calibrated per GPU family)",
+       to_num(&Request::bandwidth_efficiency)},
+      {"prefill_efficiency", FieldKind::kNumber, 0, 1.0,
+       "speed: fraction of peak FLOPS reached by prefill (default: calibrated per GPU family)",
+       to_num(&Request::prefill_efficiency)},
   };
   return kFields;
 }
@@ -260,6 +268,81 @@ json model_json(const Estimate& e) {
   return j;
 }
 
+json step_json(const StepCost& c) {
+  return json{{"weights_read_bytes", static_cast<int64_t>(std::llround(c.weight_bytes))},
+              {"kv_cache_read_bytes", static_cast<int64_t>(std::llround(c.kv_bytes))},
+              {"flops", stable(c.flops)},
+              {"memory_seconds", stable(c.memory_s)},
+              {"compute_seconds", stable(c.compute_s)},
+              {"communication_seconds", stable(c.communication_s)},
+              {"layer_overhead_seconds", stable(c.overhead_s)},
+              {"seconds", stable(c.seconds)},
+              {"bound", c.compute_bound ? "compute" : "memory"}};
+}
+
+// speed.*: TTFT, TPOT, latency, tokens/s, the bound, the constants used and the concurrency curve (speed.h).
+json speed_json(const Estimate& e) {
+  const SpeedEstimate s = estimate_speed(e.model, e.inputs, e.plan);
+  const SpeedConstants& k = s.constants;
+  json j;
+  j["available"] = s.available;
+  if (!s.available) {
+    j["unavailable_reason"] = s.unavailable_reason;
+    return j;
+  }
+  j["batch"] = s.batch;
+  j["input_tokens"] = s.input_tokens;
+  j["output_tokens"] = s.output_tokens;
+  j["prefill_seconds"] = stable(s.prefill_seconds);
+  j["ttft_seconds"] = stable(s.ttft_seconds);
+  j["tpot_seconds"] = stable(s.tpot_seconds);
+  j["e2e_latency_seconds"] = stable(s.e2e_latency_seconds);
+  j["decode_tokens_per_second"] = stable(s.decode_tokens_per_second);
+  j["throughput_tokens_per_second"] = stable(s.throughput_tokens_per_second);
+  j["bound"] = s.bound;
+  j["prefill_bound"] = s.prefill_bound;
+  j["prefill_chunks"] = s.prefill_chunks;
+  j["decode_step"] = step_json(s.decode);
+  j["prefill_step"] = step_json(s.prefill);
+  json curve = json::array();
+  for (const SpeedPoint& p : s.curve) {
+    curve.push_back(json{{"concurrency", p.concurrency},
+                         {"ttft_seconds", stable(p.ttft_seconds)},
+                         {"tpot_seconds", stable(p.tpot_seconds)},
+                         {"per_user_tokens_per_second", stable(p.per_user_tokens_per_second)},
+                         {"throughput_tokens_per_second", stable(p.throughput_tokens_per_second)},
+                         {"decode_throughput_tokens_per_second", stable(p.decode_throughput_tokens_per_second)},
+                         {"bound", p.compute_bound ? "compute" : "memory"}});
+  }
+  j["curve"] = curve;
+  j["max_concurrency"] = stable(s.max_concurrency);
+  j["assumptions"] = json{{"gpu", e.inputs.gpu.id},
+                          {"gpu_family", k.gpu_family},
+                          {"gpu_family_calibrated", k.gpu_family_calibrated},
+                          {"engine", k.engine},
+                          {"engine_calibrated", k.engine_calibrated},
+                          {"compute_dtype", k.compute_dtype},
+                          {"peak_tflops", stable(k.peak_flops_per_s / 1e12)},
+                          {"memory_bandwidth_gbps", stable(k.bandwidth_bytes_per_s / 1e9)},
+                          {"bandwidth_efficiency", stable(k.bandwidth_efficiency)},
+                          {"quantized_read_efficiency", stable(k.quantized_read_efficiency)},
+                          {"kv_read_factor", stable(k.kv_read_factor)},
+                          {"prefill_efficiency", stable(k.prefill_efficiency)},
+                          {"attention_efficiency", stable(k.attention_efficiency)},
+                          {"decode_compute_efficiency", stable(k.decode_compute_efficiency)},
+                          {"step_overhead_seconds", stable(k.step_overhead_s)},
+                          {"layer_overhead_seconds", stable(k.layer_overhead_s)},
+                          {"prefill_chunk_tokens", stable(k.prefill_chunk_tokens)},
+                          {"interconnect", k.interconnect},
+                          {"interconnect_gbps", stable(k.link_bytes_per_s / 1e9)},
+                          {"collective_latency_seconds", stable(k.link_latency_s)},
+                          {"notes", k.notes}};
+  json warnings = json::array();
+  for (const Warning& w : s.warnings) warnings.push_back(json{{"code", w.code}, {"message", w.message}});
+  j["warnings"] = warnings;
+  return j;
+}
+
 json estimate_json(const Estimate& e) {
   const Inputs& in = e.inputs;
   json out;
@@ -323,6 +406,7 @@ json estimate_json(const Estimate& e) {
   if (!plan.failure.empty()) serving["failure"] = plan.failure;
   if (!plan.launch_command.empty()) serving["launch_command"] = plan.launch_command;
   out["serving"] = serving;
+  out["speed"] = speed_json(e);
   json warnings = json::array();
   for (const Warning& w : e.warnings) warnings.push_back(json{{"code", w.code}, {"message", w.message}});
   out["warnings"] = warnings;

@@ -62,6 +62,10 @@ struct Request {
 
   // ---- fine-tuning ----------------------------------------------------------------------------
   std::string mode = "inference";       ///< inference|full|lora|qlora
+
+  // ---- speed (speed.h) --------------------------------------------------------------------------
+  double bandwidth_efficiency = 0;  ///< fraction of datasheet memory bandwidth reached (0 = calibrated value)
+  double prefill_efficiency = 0;    ///< fraction of dense peak FLOPS reached by prefill (0 = calibrated value)
 };
 
 }  // namespace llmsizer
