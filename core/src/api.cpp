@@ -702,6 +702,8 @@ std::string catalog_json(const Catalog& catalog) {
                           {"memory_bandwidth_gbps", g.memory_bandwidth_gbps},
                           {"tflops", t},
                           {"interconnect", g.interconnect},
+                          {"interconnect_gbps", g.interconnect_gbps},
+                          {"architecture", g.architecture},
                           {"market", g.market}});
     }
     json models = json::array();

@@ -65,6 +65,9 @@ Result<std::vector<GpuSpec>> parse_gpu_catalog(const std::string& text) {
     g.interconnect = str("interconnect");
     g.interconnect_gbps = num("interconnect_gbps");
     g.market = str("market");
+    g.architecture = str("architecture");
+    if (auto ns = e.find("nvswitch"); ns != e.end() && ns->is_boolean()) g.nvswitch = ns->get<bool>();
+    g.pcie_gen = static_cast<int64_t>(num("pcie_gen"));
     g.source = str("source");
     if (g.id.empty()) return preset_error("gpus.json", i, "missing id");
     if (!ids.insert(g.id).second) return preset_error("gpus.json", i, "duplicate id '" + g.id + "'");

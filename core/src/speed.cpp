@@ -602,8 +602,8 @@ void decode_timeline(const Ctx& x, int64_t seqs, int64_t prompt, int64_t output,
 // ================================================================================================
 
 std::string gpu_family(const GpuSpec& gpu) {
-  // Read from the id (then the name): GpuSpec carries no architecture field yet. presets/gpus.json
-  // entries with an "architecture" key name the same families.
+  // The preset's architecture when it has one; else read from the id, then the name (custom GPUs).
+  if (!gpu.architecture.empty()) return lower(gpu.architecture);
   for (const std::string& text : {lower(gpu.id), lower(gpu.name)}) {
     for (const auto& f : kFamilies) {
       if (contains(text, f[0])) return f[1];

@@ -25,6 +25,9 @@ struct GpuSpec {
   std::map<std::string, double> tflops;
   std::string interconnect;        ///< "nvlink", "pcie", "infinity-fabric", "none", ...
   double interconnect_gbps = 0;    ///< per-GPU one-direction GPU-to-GPU bandwidth, decimal GB/s
+  bool nvswitch = false;           ///< all-to-all NVLink switch fabric (NCCL NVLS on Hopper and later)
+  int64_t pcie_gen = 0;            ///< PCIe generation of the host link (0 = unknown / not PCIe)
+  std::string architecture;        ///< "ampere", "hopper", "ada", "blackwell", "cdna3", ... ("" = unknown)
   std::string market;              ///< "datacenter", "workstation", "consumer", "china-market", "apple", ...
   std::string source;
   bool custom = false;             ///< built from --gpu-memory-gib, not a preset
