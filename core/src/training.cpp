@@ -428,11 +428,15 @@ double layer_activation_bytes(const ModelSpec& m, const LayerSpec& layer, const 
     if (keep_down) x += e * tokens * width;  // the down projection's input (its weight gradient)
     return x;
   };
-  if (p.intermediate_size > 0) bytes += mlp(static_cast<double>(p.intermediate_size), t, tr.mlp_in, tr.down);
+  // Parallel blocks (one norm per layer: Falcon, Phi-2) feed attention and MLP the same normed tensor: kept once.
+  const bool same_input = layer.norms == 1 && tr.qkv;
+  if (p.intermediate_size > 0) {
+    bytes += mlp(static_cast<double>(p.intermediate_size), t, tr.mlp_in && !same_input, tr.down);
+  }
   if (p.is_moe()) {
     const double experts = static_cast<double>(p.num_experts);
     const double slots = t * static_cast<double>(std::min(p.experts_per_token, p.num_experts));  // token x top-k
-    if (tr.mlp_in && p.intermediate_size <= 0) bytes += e * t * h;  // MLP input for the router's gradient
+    if (tr.mlp_in && p.intermediate_size <= 0 && !same_input) bytes += e * t * h;  // for the router's gradient
     bytes += 4.0 * t * experts;  // router softmax output, fp32 (modeling_mixtral.py: softmax(..., dtype=float))
     // Routed experts (transformers MixtralSparseMoeBlock): each routed copy of a token passes through one
     // expert; its gathered input is kept when the expert trains, its output always (for the routing weight).
@@ -485,6 +489,7 @@ ActivationBytes activation_bytes(const ModelSpec& m, const ActivationOptions& o,
   // After the layers: the final norm keeps its input (+ stats); the LM head keeps its input when it trains
   // (full fine-tuning; LoRA never adapts the output layer).
   if (m.final_norm) out.head += e * t * h + norm_stat_bytes(m) * t;
+  // (Vision towers: their weights are counted; their activations are not — text-only batches.)
   if (!lora) out.head += e * t * static_cast<double>(m.embed_proj_dim > 0 ? m.embed_proj_dim : m.hidden_size);
   // Logits: the model returns them in the compute dtype (kept by the training loop, CausalLMOutput.logits);
   // the loss upcasts to fp32 and log_softmax keeps its fp32 output; the backward makes an fp32 gradient of
@@ -849,8 +854,21 @@ TrainingEstimate estimate_training(const ModelSpec& m, const GpuSpec& gpu, const
   notes.push_back(std::string("activations: micro-batch ") + std::to_string(opts.micro_batch) + " x " +
                   std::to_string(opts.seq_len) + " tokens in " + dtype_name(opts.compute_dtype) + ", " +
                   (opts.flash_attention ? "FlashAttention (no tokens x tokens scores)" : "eager attention") +
-                  ", no dropout, gradient checkpointing " + checkpointing_name(opts.checkpointing) +
+                  ", no dropout in the model, gradient checkpointing " + checkpointing_name(opts.checkpointing) +
                   " (Korthikanti et al. 2022 terms from the real shapes; frozen linear layers keep no inputs)");
+  if (m.vision.parameters > 0) {
+    notes.push_back("vision tower: its weights are counted (trained in full fine-tuning, frozen in LoRA); its "
+                    "activations are not (text-only batches)");
+  }
+  if (lora && (opts.lora_targets & kLoraExperts) && pc.experts > 0) {
+    notes.push_back("routed experts adapted one by one, as transformers 4.x lays them out (an nn.Linear per "
+                    "expert); implementations that fuse experts into one parameter (gpt-oss, transformers 5) expose "
+                    "no per-expert linear layers to PEFT");
+  }
+  if (lora && opts.lora_dropout > 0) {
+    notes.push_back("LoRA dropout: each adapted layer keeps its own dropped copy of its input and a 1-byte mask "
+                    "(PEFT applies lora_dropout per adapted module)");
+  }
   if (opts.checkpointing == Checkpointing::kSelective && opts.flash_attention) {
     notes.push_back("selective recomputation drops the attention scores (Korthikanti §4.2), which FlashAttention "
                     "already never stores: it saves nothing more here");
