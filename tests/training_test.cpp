@@ -460,6 +460,7 @@ TEST(TrainingApi, ErrorsNameTheField) {
       {{{"mode", "pretrain"}}, "invalid_request", "/mode"},
       {{{"offload_optimizer", true}}, "conflicting_options", "/offload_optimizer"},
       {{{"training_mfu", 1.5}}, "invalid_request", "/training_mfu"},
+      {{{"micro_batch", 100000}, {"seq_len", 100000}}, "invalid_request", "/micro_batch"},
   };
   for (const Case& c : cases) {
     const json r = err(c.extra);

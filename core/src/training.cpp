@@ -575,6 +575,12 @@ Result<TrainingOptions> resolve_training(const Request& req, const ModelSpec& m,
                        " tokens (default: 2048 capped at max_position_embeddings; set --seq-len)");
     }
   }
+  // Keeps every byte count far inside int64 (logits alone are tokens x vocab x 10 bytes).
+  if (static_cast<double>(o.micro_batch) * static_cast<double>(o.seq_len) > 1e8) {
+    return bad("/micro_batch", "micro_batch x seq_len = " + std::to_string(o.micro_batch) + " x " +
+                                   std::to_string(o.seq_len) +
+                                   " tokens per GPU step is beyond any training run (limit 100,000,000)");
+  }
   if (o.mode != TrainingMode::kInference && m.max_position_embeddings > 0 && o.seq_len > m.max_position_embeddings) {
     warnings->push_back({"seq_len_beyond_max_position", "--seq-len " + std::to_string(o.seq_len) +
                                                             " exceeds the model's max_position_embeddings (" +
@@ -971,6 +977,11 @@ TrainingEstimate estimate_training(const ModelSpec& m, const GpuSpec& gpu, const
                    : opts.zero == 2 ? " (optimizer states and gradients divided)"
                                     : " (optimizer states, gradients and weights divided; FSDP full sharding)") +
                   (opts.offload_optimizer ? ", optimizer offloaded to the CPU (ZeRO-Offload)" : ""));
+  if (opts.zero == 0 && opts.gpus > 1) {
+    notes.push_back("ZeRO 0 is counted as DeepSpeed's data parallelism (gradients all-reduced through 5e8-value "
+                    "buffers); PyTorch DDP without gradient_as_bucket_view=True keeps a second copy of every "
+                    "gradient in its buckets (torch.nn.parallel.DistributedDataParallel docs)");
+  }
   notes.push_back("other: CUDA context and workspaces" + std::string(opts.gpus > 1 ? ", NCCL buffers" : "") +
                   (est.other.comm_buckets > 0 ? ", DeepSpeed buckets (reduce 5e8 values" +
                                                     std::string(opts.zero >= 3 ? ", the largest module gathered + "
@@ -1022,6 +1033,10 @@ TrainingEstimate estimate_training(const ModelSpec& m, const GpuSpec& gpu, const
                     "; communication and CPU-offload time not modelled");
   } else {
     notes.push_back("speed: no dense " + sp.peak_dtype + " TFLOPS for this GPU in the catalogue, so no tokens/s");
+  }
+  if (fp32 && sp.available) {
+    notes.push_back("fp32 training runs at the fp32 (non-tensor-core) peak: PyTorch leaves TF32 matmuls off by "
+                    "default (torch.backends.cuda.matmul.allow_tf32 = False since 1.12)");
   }
   if (qlora) notes.push_back("QLoRA's per-matmul dequantisation slows it further; not modelled");
   if (!est.fits && est.fits_with_paging) {
