@@ -137,7 +137,75 @@ void print_speed(const json& r) {
   for (const json& n : a["notes"]) std::cout << "                  " << n.get<std::string>() << "\n";
 }
 
+// Fine-tuning (--mode full|lora|qlora): the core's `training` section, per GPU.
+void print_training(const json& r) {
+  const json& m = r["model"];
+  const json& t = r["training"];
+  const json& in = t["inputs"];
+  std::cout << "llmsizer " << str(r, "version") << " — " << (str(m, "id").empty() ? str(m, "architecture") : str(m, "id"))
+            << " (" << str(m, "architecture") << ", " << str(m, "family") << ")\n";
+  char pct[32];
+  std::snprintf(pct, sizeof pct, "%.3g", t["trainable_percent"].get<double>());
+  std::cout << "  parameters      " << thousands(t["parameters"]) << ", trainable " << thousands(t["trainable_parameters"])
+            << " (" << pct << " %)\n";
+  std::cout << "  method          " << str(t, "method") << "\n";
+  if (t.contains("lora")) {
+    std::cout << "  LoRA            r " << str(t["lora"], "rank") << " on";
+    for (const json& x : t["lora"]["modules"]) std::cout << " " << str(x, "name") << " x" << str(x, "matrices");
+    std::cout << "\n";
+  }
+  std::cout << "  base weights    " << str(in, "base_weights_format") << ", compute " << str(in, "compute_dtype") << "\n";
+  std::cout << "  deployment      " << str(in, "gpus") << " x " << str(in, "gpu_name") << " (" << gib(t["gpu_memory_bytes"])
+            << " GiB), ZeRO " << str(in, "zero") << (in.value("offload_optimizer", false) ? " + CPU offload" : "") << "\n";
+  std::cout << "  workload        micro-batch " << str(in, "micro_batch") << " x " << str(in, "seq_len")
+            << " tokens, gradient checkpointing " << str(in, "gradient_checkpointing") << ", " << str(in, "attention")
+            << " attention\n\n";
+  std::cout << "Training memory per GPU (GiB = 2^30 bytes)\n";
+  for (const json& part : t["breakdown"]) {
+    std::string label = str(part, "label");
+    label.resize(16, ' ');
+    std::cout << "  " << label << gib(part["bytes"]) << "  (" << str(part, "detail") << ")\n";
+  }
+  std::cout << "  total           " << gib(t["total_bytes"]) << "\n";
+  std::cout << "  usable          " << gib(t["usable_bytes"]) << "  (capacity " << gib(t["gpu_memory_bytes"]) << " minus the "
+            << gib(t["reserve_bytes"]) << " GiB reserve)\n";
+  std::cout << "  free            " << gib(t["free_bytes"]) << "\n";
+  std::cout << "  fits            " << (t.value("fits", false) ? "yes" : "no");
+  if (t.value("pageable_bytes", 0) > 0) {
+    std::cout << " (paged optimizer " << gib(t["pageable_bytes"]) << " GiB; fits with paging: "
+              << (t.value("fits_with_paging", false) ? "yes" : "no") << ")";
+  }
+  std::cout << "\n";
+  if (t.value("cpu_offload_bytes", 0) > 0) std::cout << "  CPU offload     " << gib(t["cpu_offload_bytes"]) << " per GPU\n";
+  std::cout << "  GPUs needed     " << str(t, "gpus_needed") << " (ZeRO 0/1/2/3:";
+  for (const json& n : t["gpus_needed_by_zero"]) std::cout << " " << n.dump();
+  std::cout << "; 0 = none up to the search limit)\n";
+  const json& sp = t["speed"];
+  if (sp.value("available", false)) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%.0f tokens/s per GPU, %.0f in all (MFU %.1f %% of %.0f %s TFLOPS)",
+                  sp["tokens_per_second_per_gpu"].get<double>(), sp["tokens_per_second"].get<double>(),
+                  100 * sp["mfu"].get<double>(), sp["peak_tflops"].get<double>(), str(sp, "peak_dtype").c_str());
+    std::cout << "  speed           " << buf << "\n";
+    if (sp.contains("seconds_per_epoch")) {
+      std::snprintf(buf, sizeof buf, "%.2f hours for %s tokens", sp["seconds_per_epoch"].get<double>() / 3600,
+                    thousands(sp["dataset_tokens"]).c_str());
+      std::cout << "  epoch           " << buf << "\n";
+    }
+  }
+  if (r.contains("warnings") && !r["warnings"].empty()) {
+    std::cout << "\nWarnings\n";
+    for (const json& x : r["warnings"]) std::cout << "  - " << str(x, "message") << "\n";
+  }
+  std::cout << "\nAssumptions\n";
+  for (const json& x : t["assumptions"]) std::cout << "  - " << x.get<std::string>() << "\n";
+}
+
 void print_table(const json& r) {
+  if (r.contains("training") && r["training"].value("mode", "inference") != "inference") {
+    print_training(r);
+    return;
+  }
   const json& m = r["model"];
   const json& p = r["precision"];
   const json& l = r["layout"];

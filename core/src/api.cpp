@@ -13,6 +13,7 @@
 #include "llmsizer/config.h"
 #include "llmsizer/engines.h"
 #include "llmsizer/speed.h"
+#include "training_json.h"
 
 namespace llmsizer {
 
@@ -115,6 +116,33 @@ const std::vector<Field>& fields() {
       {"prefill_efficiency", FieldKind::kNumber, 0, 1.0,
        "speed: fraction of peak FLOPS reached by prefill (default: calibrated per GPU family)",
        to_num(&Request::prefill_efficiency)},
+      {"optimizer", FieldKind::kString, 0, 32, "training: adamw|adamw-8bit|sgd|sgd-momentum|adafactor",
+       to_str(&Request::optimizer)},
+      {"training_precision", FieldKind::kString, 0, 32, "training: mixed|fp32|bf16 (default mixed; qlora bf16)",
+       to_str(&Request::training_precision)},
+      {"micro_batch", FieldKind::kInt, 1, 1e6, "training: sequences per GPU per step (default 1)",
+       to_int(&Request::micro_batch)},
+      {"seq_len", FieldKind::kInt, 0, kMaxTokens, "training: tokens per sequence (default min(2048, max position))",
+       to_int(&Request::seq_len)},
+      {"gradient_checkpointing", FieldKind::kString, 0, 32, "training: none|selective|full (default none; qlora full)",
+       to_str(&Request::gradient_checkpointing)},
+      {"training_attention", FieldKind::kString, 0, 32, "training: flash|eager attention (default flash)",
+       to_str(&Request::training_attention)},
+      {"lora_rank", FieldKind::kInt, 0, 65536, "LoRA rank r (default 8; qlora 64)", to_int(&Request::lora_rank)},
+      {"lora_targets", FieldKind::kString, 0, 1024,
+       "LoRA targets: q,k,v,o | all-linear | attention | mlp | experts | q_proj,v_proj,... (default q,v; qlora all-linear)",
+       to_str(&Request::lora_targets)},
+      {"lora_dropout", FieldKind::kNumber, 0, 0.99, "LoRA dropout (default 0)", to_num(&Request::lora_dropout)},
+      {"zero", FieldKind::kInt, 0, 3, "training: DeepSpeed ZeRO stage 0|1|2|3 over the --gpus data-parallel GPUs",
+       to_int(&Request::zero)},
+      {"offload_optimizer", FieldKind::kBool, 0, 0, "training: optimizer states on the CPU (ZeRO-Offload; needs --zero >= 1)",
+       to_bool(&Request::offload_optimizer)},
+      {"dataset_tokens", FieldKind::kInt, 0, 1e15, "training: tokens per epoch, for the epoch time",
+       to_int(&Request::dataset_tokens)},
+      {"training_mfu", FieldKind::kNumber, 0.01, 1.0, "training: fraction of the GPU's dense peak achieved (default 0.4)",
+       to_num(&Request::training_mfu)},
+      {"training_reserve", FieldKind::kNumber, 0, 0.9, "training: fraction of GPU memory kept free (default 0.05)",
+       to_num(&Request::training_reserve)},
   };
   return kFields;
 }
@@ -672,11 +700,16 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
     auto res = resolve(req.value(), catalog);
     if (!res.ok()) return error_json(res.error());
     Resolved& r = res.value();
+    auto training = training_section(r.model, r.inputs);  // fine-tuning (training_json.cpp)
+    if (!training.ok()) return error_json(training.error());
     Estimate e = estimate(r.model, r.inputs);
     e.parameters_source = r.inputs.safetensors_parameters ? "safetensors" : "config";
     e.warnings.insert(e.warnings.end(), r.warnings.begin(), r.warnings.end());
+    e.warnings.insert(e.warnings.end(), training.value().warnings.begin(), training.value().warnings.end());
     e.assumptions.insert(e.assumptions.begin(), r.assumptions.begin(), r.assumptions.end());
-    return estimate_json(e).dump(-1, ' ', false, json::error_handler_t::replace);
+    json out = estimate_json(e);
+    out["training"] = std::move(training.value().section);
+    return out.dump(-1, ' ', false, json::error_handler_t::replace);
   } catch (const std::exception& ex) {
     return error_json(make_error(ErrorCode::kInternal, std::string("internal error: ") + ex.what()));
   } catch (...) {

@@ -66,6 +66,21 @@ struct Request {
   // ---- speed (speed.h) --------------------------------------------------------------------------
   double bandwidth_efficiency = 0;  ///< fraction of datasheet memory bandwidth reached (0 = calibrated value)
   double prefill_efficiency = 0;    ///< fraction of dense peak FLOPS reached by prefill (0 = calibrated value)
+  // Fine-tuning options (training.h; read only when mode is not inference, validated always).
+  std::string optimizer = "adamw";      ///< adamw|adamw-8bit|sgd|sgd-momentum|adafactor
+  std::string training_precision = "auto";  ///< mixed|fp32|bf16 (auto: mixed; qlora: bf16 adapters)
+  int64_t micro_batch = 1;              ///< sequences per GPU per step
+  int64_t seq_len = 0;                  ///< tokens per training sequence (0 = min(2048, max_position_embeddings))
+  std::string gradient_checkpointing = "auto";  ///< none|selective|full (auto: none; qlora: full)
+  std::string training_attention = "flash";     ///< flash|eager (eager keeps the tokens x tokens scores)
+  int64_t lora_rank = 0;                ///< LoRA rank r (0 = 8 for lora, 64 for qlora)
+  std::string lora_targets;             ///< q,k,v,o / all-linear / module list ("" = q,v for lora, all-linear for qlora)
+  double lora_dropout = 0;              ///< PEFT lora_dropout
+  int64_t zero = 0;                     ///< DeepSpeed ZeRO stage 0..3
+  bool offload_optimizer = false;       ///< ZeRO-Offload of optimizer states to the CPU
+  int64_t dataset_tokens = 0;           ///< tokens per epoch, for the epoch time (0 = none)
+  double training_mfu = 0.4;            ///< fraction of the GPU's dense peak the training step achieves
+  double training_reserve = 0.05;       ///< fraction of GPU memory kept free in training (allocator fragmentation)
 };
 
 }  // namespace llmsizer

@@ -1,0 +1,26 @@
+// Internal: the `training` section of the JSON response (fine-tuning), from a request's resolved inputs.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "llmsizer/inputs.h"
+#include "llmsizer/model.h"
+#include "llmsizer/result.h"
+#include "llmsizer/training.h"
+
+namespace llmsizer {
+
+struct TrainingSection {
+  nlohmann::json section;         ///< the response's "training" object
+  std::vector<Warning> warnings;  ///< for the response's top-level warnings
+};
+
+/// Validates the training fields of in.request and, unless the mode is inference, estimates fine-tuning.
+/// With mode inference the section is {"mode": "inference"} (the other fields still validated).
+Result<TrainingSection> training_section(const ModelSpec& m, const Inputs& in);
+
+/// The JSON of a training estimate (exposed for tests).
+nlohmann::json training_estimate_json(const TrainingEstimate& t, const GpuSpec& gpu);
+
+}  // namespace llmsizer

@@ -1,0 +1,478 @@
+// Fine-tuning: model states per optimizer and precision, ZeRO sharding, LoRA counts from real shapes,
+// activations (Korthikanti et al. 2022), QLoRA, speed, and the `training` JSON section.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "llmsizer/training.h"
+#include "test_util.h"
+
+namespace llmsizer {
+namespace {
+
+using json = nlohmann::json;
+using test::fixture;
+
+constexpr double kPsiLlama2 = 6738415616.0;  // Llama-2-7B parameters (model_test.cpp; the Hub's count)
+
+TrainingOptions full_opts(TrainingPrecision p = TrainingPrecision::kMixed, Optimizer o = Optimizer::kAdamW) {
+  TrainingOptions t;
+  t.mode = TrainingMode::kFull;
+  t.precision = p;
+  t.optimizer = o;
+  t.compute_dtype = p == TrainingPrecision::kFp32 ? Dtype::kFp32 : Dtype::kBf16;
+  t.base_format = test::plain(t.compute_dtype);
+  return t;
+}
+
+TrainingOptions lora_opts(uint32_t targets, int64_t rank) {
+  TrainingOptions t;
+  t.mode = TrainingMode::kLora;
+  t.lora_targets = targets;
+  t.lora_rank = rank;
+  t.base_format = test::plain(Dtype::kBf16);
+  return t;
+}
+
+GpuSpec h100() {
+  GpuSpec g = test::gpu_gib(79.19);
+  g.tflops["bf16"] = 989.5;  // presets/gpus.json nvidia-h100-sxm: dense BF16
+  return g;
+}
+
+json run(const json& request) { return json::parse(handle_request(request.dump())); }
+json config(const char* name) { return json::parse(test::fixture_text(name)); }
+
+// ---- model states ---------------------------------------------------------------------------------
+
+TEST(TrainingStates, Llama2FullMixedAdamIs16BytesPerParameter) {
+  // ZeRO §3.1: 2Ψ fp16 weights + 2Ψ fp16 gradients + 12Ψ (fp32 master 4Ψ + Adam m 4Ψ + v 4Ψ)
+  // = 16 × 6,738,415,616 = 107,814,649,856 B.
+  const TrainingEstimate t = estimate_training(fixture("llama-2-7b.json"), h100(), full_opts());
+  EXPECT_EQ(t.trainable_parameters, 6738415616);
+  EXPECT_EQ(t.replica.weights, 2 * kPsiLlama2);
+  EXPECT_EQ(t.replica.gradients, 2 * kPsiLlama2);
+  EXPECT_EQ(t.master_weights_bytes, 4 * kPsiLlama2);
+  EXPECT_EQ(t.optimizer_states_bytes, 8 * kPsiLlama2);
+  EXPECT_EQ(t.replica.total(), 107814649856.0);
+}
+
+TEST(TrainingStates, PrecisionsAndOptimizers) {
+  const ModelSpec m = fixture("llama-2-7b.json");
+  // fp32: 4 + 4 + 8 (no master copy) = 16 B; pure bf16 Adam: 2 + 2 + 4 = 8 B.
+  const TrainingEstimate f32 = estimate_training(m, h100(), full_opts(TrainingPrecision::kFp32));
+  EXPECT_EQ(f32.replica.weights, 4 * kPsiLlama2);
+  EXPECT_EQ(f32.replica.gradients, 4 * kPsiLlama2);
+  EXPECT_EQ(f32.replica.optimizer, 8 * kPsiLlama2);
+  const TrainingEstimate bf = estimate_training(m, h100(), full_opts(TrainingPrecision::kBf16));
+  EXPECT_EQ(bf.replica.total(), 8 * kPsiLlama2);
+  EXPECT_EQ(bf.replica.optimizer, 4 * kPsiLlama2);
+  // SGD: only the master copy (4Ψ); with momentum + one fp32 buffer (8Ψ).
+  EXPECT_EQ(estimate_training(m, h100(), full_opts(TrainingPrecision::kMixed, Optimizer::kSgd)).replica.optimizer,
+            4 * kPsiLlama2);
+  EXPECT_EQ(
+      estimate_training(m, h100(), full_opts(TrainingPrecision::kMixed, Optimizer::kSgdMomentum)).replica.optimizer,
+      8 * kPsiLlama2);
+  // 8-bit AdamW: every Llama-2-7B tensor has >= 4096 values and a multiple of 2048, so blocks = Ψ / 2048 =
+  // 3,290,242 per state; states = 2 × (Ψ + 4 × 3,290,242) = 2Ψ + 26,321,936; plus the 4Ψ master copy.
+  const TrainingEstimate a8 = estimate_training(m, h100(), full_opts(TrainingPrecision::kMixed, Optimizer::kAdamW8bit));
+  EXPECT_EQ(a8.optimizer_states_bytes, 2 * kPsiLlama2 + 26321936.0);
+  EXPECT_EQ(a8.replica.optimizer, 6 * kPsiLlama2 + 26321936.0);
+  // Adafactor (factored, no first moment): embeddings and head (32000 + 4096) each; per layer q,k,v,o
+  // 4 × 8192, gate/up 2 × (11008 + 4096), down 15104, two norm vectors 2 × 4096 = 86,272 × 32 = 2,760,704;
+  // final norm 4096 -> 2,836,992 fp32 values = 11,347,968 B.
+  const TrainingEstimate af = estimate_training(m, h100(), full_opts(TrainingPrecision::kMixed, Optimizer::kAdafactor));
+  EXPECT_EQ(af.optimizer_states_bytes, 11347968.0);
+}
+
+TEST(TrainingStates, EightBitKeepsSmallTensorsIn32Bit) {
+  // bitsandbytes min_8bit_size = 4096: a 4095-value vector keeps two fp32 states (8 B each value);
+  // a 2048 x 4 matrix (8192 values, 4 blocks of 2048) takes 2 × (8192 + 4 × 4) B.
+  EXPECT_EQ(optimizer_state_bytes(Optimizer::kAdamW8bit, 4, 4095, 1, 1), 4095.0 * 8);
+  EXPECT_EQ(optimizer_state_bytes(Optimizer::kAdamW8bit, 4, 2048, 4, 3), 3 * 2.0 * (8192 + 16));
+  EXPECT_EQ(optimizer_state_bytes(Optimizer::kAdafactor, 4, 100, 1, 1), 400.0);  // vectors are not factored
+  EXPECT_EQ(optimizer_state_bytes(Optimizer::kSgd, 4, 100, 100, 1), 0.0);
+}
+
+TEST(TrainingStates, ZeroPaperFigure1) {
+  // ZeRO Figure 1: Ψ = 7.5B, N_d = 64, K = 12: baseline (2+2+K)Ψ = 120 GB; P_os (2+2+K/N)Ψ = 31.4 GB;
+  // P_os+g (2+(2+K)/N)Ψ = 16.6 GB; P_os+g+p (2+2+K)Ψ/N = 1.9 GB (decimal GB).
+  const double psi = 7.5e9;
+  const ModelStateBytes r{2 * psi, 2 * psi, 12 * psi};
+  EXPECT_EQ(shard_model_states(r, 0, 64).total(), 120e9);
+  EXPECT_EQ(shard_model_states(r, 1, 64).total(), 31.40625e9);
+  EXPECT_EQ(shard_model_states(r, 2, 64).total(), 16.640625e9);
+  EXPECT_EQ(shard_model_states(r, 3, 64).total(), 1.875e9);
+  EXPECT_NEAR(shard_model_states(r, 1, 64).total() / 1e9, 31.4, 0.05);
+  EXPECT_NEAR(shard_model_states(r, 2, 64).total() / 1e9, 16.6, 0.05);
+  EXPECT_NEAR(shard_model_states(r, 3, 64).total() / 1e9, 1.9, 0.05);
+}
+
+TEST(TrainingStates, ShardingAndOffloadPerGpu) {
+  const ModelSpec m = fixture("llama-2-7b.json");
+  TrainingOptions o = full_opts();
+  o.gpus = 8;
+  o.zero = 2;
+  // ZeRO-2 on 8 GPUs: weights 2Ψ whole; gradients 2Ψ/8 = 1,684,603,904; optimizer 12Ψ/8 = 10,107,623,424.
+  TrainingEstimate t = estimate_training(m, h100(), o);
+  EXPECT_EQ(t.per_gpu.weights, 2 * kPsiLlama2);
+  EXPECT_EQ(t.per_gpu.gradients, 1684603904.0);
+  EXPECT_EQ(t.per_gpu.optimizer, 10107623424.0);
+  // ZeRO-3: everything / 8 = 2Ψ = 13,476,831,232 B of model states per GPU.
+  o.zero = 3;
+  t = estimate_training(m, h100(), o);
+  EXPECT_EQ(t.per_gpu.total(), 2 * kPsiLlama2);
+  // ZeRO-2 + offload: the GPU keeps the 16-bit weights; the CPU holds the optimizer partition (12Ψ/8) and
+  // the fp32 gradient partition (4Ψ/8 = 3,369,207,808).
+  o.zero = 2;
+  o.offload_optimizer = true;
+  t = estimate_training(m, h100(), o);
+  EXPECT_EQ(t.per_gpu.optimizer, 0.0);
+  EXPECT_EQ(t.per_gpu.gradients, 0.0);
+  EXPECT_EQ(t.cpu_offload_bytes, 10107623424.0 + 3369207808.0);
+}
+
+// ---- LoRA -----------------------------------------------------------------------------------------
+
+TEST(TrainingLora, Llama2QvRank8) {
+  // r × (in + out) per matrix: q 8 × (4096 + 4096) = 65,536, v the same; × 2 × 32 layers = 4,194,304
+  // (PEFT prints "trainable params: 4,194,304" for LoraConfig(r=8) on Llama-2-7B).
+  const auto a = lora_adapters(fixture("llama-2-7b.json"), kLoraQ | kLoraV);
+  EXPECT_EQ(a.size(), 64u);
+  EXPECT_EQ(lora_parameters(a, 8), 4194304);
+}
+
+TEST(TrainingLora, Llama31AllLinearRank16) {
+  // Llama-3.1-8B, r = 16, per layer:
+  //   q    16 × (4096 + 4096)  = 131,072
+  //   k    16 × (4096 + 1024)  =  81,920   (8 KV heads × 128 = 1024 outputs)
+  //   v    16 × (4096 + 1024)  =  81,920
+  //   o    16 × (4096 + 4096)  = 131,072
+  //   gate 16 × (4096 + 14336) = 294,912
+  //   up   16 × (4096 + 14336) = 294,912
+  //   down 16 × (14336 + 4096) = 294,912
+  //   sum                       1,310,720 × 32 layers = 41,943,040
+  const ModelSpec m = fixture("llama-3.1-8b.json");
+  const auto a = lora_adapters(m, kLoraAllLinear);
+  EXPECT_EQ(lora_parameters(a, 16), 41943040);
+  // The same through the targets parser and the API.
+  EXPECT_EQ(parse_lora_targets("q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj").value(),
+            parse_lora_targets("all-linear").value() & ~(kLoraExperts | kLoraRouter | kLoraQA | kLoraQB | kLoraKVA | kLoraKVB));
+  const json r = run({{"config", config("llama-3.1-8b.json")}, {"mode", "lora"}, {"lora_rank", 16},
+                      {"lora_targets", "q,k,v,o,gate,up,down"}});
+  ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+  EXPECT_EQ(r["training"]["trainable_parameters"].get<int64_t>(), 41943040);
+  EXPECT_EQ(r["training"]["lora"]["adapted_matrices"].get<int64_t>(), 7 * 32);
+}
+
+TEST(TrainingLora, MixtralExpertsMultiply) {
+  // Mixtral-8x7B experts, r = 8: per expert gate/up 8 × (4096 + 14336) = 147,456 each, down the same;
+  // 3 × 147,456 × 8 experts = 3,538,944 per layer × 32 = 113,246,208.
+  const ModelSpec m = fixture("mixtral-8x7b.json");
+  EXPECT_EQ(lora_parameters(lora_adapters(m, kLoraExperts), 8), 113246208);
+  // Router (4096 -> 8): 8 × 4104 = 32,832 per layer × 32 = 1,050,624.
+  EXPECT_EQ(lora_parameters(lora_adapters(m, kLoraRouter), 8), 1050624);
+  // "mlp" on Mixtral names dense / shared MLPs only: none exist.
+  EXPECT_TRUE(lora_adapters(m, kLoraGate | kLoraUp | kLoraDown).empty());
+}
+
+TEST(TrainingLora, MlaProjections) {
+  // DeepSeek-V2-Lite (q_lora_rank null): q_proj 2048 -> 16 × (128 + 64) = 3072; kv_a_proj_with_mqa
+  // 2048 -> 512 + 64 = 576; kv_b_proj 512 -> 16 × (128 + 128) = 4096; o_proj 2048 -> 2048. r = 8:
+  // 8 × (5120 + 2624 + 4608 + 4096) = 131,584 per layer × 27 = 3,552,768.
+  const ModelSpec m = fixture("deepseek-v2-lite.json");
+  EXPECT_EQ(lora_parameters(lora_adapters(m, kLoraQ | kLoraK | kLoraV | kLoraO), 8), 3552768);
+}
+
+TEST(TrainingLora, FusedQkvAsPeftSeesIt) {
+  // GPT-2 fuses q, k, v in attn.c_attn (768 -> 2304): one adapter of 8 × (768 + 2304) = 24,576 per layer ×
+  // 12 = 294,912 (PEFT: "trainable params: 294,912" for r=8 on c_attn).
+  const ModelSpec m = fixture("gpt2.json");
+  EXPECT_EQ(lora_parameters(lora_adapters(m, kLoraQ | kLoraV), 8), 294912);
+  EXPECT_EQ(lora_parameters(lora_adapters(m, parse_lora_targets("c_attn").value()), 8), 294912);
+}
+
+TEST(TrainingLora, TargetsParser) {
+  EXPECT_EQ(parse_lora_targets("q,v").value(), kLoraQ | kLoraV);
+  EXPECT_EQ(parse_lora_targets(" Q_PROJ + v_proj ").value(), kLoraQ | kLoraV);
+  EXPECT_EQ(parse_lora_targets("all-linear").value(), kLoraAllLinear);
+  const auto bad = parse_lora_targets("q,wq");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(bad.error().path, "/lora_targets");
+  EXPECT_NE(bad.error().message.find("'wq'"), std::string::npos);
+  EXPECT_FALSE(parse_lora_targets(" , ").ok());
+}
+
+TEST(TrainingLora, StatesOfAdapters) {
+  // Llama-2-7B LoRA r=8 on q,v, mixed precision: base fp16/bf16 2Ψ; adapters fp32 (PEFT upcast):
+  // weights 4 × 4,194,304, gradients the same, AdamW 8 × 4,194,304 = 33,554,432.
+  const TrainingEstimate t = estimate_training(fixture("llama-2-7b.json"), h100(), lora_opts(kLoraQ | kLoraV, 8));
+  EXPECT_EQ(t.trainable_parameters, 4194304);
+  EXPECT_EQ(t.base_weights_bytes, 2 * kPsiLlama2);
+  EXPECT_EQ(t.replica.weights, 2 * kPsiLlama2 + 4 * 4194304.0);
+  EXPECT_EQ(t.replica.gradients, 4 * 4194304.0);
+  EXPECT_EQ(t.replica.optimizer, 8 * 4194304.0);
+}
+
+// ---- activations ----------------------------------------------------------------------------------
+
+TEST(TrainingActivations, KorthikantiGptBlock) {
+  // Korthikanti et al. 2022 Table 2: a GPT block keeps sbh(34 + 5as/h) bytes in 16-bit with dropout.
+  // GPT-2 shapes (h 768, a 12, LayerNorm, GELU MLP 4h), s = 1024, b = 4: 5as/h = 80, so
+  // 1024 × 4 × 768 × 114 = 358,612,992 B; plus the LayerNorms' fp32 mean and rstd the paper neglects,
+  // 2 norms × 8 B × sb = 65,536 B.
+  const ModelSpec m = fixture("gpt2.json");
+  ActivationOptions o;
+  o.micro_batch = 4;
+  o.seq_len = 1024;
+  o.bytes = 2;
+  o.flash_attention = false;
+  o.dropout = true;
+  const double sb = 1024.0 * 4;
+  EXPECT_EQ(layer_activation_bytes(m, m.layers[0], o, TrainableLinears{}), sb * 768 * (34 + 80) + 16 * sb);
+  // Selective recomputation (§4.2) keeps 34sbh.
+  o.checkpointing = Checkpointing::kSelective;
+  EXPECT_EQ(layer_activation_bytes(m, m.layers[0], o, TrainableLinears{}), sb * 768 * 34 + 16 * sb);
+  // FlashAttention, no dropout: 34sbh minus the two sbh dropout masks = 32sbh, plus FlashAttention's fp32
+  // log-sum-exp per head (4 × a × sb) and the norm statistics.
+  o.checkpointing = Checkpointing::kNone;
+  o.flash_attention = true;
+  o.dropout = false;
+  EXPECT_EQ(layer_activation_bytes(m, m.layers[0], o, TrainableLinears{}), sb * 768 * 32 + 4 * 12 * sb + 16 * sb);
+}
+
+TEST(TrainingActivations, Llama2LayerByHand) {
+  // Llama-2-7B, b = 1, s = 2048 (t tokens), bf16, FlashAttention, all layers training. Per token:
+  //   2 RMSNorms 2 × (2 × 4096 + 4) = 16,392; attention input 8,192; Q, K, V 3 × 8,192 = 24,576;
+  //   output 8,192 + log-sum-exp 4 × 32 = 128; MLP input 8,192; gate, up, SiLU out, product 4 × 2 × 11,008
+  //   = 88,064  ->  153,736 B per token × 2048 = 314,851,328 B per layer.
+  const ModelSpec m = fixture("llama-2-7b.json");
+  ActivationOptions o;
+  o.seq_len = 2048;
+  EXPECT_EQ(layer_activation_bytes(m, m.layers[0], o, TrainableLinears{}), 314851328.0);
+  const ActivationBytes a = activation_bytes(m, o, nullptr);
+  EXPECT_EQ(a.layers, 32 * 314851328.0);
+  // Head: final norm 2048 × (8192 + 4) + LM-head input 2048 × 8192 = 33,562,624;
+  // logits 2048 × 32000 × (2 + 4 + 4) = 655,360,000.
+  EXPECT_EQ(a.head, 33562624.0);
+  EXPECT_EQ(a.logits, 655360000.0);
+  // Full checkpointing: 32 layer inputs × 2048 × 4096 × 2 = 536,870,912 + one layer rebuilt.
+  o.checkpointing = Checkpointing::kFull;
+  const ActivationBytes f = activation_bytes(m, o, nullptr);
+  EXPECT_EQ(f.layers, 536870912.0);
+  EXPECT_EQ(f.recompute, 314851328.0);
+}
+
+TEST(TrainingActivations, LoraKeepsOnlyAdaptedInputs) {
+  // LoRA q,v r=8 on Llama-2-7B, s = 2048: frozen o/gate/up/down keep no inputs; per token 16,392 (norms)
+  // + 8,192 (attention input, for lora_A of q and v) + 24,576 (Q, K, V) + 8,320 (output + LSE)
+  // + 66,048 (gate, up, SiLU out) + 2 adapters × 8 × 2 B (A·x) = 32  ->  123,560 × 2048 = 253,050,880.
+  const ModelSpec m = fixture("llama-2-7b.json");
+  LoraSetup ls;
+  ls.adapters = lora_adapters(m, kLoraQ | kLoraV);
+  ls.rank = 8;
+  ActivationOptions o;
+  o.seq_len = 2048;
+  const ActivationBytes a = activation_bytes(m, o, &ls);
+  EXPECT_EQ(a.layers, 32 * 253050880.0);
+  EXPECT_EQ(a.lora, 32 * 2048 * 32.0);
+  EXPECT_EQ(a.head, 2048 * (8192.0 + 4));  // the frozen head keeps no input
+}
+
+TEST(TrainingActivations, MixtralMoeLayerByHand) {
+  // Mixtral-8x7B, b = 1, s = 1024, all training. Per token: norms 16,392; attention input 8,192;
+  // Q 8,192 + K, V 2 × 2,048 (8 KV heads × 128); output + LSE 8,192 + 128; MoE input 8,192; router softmax
+  // fp32 4 × 8 = 32; top-2 routed copies: gathered inputs 2 × 8,192, gate/up/SiLU 3 × 2 × 2 × 14,336 =
+  // 172,032, products 2 × 2 × 14,336 = 57,344, expert outputs 2 × 8,192  ->  315,560 × 1024 = 323,133,440.
+  const ModelSpec m = fixture("mixtral-8x7b.json");
+  ActivationOptions o;
+  o.seq_len = 1024;
+  EXPECT_EQ(layer_activation_bytes(m, m.layers[0], o, TrainableLinears{}), 323133440.0);
+}
+
+TEST(TrainingActivations, ParallelBlockKeepsTheSharedInputOnce) {
+  // Falcon-7B (parallel attention + MLP behind one LayerNorm; MQA; GELU MLP 4h = 18,176), 1 × 1024, all
+  // training. Per token: LayerNorm 2 × 4544 + 8 = 9,096; the shared normed input 9,088 (once); Q 71 × 64 × 2
+  // = 9,088, K and V 64 × 2 each = 256; output 9,088 + LSE 4 × 71 = 284; GELU input and output 2 × 2 × 18,176
+  // = 72,704  ->  109,604 × 1024 = 112,234,496.
+  const ModelSpec m = fixture("falcon-7b.json");
+  ActivationOptions o;
+  o.seq_len = 1024;
+  EXPECT_EQ(layer_activation_bytes(m, m.layers[0], o, TrainableLinears{}), 112234496.0);
+}
+
+// ---- QLoRA ----------------------------------------------------------------------------------------
+
+TEST(TrainingQlora, Llama65BOnOne48GBGpu) {
+  // QLoRA (arXiv:2305.14314 abstract): "finetune a 65B parameter model on a single 48GB GPU". Its recipe
+  // (scripts/finetune_guanaco_65b.sh): NF4 + double quant, bf16, LoRA r = 64 on all linear layers, dropout
+  // 0.05, batch 1, target length 512, gradient checkpointing, paged_adamw_32bit.
+  //
+  // By hand (LLaMA-65B: h 8192, 80 layers, 64 heads, I 22016, vocab 32000):
+  //   NF4 matrices per layer: 4 × (8192² / 2 + 8192²/64 + 4 × 4096) = 4 × 34,619,392 and
+  //     3 × (8192 × 22016 / 2 + 2,818,048 + 4 × 11,008) = 3 × 93,039,616  ->  417,596,416 × 80 = 33,407,713,280
+  //   norms fp32 (80 × 2 + 1) × 8192 × 4 = 5,275,648; embeddings + head bf16 2 × 262,144,000 × 2 = 1,048,576,000
+  //   base = 34,461,564,928
+  //   adapters r = 64: q,k,v,o 64 × 16,384 each, gate/up/down 64 × 30,208 each -> 9,994,240 × 80 = 799,539,200;
+  //     bf16 weights 1,599,078,400 + bf16 gradients 1,599,078,400 + fp32 Adam states 6,396,313,600
+  //   activations: 80 layer inputs 80 × 512 × 8192 × 2 = 671,088,640; one layer rebuilt: norms 16,781,312,
+  //     Q,K,V 25,165,824, output + LSE 8,519,680, gate/up/SiLU 67,633,152, adapters (A·x + dropped input +
+  //     mask) 6 × 512 × (128 + 3 × 8192) + 512 × (128 + 3 × 22016) = 109,772,800 -> 227,872,768;
+  //     final norm 8,390,656; logits 512 × 32000 × 10 = 163,840,000  ->  1,071,192,064
+  //   other: CUDA context 805,306,368 + one dequantised down_proj 8192 × 22016 × 2 = 360,710,144
+  //   total 46,293,243,904 B = 43.11 GiB
+  const ModelSpec m = fixture("llama-65b.json");
+  EXPECT_EQ(count_parameters(m).total, 65285660672);
+  const json r = run({{"config", config("llama-65b.json")}, {"mode", "qlora"}, {"lora_dropout", 0.05},
+                      {"seq_len", 512}, {"micro_batch", 1}, {"gpu_memory_gib", 48e9 / kGiB},
+                      {"training_reserve", 0}});
+  ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+  const json& t = r["training"];
+  EXPECT_EQ(t["trainable_parameters"].get<int64_t>(), 799539200);
+  EXPECT_EQ(t["weights"]["base_bytes"].get<int64_t>(), 34461564928);
+  EXPECT_EQ(t["weights_bytes"].get<int64_t>(), 34461564928 + 1599078400);
+  EXPECT_EQ(t["gradients_bytes"].get<int64_t>(), 1599078400);
+  EXPECT_EQ(t["optimizer_bytes"].get<int64_t>(), 6396313600);
+  EXPECT_EQ(t["activations_bytes"].get<int64_t>(), 1071192064);
+  EXPECT_EQ(t["other_bytes"].get<int64_t>(), 805306368 + 360710144);
+  EXPECT_EQ(t["total_bytes"].get<int64_t>(), 46293243904);
+  EXPECT_EQ(t["inputs"]["gradient_checkpointing"].get<std::string>(), "full");
+  EXPECT_TRUE(t["fits"].get<bool>());  // 46.29 GB < 48 GB (decimal: the paper's unit)
+  EXPECT_EQ(t["pageable_bytes"].get<int64_t>(), 6396313600);
+  // A 48 GB L40S shows 44.99 GiB (nvidia-smi memory.total 46068 MiB with ECC; shared/reference/gpus.json):
+  // 43.11 GiB fits with no reserve; with the default 5 % reserve only once the paged optimizer states
+  // (5.96 GiB) move to CPU RAM, the paper's mechanism for memory spikes.
+  const json l40s = run({{"config", config("llama-65b.json")}, {"mode", "qlora"}, {"lora_dropout", 0.05},
+                         {"seq_len", 512}, {"gpu_memory_gib", 44.99}, {"training_reserve", 0}});
+  EXPECT_TRUE(l40s["training"]["fits"].get<bool>()) << l40s["training"].dump();
+  const json l40s_reserve = run({{"config", config("llama-65b.json")}, {"mode", "qlora"}, {"lora_dropout", 0.05},
+                                 {"seq_len", 512}, {"gpu_memory_gib", 44.99}});
+  EXPECT_FALSE(l40s_reserve["training"]["fits"].get<bool>());
+  EXPECT_TRUE(l40s_reserve["training"]["fits_with_paging"].get<bool>());
+  // 16-bit LoRA of the same model needs 130 GB for the base alone: it does not fit.
+  const json lora16 = run({{"config", config("llama-65b.json")}, {"mode", "lora"}, {"seq_len", 512},
+                           {"gpu_memory_gib", 44.99}});
+  EXPECT_FALSE(lora16["training"]["fits"].get<bool>());
+}
+
+TEST(TrainingQlora, PagingCanRescueAFit) {
+  // QLoRA 65B on 43 GiB: 43.11 GiB does not fit; without the 5.96 GiB of paged Adam states it does.
+  const json r = run({{"config", config("llama-65b.json")}, {"mode", "qlora"}, {"lora_dropout", 0.05},
+                      {"seq_len", 512}, {"gpu_memory_gib", 43}, {"training_reserve", 0}});
+  ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+  EXPECT_FALSE(r["training"]["fits"].get<bool>());
+  EXPECT_TRUE(r["training"]["fits_with_paging"].get<bool>());
+  EXPECT_NE(r["warnings"].dump().find("fits_only_with_paging"), std::string::npos);
+}
+
+// ---- speed ----------------------------------------------------------------------------------------
+
+TEST(TrainingSpeed, SixAndEightTimesParameters) {
+  // Llama-2-7B: matmul parameters per token = Ψ - embeddings 131,072,000 - norms 266,240 = 6,607,077,376;
+  // attention 12 × 32 layers × 4096 × 2048 = 3,221,225,472 (PaLM App. B) -> 6 × 6,607,077,376 + that =
+  // 42,863,689,728 FLOPs per token. At 40 % of 989.5 TFLOPS: 395.8e12 / 42,863,689,728 = 9,233.92 tokens/s.
+  const ModelSpec m = fixture("llama-2-7b.json");
+  TrainingEstimate t = estimate_training(m, h100(), full_opts());
+  EXPECT_EQ(t.speed.model_flops_per_token, 42863689728.0);
+  EXPECT_NEAR(t.speed.tokens_per_second_per_gpu, 0.4 * 989.5e12 / 42863689728.0, 1e-6);
+  EXPECT_NEAR(t.speed.mfu, 0.4, 1e-12);
+  // Full recomputation: one more forward, 8 × parameters + 4 × attention; MFU drops to 0.4 × 6/8-ish.
+  TrainingOptions o = full_opts();
+  o.checkpointing = Checkpointing::kFull;
+  o.gpus = 8;
+  o.dataset_tokens = 1000000000;
+  t = estimate_training(m, h100(), o);
+  EXPECT_EQ(t.speed.executed_flops_per_token, 8 * 6607077376.0 + 4 * 1073741824.0);
+  EXPECT_NEAR(t.speed.mfu, 0.4 * 42863689728.0 / (8 * 6607077376.0 + 4 * 1073741824.0), 1e-12);
+  EXPECT_NEAR(t.speed.seconds_per_epoch, 1e9 / (8 * t.speed.tokens_per_second_per_gpu), 1e-6);
+  // LoRA q,v r=8: frozen base 4 × 6,607,077,376 + adapters 6 × 4,194,304 + attention 3 × 1,073,741,824.
+  t = estimate_training(m, h100(), lora_opts(kLoraQ | kLoraV, 8));
+  EXPECT_EQ(t.speed.model_flops_per_token, 4 * 6607077376.0 + 6 * 4194304.0 + 3 * 1073741824.0);
+}
+
+// ---- the JSON section -----------------------------------------------------------------------------
+
+TEST(TrainingApi, SectionShapeAndSums) {
+  const json r = run({{"config", config("llama-2-7b.json")}, {"mode", "full"}, {"gpus", 8}, {"zero", 3},
+                      {"gradient_checkpointing", "full"}, {"micro_batch", 4}, {"dataset_tokens", 1000000}});
+  ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+  for (const char* k : {"model", "memory", "serving", "training"}) EXPECT_TRUE(r.contains(k)) << k;
+  const json& t = r["training"];
+  EXPECT_EQ(t["mode"].get<std::string>(), "full");
+  int64_t sum = 0;
+  for (const json& part : t["breakdown"]) sum += part["bytes"].get<int64_t>();
+  EXPECT_EQ(sum, t["total_bytes"].get<int64_t>());
+  EXPECT_EQ(t["weights_bytes"].get<int64_t>() + t["gradients_bytes"].get<int64_t>() +
+                t["optimizer_bytes"].get<int64_t>() + t["activations_bytes"].get<int64_t>() +
+                t["other_bytes"].get<int64_t>(),
+            t["total_bytes"].get<int64_t>());
+  // ZeRO-3 over 8: 16Ψ / 8 = 13,476,831,232 B of model states per GPU.
+  EXPECT_EQ(t["weights_bytes"].get<int64_t>() + t["gradients_bytes"].get<int64_t>() +
+                t["optimizer_bytes"].get<int64_t>(),
+            13476831232);
+  EXPECT_EQ(t["replica"]["total_bytes"].get<int64_t>(), 107814649856);
+  EXPECT_EQ(t["free_bytes"].get<int64_t>(), t["usable_bytes"].get<int64_t>() - t["total_bytes"].get<int64_t>());
+  EXPECT_EQ(t["all_gpus"]["total_bytes"].get<int64_t>(), 8 * t["total_bytes"].get<int64_t>());
+  EXPECT_TRUE(t["fits"].get<bool>());
+  EXPECT_GT(t["gpus_needed"].get<int64_t>(), 1);  // 16Ψ = 100 GiB needs at least 2 H100s
+  EXPECT_EQ(t["gpus_needed_by_zero"][0].get<int64_t>(), 0);
+  EXPECT_TRUE(t.contains("seconds_per_epoch"));
+  EXPECT_TRUE(t["tokens_per_second_per_gpu"].get<double>() > 0);
+  // Inference mode keeps the section, marked as such.
+  const json inf = run({{"config", config("llama-2-7b.json")}});
+  EXPECT_EQ(inf["training"]["mode"].get<std::string>(), "inference");
+}
+
+TEST(TrainingApi, RuleOfThumbFourToSixTimes) {
+  // Article 002: training needs "(4-6) × the model size" (the model in fp32, 4Ψ bytes): mixed-precision Adam
+  // holds 16Ψ = 4×, activations add the rest. Llama-2-7B, batch 1 × 2048, no checkpointing: 4.43×;
+  // batch 8 × 2048 with full checkpointing: still in the range.
+  for (const auto& [mb, ck] : {std::pair<int, const char*>{1, "none"}, {8, "full"}, {2, "none"}}) {
+    const json r = run({{"config", config("llama-2-7b.json")}, {"mode", "full"}, {"micro_batch", mb},
+                        {"seq_len", 2048}, {"gradient_checkpointing", ck}});
+    const double ratio = r["training"]["total_bytes"].get<double>() / (4 * kPsiLlama2);
+    EXPECT_GE(ratio, 4.0) << mb << " " << ck;
+    EXPECT_LE(ratio, 6.0) << mb << " " << ck;
+  }
+}
+
+TEST(TrainingApi, ErrorsNameTheField) {
+  const json base = {{"config", config("llama-2-7b.json")}, {"mode", "lora"}};
+  auto err = [&](const json& extra) {
+    json q = base;
+    for (auto it = extra.begin(); it != extra.end(); ++it) q[it.key()] = it.value();
+    return run(q);
+  };
+  struct Case {
+    json extra;
+    const char* code;
+    const char* path;
+  };
+  const Case cases[] = {
+      {{{"optimizer", "lion"}}, "invalid_request", "/optimizer"},
+      {{{"training_precision", "fp8"}}, "invalid_request", "/training_precision"},
+      {{{"gradient_checkpointing", "some"}}, "invalid_request", "/gradient_checkpointing"},
+      {{{"lora_targets", "q,wq"}}, "invalid_request", "/lora_targets"},
+      {{{"zero", 4}}, "invalid_request", "/zero"},
+      {{{"micro_batch", 0}}, "invalid_request", "/micro_batch"},
+      {{{"mode", "pretrain"}}, "invalid_request", "/mode"},
+      {{{"offload_optimizer", true}}, "conflicting_options", "/offload_optimizer"},
+      {{{"training_mfu", 1.5}}, "invalid_request", "/training_mfu"},
+      {{{"micro_batch", 100000}, {"seq_len", 100000}}, "invalid_request", "/micro_batch"},
+  };
+  for (const Case& c : cases) {
+    const json r = err(c.extra);
+    ASSERT_FALSE(r["ok"].get<bool>()) << c.extra.dump();
+    EXPECT_EQ(r["error"]["code"].get<std::string>(), c.code) << c.extra.dump();
+    EXPECT_EQ(r["error"]["path"].get<std::string>(), c.path) << c.extra.dump();
+  }
+  // Targets the model lacks: GPT-2's MLP has no gate.
+  const json g = run({{"config", config("gpt2.json")}, {"mode", "lora"}, {"lora_targets", "gate"}});
+  ASSERT_FALSE(g["ok"].get<bool>());
+  EXPECT_EQ(g["error"]["path"].get<std::string>(), "/lora_targets");
+}
+
+}  // namespace
+}  // namespace llmsizer
