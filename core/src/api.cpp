@@ -624,7 +624,10 @@ std::string catalog_json(const Catalog& catalog) {
     for (const ModelPreset& p : catalog.models) {
       models.push_back(json{{"id", p.id}, {"name", p.name}, {"gated", p.gated}});
     }
-    return json{{"ok", true}, {"version", version()}, {"gpus", gpus}, {"models", models}}.dump();
+    json out{{"ok", true}, {"version", version()}, {"gpus", gpus}, {"models", models}};
+    // The serving engines the request's "engine" accepts: the page shows its engine selector from this.
+    out["engines"] = engine_names();
+    return out.dump();
   } catch (const std::exception& ex) {
     return error_json(make_error(ErrorCode::kInternal, ex.what()));
   }
