@@ -329,14 +329,16 @@ async function loadHub(repo, rev, note) {
   recompute();
 }
 
-function loadLink() {
+/** Reads the model box. `retry`: fetch again even when this link is the one already shown or failed (Enter,
+ * the Fetch button); a plain change (leaving the box) fetches only a new link. */
+function loadLink(retry) {
   const link = parseModelLink($('in-link').value);
   if (!link.ok) {
     setText('hub-error', link.message);
     return;
   }
-  const same = model?.source === 'hub' && model.repo === link.repo && model.rev === link.rev && model.status !== 'error';
-  if (!same) loadHub(link.repo, link.rev, link.note);
+  const same = model?.source === 'hub' && model.repo === link.repo && model.rev === link.rev;
+  if (!same || (retry && model.status !== 'loading')) loadHub(link.repo, link.rev, link.note);
 }
 
 function usePaste(text) {
@@ -419,12 +421,12 @@ function wire() {
   $('in-link').addEventListener('keydown', (e) => {
     if (e.key === 'Enter') {
       e.preventDefault();
-      loadLink();
+      loadLink(true);
     }
   });
-  $('in-link').addEventListener('change', loadLink);
-  $('in-link').addEventListener('paste', () => setTimeout(loadLink, 0));
-  $('fetch').addEventListener('click', loadLink);
+  $('in-link').addEventListener('change', () => loadLink(false));
+  $('in-link').addEventListener('paste', () => setTimeout(() => loadLink(false), 0));
+  $('fetch').addEventListener('click', () => loadLink(true));
   $('in-token').addEventListener('change', () => {
     if (model?.source === 'hub' && model.status === 'error') loadHub(model.repo, model.rev);
   });

@@ -42,8 +42,8 @@ const BY_KEY = new Map(PARAMS.map((p) => [p.key, p]));
 // Same rules as hf.js parseModelLink for a bare repo id and a revision.
 const REPO = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?(?:\/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?)?$/;
 const REV = /^[A-Za-z0-9._\-/]{1,200}$/;
-const INT = /^[0-9]{1,10}$/;
-const NUM = /^(?:[0-9]{1,10}(?:\.[0-9]{1,12})?|\.[0-9]{1,12})$/;
+const INT = /^[0-9]{1,15}$/;
+const NUM = /^(?:[0-9]{1,15}(?:\.[0-9]{1,12})?|\.[0-9]{1,12})$/;
 
 /** Text of a value for a note: short, and only ever placed with textContent. */
 export function quote(v) {
@@ -195,5 +195,9 @@ export function readFragment(hash) {
   if (!h) return { config: null, notes: [] };
   const m = /^config=([A-Za-z0-9_-]+)$/.exec(h);
   if (m) return { config: m[1], notes: [] };
-  return { config: null, notes: [`Ignored the link’s fragment ${quote(`#${h}`)}: only #config=… is read.`] };
+  let shown = h;
+  try {
+    shown = decodeURIComponent(h);
+  } catch { /* show it as it came */ }
+  return { config: null, notes: [`Ignored the link’s fragment ${quote(`#${shown}`)}: only #config=… is read.`] };
 }
