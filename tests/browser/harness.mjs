@@ -199,3 +199,10 @@ export function saveArtifact(name, buffer) {
   fs.writeFileSync(file, buffer);
   return file;
 }
+
+/** A GPU preset other than the page's default (nvidia-h100-sxm), from the CLI's list. */
+export function otherGpu() {
+  const gpus = JSON.parse(execFileSync(CLI, ['--list-gpus', '--json'], { encoding: 'utf8' }));
+  const a100 = gpus.find((g) => g.id === 'nvidia-a100-sxm4-80gb');
+  return (a100 || gpus.find((g) => g.id !== 'nvidia-h100-sxm')).id;
+}

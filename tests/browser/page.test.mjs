@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 
-import { defaultPreset, launch, openPage, rawExchange, renders, runCli, saveArtifact, startServer, waitRenders } from './harness.mjs';
+import { defaultPreset, launch, otherGpu, openPage, rawExchange, renders, runCli, saveArtifact, startServer, waitRenders } from './harness.mjs';
 
 let server;
 let browser;
@@ -74,7 +74,7 @@ describe('the numbers shown are the CLI numbers', () => {
     const { page, context, log } = await openPage(browser, server);
     const preset = defaultPreset();
     let n = await renders(page);
-    await page.selectOption('#in-gpu', 'nvidia-a100-sxm4-80gb');
+    await page.selectOption('#in-gpu', otherGpu());
     await page.fill('#in-n', '2');
     await page.selectOption('#in-dtype', 'int8');
     await page.selectOption('#in-kv', 'fp8');
@@ -84,7 +84,7 @@ describe('the numbers shown are the CLI numbers', () => {
     await waitRenders(page, n);
     const { request, response } = await rawExchange(page);
     assert.deepEqual(request, {
-      model: preset, gpu: 'nvidia-a100-sxm4-80gb', gpus: 2, dtype: 'int8', kv_dtype: 'fp8', context: 16384, batch: 12,
+      model: preset, gpu: otherGpu(), gpus: 2, dtype: 'int8', kv_dtype: 'fp8', context: 16384, batch: 12,
       reserve: 0.1,
     });
     // The core's JSON, byte for byte.
@@ -145,6 +145,24 @@ describe('the numbers shown are the CLI numbers', () => {
   });
 });
 
+describe('warnings', () => {
+  test('context beyond max_position_embeddings and TP not dividing the heads are shown, as the core words them', async () => {
+    const { page, context, log } = await openPage(browser, server);
+    const n = await renders(page);
+    await page.fill('#in-n', '3');
+    await page.fill('#in-ctx', '10000000');
+    await waitRenders(page, n);
+    await page.waitForSelector('#results[data-state="ready"]');
+    const r = JSON.parse((await rawExchange(page)).response);
+    const codes = r.warnings.map((w) => w.code);
+    assert.ok(codes.includes('context_beyond_max_position') && codes.includes('tp_not_dividing_heads'), codes.join());
+    const shown = await page.$$eval('#r-warnings li', (li) => li.map((x) => [x.dataset.code, x.textContent]));
+    assert.deepEqual(shown, r.warnings.map((w) => [w.code, w.message]));
+    assert.deepEqual(log.console, []);
+    await context.close();
+  });
+});
+
 describe('accessibility and small screens', () => {
   test('every control has a label, and Tab reaches every control', async () => {
     const { page, context } = await openPage(browser, server);
@@ -185,14 +203,16 @@ describe('accessibility and small screens', () => {
 
   test('the GPU list can be searched', async () => {
     const { page, context } = await openPage(browser, server);
-    await page.fill('#gpu-filter', 'a100');
+    const target = otherGpu();
+    await page.fill('#gpu-filter', target.toUpperCase());
     const options = await page.$$eval('#in-gpu option', (os) => os.map((o) => o.value));
-    assert.ok(options.includes('nvidia-a100-sxm4-80gb'));
-    assert.ok(options.every((id) => id.includes('a100') || id === 'nvidia-h100-sxm'), options.join());
+    // The match, plus the GPU still selected.
+    assert.deepEqual(options.sort(), [target, 'nvidia-h100-sxm'].sort());
+    assert.match(await page.textContent('#gpu-count'), /^1 of \d+ GPUs match$/);
     const n = await renders(page);
     await page.press('#gpu-filter', 'Enter');
     await waitRenders(page, n);
-    assert.equal(JSON.parse((await rawExchange(page)).response).layout.gpu, 'nvidia-a100-sxm4-80gb');
+    assert.equal(JSON.parse((await rawExchange(page)).response).layout.gpu, target);
     await context.close();
   });
 });

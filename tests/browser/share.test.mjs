@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { defaultPreset, launch, openPage, rawExchange, renders, ROOT, runCli, saveArtifact, startServer, waitRenders, waitState } from './harness.mjs';
+import { defaultPreset, launch, otherGpu, openPage, rawExchange, renders, ROOT, runCli, saveArtifact, startServer, waitRenders, waitState } from './harness.mjs';
 
 let server;
 let browser;
@@ -57,7 +57,7 @@ describe('share links', () => {
   test('a preset with every control set: readable keys, and a fresh page shows the identical result', async () => {
     const { page, context, log } = await openPage(browser, server);
     const n = await renders(page);
-    await page.selectOption('#in-gpu', 'nvidia-a100-sxm4-80gb');
+    await page.selectOption('#in-gpu', otherGpu());
     await page.fill('#in-n', '4');
     await page.fill('#in-tp', '2');
     await page.fill('#in-pp', '2');
@@ -68,7 +68,7 @@ describe('share links', () => {
     await page.fill('#in-reserve', '0.15');
     await waitRenders(page, n);
     const url = await copyLink(page);
-    assert.equal(url, `${server.origin}/?preset=${defaultPreset()}&gpu=nvidia-a100-sxm4-80gb&n=4&tp=2&pp=2&dtype=fp8&kv=int8&ctx=12345&batch=9&reserve=0.15`);
+    assert.equal(url, `${server.origin}/?preset=${defaultPreset()}&gpu=${otherGpu()}&n=4&tp=2&pp=2&dtype=fp8&kv=int8&ctx=12345&batch=9&reserve=0.15`);
     assert.equal(page.url(), url);
     assert.equal(await page.inputValue('#share-url'), url);
     const fresh = await reproduces(page, url);
