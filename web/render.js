@@ -131,7 +131,8 @@ export function renderVerdict(r) {
       h('dt', null, 'Workload'),
       h('dd', { id: 'workload' }, `${count(w.batch)} sequence${w.batch === 1 ? '' : 's'} × ${count(w.context)} tokens`),
       h('dt', null, 'GPUs needed'),
-      h('dd', { id: 'gpus-needed' }, `${count(s.gpus_needed)}${layout}`, s.gpus_needed_note ? ` — ${s.gpus_needed_note}` : ''),
+      h('dd', { id: 'gpus-needed' }, s.gpus_needed > 0 ? `${count(s.gpus_needed)}${layout}` : 'none found',
+        s.gpus_needed_note ? ` — ${s.gpus_needed_note}` : ''),
       h('dt', null, 'Max concurrency'),
       h('dd', { id: 'max-concurrency' }, `${count(s.max_concurrency)} sequences of ${count(w.context)} tokens at once`)));
 }
