@@ -54,6 +54,11 @@ if compgen -G "tests/wasm/*.test.mjs" >/dev/null; then
   node --test tests/wasm/
 fi
 
+if compgen -G "tests/web/*.test.mjs" >/dev/null; then
+  step "the page's modules: link parsing, share URLs, GiB formatting (node:test)"
+  node --test tests/web/
+fi
+
 if compgen -G "tests/browser/*.test.mjs" >/dev/null; then
   step "real-browser tests (chromium + playwright-core, Hub mocked)"
   node --test --test-concurrency=1 tests/browser/

@@ -743,7 +743,12 @@ std::string catalog_json(const Catalog& catalog) {
     for (const ModelPreset& p : catalog.models) {
       models.push_back(json{{"id", p.id}, {"name", p.name}, {"gated", p.gated}});
     }
-    return json{{"ok", true}, {"version", version()}, {"gpus", gpus}, {"models", models}}.dump(-1, ' ', false, json::error_handler_t::replace);
+    json out{{"ok", true}, {"version", version()}, {"gpus", gpus}, {"models", models}};
+    // The serving engines the request's "engine" accepts: the page shows its engine selector from this.
+    out["engines"] = engine_names();
+    // The fine-tuning modes the request's "mode" accepts: the page shows its mode switch from this.
+    out["modes"] = json::array({"inference", "full", "lora", "qlora"});
+    return out.dump(-1, ' ', false, json::error_handler_t::replace);
   } catch (const std::exception& ex) {
     return error_json(make_error(ErrorCode::kInternal, ex.what()));
   }

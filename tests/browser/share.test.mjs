@@ -1,0 +1,232 @@
+// Share links, pasted configs and hostile input in a real browser: a copied link opened in a fresh browser
+// context restores every control and shows the identical result (preset, Hub model, pasted config in the
+// fragment); the address bar follows the state with replaceState (Back leaves the page); unknown or
+// out-of-range parameters are dropped with a visible note; markup in a config or a URL renders as text and
+// never runs.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { defaultPreset, launch, otherGpu, openPage, rawExchange, renders, ROOT, runCli, saveArtifact, startServer, waitRenders, waitState } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const XSS = '<img src=x onerror=alert(1)>';
+const CONTROLS = ['#in-preset', '#in-link', '#in-gpu', '#in-n', '#in-tp', '#in-pp', '#in-dtype', '#in-kv', '#in-ctx', '#in-batch', '#in-reserve'];
+
+async function controlValues(page) {
+  const out = {};
+  for (const sel of CONTROLS) out[sel] = await page.inputValue(sel);
+  return out;
+}
+
+/** What a reader sees: the text of every result section. */
+async function shownResult(page) {
+  return page.$$eval('#results > section:not([hidden])', (els) => els.map((e) => e.innerText));
+}
+
+async function copyLink(page) {
+  await page.click('#copy-link');
+  await page.waitForSelector('#copy-status:not([hidden])');
+  return page.evaluate(() => navigator.clipboard.readText());
+}
+
+/** Opens `url` in a new browser context and checks it reproduces `page`'s controls and result exactly. */
+async function reproduces(page, url) {
+  const fresh = await openPage(browser, server, { path: url.slice(server.origin.length) });
+  assert.deepEqual(await controlValues(fresh.page), await controlValues(page));
+  assert.equal((await rawExchange(fresh.page)).response, (await rawExchange(page)).response);
+  assert.deepEqual(await shownResult(fresh.page), await shownResult(page));
+  assert.equal(await fresh.page.isHidden('#url-notes'), true);
+  assert.deepEqual(fresh.log.console, []);
+  return fresh;
+}
+
+describe('share links', () => {
+  test('a preset with every control set: readable keys, and a fresh page shows the identical result', async () => {
+    const { page, context, log } = await openPage(browser, server);
+    const n = await renders(page);
+    await page.selectOption('#in-gpu', otherGpu());
+    await page.fill('#in-n', '4');
+    await page.fill('#in-tp', '2');
+    await page.fill('#in-pp', '2');
+    await page.selectOption('#in-dtype', 'fp8');
+    await page.selectOption('#in-kv', 'int8');
+    await page.fill('#in-ctx', '12345');
+    await page.fill('#in-batch', '9');
+    await page.fill('#in-reserve', '0.15');
+    await waitRenders(page, n);
+    const url = await copyLink(page);
+    assert.equal(url, `${server.origin}/?preset=${defaultPreset()}&gpu=${otherGpu()}&n=4&tp=2&pp=2&dtype=fp8&kv=int8&ctx=12345&batch=9&reserve=0.15`);
+    assert.equal(page.url(), url);
+    assert.equal(await page.inputValue('#share-url'), url);
+    const fresh = await reproduces(page, url);
+    assert.equal(JSON.parse((await rawExchange(fresh.page)).response).layout.dp, 1);
+    await fresh.context.close();
+    assert.deepEqual(log.console, []);
+    await context.close();
+  });
+
+  test('a Hub model: the fresh page fetches the same revision and shows the identical result', async () => {
+    const { page, context } = await openPage(browser, server);
+    await page.fill('#in-link', 'https://huggingface.co/Qwen/Qwen2.5-7B-Instruct/tree/v2');
+    await page.press('#in-link', 'Enter');
+    await waitState(page, 'ready');
+    const n = await renders(page);
+    await page.fill('#in-ctx', '32768');
+    await page.fill('#in-batch', '16');
+    await waitRenders(page, n);
+    const url = await copyLink(page);
+    assert.equal(url, `${server.origin}/?model=Qwen/Qwen2.5-7B-Instruct&rev=v2&gpu=nvidia-h100-sxm&ctx=32768&batch=16`);
+    const fresh = await reproduces(page, url);
+    assert.ok(fresh.log.hub.some((h) => h.url === 'https://huggingface.co/Qwen/Qwen2.5-7B-Instruct/resolve/v2/config.json'));
+    await fresh.context.close();
+    await context.close();
+  });
+
+  test('the address bar follows with replaceState: Back leaves the page', async () => {
+    const context = await browser.newContext();
+    await context.route('**/*', (r) => (r.request().url().startsWith(server.origin) ? r.continue() : r.abort()));
+    const page = await context.newPage();
+    await page.goto(`${server.origin}/llmsizer.js`);
+    await page.goto(`${server.origin}/`);
+    await waitState(page, 'ready');
+    for (const b of ['2', '3', '4']) {
+      const n = await renders(page);
+      await page.fill('#in-batch', b);
+      await waitRenders(page, n);
+    }
+    await page.waitForFunction(() => location.search.includes('batch=4'));
+    await page.goBack();
+    assert.equal(page.url(), `${server.origin}/llmsizer.js`);
+    await context.close();
+  });
+});
+
+describe('pasted config.json', () => {
+  const text = fs.readFileSync(path.join(ROOT, 'tests/fixtures/configs/llama-3.1-8b.json'), 'utf8');
+
+  test('paste -> result (CLI-identical) -> link with the config in the fragment -> identical result', async () => {
+    const { page, context, log } = await openPage(browser, server);
+    await page.click('#paste-box summary');
+    await page.fill('#in-config', text);
+    await waitState(page, 'ready');
+    const { request, response } = await rawExchange(page);
+    assert.deepEqual(request, { config: text, gpu: 'nvidia-h100-sxm' });
+    assert.equal(runCli(request), `${response}\n`);
+    assert.equal(await page.inputValue('#in-preset'), '');
+    assert.match(await page.textContent('#source'), /the pasted config\.json/);
+    assert.match(await page.textContent('[data-key="parameters"]'), /8,030,261,248/);
+    const n = await renders(page);
+    await page.selectOption('#in-kv', 'fp8');
+    await waitRenders(page, n);
+    const url = await copyLink(page);
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/\?gpu=nvidia-h100-sxm&kv=fp8#config=[A-Za-z0-9_-]+$/);
+    assert.ok(url.length < text.length + 100);
+    const fresh = await reproduces(page, url);
+    assert.equal(await fresh.page.inputValue('#in-config'), text);
+    assert.deepEqual(fresh.log.hub, []);
+    await fresh.context.close();
+    assert.deepEqual(log.console, []);
+    await context.close();
+  });
+
+  test('a dropped config.json file', async () => {
+    const { page, context } = await openPage(browser, server);
+    await page.evaluate((t) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([t], 'config.json', { type: 'application/json' }));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, text);
+    await page.waitForFunction(() => document.querySelector('#source').textContent.includes('pasted'));
+    await waitState(page, 'ready');
+    assert.equal(await page.inputValue('#in-config'), text);
+    assert.equal((await rawExchange(page)).request.config, text);
+    await context.close();
+  });
+
+  test('text that is not JSON gets the core\'s message, and clearing it returns to the preset', async () => {
+    const { page, context } = await openPage(browser, server);
+    await page.click('#paste-box summary');
+    await page.fill('#in-config', '{"hidden_size": 4096,');
+    await waitState(page, 'error');
+    assert.match(await page.textContent('#error'), /not valid JSON.*\[invalid_json\]/);
+    await page.fill('#in-config', '');
+    await waitState(page, 'ready');
+    assert.equal(await page.inputValue('#in-preset'), defaultPreset());
+    await context.close();
+  });
+});
+
+describe('hostile input renders as text', () => {
+  const xssConfig = fs.readFileSync(path.join(ROOT, 'tests/fixtures/hub/xss-config.json'), 'utf8');
+
+  async function noMarkup(page, log) {
+    assert.equal(await page.locator('#results img, #controls img, #results script, #url-notes b').count(), 0);
+    assert.deepEqual(log.dialogs, []);
+    assert.deepEqual(log.pageErrors, []);
+    assert.deepEqual(log.console, []);
+    assert.ok(!log.requests.some((u) => u.endsWith('/x')), 'the <img src=x> was requested');
+  }
+
+  test('config strings holding <img src=x onerror=alert(1)>, pasted', async () => {
+    const { page, log } = await openPage(browser, server);
+    await page.click('#paste-box summary');
+    await page.fill('#in-config', xssConfig);
+    await waitState(page, 'ready');
+    await page.waitForTimeout(200);
+    assert.equal(await page.textContent('#model-title'), XSS);
+    assert.ok((await page.textContent('[data-key="architecture"]')).startsWith(`${XSS} (${XSS}`));
+    assert.ok((await page.textContent('#r-warnings')).includes(`model_type '${XSS}' is not one llmsizer knows`));
+    saveArtifact('page-xss-config.png', await page.screenshot({ fullPage: true }));
+    await noMarkup(page, log);
+    await page.context().close();
+  });
+
+  test('the same config fetched from the Hub', async () => {
+    const { page, log } = await openPage(browser, server);
+    await page.fill('#in-link', 'test-org/xss-model');
+    await page.press('#in-link', 'Enter');
+    await waitState(page, 'ready');
+    await page.waitForTimeout(200);
+    assert.ok((await page.textContent('[data-key="architecture"]')).startsWith(XSS));
+    await noMarkup(page, log);
+    await page.context().close();
+  });
+
+  test('unknown, out-of-range and hostile URL parameters are ignored with a visible note', async () => {
+    const q = `?preset=${encodeURIComponent(defaultPreset())}&ctx=999999999999&batch=-1&reserve=2&dtype=fp7&foo=bar` +
+      `&model=${encodeURIComponent(XSS)}&gpu=${encodeURIComponent('<script>alert(1)</script>')}&${encodeURIComponent('<b>k</b>')}=1`;
+    const { page, log } = await openPage(browser, server, { path: `/${q}#${encodeURIComponent(XSS)}` });
+    assert.equal(await page.isVisible('#url-notes'), true);
+    const notes = await page.$$eval('#url-notes li', (li) => li.map((x) => x.textContent));
+    const all = notes.join('\n');
+    for (const re of [/ctx=“999999999999”: out of range/, /batch=“-1”: expected a whole number/, /reserve=“2”: out of range/,
+      /dtype=“fp7”: not a known weight precision/, /unknown parameter “foo”/, /model=“<img src=x onerror=alert\(1\)>”: not a Hub repo id/,
+      /gpu=“<script>alert\(1\)<\/script>”: not a known GPU preset id/, /unknown parameter “<b>k<\/b>”/,
+      /Ignored the link’s fragment “#<img src=x onerror=alert\(1\)>”/]) {
+      assert.match(all, re);
+    }
+    // The valid ones still apply; the result is the preset's, with the core's defaults for the rest.
+    assert.equal(await page.inputValue('#in-ctx'), '');
+    assert.equal(await page.inputValue('#in-gpu'), 'nvidia-h100-sxm');
+    assert.equal(await page.textContent('#model-title'), defaultPreset());
+    assert.equal(await page.locator('#url-notes script, #url-notes img').count(), 0);
+    // The address bar drops what was ignored.
+    await page.waitForFunction(() => !location.search.includes('foo'));
+    assert.ok(!page.url().includes('script'));
+    await noMarkup(page, log);
+    await page.context().close();
+  });
+});

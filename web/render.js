@@ -1,0 +1,300 @@
+// render.js — turns the core's response into DOM. Formatting only: every number shown is a number the core
+// returned; the one conversion is bytes -> GiB (2^30 bytes) for display, rounded exactly as the CLI's printf
+// ("%.2f") rounds. Text always goes in through text nodes (h() below), never through innerHTML, so strings from
+// a config.json (architecture names, model types) can never become markup.
+//
+// Sections render only when the response has them: model/memory/serving today; speed, training,
+// recommendations, an engine's start-up log and launch command as the core grows. A top-level section this
+// file does not know yet is still shown, as a generic table (renderGeneric), so new core output lights up.
+
+const GIB = 1n << 30n;
+
+/**
+ * Bytes as GiB with two decimals, rounded half-to-even on the exact value as C's printf("%.2f", b / 2^30) does,
+ * so the page and the CLI's table print the same digits.
+ * @param {number} bytes  an integer (the core's *_bytes)
+ */
+export function gib(bytes) {
+  if (typeof bytes !== 'number' || !Number.isFinite(bytes)) return '–';
+  if (!Number.isSafeInteger(bytes)) return (bytes / 2 ** 30).toFixed(2);
+  let b = BigInt(bytes);
+  const neg = b < 0n;
+  if (neg) b = -b;
+  const scaled = b * 100n;
+  let q = scaled / GIB;
+  const r2 = (scaled % GIB) * 2n;
+  if (r2 > GIB || (r2 === GIB && (q & 1n) === 1n)) q += 1n;
+  const digits = q.toString().padStart(3, '0');
+  return `${neg ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
+}
+
+/** |bytes| as GiB (for "short by …"). */
+export function gibMagnitude(bytes) {
+  return gib(bytes).replace(/^-/, '');
+}
+
+/** An integer with thousands separators: 7,615,616,512. */
+export function count(n) {
+  if (typeof n !== 'number' || !Number.isFinite(n)) return '–';
+  return n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+}
+
+const compactFmt = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 });
+/** 7.62B */
+export function compact(n) {
+  return typeof n === 'number' && Number.isFinite(n) ? compactFmt.format(n) : '–';
+}
+
+/**
+ * Creates an element. `props`: class, id, title, text-free attributes (data-*, aria-*, role, for, …) and `style`
+ * as an object of CSSOM properties. Children: nodes, strings (as text), arrays, null/false (skipped).
+ * Event-handler attributes are refused.
+ * @returns {HTMLElement}
+ */
+export function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (/^on/i.test(k)) throw new Error(`h(): refusing event attribute ${k}`);
+    if (k === 'style') Object.assign(el.style, v);
+    else if (k === 'class') el.className = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+/** A GiB figure with the exact bytes in data-bytes and the tooltip. */
+function bytesCell(tag, bytes, extra = {}) {
+  return h(tag, { class: 'num', 'data-bytes': String(bytes), title: `${count(bytes)} bytes`, ...extra }, gib(bytes));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Model summary
+// ---------------------------------------------------------------------------------------------------------
+
+function dl(rows) {
+  return h('dl', { class: 'kv' }, rows.filter(Boolean).map(([k, v, key]) => [h('dt', null, k), h('dd', { 'data-key': key }, v)]));
+}
+
+export function renderSummary(r) {
+  const m = r.model;
+  const p = r.precision || {};
+  const rows = [
+    ['Architecture', `${m.architecture} (${m.model_type}${m.family && m.family !== m.model_type ? `, ${m.family}` : ''})`, 'architecture'],
+    ['Parameters', `${compact(m.parameters)} (${count(m.parameters)}; ${m.parameters_source === 'safetensors' ? 'exact, from the Hub' : 'counted from config.json'})`, 'parameters'],
+    m.active_parameters !== m.parameters_from_config && ['Active per token', `${compact(m.active_parameters)} (${count(m.active_parameters)})`, 'active_parameters'],
+    ['Layers', count(m.num_hidden_layers), 'num_hidden_layers'],
+    ['Hidden size', count(m.hidden_size), 'hidden_size'],
+    ['Heads / KV heads', `${count(m.num_attention_heads)} / ${count(m.num_key_value_heads)}`, 'heads'],
+    ['Head dim', count(m.head_dim), 'head_dim'],
+    ['Attention', m.attention, 'attention'],
+    ['Max context', `${count(m.max_position_embeddings)} tokens`, 'max_position_embeddings'],
+    m.sliding_window_layers > 0 && ['Sliding window', `${count(m.sliding_window)} tokens on ${count(m.sliding_window_layers)} layers`, 'sliding_window'],
+    m.moe && ['Experts', `${count(m.moe.experts)} routed, ${count(m.moe.experts_per_token)} per token${m.moe.shared_experts ? `, ${count(m.moe.shared_experts)} shared` : ''}`, 'moe'],
+    m.mla && ['MLA', `KV LoRA rank ${count(m.mla.kv_lora_rank)}, RoPE head dim ${count(m.mla.qk_rope_head_dim)}`, 'mla'],
+    ['Weights', `${p.weights}${m.quantization ? ` (${m.quantization})` : ''}`, 'weights_precision'],
+    ['KV cache', p.kv_cache, 'kv_precision'],
+  ];
+  return h('div', null, h('h2', { id: 'model-title' }, m.id || m.architecture), dl(rows),
+    m.vision_note ? h('p', { class: 'note' }, m.vision_note) : null);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Verdict: fits, GPUs needed, concurrency, deployment
+// ---------------------------------------------------------------------------------------------------------
+
+export function renderVerdict(r) {
+  const s = r.serving;
+  const l = r.layout;
+  const w = r.workload;
+  const fits = s.fits === true;
+  const margin = fits
+    ? [h('strong', { 'data-bytes': String(s.margin_bytes), id: 'margin' }, `${gib(s.margin_bytes)} GiB`), ' to spare on the tightest GPU']
+    : ['short by ', h('strong', { 'data-bytes': String(s.margin_bytes), id: 'margin' }, `${gibMagnitude(s.margin_bytes)} GiB`), ' on the tightest GPU'];
+  const layout = s.gpus_needed_layout ? ` (TP ${s.gpus_needed_layout.tp} × PP ${s.gpus_needed_layout.pp})` : '';
+  return h('div', null,
+    h('p', { class: `verdict ${fits ? 'fits' : 'nofit'}`, id: 'verdict' },
+      h('span', { class: 'badge' }, fits ? 'Fits' : 'Does not fit'), ' ', margin,
+      r.memory && r.memory.per_gpu && r.memory.per_gpu.length > 1 ? ` (stage ${r.memory.binding_stage})` : '', '.'),
+    h('dl', { class: 'kv facts' },
+      h('dt', null, 'Deployment'),
+      h('dd', { id: 'deployment' }, `${count(l.gpus)} × ${l.gpu_name} (${gib(l.gpu_memory_bytes)} GiB each), TP ${l.tp}, PP ${l.pp}, DP ${l.dp}`),
+      h('dt', null, 'Workload'),
+      h('dd', { id: 'workload' }, `${count(w.batch)} sequence${w.batch === 1 ? '' : 's'} × ${count(w.context)} tokens`),
+      h('dt', null, 'GPUs needed'),
+      h('dd', { id: 'gpus-needed' }, s.gpus_needed > 0 ? `${count(s.gpus_needed)}${layout}` : 'none found',
+        s.gpus_needed_note ? ` — ${s.gpus_needed_note}` : ''),
+      h('dt', null, 'Max concurrency'),
+      h('dd', { id: 'max-concurrency' }, `${count(s.max_concurrency)} sequences of ${count(w.context)} tokens at once`)));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Stacked bars (one per pipeline stage: every GPU of a stage holds the same) and the table
+// ---------------------------------------------------------------------------------------------------------
+
+const PARTS = [
+  ['weights_bytes', 'Weights', 'seg-weights'],
+  ['kv_cache_bytes', 'KV cache', 'seg-kv'],
+  ['activations_bytes', 'Activations', 'seg-act'],
+  ['overhead_bytes', 'Overhead', 'seg-over'],
+];
+
+function stageLabel(g, stages) {
+  return stages > 1 ? `Stage ${g.stage} (layers ${g.layers[0]}–${g.layers[1]}), each GPU` : 'Each GPU';
+}
+
+export function renderBars(r) {
+  const mem = r.memory;
+  const stages = mem.per_gpu.length;
+  const legend = h('ul', { class: 'legend' },
+    [...PARTS, [null, 'Free', 'seg-free'], [null, 'Reserve', 'seg-reserve']].map(([, name, cls]) =>
+      h('li', null, h('span', { class: `swatch ${cls}`, 'aria-hidden': 'true' }), name)));
+  const bars = mem.per_gpu.map((g) => {
+    // Widths are the byte counts themselves as flex-grow factors: the browser lays out the proportions.
+    const segs = PARTS.map(([k, name, cls]) =>
+      h('span', { class: `seg ${cls}`, style: { flexGrow: String(Math.max(g[k], 0)) }, title: `${name}: ${gib(g[k])} GiB` }));
+    if (g.free_bytes >= 0) {
+      segs.push(h('span', { class: 'seg seg-free', style: { flexGrow: String(g.free_bytes) }, title: `Free: ${gib(g.free_bytes)} GiB` }));
+      if (g.gpu_memory_bytes === mem.gpu_memory_bytes) {
+        segs.push(h('span', { class: 'seg seg-reserve', style: { flexGrow: String(mem.reserve_bytes) }, title: `Reserve: ${gib(mem.reserve_bytes)} GiB` }));
+      }
+    }
+    const parts = PARTS.map(([k, name]) => `${name} ${gib(g[k])} GiB`).join(', ');
+    const summary = g.free_bytes >= 0
+      ? `${parts}; ${gib(g.free_bytes)} GiB free of ${gib(g.gpu_memory_bytes)} GiB`
+      : `${parts}; over the usable ${gib(g.usable_bytes)} GiB by ${gibMagnitude(g.free_bytes)} GiB`;
+    const track = h('div', { class: 'track', role: 'img', 'aria-label': summary }, segs);
+    const wrap = h('div', { class: `bar${g.free_bytes < 0 ? ' over' : ''}` }, track);
+    if (g.free_bytes < 0) {
+      // The usable limit marked on the overflowing bar: usable | overflow, again as flex factors.
+      wrap.append(h('div', { class: 'limit', 'aria-hidden': 'true' },
+        h('span', { style: { flexGrow: String(g.usable_bytes) } }),
+        h('span', { class: 'overflow', style: { flexGrow: String(g.free_bytes).replace(/^-/, '') } })));
+    }
+    return h('figure', { class: 'gpu', 'data-stage': String(g.stage) },
+      h('figcaption', null, `${stageLabel(g, stages)}: ${gib(g.total_bytes)} of ${gib(g.gpu_memory_bytes)} GiB`), wrap);
+  });
+  return h('div', null, h('h2', null, 'Memory per GPU'), legend, bars);
+}
+
+export function renderTable(r) {
+  const mem = r.memory;
+  const stages = mem.per_gpu.length;
+  const cols = mem.per_gpu.map((g) => ({
+    head: stages > 1 ? `Stage ${g.stage} (layers ${g.layers[0]}–${g.layers[1]})` : 'Per GPU',
+    v: {
+      ...g,
+      reserve_bytes: g.gpu_memory_bytes === mem.gpu_memory_bytes ? mem.reserve_bytes : undefined,
+    },
+  }));
+  const all = mem.all_gpus;
+  const rows = [
+    ['weights_bytes', 'Weights'],
+    ['kv_cache_bytes', 'KV cache'],
+    ['activations_bytes', 'Activations'],
+    ['overhead_bytes', 'Overhead'],
+    ['total_bytes', 'Total'],
+    ['gpu_memory_bytes', 'GPU capacity'],
+    ['reserve_bytes', 'Safety reserve'],
+    ['usable_bytes', 'Usable (capacity − reserve)'],
+    ['free_bytes', 'Free'],
+  ];
+  const head = h('tr', null, h('th', { scope: 'col' }, 'GiB'), cols.map((c) => h('th', { scope: 'col', class: 'num' }, c.head)),
+    all ? h('th', { scope: 'col', class: 'num' }, `All GPUs (${count(r.layout.gpus)})`) : null);
+  const body = rows.map(([k, name]) => h('tr', { 'data-row': k, class: k === 'total_bytes' ? 'total' : null },
+    h('th', { scope: 'row' }, name),
+    cols.map((c) => (c.v[k] === undefined ? h('td', null, '') : bytesCell('td', c.v[k]))),
+    all ? (all[k] === undefined ? h('td', null, '') : bytesCell('td', all[k])) : null));
+  return h('div', { class: 'table-wrap' },
+    h('table', { id: 'memory-table' },
+      h('caption', null, 'Memory in GiB (1 GiB = 2', h('sup', null, '30'), ' bytes). KV cache: ',
+        `${count(mem.kv_cache_bytes_per_token)} bytes per token per GPU.`),
+      h('thead', null, head), h('tbody', null, body)));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Warnings, assumptions, engine output, and sections yet to come
+// ---------------------------------------------------------------------------------------------------------
+
+export function renderWarnings(r) {
+  if (!Array.isArray(r.warnings) || r.warnings.length === 0) return null;
+  return h('div', null, h('h2', null, 'Warnings'),
+    h('ul', { class: 'warnings' }, r.warnings.map((w) => h('li', { 'data-code': w.code }, w.message))));
+}
+
+export function renderAssumptions(r) {
+  if (!Array.isArray(r.assumptions) || r.assumptions.length === 0) return null;
+  return h('details', null, h('summary', null, `Assumptions (${r.assumptions.length})`),
+    h('ul', null, r.assumptions.map((a) => h('li', null, String(a)))));
+}
+
+/** An engine's failure, start-up log and launch command (serving.* fields, present for engine profiles). */
+export function renderEngine(r) {
+  const s = r.serving || {};
+  const parts = [];
+  if (s.failure) parts.push(h('p', { class: 'failure', id: 'engine-failure' }, s.failure));
+  if (Array.isArray(s.startup_log) && s.startup_log.length) {
+    parts.push(h('h3', null, 'Start-up log'), h('pre', { id: 'startup-log' }, s.startup_log.join('\n')));
+  }
+  if (s.launch_command) {
+    parts.push(h('h3', null, 'Launch command'), h('pre', { id: 'launch-command' }, h('code', null, s.launch_command)));
+  }
+  const extra = [];
+  for (const [k, label] of [['kv_cache_tokens', 'KV-cache tokens'], ['kv_cache_blocks', 'KV-cache blocks'],
+    ['max_model_len_that_fits', 'Longest request that fits']]) {
+    if (typeof s[k] === 'number') extra.push([label, count(s[k]), k]);
+  }
+  for (const [k, label] of [['available_kv_cache_bytes', 'KV cache available per GPU'], ['system_ram_bytes', 'Host RAM used']]) {
+    if (typeof s[k] === 'number') extra.push([label, `${gib(s[k])} GiB`, k]);
+  }
+  if (extra.length) parts.unshift(dl(extra));
+  if (!parts.length) return null;
+  return h('div', null, h('h2', null, `Engine: ${s.engine}`), parts);
+}
+
+function label(key) {
+  const s = key.replace(/_bytes$/, '').replace(/_/g, ' ');
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function scalar(key, v) {
+  if (typeof v === 'number') return /_bytes$/.test(key) ? `${gib(v)} GiB` : count(v);
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (v === null || v === undefined) return '–';
+  return String(v);
+}
+
+/** Any JSON value as nested lists and tables, GiB for *_bytes keys. */
+export function renderValue(key, v, depth = 0) {
+  if (v === null || typeof v !== 'object') return scalar(key, v);
+  if (depth > 4) return '…';
+  if (Array.isArray(v)) {
+    if (v.length && v.every((x) => x && typeof x === 'object' && !Array.isArray(x))) {
+      const cols = [...new Set(v.flatMap((x) => Object.keys(x)))];
+      return h('div', { class: 'table-wrap' }, h('table', { class: 'generic' },
+        h('thead', null, h('tr', null, cols.map((c) => h('th', { scope: 'col' }, label(c) + (/_bytes$/.test(c) ? ' (GiB)' : ''))))),
+        h('tbody', null, v.map((x) => h('tr', null, cols.map((c) =>
+          h('td', null, /_bytes$/.test(c) && typeof x[c] === 'number' ? gib(x[c]) : renderValue(c, x[c], depth + 1))))))));
+    }
+    return v.map((x) => scalar(key, x)).join(', ');
+  }
+  return h('dl', { class: 'kv' }, Object.entries(v).map(([k, x]) => [h('dt', null, label(k)), h('dd', { 'data-key': k }, renderValue(k, x, depth + 1))]));
+}
+
+/** A section the page has no dedicated renderer for (yet): speed, training, recommendations, ... */
+export function renderGeneric(title, value) {
+  return h('div', null, h('h2', null, title), renderValue('', value));
+}
+
+// Response keys with a dedicated renderer (or that are inputs echoed back); the rest go to renderGeneric.
+export const KNOWN_SECTIONS = new Set(['ok', 'version', 'model', 'precision', 'layout', 'workload', 'memory', 'serving',
+  'warnings', 'assumptions']);
