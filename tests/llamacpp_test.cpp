@@ -260,3 +260,70 @@ TEST(LlamaCpp, ThroughTheApi) {
 
 }  // namespace
 }  // namespace llmsizer
+
+namespace llmsizer {
+namespace {
+
+// Reference: llama.cpp itself (the 2026-09-28 snapshot's libllama from node-llama-cpp 3.22.1, CPU
+// backend) on a synthetic llama GGUF written by this project's test writer (8 layers, hidden 1024, 16
+// heads / 4 KV heads of 64, MLP 2816, vocab 8192), quantised by llama_model_quantize to Q4_K_M. Logged:
+// "type q4_K: 49 tensors", "type q6_K: 9 tensors", "file size = 62.60 MiB (4.91 BPW)", and per context
+// (-ub 512) "CPU compute buffer size is X MiB" (4 decimals) and "llama_kv_cache: size = ...". On the CPU
+// alone the graph's inputs and its peak share one buffer: our host buffer + GPU buffer. Tolerance 0.5 %.
+struct CpuCase {
+  const char* name;
+  int64_t ctx;
+  int64_t np;
+  bool fa;
+  const char* kv;
+  double compute_mib;  ///< measured
+  double kv_mib;       ///< measured
+};
+const CpuCase kCpuCases[] = {
+    {"fa_4096", 4096, 1, true, "f16", 28.5137, 32.00},
+    {"nofa_4096", 4096, 1, false, "f16", 147.0098, 32.00},
+    {"nofa_8192", 8192, 1, false, "f16", 283.0098, 64.00},
+    {"fa_3x1100_q8", 1100, 3, true, "q8_0", 25.8092, 15.94},
+};
+
+ModelSpec calib_model() {
+  return parse_config(R"({"model_type": "llama", "hidden_size": 1024, "num_hidden_layers": 8,
+      "num_attention_heads": 16, "num_key_value_heads": 4, "intermediate_size": 2816, "vocab_size": 8192,
+      "max_position_embeddings": 32768, "torch_dtype": "float16"})")
+      .value();
+}
+
+class LlamaCppCpuReference : public ::testing::TestWithParam<CpuCase> {};
+
+TEST_P(LlamaCppCpuReference, ComputeAndKvBuffers) {
+  const CpuCase& c = GetParam();
+  const ModelSpec m = calib_model();
+  Inputs in = llama_inputs("Q4_K_M", 80, c.ctx, c.np);
+  in.request.flash_attn = c.fa;
+  in.request.ctk = in.request.ctv = c.kv;
+  const LlamaCppMemory mem = llamacpp_memory(m, in, llamacpp_options(m, in));
+  const double compute = static_cast<double>(mem.gpus[0].compute_bytes + mem.host.compute_bytes) / kMiB;
+  EXPECT_NEAR(compute / c.compute_mib - 1.0, 0.0, 0.005) << compute << " MiB";
+  EXPECT_NEAR(static_cast<double>(mem.gpus[0].kv_bytes()) / kMiB, c.kv_mib, 0.005);
+}
+
+INSTANTIATE_TEST_SUITE_P(Reference, LlamaCppCpuReference, ::testing::ValuesIn(kCpuCases),
+                         [](const ::testing::TestParamInfo<CpuCase>& i) { return std::string(i.param.name); });
+
+TEST(LlamaCppReference, QuantizedTypesAndFileSize) {
+  const ModelSpec m = calib_model();
+  int q4k = 0, q6k = 0, f32 = 0;
+  for (const GgufTensor& t : gguf_tensors(m, 15)) {
+    q4k += t.type == GgmlType::kQ4_K;
+    q6k += t.type == GgmlType::kQ6_K;
+    f32 += t.type == GgmlType::kF32 ? static_cast<int>(t.count) : 0;  // the two norms of a layer are one group
+  }
+  EXPECT_EQ(q4k, 49);
+  EXPECT_EQ(q6k, 9);
+  EXPECT_EQ(f32, 17);
+  const EnginePlan p = plan_llamacpp(m, llama_inputs("Q4_K_M", 80, 4096, 1));
+  EXPECT_TRUE(has_line(p.startup_log, "print_info: file size   = 62.60 MiB (4.91 BPW)"));
+}
+
+}  // namespace
+}  // namespace llmsizer

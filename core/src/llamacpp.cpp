@@ -9,9 +9,10 @@
 //                             T x H x dv x 4, plus without flash attention the KQ scores n_kv x T x H x 4
 //                             (soft_max runs in place); MLA adds the absorbed query and latent output
 //                             (T x H x kv_lora_rank x 4 each)
-//                  MLP: gate and up T x n_ff x 4 each (SiLU/GELU and the product in place); MoE: router
-//                       logits T x n_expert x 4 + per selected expert gate/up T x k x n_ff_exp x 4 x 2 +
-//                       T x k x n_embd x 4 down outputs (ggml_mul_mat_id)
+//                  MLP: gate, up and the gated product (ggml_swiglu_split makes a new tensor) T x n_ff x 4
+//                       each, plus the down projection's output T x n_embd x 4; MoE: router logits
+//                       T x n_expert x 4 + per selected expert T x k x n_ff_exp x 4 x 3 + T x k x n_embd x 4
+//                       down outputs (ggml_mul_mat_id)
 //   output phase = logits T x n_vocab x 4 + the normed input T x n_embd x 4 (device of the output layer)
 // The host ("CUDA_Host") buffer holds the graph inputs: token embeddings T x n_embd x 4 (get_rows runs on
 // the CPU) and one KQ mask per cache kind n_kv x T (f16 with flash attention, else f32,
@@ -166,14 +167,14 @@ int64_t layer_phase_bytes(const ModelSpec& m, int64_t il, int64_t T, int64_t n_k
   if (p.is_moe()) {
     const double k = static_cast<double>(p.experts_per_token);
     mlp = t * static_cast<double>(p.num_experts) * 4.0 +
-          t * k * static_cast<double>(p.expert_intermediate_size) * 4.0 * (p.gated ? 2.0 : 1.0) + t * k * e * 4.0;
+          t * k * static_cast<double>(p.expert_intermediate_size) * 4.0 * (p.gated ? 3.0 : 2.0) + t * k * e * 4.0;
     if (p.num_shared_experts > 0) {
       mlp = std::max(mlp, t * static_cast<double>(p.shared_intermediate_size * p.num_shared_experts) * 4.0 *
-                              (p.gated ? 2.0 : 1.0) + t * e * 4.0);
+                              (p.gated ? 3.0 : 2.0) + t * e * 4.0);
     }
   }
   if (p.intermediate_size > 0) {
-    mlp = std::max(mlp, t * static_cast<double>(p.intermediate_size) * 4.0 * (p.gated ? 2.0 : 1.0));
+    mlp = std::max(mlp, t * static_cast<double>(p.intermediate_size) * 4.0 * (p.gated ? 3.0 : 2.0) + t * e * 4.0);
   }
   return static_cast<int64_t>(2.0 * t * e * 4.0 + std::max(attn, mlp));
 }
