@@ -541,5 +541,37 @@ TEST(GgufApi, RequestWithHeaderBytesThenWithTheSummary) {
   EXPECT_EQ(num["error"]["path"].get<std::string>(), "/gguf/0");
 }
 
+TEST(GgufCli, ReadsTheHeaderOfAFile) {
+  // The CLI reads the file (header, then tensor data it does not need) and hands the core a summary.
+  const std::string file = testing::TempDir() + "/tiny-Q4_K_M.gguf";
+  const std::string b = tiny_llama().bytes(4096);
+  FILE* f = std::fopen(file.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  std::fwrite(b.data(), 1, b.size(), f);
+  std::fclose(f);
+  const std::string cmd = std::string(LLMSIZER_CLI) + " --gguf '" + file + "' --engine llama.cpp --context 1024 --json";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  EXPECT_EQ(pclose(p), 0) << out;
+  const json r = json::parse(out);
+  ASSERT_TRUE(r["ok"].get<bool>()) << out;
+  EXPECT_EQ(r["gguf"]["weights_bytes"].get<int64_t>(), kTinyEmbd + kTinyOutput + 2 * kTinyLayer);
+  EXPECT_EQ(r["model"]["id"].get<std::string>(), "tiny-Q4_K_M");
+  EXPECT_NE(r["serving"]["launch_command"].get<std::string>().find("-m tiny-Q4_K_M.gguf"), std::string::npos);
+  std::remove(file.c_str());
+  // Not a GGUF: a clear error.
+  const std::string bad = std::string(LLMSIZER_CLI) + " --gguf '" + std::string(LLMSIZER_FIXTURES_DIR) +
+                          "/configs/gpt2.json' --json";
+  FILE* q = popen(bad.c_str(), "r");
+  std::string out2;
+  while ((n = std::fread(buf, 1, sizeof buf, q)) > 0) out2.append(buf, n);
+  EXPECT_NE(pclose(q), 0);
+  EXPECT_NE(out2.find("magic"), std::string::npos) << out2;
+}
+
 }  // namespace
 }  // namespace llmsizer

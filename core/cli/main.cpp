@@ -172,6 +172,9 @@ void print_table(const json& r) {
   if (s.contains("gpus_needed_note")) std::cout << " — " << str(s, "gpus_needed_note");
   std::cout << "\n  max concurrency " << str(s, "max_concurrency") << " sequences of " << str(w, "context")
             << " tokens\n";
+  if (s.contains("system_ram_bytes")) {
+    std::cout << "  system RAM      " << gib(s["system_ram_bytes"]) << " GiB (weights, KV and buffers on the CPU)\n";
+  }
   if (r.contains("warnings") && !r["warnings"].empty()) {
     std::cout << "\nWarnings\n";
     for (const json& x : r["warnings"]) std::cout << "  - " << str(x, "message") << "\n";
