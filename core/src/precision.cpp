@@ -139,8 +139,7 @@ double quantized_matrix_bytes(const WeightFormat& f, int64_t rows, int64_t cols)
     case QuantMethod::kGguf: {
       // A matrix in the file type's default ggml type (gguf.h: per-tensor types need the tensor's name
       // and layer, which rank_weights passes to gguf_rank_weights instead).
-      const WeightFormat g = f;
-      const LlamaFtypeInfo* info = llama_ftype_info(g.gguf_ftype);
+      const LlamaFtypeInfo* info = llama_ftype_info(f.gguf_ftype);
       if (!info) return n * f.bits / 8.0;
       return static_cast<double>(ggml_row_size(info->default_type, cols)) * static_cast<double>(rows);
     }
