@@ -5,6 +5,7 @@
 #include <string>
 
 #include "llmsizer/api.h"
+#include "llmsizer/gguf.h"
 #include "llmsizer/gpu.h"
 
 namespace {
@@ -12,6 +13,7 @@ namespace {
 std::string estimate_json(const std::string& request) { return llmsizer::handle_request(request); }
 std::string catalog_json() { return llmsizer::catalog_json(llmsizer::builtin_catalog()); }
 std::string version() { return llmsizer::version(); }
+std::string gguf_json(const std::string& base64) { return llmsizer::gguf_inspect_base64_json(base64); }
 
 }  // namespace
 
@@ -19,4 +21,5 @@ EMSCRIPTEN_BINDINGS(llmsizer) {
   emscripten::function("estimateJson", &estimate_json);
   emscripten::function("catalogJson", &catalog_json);
   emscripten::function("version", &version);
+  emscripten::function("ggufJson", &gguf_json);
 }

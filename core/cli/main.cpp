@@ -3,6 +3,7 @@
 // The only file that does I/O. It never computes a number: every figure it prints comes from the core's
 // response (it only converts bytes to GiB for display), so `--json` and the table always agree, and both
 // agree with the page (which calls the same function through WebAssembly).
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "llmsizer/api.h"
+#include "llmsizer/gguf.h"
 #include "llmsizer/gpu.h"
 
 namespace {
@@ -28,6 +30,7 @@ const char* kUsage =
     "Estimates GPU memory, concurrency and speed of a Hugging Face model.\n"
     "\n"
     "  --config PATH        a config.json ('-' = stdin)\n"
+    "  --gguf PATH          a .gguf file (only its header is read); repeat for every part of a split file\n"
     "  --model ID           a bundled preset (see --list-models)\n"
     "  --request PATH       a whole request as JSON (the WASM module's input); flags given too override it\n"
     "  --json               print the core's JSON response instead of a table\n"
@@ -58,6 +61,38 @@ bool read_file(const std::string& path, std::string* out) {
   ss << f.rdbuf();
   *out = ss.str();
   return true;
+}
+
+/// Reads a GGUF file's header: the first bytes, then more while the core says the header goes on.
+/// The core parses; this only does the I/O. Returns the core's summary object, or an error message.
+bool read_gguf_summary(const std::string& path, json* summary, std::string* error) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    *error = "cannot read GGUF file '" + path + "'";
+    return false;
+  }
+  f.seekg(0, std::ios::end);
+  const uint64_t file_size = static_cast<uint64_t>(f.tellg());
+  uint64_t want = std::min<uint64_t>(file_size, 16u << 20);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::string buf(static_cast<size_t>(want), '\0');
+    f.clear();
+    f.seekg(0);
+    f.read(&buf[0], static_cast<std::streamsize>(want));
+    const json r = json::parse(llmsizer::gguf_inspect_json(reinterpret_cast<const uint8_t*>(buf.data()), buf.size()));
+    if (r.value("ok", false)) {
+      *summary = r["summary"];
+      return true;
+    }
+    const uint64_t needed = r.value("bytes_needed", uint64_t{0});
+    if (needed == 0 || needed > file_size || want >= file_size) {
+      *error = path + ": " + r["error"].value("message", std::string("not a GGUF file"));
+      return false;
+    }
+    want = std::min<uint64_t>(file_size, std::max<uint64_t>(needed, want * 2));
+  }
+  *error = path + ": the GGUF header is too large to read";
+  return false;
 }
 
 int fail(bool as_json, const std::string& code, const std::string& message) {
@@ -245,6 +280,9 @@ void print_table(const json& r) {
   if (s.contains("gpus_needed_note")) std::cout << " — " << str(s, "gpus_needed_note");
   std::cout << "\n  max concurrency " << str(s, "max_concurrency") << " sequences of " << str(w, "context")
             << " tokens\n";
+  if (s.contains("system_ram_bytes")) {
+    std::cout << "  system RAM      " << gib(s["system_ram_bytes"]) << " GiB (weights, KV and buffers on the CPU)\n";
+  }
   print_speed(r);
   if (r.contains("warnings") && !r["warnings"].empty()) {
     std::cout << "\nWarnings\n";
@@ -323,6 +361,21 @@ int main(int argc, char** argv) {
       if (!next(&path)) return fail(as_json, "invalid_request", "--config needs a path");
       if (!read_file(path, &text)) return fail(as_json, "io_error", "cannot read config file '" + path + "'");
       overrides["config"] = text;
+      continue;
+    }
+    if (a == "--gguf") {
+      std::string path;
+      if (!next(&path)) return fail(as_json, "invalid_request", "--gguf needs a path");
+      json summary;
+      std::string error;
+      if (!read_gguf_summary(path, &summary, &error)) return fail(as_json, "invalid_gguf", error);
+      if (!overrides.contains("gguf")) overrides["gguf"] = json::array();
+      overrides["gguf"].push_back(summary);
+      if (!overrides.contains("model_id")) {
+        std::string stem = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+        if (stem.size() > 5 && stem.compare(stem.size() - 5, 5, ".gguf") == 0) stem.resize(stem.size() - 5);
+        overrides["model_id"] = stem;
+      }
       continue;
     }
     if (a == "--request") {

@@ -9,11 +9,14 @@
 #include <functional>
 #include <limits>
 
+#include "gguf_json.h"
 #include "json_util.h"
 #include "llmsizer/config.h"
 #include "llmsizer/engines.h"
 #include "llmsizer/speed.h"
 #include "training_json.h"
+#include "llmsizer/gguf.h"
+#include "llmsizer/llamacpp.h"
 
 namespace llmsizer {
 
@@ -98,6 +101,30 @@ const std::vector<Field>& fields() {
       {"enforce_eager", FieldKind::kBool, 0, 0, "vLLM: no CUDA graphs", to_bool(&Request::enforce_eager)},
       {"mem_fraction_static", FieldKind::kNumber, 0, 1.0, "SGLang: fraction for weights + KV pool",
        to_num(&Request::mem_fraction_static)},
+      // llama.cpp (llama-server) and GGUF files
+      {"ctx_size", FieldKind::kInt, 0, kMaxTokens, "llama.cpp -c: context cells over all slots (default np x context)",
+       to_int(&Request::ctx_size)},
+      {"np", FieldKind::kInt, 0, 4096, "llama.cpp -np: parallel slots (default: batch)", to_int(&Request::np)},
+      {"ngl", FieldKind::kInt, -1, 100000, "llama.cpp -ngl: layers on the GPUs, output layer included (-1 = all)",
+       to_int(&Request::ngl)},
+      {"ctk", FieldKind::kString, 0, 16, "llama.cpp -ctk: K cache type f16|bf16|f32|q8_0|q4_0|q4_1|iq4_nl|q5_0|q5_1",
+       to_str(&Request::ctk)},
+      {"ctv", FieldKind::kString, 0, 16, "llama.cpp -ctv: V cache type (as ctk; quantised V needs flash attention)",
+       to_str(&Request::ctv)},
+      {"ubatch", FieldKind::kInt, 0, 1e6, "llama.cpp -ub: physical micro-batch in tokens (default 512)",
+       to_int(&Request::ubatch)},
+      {"n_batch", FieldKind::kInt, 0, 1e7, "llama.cpp -b: logical batch in tokens (default 2048)",
+       to_int(&Request::n_batch)},
+      {"flash_attn", FieldKind::kBool, 0, 0, "llama.cpp -fa on/off (default on, as -fa auto picks on GPUs)",
+       to_bool(&Request::flash_attn)},
+      {"swa_full", FieldKind::kBool, 0, 0, "llama.cpp --swa-full: full-size cache for sliding-window layers",
+       to_bool(&Request::swa_full)},
+      {"kv_unified", FieldKind::kBool, 0, 0, "llama.cpp -kvu: one KV pool shared by all slots",
+       to_bool(&Request::kv_unified)},
+      {"gguf", FieldKind::kObject, 0, 0,
+       "GGUF header(s): base64 of the file's first bytes, or a summary from a previous response; one per part "
+       "(the CLI's --gguf takes a path)",
+       nullptr},
       // recommendations
       {"recommend", FieldKind::kBool, 0, 0, "rank every GPU preset for this workload", to_bool(&Request::recommend)},
       {"recommend_vendor", FieldKind::kString, 0, 64, "recommendations: only this vendor", to_str(&Request::recommend_vendor)},
@@ -488,6 +515,24 @@ Result<Request> parse_request(const std::string& text) {
       }
       continue;
     }
+    if (key == "gguf") {
+      // One entry per part of the file: base64 header bytes, or a summary object (kept as JSON text).
+      const json parts = v.is_array() ? v : json::array({v});
+      if (parts.size() > 256) return make_error(ErrorCode::kInvalidRequest, "'gguf' lists more than 256 parts", "/gguf");
+      for (size_t i = 0; i < parts.size(); ++i) {
+        const json& x = parts[i];
+        if (x.is_string()) {
+          r.gguf.push_back(x.get<std::string>());
+        } else if (x.is_object()) {
+          r.gguf.push_back(x.dump());
+        } else {
+          return make_error(ErrorCode::kInvalidRequest,
+                            "'gguf' entries must be base64 text or summary objects, not " + describe(x),
+                            "/gguf/" + std::to_string(i));
+        }
+      }
+      continue;
+    }
     if (key == "safetensors") {
       if (!v.is_object()) {
         return make_error(ErrorCode::kInvalidRequest, "'safetensors' must be an object of {dtype: count}",
@@ -522,7 +567,20 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
 
   // ---- the model ----
   std::string config_text = req.config_text;
-  if (config_text.empty()) {
+  if (!req.gguf.empty()) {
+    // A GGUF file: the model and its exact weight bytes come from its header (no config.json needed).
+    if (!config_text.empty() || !req.model.empty()) {
+      return make_error(ErrorCode::kConflictingOptions, "give either a GGUF header or a config / model preset, not both",
+                        "/gguf");
+    }
+    auto g = gguf_model_from_request(req.gguf);
+    if (!g.ok()) return g.error();
+    auto gm = std::make_shared<GgufModel>(std::move(g).value());
+    gm->spec.quant = gguf_file_format(*gm);
+    gm->spec.has_quantization_config = true;
+    out.model = gm->spec;
+    out.gguf = gm;
+  } else if (config_text.empty()) {
     if (req.model.empty()) {
       return make_error(ErrorCode::kInvalidRequest,
                         "no model: give a config.json (--config PATH / \"config\") or a preset (--model ID)");
@@ -536,9 +594,11 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
   } else if (!req.model.empty()) {
     return make_error(ErrorCode::kConflictingOptions, "give either a config or a model preset, not both");
   }
-  auto spec = parse_config(config_text);
-  if (!spec.ok()) return spec.error();
-  out.model = std::move(spec).value();
+  if (!out.gguf) {
+    auto spec = parse_config(config_text);
+    if (!spec.ok()) return spec.error();
+    out.model = std::move(spec).value();
+  }
   const ModelSpec& m = out.model;
   Inputs& in = out.inputs;
   in.request = req;
@@ -552,6 +612,8 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
       for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
       return make_error(ErrorCode::kInvalidRequest, "unknown engine '" + req.engine + "': use " + list, "/engine");
     }
+    auto lc = llamacpp_check_request(req);
+    if (!lc.ok()) return lc.error();
   }
 
   // ---- the GPU ----
@@ -596,6 +658,8 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
                           std::to_string(m.num_hidden_layers()) + " layers");
   }
   in.layout = Layout{tp, pp, gpus / (tp * pp)};
+  // llama.cpp splits layers over every GPU (--split-mode layer): pipeline-style, one stage per GPU.
+  if (req.engine == "llama.cpp") in.layout = Layout{1, std::min(gpus, std::max<int64_t>(1, m.num_hidden_layers())), 1};
   if (const std::string why = tp_problem(m, tp); !why.empty()) {
     out.warnings.push_back({"tp_not_dividing_heads", why + ": engines such as vLLM refuse this layout; the "
                                                            "estimate rounds the shards up"});
@@ -622,6 +686,13 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
     in.weights = f.value();
   }
   in.act_dtype = in.weights.method == QuantMethod::kNone ? in.weights.dtype : in.weights.dtype;
+  if (in.weights.method == QuantMethod::kGguf) {
+    if (out.gguf && (req.dtype == "auto" || req.dtype.empty())) {
+      notes.back() = "weights: " + in.weights.label + ": exact tensor bytes from the GGUF header";
+    } else {
+      in.weights.label = gguf_format_label(m, in.weights);
+    }
+  }
   if (req.kv_dtype == "auto" || req.kv_dtype.empty()) {
     in.kv_dtype = in.act_dtype;
   } else {
@@ -709,6 +780,7 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
     e.assumptions.insert(e.assumptions.begin(), r.assumptions.begin(), r.assumptions.end());
     json out = estimate_json(e);
     out["training"] = std::move(training.value().section);
+    if (r.gguf) out["gguf"] = gguf_section_json(*r.gguf);
     return out.dump(-1, ' ', false, json::error_handler_t::replace);
   } catch (const std::exception& ex) {
     return error_json(make_error(ErrorCode::kInternal, std::string("internal error: ") + ex.what()));

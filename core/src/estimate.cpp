@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "llmsizer/llamacpp.h"
+
 namespace llmsizer {
 
 namespace {
@@ -113,11 +115,12 @@ EnginePlan plan_generic(const ModelSpec& m, const Inputs& in) {
 }
 
 const std::vector<std::string>& engine_names() {
-  static const std::vector<std::string> kNames = {"generic"};
+  static const std::vector<std::string> kNames = {"generic", "llama.cpp"};
   return kNames;
 }
 
 EnginePlan plan_engine(const ModelSpec& m, const Inputs& in) {
+  if (in.request.engine == "llama.cpp") return plan_llamacpp(m, in);
   return plan_generic(m, in);
 }
 

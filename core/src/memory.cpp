@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "llmsizer/gguf.h"
+
 namespace llmsizer {
 
 namespace {
@@ -55,6 +57,8 @@ std::string tp_problem(const ModelSpec& m, int64_t tp) {
 
 RankWeights rank_weights(const ModelSpec& m, const WeightFormat& f, int64_t tp, bool include_mtp,
                          int64_t vocab_padding, bool rope_cache) {
+  // GGUF file types: per-tensor ggml types (llama-quantize's rules) or a file's exact tensor table.
+  if (f.method == QuantMethod::kGguf) return gguf_rank_weights(m, f, tp, vocab_padding, rope_cache);
   tp = std::max<int64_t>(1, tp);
   RankWeights w;
   const Dtype plain = f.dtype;  // unquantised tensors: the format's 16-bit (or plain) dtype

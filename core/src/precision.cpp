@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cmath>
 
+#include "llmsizer/gguf.h"
+
 namespace llmsizer {
 
 namespace {
@@ -77,6 +79,7 @@ const char* quant_method_name(QuantMethod m) {
     case QuantMethod::kBnb4: return "bitsandbytes-4bit";
     case QuantMethod::kMxfp4: return "mxfp4";
     case QuantMethod::kIntGroup: return "int-group";
+    case QuantMethod::kGguf: return "gguf";
   }
   return "none";
 }
@@ -133,6 +136,13 @@ double quantized_matrix_bytes(const WeightFormat& f, int64_t rows, int64_t cols)
       }
       return bytes;
     }
+    case QuantMethod::kGguf: {
+      // A matrix in the file type's default ggml type (gguf.h: per-tensor types need the tensor's name
+      // and layer, which rank_weights passes to gguf_rank_weights instead).
+      const LlamaFtypeInfo* info = llama_ftype_info(f.gguf_ftype);
+      if (!info) return n * f.bits / 8.0;
+      return static_cast<double>(ggml_row_size(info->default_type, cols)) * static_cast<double>(rows);
+    }
     case QuantMethod::kMxfp4:
       // OCP Microscaling MXFP4: e2m1 4-bit elements, one e8m0 (8-bit) scale per 32 elements:
       // 4.25 bits per weight (OCP MX spec v1.0 §5; gpt-oss model card).
@@ -187,8 +197,12 @@ Result<WeightFormat> weight_format_from_name(const std::string& raw, Dtype unqua
     f.label = "NF4 (bitsandbytes, double quantisation)";
     return f;
   }
+  // llama.cpp GGUF file types (Q4_K_M, Q8_0, IQ4_XS, F16, ...): gguf.h.
+  if (llama_ftype_by_name(raw)) return gguf_weight_format(raw);
   return make_error(ErrorCode::kInvalidValue,
-                    "unknown weight precision '" + raw + "': use auto, fp32, fp16, bf16, fp8, int8, int4 or nf4");
+                    "unknown weight precision '" + raw +
+                        "': use auto, fp32, fp16, bf16, fp8, int8, int4, nf4 or a GGUF file type (Q4_K_M, Q8_0, "
+                        "Q6_K, IQ4_XS, F16, ...)");
 }
 
 }  // namespace llmsizer

@@ -4,6 +4,7 @@
 // CLI's --json output and the page's numbers are byte-identical by construction.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,14 +31,18 @@ struct FieldInfo {
 std::vector<FieldInfo> request_fields();
 
 /// Largest request accepted (a config.json plus options).
-constexpr size_t kMaxRequestBytes = 8u << 20;
+/// GGUF headers travel as base64 on the first request (a Llama-3 header with its tokenizer is ~8 MB,
+/// ~11 MB in base64); later requests send their small summaries instead.
+constexpr size_t kMaxRequestBytes = 32u << 20;
 
 /// Parses request JSON text into a Request. Unknown keys are errors (they are usually typos).
 Result<Request> parse_request(const std::string& text);
 
 /// Applies defaults, presets and validation: the model spec and the resolved inputs.
+struct GgufModel;
 struct Resolved {
   ModelSpec model;
+  std::shared_ptr<const GgufModel> gguf;  ///< the parsed GGUF header(s) when the model came from one
   Inputs inputs;
   std::vector<Warning> warnings;
   std::vector<std::string> assumptions;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "llmsizer/result.h"
 
@@ -31,6 +32,7 @@ enum class QuantMethod {
   kBnb4,       ///< bitsandbytes NF4/FP4: 4-bit + absmax per 64 weights (optionally double-quantised)
   kMxfp4,      ///< OCP MX FP4 (gpt-oss): 4-bit e2m1 + one 8-bit e8m0 scale per 32 weights
   kIntGroup,   ///< a generic b-bit group-wise integer format (compressed-tensors "pack-quantized")
+  kGguf,       ///< a llama.cpp GGUF file type (Q4_K_M, Q8_0, IQ4_XS, F16, ...): every tensor gets its ggml type (gguf.h)
 };
 
 const char* quant_method_name(QuantMethod m);
@@ -52,6 +54,12 @@ struct WeightFormat {
   bool double_quant = false;          ///< bitsandbytes nested quantisation of the absmax values
   bool experts_only = false;          ///< only routed experts are quantised (gpt-oss MXFP4)
   std::string label;                  ///< what the user sees ("bf16", "GPTQ int4 g128", "fp8 block 128x128")
+  // GGUF (method kGguf): the llama.cpp file type and, for a parsed .gguf, its exact tensor bytes (gguf.h).
+  int gguf_ftype = -1;                      ///< llama_ftype id (llama.cpp include/llama.h), e.g. 15 = Q4_K_M
+  std::vector<int64_t> gguf_layer_bytes;    ///< exact bytes per blk.N from a GGUF tensor table (empty = derive)
+  int64_t gguf_input_bytes = 0;             ///< exact: token_embd (+ position / token-type embeddings)
+  int64_t gguf_output_bytes = 0;            ///< exact: output_norm, output and every other tensor outside blk.N
+  int64_t gguf_parameters = 0;              ///< exact element count of the file's tensors
 };
 
 /// Bytes of one rows x cols weight matrix stored in `f` (quantised matrices only; see

@@ -53,6 +53,21 @@ struct Request {
   bool enforce_eager = false;            ///< vLLM: no CUDA graphs
   double mem_fraction_static = 0;        ///< SGLang (0 = SGLang's default for the GPU and TP)
 
+  // ---- llama.cpp (llama-server) and GGUF files ------------------------------------------------
+  int64_t ctx_size = 0;        ///< -c: context cells over all slots (0 = np x context)
+  int64_t np = 0;              ///< -np: parallel slots (0 = batch)
+  int64_t ngl = -1;            ///< -ngl: layers on the GPUs, the output layer counting as one (-1 = all)
+  std::string ctk;             ///< -ctk: K cache type f16|bf16|f32|q8_0|q4_0|q4_1|iq4_nl|q5_0|q5_1 ("" = from kv_dtype)
+  std::string ctv;             ///< -ctv: V cache type (as ctk)
+  int64_t ubatch = 0;          ///< -ub: physical micro-batch (0 = 512)
+  int64_t n_batch = 0;         ///< -b: logical batch (0 = 2048); `batch` above is concurrent sequences
+  bool flash_attn = true;      ///< -fa on|off ('auto', the default, turns it on where the GPU supports it)
+  bool swa_full = false;       ///< --swa-full: full-size cache for sliding-window layers
+  bool kv_unified = false;     ///< -kvu: one KV pool shared by all slots
+  /// GGUF headers, one per part of the file: base64 of the first bytes of the file, or the summary
+  /// object a previous response returned (as JSON text). With a GGUF no config.json is needed.
+  std::vector<std::string> gguf;
+
   // ---- GPU recommendations --------------------------------------------------------------------
   bool recommend = false;               ///< rank every GPU preset for this workload
   std::string recommend_vendor;         ///< filter: "NVIDIA", "AMD", ... ("" = all)
