@@ -1,0 +1,316 @@
+// The serving-engine dispatch, and what every engine shares: capacity of a layout, the fewest-GPU layout
+// search and the reverse solves (largest context, the memory knob, fewest GPUs).
+#include "llmsizer/engines.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "engine_util.h"
+#include "llmsizer/estimate.h"
+
+namespace llmsizer {
+
+namespace engine_util {
+
+std::string with_commas(int64_t n) {
+  std::string s = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  int count = 0;
+  for (auto it = s.rbegin(); it != s.rend(); ++it) {
+    if (count > 0 && count % 3 == 0) out.insert(out.begin(), ',');
+    out.insert(out.begin(), *it);
+    ++count;
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string gib_text(double bytes) { return fixed(bytes / (1024.0 * 1024.0 * 1024.0), 2); }
+
+std::string knob_text(double v) {
+  for (int d = 2; d <= 4; ++d) {
+    const double scale = std::pow(10.0, d);
+    if (std::abs(v * scale - std::round(v * scale)) < 1e-6) return fixed(v, d);
+  }
+  return fixed(v, 4);
+}
+
+bool parse_version(const std::string& text, int* major, int* minor) {
+  size_t i = 0;
+  if (i < text.size() && (text[i] == 'v' || text[i] == 'V')) ++i;
+  auto number = [&](int* out) {
+    if (i >= text.size() || !std::isdigit(static_cast<unsigned char>(text[i]))) return false;
+    int v = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) && v < 100000) {
+      v = v * 10 + (text[i] - '0');
+      ++i;
+    }
+    *out = v;
+    return true;
+  };
+  int a = 0;
+  int b = 0;
+  if (!number(&a)) return false;
+  if (i >= text.size() || text[i] != '.') return false;
+  ++i;
+  if (!number(&b)) return false;
+  // Anything after major.minor (".0", ".post1", "rc1") does not change the memory rules.
+  *major = a;
+  *minor = b;
+  return true;
+}
+
+std::string repo_or_placeholder(const Inputs& in) {
+  return in.request.model_id.empty() ? std::string("<hf-repo-id>") : in.request.model_id;
+}
+
+int64_t per_replica(int64_t batch, int64_t dp) {
+  dp = std::max<int64_t>(1, dp);
+  return (std::max<int64_t>(0, batch) + dp - 1) / dp;
+}
+
+double safetensors_scale(const ModelSpec& m, const Inputs& in) {
+  // As the generic engine does (estimate.cpp generic_memory): the Hub's exact checkpoint bytes replace ours
+  // when the precision is the checkpoint's own; the split over ranks keeps our proportions.
+  if (!in.safetensors_bytes) return 1.0;
+  const RankWeights whole = rank_weights(m, in.weights, 1, in.include_mtp, 1, false);
+  double ours = whole.first_bytes + whole.last_bytes;
+  for (double b : whole.layer_bytes) ours += b;
+  return ours > 0 ? *in.safetensors_bytes / ours : 1.0;
+}
+
+bool nvlink_sharp(const GpuSpec& g) {
+  // HGX/DGX systems whose NVSwitch supports NVLink SHARP. H100 NVL / PCIe, H200 NVL and A100 use NVLink bridges
+  // or second-generation NVSwitch: no NVLS.
+  static const char* const kSystems[] = {"nvidia-h100-sxm", "nvidia-h200-sxm", "nvidia-h800-sxm", "nvidia-h20",
+                                         "nvidia-b100",     "nvidia-b200",     "nvidia-b300",     "nvidia-gb200",
+                                         "nvidia-gb300"};
+  std::string id = g.id;
+  for (char& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* s : kSystems) {
+    const std::string p = s;
+    if (id.compare(0, p.size(), p) == 0 && (id.size() == p.size() || id[p.size()] == '-')) return true;
+  }
+  return false;
+}
+
+const RankWeights& RankWeightsCache::at(int64_t tp) {
+  for (const auto& [k, v] : items_) {
+    if (k == tp) return v;
+  }
+  items_.emplace_back(tp, rank_weights(m_, f_, tp, mtp_, pad_, rope_));
+  return items_.back().second;
+}
+
+Inputs with_workload(const Inputs& in, int64_t batch, int64_t context) {
+  Inputs x = in;
+  x.batch = std::max<int64_t>(1, batch);
+  if (context != in.context) {
+    // Another context keeps the request's output length (at most half the context) and fills the rest with prompt.
+    x.context = context;
+    x.output_tokens = std::min(in.output_tokens, std::max<int64_t>(1, context / 2));
+    x.input_tokens = std::max<int64_t>(1, context - x.output_tokens);
+    if (x.request.max_model_len > 0) x.request.max_model_len = context;
+  }
+  return x;
+}
+
+Capacity generic_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, const RankWeights& rw, double scale,
+                          int64_t batch, int64_t context) {
+  const Inputs x = with_workload(in, batch, context);
+  const std::vector<GpuMemory> gpus = generic_memory(m, x, l, rw, scale);
+  Capacity c;
+  c.starts = !gpus.empty();
+  int64_t conc = std::numeric_limits<int64_t>::max();
+  c.headroom_bytes = std::numeric_limits<int64_t>::max();
+  for (const GpuMemory& g : gpus) {
+    conc = std::min(conc, g.max_concurrency);
+    c.headroom_bytes = std::min(c.headroom_bytes, g.free_bytes);
+  }
+  if (gpus.empty()) conc = c.headroom_bytes = 0;
+  c.starts = c.starts && conc >= 1;
+  c.max_concurrency = static_cast<double>(conc * std::max<int64_t>(1, l.dp));
+  return c;
+}
+
+EngineTraits engine_traits(const std::string& engine) {
+  EngineTraits t;
+  if (engine == "vllm" || engine == "sglang") {
+    // Both shard the vocabulary in 64-row padded pieces and allocate a rotary cos/sin cache
+    // (vllm/model_executor/layers/vocab_parallel_embedding.py DEFAULT_VOCAB_PADDING_SIZE; SGLang's copy).
+    t.vocab_padding = kVocabPadding;
+    t.rope_cache = true;
+    t.capacity = engine == "vllm" ? vllm_capacity : sglang_capacity;
+  } else if (engine == "transformers") {
+    // Exact checkpoint tensors; rotary embeddings computed per forward (no cache); layers split over GPUs
+    // by device_map="auto" instead of tensor parallelism.
+    t.vocab_padding = 1;
+    t.rope_cache = false;
+    t.tensor_parallel = false;
+    t.capacity = transformers_capacity;
+  } else if (engine == "generic") {
+    t.vocab_padding = 1;
+    t.rope_cache = true;
+    t.capacity = generic_capacity;
+  } else {
+    // Engines without a fast path (llama.cpp): their whole plan is run per layout; layers split over GPUs.
+    t.tensor_parallel = false;
+  }
+  return t;
+}
+
+Capacity capacity_cached(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache, double scale,
+                         int64_t batch, int64_t context) {
+  const EngineTraits t = engine_traits(in.request.engine);
+  if (t.capacity) return t.capacity(m, in, l, cache.at(l.tp), scale, batch, context);
+  Inputs x = with_workload(in, batch, context);
+  x.layout = l;
+  const EnginePlan p = plan_engine(m, x);
+  Capacity c;
+  c.starts = p.failure.empty() && !p.per_gpu.empty();
+  c.max_concurrency = p.max_concurrency;
+  c.headroom_bytes = p.margin_bytes;
+  return c;
+}
+
+std::optional<Layout> fewest_gpus_cached(const ModelSpec& m, const Inputs& in, RankWeightsCache& cache, double scale,
+                                         int64_t batch, int64_t context, int64_t max_gpus, Capacity* found) {
+  // Tensor parallelism within a node (<= 8 GPUs, one NVLink domain), pipeline stages beyond: vLLM's docs,
+  // "Distributed inference and serving" (TP = GPUs per node, PP = nodes). At equal GPU counts more tensor
+  // parallelism (tried first) wins. Engines that split layers instead (transformers, llama.cpp) use tp = 1.
+  // More pipeline stages only take layers off each GPU, so for each tp the smallest serving pp is found by
+  // bisection (the recommendations run this for every GPU preset).
+  const EngineTraits t = engine_traits(in.request.engine);
+  std::optional<Layout> best;
+  const int64_t layers = m.num_hidden_layers();
+  const std::vector<int64_t> tps = t.tensor_parallel ? std::vector<int64_t>{8, 4, 2, 1} : std::vector<int64_t>{1};
+  for (int64_t tp : tps) {
+    if (!tp_problem(m, tp).empty()) continue;
+    int64_t hi = std::min(layers, max_gpus / tp);
+    if (best) hi = std::min(hi, (best->gpus() - 1) / tp);  // strictly fewer GPUs than the best so far
+    if (hi < 1) continue;
+    Capacity c = capacity_cached(m, in, Layout{tp, hi, 1}, cache, scale, batch, context);
+    if (!c.serves(batch)) continue;
+    int64_t pp = hi;
+    Capacity at = c;
+    int64_t a = 1;
+    int64_t b = hi - 1;
+    while (a <= b) {
+      const int64_t mid = a + (b - a) / 2;
+      c = capacity_cached(m, in, Layout{tp, mid, 1}, cache, scale, batch, context);
+      if (c.serves(batch)) {
+        pp = mid;
+        at = c;
+        b = mid - 1;
+      } else {
+        a = mid + 1;
+      }
+    }
+    best = Layout{tp, pp, 1};
+    if (found) *found = at;
+  }
+  return best;
+}
+
+void vllm_solve_knob(const ModelSpec& m, const Inputs& in, const RankWeights& rw, double scale, EngineSolves* sv);
+void sglang_solve_knob(const ModelSpec& m, const Inputs& in, const RankWeights& rw, double scale, EngineSolves* sv);
+
+}  // namespace engine_util
+
+const std::vector<std::string>& engine_names() {
+  // LLAMA.CPP: add "llama.cpp" here when core/src/llamacpp.cpp (plan_llamacpp) is merged.
+  static const std::vector<std::string> kNames = {"generic", "vllm", "sglang", "transformers"};
+  return kNames;
+}
+
+EnginePlan plan_engine(const ModelSpec& m, const Inputs& in) {
+  const std::string& e = in.request.engine;
+  if (e == "vllm") return plan_vllm(m, in);
+  if (e == "sglang") return plan_sglang(m, in);
+  if (e == "transformers") return plan_transformers(m, in);
+  // LLAMA.CPP: if (e == "llama.cpp") return plan_llamacpp(m, in);
+  return plan_generic(m, in);
+}
+
+Capacity engine_capacity(const ModelSpec& m, const Inputs& in, const Layout& layout, int64_t batch, int64_t context) {
+  const engine_util::EngineTraits t = engine_util::engine_traits(in.request.engine);
+  engine_util::RankWeightsCache cache(m, in.weights, in.include_mtp, t.vocab_padding, t.rope_cache);
+  return engine_util::capacity_cached(m, in, layout, cache, engine_util::safetensors_scale(m, in), batch, context);
+}
+
+std::optional<Layout> fewest_gpus(const ModelSpec& m, const Inputs& in, int64_t batch, int64_t context,
+                                  int64_t max_gpus) {
+  const engine_util::EngineTraits t = engine_util::engine_traits(in.request.engine);
+  engine_util::RankWeightsCache cache(m, in.weights, in.include_mtp, t.vocab_padding, t.rope_cache);
+  return engine_util::fewest_gpus_cached(m, in, cache, engine_util::safetensors_scale(m, in), batch, context, max_gpus,
+                                         nullptr);
+}
+
+EngineSolves solve_engine(const ModelSpec& m, const Inputs& in) {
+  using engine_util::gib_text;
+  EngineSolves sv;
+  sv.batch = std::max<int64_t>(1, in.batch);
+  sv.context = in.context;
+  const engine_util::EngineTraits t = engine_util::engine_traits(in.request.engine);
+  engine_util::RankWeightsCache cache(m, in.weights, in.include_mtp, t.vocab_padding, t.rope_cache);
+  const double scale = engine_util::safetensors_scale(m, in);
+  const int64_t n = sv.batch;
+
+  // ---- 1. the largest context that serves N users on the chosen GPUs ----
+  sv.max_context_limit = m.max_position_embeddings > 0 ? m.max_position_embeddings : 10'000'000;
+  auto serves = [&](int64_t len) {
+    return engine_util::capacity_cached(m, in, in.layout, cache, scale, n, len).serves(n);
+  };
+  if (!serves(1)) {
+    sv.max_context = 0;
+    sv.max_context_note = std::to_string(n) + (n == 1 ? " sequence does" : " concurrent sequences do") +
+                          " not fit on this layout at any context: the weights, activations or engine overheads "
+                          "leave too little memory";
+  } else {
+    int64_t lo = 1;
+    int64_t hi = sv.max_context_limit;
+    if (serves(hi)) {
+      lo = hi;
+      sv.max_context_note = "the model's maximum context (max_position_embeddings) fits";
+    }
+    while (lo < hi) {
+      const int64_t mid = lo + (hi - lo + 1) / 2;
+      if (serves(mid)) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    sv.max_context = lo;
+  }
+
+  // ---- 2. the engine's memory knob for N users at context L ----
+  if (in.request.engine == "vllm") {
+    engine_util::vllm_solve_knob(m, in, cache.at(in.layout.tp), scale, &sv);
+  } else if (in.request.engine == "sglang") {
+    engine_util::sglang_solve_knob(m, in, cache.at(in.layout.tp), scale, &sv);
+  }
+
+  // ---- 3. the fewest GPUs of this type ----
+  const int64_t limit = std::max<int64_t>(1, in.request.recommend_max_gpus);
+  Capacity found;
+  if (auto l = engine_util::fewest_gpus_cached(m, in, cache, scale, n, in.context, limit, &found)) {
+    sv.fewest_gpus = l->gpus();
+    sv.fewest_layout = *l;
+  } else {
+    sv.fewest_gpus = 0;
+    sv.fewest_note = "does not fit on " + std::to_string(limit) + " x " + in.gpu.name +
+                     " with a valid tensor/pipeline layout";
+  }
+  return sv;
+}
+
+}  // namespace llmsizer
