@@ -135,10 +135,15 @@ TEST(Vllm, ActivationTerms) {
   // Forward: MLP 3 x 14,336 = 43,008 > attention 4096 + 2 x 8 x 128 + 4096 = 10,240; + 7 x 4096 = 71,680
   // elements per token x 8192 tokens x 2 bytes.
   EXPECT_DOUBLE_EQ(vllm::forward_peak_bytes(m, Dtype::kBf16, 1, test::whole(m), 8192), 1174405120.0);
-  // Mixtral 8x7B at TP 2: fused-MoE caches 2 x max(2 x 7168, 4096) + 2 x 7168 + 8 router logits = 43,016,
+  // Mixtral 8x7B at TP 2: fused-MoE workspaces 2 x max(2 x 7168, 4096) + 2 x max(7168, 4096) + 8 router
+  // logits = 43,016,
   // + 28,672 = 71,688 elements x 8192 x 2.
   const ModelSpec mx = test::fixture("mixtral-8x7b.json");
   EXPECT_DOUBLE_EQ(vllm::forward_peak_bytes(mx, Dtype::kBf16, 2, test::whole(mx), 8192), 1174536192.0);
+  // Qwen3-30B-A3B (128 experts, top 8, 768 wide, hidden 2048): 8 x max(1536, 2048) + 8 x max(768, 2048) + 128 =
+  // 32,896 > attention 32 x 128 + 2 x 4 x 128 + 32 x 128 = 9,216; + 7 x 2048 = 47,232 elements x 8192 x 2.
+  const ModelSpec q3 = test::fixture("qwen3-30b-a3b.json");
+  EXPECT_DOUBLE_EQ(vllm::forward_peak_bytes(q3, Dtype::kBf16, 1, test::whole(q3), 8192), 47232.0 * 8192 * 2);
 }
 
 TEST(Vllm, NonTorchMemoryDependsOnTheInterconnect) {
@@ -357,6 +362,39 @@ TEST(Solves, CapacityMatchesThePlan) {
   EXPECT_NEAR(c.max_concurrency, p.max_concurrency, 0.01);
   EXPECT_TRUE(c.serves(100));
   EXPECT_FALSE(c.serves(100000));
+}
+
+TEST(Solves, FewestGpusAgreesWithAnExhaustiveSearch) {
+  // The bounded galloping search must find what trying every tp (8, 4, 2, 1) and every pipeline depth finds:
+  // the fewest GPUs, larger tp on ties. Models with MoE, MLA, sliding windows; GPUs of 12 to 80 GiB; engines
+  // whose serving is monotone in the depth and SGLang, whose default reserve grows with it.
+  for (const char* f : {"llama-2-70b.json", "mixtral-8x7b.json", "gemma-3-27b-it.json", "deepseek-v2-lite.json"}) {
+    const ModelSpec m = test::fixture(f);
+    for (const char* engine : {"vllm", "sglang", "generic", "transformers"}) {
+      for (double gib : {12.0, 23.64, 79.19}) {
+        Inputs in = test::inputs(Dtype::kBf16, Dtype::kBf16, gib, 16384, 32);
+        in.request.engine = engine;
+        std::optional<Layout> brute;
+        for (int64_t tp : {8, 4, 2, 1}) {
+          if (std::string(engine) == "transformers" && tp > 1) continue;
+          if (!tp_problem(m, tp).empty()) continue;
+          for (int64_t pp = 1; pp <= m.num_hidden_layers() && tp * pp <= 64; ++pp) {
+            if (brute && tp * pp >= brute->gpus()) break;
+            if (engine_capacity(m, in, Layout{tp, pp, 1}, 32, 16384).serves(32)) {
+              brute = Layout{tp, pp, 1};
+              break;
+            }
+          }
+        }
+        const std::optional<Layout> fast = fewest_gpus(m, in, 32, 16384, 64);
+        ASSERT_EQ(fast.has_value(), brute.has_value()) << f << " " << engine << " " << gib;
+        if (fast) {
+          EXPECT_EQ(fast->tp, brute->tp) << f << " " << engine << " " << gib;
+          EXPECT_EQ(fast->pp, brute->pp) << f << " " << engine << " " << gib;
+        }
+      }
+    }
+  }
 }
 
 TEST(Recommend, RanksByCountThenHeadroomAndFilters) {

@@ -3,6 +3,7 @@
 // of weights per rank, and small facts about GPUs the engines branch on. Internal to the core.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -10,6 +11,7 @@
 
 #include "llmsizer/engines.h"
 #include "llmsizer/estimate.h"
+#include "vllm.h"
 
 namespace llmsizer::engine_util {
 
@@ -47,13 +49,25 @@ double safetensors_scale(const ModelSpec& m, const Inputs& in);
 /// The preset catalogue names the system by id until it carries an explicit NVSwitch field.
 bool nvlink_sharp(const GpuSpec& g);
 
-/// Weights of one tensor-parallel rank, computed once per tp and reused across GPUs and pipeline splits
-/// (the recommendations evaluate hundreds of layouts; walking the tensors once per tp keeps that fast).
+/// What every layout with one tensor-parallel size shares, computed once per tp and reused across GPUs and
+/// pipeline splits (the recommendations evaluate hundreds of layouts; walking the layers once per tp keeps that
+/// fast): the weights of one rank, and vLLM's KV layout and per-layer forward transients.
+struct TpData {
+  int64_t tp = 1;
+  RankWeights rw;
+  bool vllm_ready = false;
+  vllm::KvLayout kv;               ///< vLLM KV-cache layout at this tp (in.kv_dtype, block size)
+  std::vector<double> forward;     ///< vLLM forward transient per layer, elements per token (vllm.cpp)
+  std::vector<double> weight_prefix;  ///< prefix sums of rw.layer_bytes (layer-count + 1 entries; lazily)
+  int64_t kv_context = -1;            ///< the context kv_prefix was built for
+  std::vector<double> kv_prefix;      ///< prefix sums of one sequence's KV bytes per layer (min(context, window))
+};
 class RankWeightsCache {
  public:
   RankWeightsCache(const ModelSpec& m, const WeightFormat& f, bool include_mtp, int64_t vocab_padding, bool rope_cache)
       : m_(m), f_(f), mtp_(include_mtp), pad_(vocab_padding), rope_(rope_cache) {}
-  const RankWeights& at(int64_t tp);
+  TpData& data(int64_t tp);
+  const RankWeights& at(int64_t tp) { return data(tp).rw; }
 
  private:
   const ModelSpec& m_;
@@ -61,20 +75,24 @@ class RankWeightsCache {
   bool mtp_;
   int64_t pad_;
   bool rope_;
-  std::vector<std::pair<int64_t, RankWeights>> items_;
+  std::vector<TpData> items_;
 };
 
-/// Per-engine entry points behind engine_capacity (each in its engine's file). `rw` holds this layout's tp
-/// ranks' weights (built with the engine's vocabulary padding and rope-cache rule); `scale` from
+/// Per-engine entry points behind engine_capacity (each in its engine's file). `d` holds this layout's tp
+/// data (weights built with the engine's vocabulary padding and rope-cache rule); `scale` from
 /// safetensors_scale.
-Capacity generic_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, const RankWeights& rw, double scale,
+Capacity generic_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale,
                           int64_t batch, int64_t context);
-Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, const RankWeights& rw, double scale,
-                       int64_t batch, int64_t context);
-Capacity sglang_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, const RankWeights& rw, double scale,
-                         int64_t batch, int64_t context);
-Capacity transformers_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, const RankWeights& rw,
-                               double scale, int64_t batch, int64_t context);
+Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale, int64_t batch,
+                       int64_t context);
+Capacity sglang_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale, int64_t batch,
+                         int64_t context);
+Capacity transformers_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale,
+                               int64_t batch, int64_t context);
+
+double vllm_usable_fraction(const Inputs& in);
+int64_t vllm_window_tokens(int64_t window, int64_t context, const Inputs& in);
+double sglang_usable_fraction(const Inputs& in);
 
 /// How an engine sizes weights and whether it shards tensors: what the layout search and the caches need.
 struct EngineTraits {
@@ -82,8 +100,17 @@ struct EngineTraits {
   bool rope_cache = false;    ///< allocates a rotary cos/sin cache buffer
   bool tensor_parallel = true;  ///< shards tensors (transformers generate() splits layers instead)
   /// The fast capacity path, or nullptr: then engine_capacity runs the engine's whole plan.
-  Capacity (*capacity)(const ModelSpec&, const Inputs&, const Layout&, const RankWeights&, double, int64_t,
-                       int64_t) = nullptr;
+  Capacity (*capacity)(const ModelSpec&, const Inputs&, const Layout&, TpData&, double, int64_t, int64_t) = nullptr;
+  /// The largest share of a GPU's memory the engine lets weights + KV cache use (bounds the layout search).
+  double (*usable_fraction)(const Inputs&) = [](const Inputs&) { return 1.0; };
+  /// Whether serving only gets easier with more pipeline stages (SGLang's default reserve grows with tp x pp, so
+  /// on small GPUs a deeper pipeline can serve less): when not, the search scans depths one by one.
+  bool (*monotone_in_pp)(const Inputs&) = [](const Inputs&) { return true; };
+  /// The fewest tokens a sliding-window layer keeps for a request of `context` tokens (bounds the search).
+  int64_t (*window_tokens)(int64_t window, int64_t context, const Inputs&) = [](int64_t window, int64_t context,
+                                                                               const Inputs&) {
+    return std::min(window, context);
+  };
 };
 EngineTraits engine_traits(const std::string& engine);
 

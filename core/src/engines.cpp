@@ -102,12 +102,16 @@ bool nvlink_sharp(const GpuSpec& g) {
   return false;
 }
 
-const RankWeights& RankWeightsCache::at(int64_t tp) {
-  for (const auto& [k, v] : items_) {
-    if (k == tp) return v;
+TpData& RankWeightsCache::data(int64_t tp) {
+  for (TpData& d : items_) {
+    if (d.tp == tp) return d;
   }
-  items_.emplace_back(tp, rank_weights(m_, f_, tp, mtp_, pad_, rope_));
-  return items_.back().second;
+  items_.reserve(8);  // tp 1, 2, 4, 8 (+ the request's own): references stay valid
+  TpData d;
+  d.tp = tp;
+  d.rw = rank_weights(m_, f_, tp, mtp_, pad_, rope_);
+  items_.push_back(std::move(d));
+  return items_.back();
 }
 
 Inputs with_workload(const Inputs& in, int64_t batch, int64_t context) {
@@ -123,10 +127,10 @@ Inputs with_workload(const Inputs& in, int64_t batch, int64_t context) {
   return x;
 }
 
-Capacity generic_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, const RankWeights& rw, double scale,
-                          int64_t batch, int64_t context) {
+Capacity generic_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale, int64_t batch,
+                          int64_t context) {
   const Inputs x = with_workload(in, batch, context);
-  const std::vector<GpuMemory> gpus = generic_memory(m, x, l, rw, scale);
+  const std::vector<GpuMemory> gpus = generic_memory(m, x, l, d.rw, scale);
   Capacity c;
   c.starts = !gpus.empty();
   int64_t conc = std::numeric_limits<int64_t>::max();
@@ -149,6 +153,13 @@ EngineTraits engine_traits(const std::string& engine) {
     t.vocab_padding = kVocabPadding;
     t.rope_cache = true;
     t.capacity = engine == "vllm" ? vllm_capacity : sglang_capacity;
+    t.usable_fraction = engine == "vllm" ? vllm_usable_fraction : sglang_usable_fraction;
+    // SGLang keeps full KV on every layer; vLLM keeps window - 1 + a scheduler step on sliding layers.
+    t.window_tokens = engine == "vllm" ? vllm_window_tokens
+                                       : [](int64_t, int64_t context, const Inputs&) { return context; };
+    if (engine == "sglang") {
+      t.monotone_in_pp = [](const Inputs& in) { return in.request.mem_fraction_static > 0; };
+    }
   } else if (engine == "transformers") {
     // Exact checkpoint tensors; rotary embeddings computed per forward (no cache); layers split over GPUs
     // by device_map="auto" instead of tensor parallelism.
@@ -160,6 +171,7 @@ EngineTraits engine_traits(const std::string& engine) {
     t.vocab_padding = 1;
     t.rope_cache = true;
     t.capacity = generic_capacity;
+    t.usable_fraction = [](const Inputs& in) { return 1.0 - in.reserve; };
   } else {
     // Engines without a fast path (llama.cpp): their whole plan is run per layout; layers split over GPUs.
     t.tensor_parallel = false;
@@ -170,7 +182,7 @@ EngineTraits engine_traits(const std::string& engine) {
 Capacity capacity_cached(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache, double scale,
                          int64_t batch, int64_t context) {
   const EngineTraits t = engine_traits(in.request.engine);
-  if (t.capacity) return t.capacity(m, in, l, cache.at(l.tp), scale, batch, context);
+  if (t.capacity) return t.capacity(m, in, l, cache.data(l.tp), scale, batch, context);
   Inputs x = with_workload(in, batch, context);
   x.layout = l;
   const EnginePlan p = plan_engine(m, x);
@@ -185,43 +197,132 @@ std::optional<Layout> fewest_gpus_cached(const ModelSpec& m, const Inputs& in, R
                                          int64_t batch, int64_t context, int64_t max_gpus, Capacity* found) {
   // Tensor parallelism within a node (<= 8 GPUs, one NVLink domain), pipeline stages beyond: vLLM's docs,
   // "Distributed inference and serving" (TP = GPUs per node, PP = nodes). At equal GPU counts more tensor
-  // parallelism (tried first) wins. Engines that split layers instead (transformers, llama.cpp) use tp = 1.
-  // More pipeline stages only take layers off each GPU, so for each tp the smallest serving pp is found by
-  // bisection (the recommendations run this for every GPU preset).
+  // parallelism wins. Engines that split layers instead (transformers, llama.cpp) use tp = 1.
+  //
+  // The recommendations run this for every GPU preset, so it evaluates few layouts. For each tp (smallest first;
+  // larger ones then only need as many GPUs as the best so far, and win ties) the pipeline depth starts at a
+  // lower bound and grows by galloping, then bisection (more stages take layers off each GPU). The bound: the
+  // engine lets weights + KV use at most a share of each GPU's memory, and each stage holds whole layers — their
+  // weights on this rank and the KV of `batch` sequences (at least the tokens the engine keeps per layer) — so
+  // the smallest depth whose every stage fits that share is where the engine's own evaluation starts. Most models
+  // then take one or two evaluations per GPU type; tests/engines_test.cpp checks the result against an
+  // exhaustive search.
   const EngineTraits t = engine_traits(in.request.engine);
   std::optional<Layout> best;
   const int64_t layers = m.num_hidden_layers();
-  const std::vector<int64_t> tps = t.tensor_parallel ? std::vector<int64_t>{8, 4, 2, 1} : std::vector<int64_t>{1};
+  double floor_bytes = 0;
+  if (t.capacity) {
+    const RankWeights& whole = cache.at(1);
+    double weights = whole.first_bytes + whole.last_bytes;
+    for (double b : whole.layer_bytes) weights += b;
+    const Stage all = pipeline_stages(layers, 1).front();
+    floor_bytes = weights * scale + static_cast<double>(std::max<int64_t>(1, batch)) *
+                                        kv_bytes_per_sequence_rank(m, in.kv_dtype, 1, all, context);
+  }
+  const double memory = static_cast<double>(std::max<int64_t>(1, in.gpu.memory_bytes())) * t.usable_fraction(in);
+  const std::vector<int64_t> tps = t.tensor_parallel ? std::vector<int64_t>{1, 2, 4, 8} : std::vector<int64_t>{1};
   for (int64_t tp : tps) {
     if (!tp_problem(m, tp).empty()) continue;
     int64_t hi = std::min(layers, max_gpus / tp);
-    if (best) hi = std::min(hi, (best->gpus() - 1) / tp);  // strictly fewer GPUs than the best so far
-    if (hi < 1) continue;
-    Capacity c = capacity_cached(m, in, Layout{tp, hi, 1}, cache, scale, batch, context);
-    if (!c.serves(batch)) continue;
-    int64_t pp = hi;
-    Capacity at = c;
-    int64_t a = 1;
-    int64_t b = hi - 1;
-    while (a <= b) {
-      const int64_t mid = a + (b - a) / 2;
-      c = capacity_cached(m, in, Layout{tp, mid, 1}, cache, scale, batch, context);
-      if (c.serves(batch)) {
-        pp = mid;
+    if (best) hi = std::min(hi, best->gpus() / tp);  // no more GPUs than the best so far (ties go to larger tp)
+    // Even shares of everything: pp >= (weights + KV) / (tp x usable memory).
+    int64_t lo = std::max<int64_t>(
+        1, static_cast<int64_t>(std::ceil(floor_bytes / (static_cast<double>(tp) * memory) - 1e-9)));
+    if (t.capacity) {
+      // Whole layers per stage, by bisection on a check that costs one pass over the stages (prefix sums).
+      TpData& d = cache.data(tp);
+      const RankWeights& rw = d.rw;
+      if (d.weight_prefix.empty()) {
+        d.weight_prefix.assign(1, 0.0);
+        for (double b : rw.layer_bytes) d.weight_prefix.push_back(d.weight_prefix.back() + b);
+      }
+      if (d.kv_context != context) {
+        d.kv_prefix.assign(1, 0.0);
+        for (const LayerSpec& l : m.layers) {
+          const int64_t n = l.attn.sliding_window > 0 ? t.window_tokens(l.attn.sliding_window, context, in) : context;
+          d.kv_prefix.push_back(d.kv_prefix.back() +
+                                static_cast<double>(n) * kv_bytes_per_token_layer(l.attn, in.kv_dtype, tp));
+        }
+        d.kv_context = context;
+      }
+      const double seqs = static_cast<double>(std::max<int64_t>(1, batch));
+      auto fits_stages = [&](int64_t pp) {
+        // The split of pipeline_stages (memory.cpp): layers / pp each, one more on the stages before the last.
+        const int64_t base = layers / pp;
+        const int64_t rem = layers % pp;
+        int64_t first = 0;
+        for (int64_t i = 0; i < pp; ++i) {
+          const int64_t end = first + base + (i >= pp - 1 - rem && i < pp - 1 ? 1 : 0);
+          double w = d.weight_prefix[static_cast<size_t>(end)] - d.weight_prefix[static_cast<size_t>(first)];
+          if (i == 0) w += rw.first_bytes;
+          if (i == pp - 1) w += rw.last_bytes + (i > 0 ? rw.tied_head_bytes : 0.0);
+          const double kv = seqs * (d.kv_prefix[static_cast<size_t>(end)] - d.kv_prefix[static_cast<size_t>(first)]);
+          if (w * scale + rw.buffers + kv > memory) return false;
+          first = end;
+        }
+        return true;
+      };
+      if (lo > hi || !fits_stages(hi)) continue;
+      int64_t a = lo - 1;  // does not fit (or below the bound)
+      int64_t b = hi;      // fits
+      while (b - a > 1) {
+        const int64_t mid = a + (b - a) / 2;
+        if (fits_stages(mid)) {
+          b = mid;
+        } else {
+          a = mid;
+        }
+      }
+      lo = b;
+    }
+    if (lo > hi) continue;
+    auto eval = [&](int64_t pp, Capacity* c) {
+      *c = capacity_cached(m, in, Layout{tp, pp, 1}, cache, scale, batch, context);
+      return c->serves(batch);
+    };
+    Capacity c;
+    Capacity at;
+    int64_t ok = -1;          // smallest depth known to serve
+    int64_t failed = lo - 1;  // largest depth known not to serve
+    if (!t.monotone_in_pp(in)) {
+      // One by one from the bound (the serving depths can end); 32 depths past it at most.
+      for (int64_t pp = lo; pp <= std::min(hi, lo + 32); ++pp) {
+        if (eval(pp, &at)) {
+          ok = pp;
+          break;
+        }
+      }
+      if (ok < 0) continue;
+      failed = ok - 1;
+    }
+    for (int64_t step = 1, pp = lo; ok < 0; step *= 2) {
+      if (eval(pp, &c)) {
+        ok = pp;
         at = c;
-        b = mid - 1;
+        break;
+      }
+      failed = pp;
+      if (pp >= hi) break;
+      pp = std::min(hi, lo + 2 * step - 1);
+    }
+    if (ok < 0) continue;
+    while (ok - failed > 1) {
+      const int64_t mid = failed + (ok - failed) / 2;
+      if (eval(mid, &c)) {
+        ok = mid;
+        at = c;
       } else {
-        a = mid + 1;
+        failed = mid;
       }
     }
-    best = Layout{tp, pp, 1};
+    best = Layout{tp, ok, 1};
     if (found) *found = at;
   }
   return best;
 }
 
-void vllm_solve_knob(const ModelSpec& m, const Inputs& in, const RankWeights& rw, double scale, EngineSolves* sv);
-void sglang_solve_knob(const ModelSpec& m, const Inputs& in, const RankWeights& rw, double scale, EngineSolves* sv);
+void vllm_solve_knob(const ModelSpec& m, const Inputs& in, TpData& d, double scale, EngineSolves* sv);
+void sglang_solve_knob(const ModelSpec& m, const Inputs& in, TpData& d, double scale, EngineSolves* sv);
 
 }  // namespace engine_util
 
@@ -294,9 +395,9 @@ EngineSolves solve_engine(const ModelSpec& m, const Inputs& in) {
 
   // ---- 2. the engine's memory knob for N users at context L ----
   if (in.request.engine == "vllm") {
-    engine_util::vllm_solve_knob(m, in, cache.at(in.layout.tp), scale, &sv);
+    engine_util::vllm_solve_knob(m, in, cache.data(in.layout.tp), scale, &sv);
   } else if (in.request.engine == "sglang") {
-    engine_util::sglang_solve_knob(m, in, cache.at(in.layout.tp), scale, &sv);
+    engine_util::sglang_solve_knob(m, in, cache.data(in.layout.tp), scale, &sv);
   }
 
   // ---- 3. the fewest GPUs of this type ----

@@ -135,9 +135,9 @@ int64_t max_running(const Pool& p, int64_t context) {
 
 namespace engine_util {
 
-Capacity sglang_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, const RankWeights& rw, double scale,
-                         int64_t batch, int64_t context) {
-  const Pool p = pool(m, in, l, rw, scale, in.request.mem_fraction_static);
+Capacity sglang_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale, int64_t batch,
+                         int64_t context) {
+  const Pool p = pool(m, in, l, d.rw, scale, in.request.mem_fraction_static);
   Capacity c;
   if (!p.failure.empty() || p.tokens < context) return c;  // a request longer than the pool is refused
   c.starts = true;
@@ -153,9 +153,16 @@ Capacity sglang_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, 
   return c;
 }
 
-void sglang_solve_knob(const ModelSpec& m, const Inputs& in, const RankWeights& rw, double scale, EngineSolves* sv) {
+double sglang_usable_fraction(const Inputs& in) {
+  // The static pool (free x mem_fraction_static) holds weights + KV; the default shrinks with tp x pp, so the
+  // single-GPU default bounds every layout.
+  return in.request.mem_fraction_static > 0 ? in.request.mem_fraction_static
+                                            : sglang::defaults(in.gpu, 1, 1).mem_fraction_static;
+}
+
+void sglang_solve_knob(const ModelSpec& m, const Inputs& in, TpData& d, double scale, EngineSolves* sv) {
   sv->knob = "mem_fraction_static";
-  const Pool p = pool(m, in, in.layout, rw, scale, 1.0);
+  const Pool p = pool(m, in, in.layout, d.rw, scale, 1.0);
   if (!p.failure.empty() && p.failure.rfind("RuntimeError: Not enough memory", 0) != 0) {
     sv->knob_note = "no value works: " + p.failure;
     return;

@@ -203,8 +203,9 @@ int64_t max_batch(const ModelSpec& m, const Inputs& in, const Layout& l, const R
 
 namespace engine_util {
 
-Capacity transformers_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, const RankWeights& rw,
-                               double scale, int64_t batch, int64_t context) {
+Capacity transformers_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale,
+                               int64_t batch, int64_t context) {
+  const RankWeights& rw = d.rw;
   const Inputs x = with_workload(in, batch, context);
   const Layout s = split(l);
   Capacity c;

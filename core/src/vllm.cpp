@@ -110,22 +110,22 @@ Settings settings(const Inputs& in) {
   return s;
 }
 
-double forward_peak_bytes(const ModelSpec& m, Dtype act, int64_t tp, const Stage& stage, int64_t tokens) {
+std::vector<double> forward_layer_elements(const ModelSpec& m, int64_t tp) {
   // The profiling forward (gpu_model_runner.py profile_run -> _dummy_run(max_num_tokens)) runs the layers one
   // after another; attention kernels are skipped (no metadata in the profile run) but its projections run.
   // Per token, in elements of the activation dtype, on one tensor-parallel rank:
   //   attention: fused qkv output + attention output (MLA: q, latent, decompressed k/v, output);
   //   dense MLP: gate_up output (2 I) + activation output (I) (vllm/model_executor/layers/activation.py SiluAndMul);
-  //   fused MoE: intermediate_cache13 (k x max(N, hidden)) + intermediate_cache2 (k x N/2), N = 2 I_expert
-  //     (vllm/model_executor/layers/fused_moe/fused_moe.py fused_experts_impl), + router logits (E), + the shared
-  //     experts' output kept while the routed experts run (DeepseekV2MoE / Qwen2MoeSparseMoeBlock);
+  //   fused MoE: the modular kernel's two workspaces, k x max(N, hidden) and k x max(N/2, hidden), N = 2 I_expert
+  //     (vllm/model_executor/layers/fused_moe/fused_moe.py TritonExperts.workspace_shapes; caches 1 and 3 share
+  //     one), + router logits (E), + the shared experts' output kept while the routed experts run
+  //     (DeepseekV2MoE / Qwen2MoeSparseMoeBlock);
   // plus kForwardHiddenCopies hidden-size vectors.
   tp = std::max<int64_t>(1, tp);
-  const double a = dtype_bits(act) / 8.0;
   const double h = static_cast<double>(m.hidden_size);
-  double worst = 0;
-  for (int64_t i = stage.first_layer; i < stage.end_layer; ++i) {
-    const LayerSpec& l = m.layers[static_cast<size_t>(i)];
+  std::vector<double> out;
+  out.reserve(m.layers.size());
+  for (const LayerSpec& l : m.layers) {
     const AttentionSpec& at = l.attn;
     const double heads = static_cast<double>(ceil_div(at.num_heads, tp));
     double attn;
@@ -144,7 +144,7 @@ double forward_peak_bytes(const ModelSpec& m, Dtype act, int64_t tp, const Stage
       const double ie = static_cast<double>(ceil_div(f.expert_intermediate_size, tp));
       const double n = (f.gated ? 2.0 : 1.0) * ie;
       const double k = static_cast<double>(f.experts_per_token);
-      mlp = k * std::max(n, h) + k * (f.gated ? n / 2.0 : n) + static_cast<double>(f.num_experts);
+      mlp = k * std::max(n, h) + k * std::max(f.gated ? n / 2.0 : n, h) + static_cast<double>(f.num_experts);
       if (f.num_shared_experts > 0) {
         const double si = static_cast<double>(ceil_div(f.shared_intermediate_size * f.num_shared_experts, tp));
         mlp = std::max(mlp + h, (f.gated ? 3.0 : 2.0) * si);
@@ -154,9 +154,21 @@ double forward_peak_bytes(const ModelSpec& m, Dtype act, int64_t tp, const Stage
       const double inter = static_cast<double>(ceil_div(f.intermediate_size, tp));
       mlp = std::max(mlp, (f.gated ? 3.0 : 2.0) * inter);
     }
-    worst = std::max(worst, std::max(attn, mlp));
+    out.push_back(std::max(attn, mlp));
   }
-  return static_cast<double>(std::max<int64_t>(0, tokens)) * (worst + kForwardHiddenCopies * h) * a;
+  return out;
+}
+
+double forward_peak_bytes(const std::vector<double>& elements, const ModelSpec& m, Dtype act, const Stage& stage,
+                          int64_t tokens) {
+  double worst = 0;
+  for (int64_t i = stage.first_layer; i < stage.end_layer; ++i) worst = std::max(worst, elements[static_cast<size_t>(i)]);
+  return static_cast<double>(std::max<int64_t>(0, tokens)) *
+         (worst + kForwardHiddenCopies * static_cast<double>(m.hidden_size)) * (dtype_bits(act) / 8.0);
+}
+
+double forward_peak_bytes(const ModelSpec& m, Dtype act, int64_t tp, const Stage& stage, int64_t tokens) {
+  return forward_peak_bytes(forward_layer_elements(m, tp), m, act, stage, tokens);
 }
 
 double sampler_peak_bytes(const ModelSpec& m, Dtype act, int64_t tokens, int64_t max_num_seqs) {
@@ -381,13 +393,22 @@ struct Profile {
   std::string failure;      ///< a start-up error independent of the request length
 };
 
-Profile profile(const ModelSpec& m, const Inputs& in, const Layout& layout, const RankWeights& rw, double scale,
+/// Fills the per-tp data vLLM needs once (KV layout, per-layer forward transients).
+void prepare(engine_util::TpData& d, const ModelSpec& m, const Inputs& in) {
+  if (d.vllm_ready) return;
+  d.kv = kv_layout(m, in.kv_dtype, d.tp, in.request.block_size > 0 ? in.request.block_size : 16);
+  d.forward = forward_layer_elements(m, d.tp);
+  d.vllm_ready = true;
+}
+
+Profile profile(const ModelSpec& m, const Inputs& in, const Layout& layout, const engine_util::TpData& d, double scale,
                 const Settings& s) {
   Profile p;
   p.s = s;
   const int64_t tp = std::max<int64_t>(1, layout.tp);
   const int64_t total = in.gpu.memory_bytes();
-  p.kv = kv_layout(m, in.kv_dtype, tp, s.block_size);
+  const RankWeights& rw = d.rw;
+  p.kv = d.kv;
   const int64_t budget = static_cast<int64_t>(static_cast<double>(total) * s.gpu_memory_utilization);
   const int64_t context = context_bytes(layout);
   const int64_t nt = non_torch_bytes(in.gpu, tp);
@@ -398,7 +419,7 @@ Profile profile(const ModelSpec& m, const Inputs& in, const Layout& layout, cons
     const WeightBytes w = stage_weights(rw, st);
     sp.weights = to_bytes(w.tensors * scale + w.buffers);
     sp.parameters = w.parameters;
-    double act = forward_peak_bytes(m, in.act_dtype, tp, st, s.max_num_batched_tokens);
+    double act = forward_peak_bytes(d.forward, m, in.act_dtype, st, s.max_num_batched_tokens);
     if (st.last) act = std::max(act, sampler_peak_bytes(m, in.act_dtype, s.max_num_batched_tokens, s.max_num_seqs));
     sp.activation = to_bytes(act);
     sp.non_torch = nt;
@@ -520,11 +541,12 @@ namespace engine_util {
 
 using engine_util::gib_text;
 
-Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, const RankWeights& rw, double scale,
-                       int64_t batch, int64_t context) {
+Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale, int64_t batch,
+                       int64_t context) {
   vllm::Settings s = vllm::settings(in);
   s.max_model_len = context;
-  const vllm::Profile p = vllm::profile(m, in, l, rw, scale, s);
+  vllm::prepare(d, m, in);
+  const vllm::Profile p = vllm::profile(m, in, l, d, scale, s);
   Capacity c;
   if (!p.failure.empty() || p.stages.empty()) return c;
   if (!vllm::check_length(p, context).failure.empty()) return c;
@@ -538,7 +560,18 @@ Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, co
   return c;
 }
 
-void vllm_solve_knob(const ModelSpec& m, const Inputs& in, const RankWeights& rw, double scale, EngineSolves* sv) {
+double vllm_usable_fraction(const Inputs& in) {
+  // The budget (total x gpu_memory_utilization) holds weights + KV; --kv-cache-memory-bytes can exceed it.
+  return in.request.kv_cache_memory_bytes > 0 ? 1.0 : std::min(1.0, in.request.gpu_memory_utilization);
+}
+
+int64_t vllm_window_tokens(int64_t window, int64_t context, const Inputs& in) {
+  // A sliding layer holds window - 1 + one scheduler step (at least 2048 tokens, the smallest default).
+  const int64_t step = in.request.max_num_batched_tokens > 0 ? in.request.max_num_batched_tokens : 2048;
+  return std::min(window - 1 + step, context);
+}
+
+void vllm_solve_knob(const ModelSpec& m, const Inputs& in, TpData& d, double scale, EngineSolves* sv) {
   // The smallest gpu_memory_utilization whose budget holds weights + activation peak + non-torch memory +
   // the blocks of N requests of L tokens on every stage: num_blocks = available // block bytes >= N x blocks per
   // request (the one-request check then holds too).
@@ -547,7 +580,8 @@ void vllm_solve_knob(const ModelSpec& m, const Inputs& in, const RankWeights& rw
   s.max_model_len = sv->context;
   s.kv_cache_memory_bytes = 0;
   s.gpu_memory_utilization = 1.0;
-  const vllm::Profile p = vllm::profile(m, in, in.layout, rw, scale, s);
+  vllm::prepare(d, m, in);
+  const vllm::Profile p = vllm::profile(m, in, in.layout, d, scale, s);
   const bool memory_failure = p.failure.rfind("ValueError: No available memory", 0) == 0;
   if (!p.failure.empty() && !memory_failure) {
     sv->knob_note = "no value works: " + p.failure;
@@ -592,9 +626,12 @@ EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in) {
   EnginePlan plan;
   plan.engine = "vllm";
   const vllm::Settings s = vllm::settings(in);
-  const RankWeights rw = rank_weights(m, in.weights, in.layout.tp, in.include_mtp, kVocabPadding, /*rope_cache=*/true);
+  engine_util::TpData tpd;
+  tpd.tp = std::max<int64_t>(1, in.layout.tp);
+  tpd.rw = rank_weights(m, in.weights, tpd.tp, in.include_mtp, kVocabPadding, /*rope_cache=*/true);
+  vllm::prepare(tpd, m, in);
   const double scale = engine_util::safetensors_scale(m, in);
-  const vllm::Profile p = vllm::profile(m, in, in.layout, rw, scale, s);
+  const vllm::Profile p = vllm::profile(m, in, in.layout, tpd, scale, s);
   const int64_t dp = std::max<int64_t>(1, in.layout.dp);
   const int64_t seqs = engine_util::per_replica(in.batch, dp);
   const int64_t bpr_logged = vllm::blocks_per_request(p.kv, s.max_model_len, s.max_num_batched_tokens);

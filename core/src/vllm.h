@@ -37,6 +37,8 @@ struct Settings {
 };
 Settings settings(const Inputs& in);
 
+/// The largest transient of each decoder layer in the profiling forward, elements per token on one rank.
+std::vector<double> forward_layer_elements(const ModelSpec& m, int64_t tp);
 /// The profiled forward peak of one stage: max_num_batched_tokens tokens through the largest layer, on one
 /// tensor-parallel rank (see vllm.cpp for the terms and the fit).
 double forward_peak_bytes(const ModelSpec& m, Dtype act, int64_t tp, const Stage& stage, int64_t tokens);
