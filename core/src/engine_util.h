@@ -26,6 +26,9 @@ std::string gib_text(double bytes);
 /// A flag value with at least two decimals and no trailing noise: 0.9 -> "0.90", 0.925 -> "0.925".
 std::string knob_text(double v);
 
+/// tp_problem(m, tp).empty() without building a string (hot path of the layout search).
+bool tp_divides(const ModelSpec& m, int64_t tp);
+
 /// Parses "0.19", "0.19.0", "v0.10.1.1", "4.46.0" into major/minor; false when not a version.
 bool parse_version(const std::string& text, int* major, int* minor);
 

@@ -68,6 +68,14 @@ bool parse_version(const std::string& text, int* major, int* minor) {
   return true;
 }
 
+bool tp_divides(const ModelSpec& m, int64_t tp) {
+  // The rule of memory.cpp tp_problem (vLLM's): heads divisible by tp; KV heads divisible by tp or tp by them.
+  if (tp <= 1 || m.layers.empty()) return true;
+  const AttentionSpec& a = m.layers.front().attn;
+  if (a.num_heads % tp != 0) return false;
+  return a.mla || a.num_kv_heads % tp == 0 || (a.num_kv_heads > 0 && tp % a.num_kv_heads == 0);
+}
+
 std::string repo_or_placeholder(const Inputs& in) {
   return in.request.model_id.empty() ? std::string("<hf-repo-id>") : in.request.model_id;
 }
@@ -222,7 +230,7 @@ std::optional<Layout> fewest_gpus_cached(const ModelSpec& m, const Inputs& in, R
   const double memory = static_cast<double>(std::max<int64_t>(1, in.gpu.memory_bytes())) * t.usable_fraction(in);
   const std::vector<int64_t> tps = t.tensor_parallel ? std::vector<int64_t>{1, 2, 4, 8} : std::vector<int64_t>{1};
   for (int64_t tp : tps) {
-    if (!tp_problem(m, tp).empty()) continue;
+    if (!tp_divides(m, tp)) continue;
     int64_t hi = std::min(layers, max_gpus / tp);
     if (best) hi = std::min(hi, best->gpus() / tp);  // no more GPUs than the best so far (ties go to larger tp)
     // Even shares of everything: pp >= (weights + KV) / (tp x usable memory).

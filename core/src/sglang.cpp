@@ -119,7 +119,7 @@ Pool pool(const ModelSpec& m, const Inputs& in, const Layout& l, const RankWeigh
     p.stages.push_back(s);
   }
   if (p.stages.empty()) p.tokens = 0;
-  if (const std::string why = tp_problem(m, l.tp); p.failure.empty() && !why.empty()) p.failure = "ValueError: " + why;
+  if (p.failure.empty() && !engine_util::tp_divides(m, l.tp)) p.failure = "ValueError: " + tp_problem(m, l.tp);
   if (p.failure.empty() && p.tokens <= 0) {
     p.failure = "RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.";
   }

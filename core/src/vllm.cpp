@@ -68,9 +68,12 @@ constexpr int64_t kCudaGraphEstimate = 768 * kMiB;
 constexpr int64_t kContextBytes = 512 * kMiB;
 constexpr int64_t kContextParallelBytes = 1536 * kMiB;
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
+/// Case-insensitive "a100" in a name, without building strings (this runs once per evaluated layout).
+bool contains_a100(const std::string& s) {
+  for (size_t i = 0; i + 4 <= s.size(); ++i) {
+    if ((s[i] == 'a' || s[i] == 'A') && s[i + 1] == '1' && s[i + 2] == '0' && s[i + 3] == '0') return true;
+  }
+  return false;
 }
 
 int64_t to_bytes(double b) { return static_cast<int64_t>(std::llround(b)); }
@@ -80,8 +83,8 @@ int64_t to_bytes(double b) { return static_cast<int64_t>(std::llround(b)); }
 BatchDefaults batch_defaults(const GpuSpec& g, bool offline) {
   // vllm/engine/arg_utils.py EngineArgs.get_batch_defaults: `device_memory >= 70 * GiB_bytes and "a100" not in
   // device_name` (A100s keep the small defaults: vLLM PR #17885 measured lower throughput with larger ones).
-  const std::string name = lower(g.name + " " + g.id);
-  const bool large = g.memory_bytes() >= int64_t{70} * (int64_t{1} << 30) && name.find("a100") == std::string::npos;
+  const bool a100 = contains_a100(g.name) || contains_a100(g.id);
+  const bool large = g.memory_bytes() >= int64_t{70} * (int64_t{1} << 30) && !a100;
   BatchDefaults d;
   d.max_num_batched_tokens = large ? (offline ? 16384 : 8192) : (offline ? 8192 : 2048);
   d.max_num_seqs = large ? 1024 : 256;
@@ -386,7 +389,8 @@ struct StagePlan {
 
 struct Profile {
   Settings s;
-  KvLayout kv;
+  const KvLayout* kvp = nullptr;  ///< the per-tp layout (engine_util::TpData), not copied per evaluation
+  const KvLayout& kv() const { return *kvp; }
   std::vector<StagePlan> stages;
   int64_t num_blocks = 0;   ///< min over stages
   size_t binding = 0;       ///< the stage with the fewest blocks
@@ -408,7 +412,7 @@ Profile profile(const ModelSpec& m, const Inputs& in, const Layout& layout, cons
   const int64_t tp = std::max<int64_t>(1, layout.tp);
   const int64_t total = in.gpu.memory_bytes();
   const RankWeights& rw = d.rw;
-  p.kv = d.kv;
+  p.kvp = &d.kv;
   const int64_t budget = static_cast<int64_t>(static_cast<double>(total) * s.gpu_memory_utilization);
   const int64_t context = context_bytes(layout);
   const int64_t nt = non_torch_bytes(in.gpu, tp);
@@ -431,8 +435,8 @@ Profile profile(const ModelSpec& m, const Inputs& in, const Layout& layout, cons
     } else {
       sp.available = budget - sp.weights - sp.activation - sp.non_torch - (s.subtract_cuda_graphs ? graphs : 0);
     }
-    sp.block_bytes = block_bytes(p.kv, st);
-    sp.num_blocks = num_blocks(p.kv, st, sp.available);
+    sp.block_bytes = block_bytes(p.kv(), st);
+    sp.num_blocks = num_blocks(p.kv(), st, sp.available);
     if (p.failure.empty() && sp.weights > total - context) {
       p.failure = "torch.OutOfMemoryError: CUDA out of memory while loading the weights (" +
                   engine_util::gib_text(static_cast<double>(sp.weights)) + " GiB on a GPU of " +
@@ -440,16 +444,16 @@ Profile profile(const ModelSpec& m, const Inputs& in, const Layout& layout, cons
     }
     p.stages.push_back(sp);
   }
-  if (const std::string why = tp_problem(m, tp); p.failure.empty() && !why.empty()) {
+  if (p.failure.empty() && !engine_util::tp_divides(m, tp)) {
     // vllm/config/model.py verify_with_parallel_config.
-    p.failure = "ValueError: " + why;
+    p.failure = "ValueError: " + tp_problem(m, tp);
   }
   if (p.failure.empty() && s.max_num_batched_tokens < s.max_num_seqs) {
     // vllm/config/scheduler.py _verify_args.
     p.failure = "ValueError: max_num_batched_tokens (" + std::to_string(s.max_num_batched_tokens) +
                 ") must be greater than or equal to max_num_seqs (" + std::to_string(s.max_num_seqs) + ").";
   }
-  if (p.failure.empty() && !p.kv.error.empty()) p.failure = "ValueError: " + p.kv.error;
+  if (p.failure.empty() && !p.kv().error.empty()) p.failure = "ValueError: " + p.kv().error;
   p.num_blocks = std::numeric_limits<int64_t>::max();
   for (size_t i = 0; i < p.stages.size(); ++i) {
     if (p.stages[i].num_blocks < p.num_blocks) {
@@ -481,9 +485,9 @@ struct LengthCheck {
 LengthCheck check_length(const Profile& p, int64_t len) {
   LengthCheck c;
   for (const StagePlan& sp : p.stages) {
-    const int64_t needed = one_request_bytes(p.kv, sp.stage, len, p.s.max_num_batched_tokens);
+    const int64_t needed = one_request_bytes(p.kv(), sp.stage, len, p.s.max_num_batched_tokens);
     if (needed <= sp.available) continue;
-    const int64_t est = estimate_max_model_len(p.kv, sp.stage, sp.available, len, p.s.max_num_batched_tokens);
+    const int64_t est = estimate_max_model_len(p.kv(), sp.stage, sp.available, len, p.s.max_num_batched_tokens);
     c.max_len = c.max_len < 0 ? est : std::min(c.max_len, est);
     if (c.failure.empty()) {
       // kv_cache_utils.py check_enough_kv_cache_memory (the message's wording and spacing are vLLM's).
@@ -551,7 +555,7 @@ Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, Tp
   if (!p.failure.empty() || p.stages.empty()) return c;
   if (!vllm::check_length(p, context).failure.empty()) return c;
   c.starts = true;
-  const int64_t bpr = vllm::blocks_per_request(p.kv, context, s.max_num_batched_tokens);
+  const int64_t bpr = vllm::blocks_per_request(p.kv(), context, s.max_num_batched_tokens);
   const int64_t dp = std::max<int64_t>(1, l.dp);
   c.max_concurrency = static_cast<double>(p.num_blocks) / static_cast<double>(bpr) * static_cast<double>(dp);
   const int64_t need = per_replica(batch, dp) * bpr;
@@ -589,7 +593,7 @@ void vllm_solve_knob(const ModelSpec& m, const Inputs& in, TpData& d, double sca
   }
   const int64_t total = in.gpu.memory_bytes();
   const int64_t need_blocks = per_replica(sv->batch, in.layout.dp) *
-                              vllm::blocks_per_request(p.kv, sv->context, s.max_num_batched_tokens);
+                              vllm::blocks_per_request(p.kv(), sv->context, s.max_num_batched_tokens);
   double needed = 0;
   for (const auto& sp : p.stages) {
     const int64_t fixed = sp.weights + sp.activation + sp.non_torch + (s.subtract_cuda_graphs ? sp.cuda_graph : 0);
@@ -634,8 +638,8 @@ EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in) {
   const vllm::Profile p = vllm::profile(m, in, in.layout, tpd, scale, s);
   const int64_t dp = std::max<int64_t>(1, in.layout.dp);
   const int64_t seqs = engine_util::per_replica(in.batch, dp);
-  const int64_t bpr_logged = vllm::blocks_per_request(p.kv, s.max_model_len, s.max_num_batched_tokens);
-  const int64_t bpr_work = vllm::blocks_per_request(p.kv, in.context, s.max_num_batched_tokens);
+  const int64_t bpr_logged = vllm::blocks_per_request(p.kv(), s.max_model_len, s.max_num_batched_tokens);
+  const int64_t bpr_work = vllm::blocks_per_request(p.kv(), in.context, s.max_num_batched_tokens);
   const int64_t total = in.gpu.memory_bytes();
 
   vllm::LengthCheck len;
@@ -675,7 +679,7 @@ EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in) {
   plan.fits = starts && blocks >= seqs * bpr_work && !p.stages.empty();
   if (starts) {
     plan.kv_cache_blocks = blocks;
-    plan.kv_cache_tokens = vllm::logged_tokens(p.kv, blocks);
+    plan.kv_cache_tokens = vllm::logged_tokens(p.kv(), blocks);
     plan.available_kv_cache_bytes = p.stages[p.binding].available;
     plan.max_concurrency = static_cast<double>(blocks) / static_cast<double>(bpr_logged) * static_cast<double>(dp);
     // vLLM logs two decimals ("58.11x"); the JSON carries the same rounding.
@@ -730,7 +734,7 @@ EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in) {
                              (s.subtract_cuda_graphs ? "subtracted from the budget"
                                                      : "outside the budget (0.19 logs the estimate without subtracting it)")));
   plan.assumptions.push_back("KV cache in blocks of " + std::to_string(s.block_size) + " tokens" +
-                             (p.kv.uniform_type ? "" : "; " + std::to_string(p.kv.groups.size()) +
+                             (p.kv().uniform_type ? "" : "; " + std::to_string(p.kv().groups.size()) +
                                                             " layer groups (hybrid allocator: sliding-window layers keep "
                                                             "window - 1 + max_num_batched_tokens tokens)") +
                              "; the smallest pipeline stage's block count applies to all");
@@ -769,7 +773,7 @@ EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in) {
                    {"max_num_batched_tokens", static_cast<double>(s.max_num_batched_tokens)},
                    {"max_num_seqs", static_cast<double>(s.max_num_seqs)},
                    {"block_size", static_cast<double>(s.block_size)},
-                   {"kv_cache_groups", static_cast<double>(p.kv.groups.size())},
+                   {"kv_cache_groups", static_cast<double>(p.kv().groups.size())},
                    {"cuda_graph_bytes", static_cast<double>(vllm::cuda_graph_bytes(s.enforce_eager))}};
   return plan;
 }
