@@ -387,6 +387,12 @@ TEST(Solves, FewestGpusAgreesWithAnExhaustiveSearch) {
           }
         }
         const std::optional<Layout> fast = fewest_gpus(m, in, 32, 16384, 64);
+        if (fast && fast->dp > 1) {
+          // Data-parallel replicas only when no single replica serves 32 sequences.
+          EXPECT_FALSE(brute.has_value()) << f << " " << engine << " " << gib;
+          EXPECT_TRUE(engine_capacity(m, in, *fast, 32, 16384).serves(32)) << f << " " << engine << " " << gib;
+          continue;
+        }
         ASSERT_EQ(fast.has_value(), brute.has_value()) << f << " " << engine << " " << gib;
         if (fast) {
           EXPECT_EQ(fast->tp, brute->tp) << f << " " << engine << " " << gib;
@@ -395,6 +401,22 @@ TEST(Solves, FewestGpusAgreesWithAnExhaustiveSearch) {
       }
     }
   }
+}
+
+TEST(Solves, DataParallelReplicasWhenOneReplicaCannot) {
+  // 30,000 users x 8192 tokens of Llama-3.1-8B: 30,000 x 512 blocks x 2 MiB (TP 1) = 29.3 TiB of KV, more than
+  // the largest single replica (TP 8 x 32 stages = 256 GPUs x 79 GiB). Replicas then: one H100 (util 0.9) holds
+  // 27,717 blocks = 54 users, so TP 1 would take ceil(30,000 / 54) = 556 GPUs; larger TP amortises the weights
+  // and needs fewer.
+  const ModelSpec m = test::fixture("llama-3.1-8b.json");
+  Inputs in = vllm_inputs(8192, 1, 1, 0.9);
+  const std::optional<Layout> l = fewest_gpus(m, in, 30000, 8192, 4096);
+  ASSERT_TRUE(l.has_value());
+  EXPECT_GT(l->dp, 1);
+  EXPECT_LT(l->gpus(), 556);
+  const Capacity c = engine_capacity(m, in, *l, 30000, 8192);
+  EXPECT_TRUE(c.serves(30000));
+  EXPECT_FALSE(engine_capacity(m, in, Layout{l->tp, l->pp, l->dp - 1}, 30000, 8192).serves(30000));
 }
 
 TEST(Recommend, RanksByCountThenHeadroomAndFilters) {

@@ -133,7 +133,11 @@ void print_engine(const json& r) {
     }
     const json& f = v["fewest_gpus"];
     std::cout << "  fewest GPUs     " << str(f, "gpus");
-    if (f.contains("tp")) std::cout << " (TP " << str(f, "tp") << ", PP " << str(f, "pp") << ")";
+    if (f.contains("tp")) {
+      std::cout << " (TP " << str(f, "tp") << ", PP " << str(f, "pp");
+      if (f.contains("dp") && str(f, "dp") != "1") std::cout << ", " << str(f, "dp") << " replicas";
+      std::cout << ")";
+    }
     if (f.contains("note")) std::cout << " — " << str(f, "note");
     std::cout << "\n";
   }
@@ -141,7 +145,8 @@ void print_engine(const json& r) {
     std::cout << "\nRecommended GPUs (fewest first, then most headroom; GiB = 2^30 bytes)\n";
     for (const json& x : r["recommendations"]) {
       std::cout << "  " << str(x, "count") << " x " << str(x, "name") << " (TP " << str(x, "tp") << ", PP "
-                << str(x, "pp") << "): max concurrency " << str(x, "max_concurrency") << ", headroom "
+                << str(x, "pp") << (str(x, "dp") == "1" ? std::string() : ", " + str(x, "dp") + " replicas")
+                << "): max concurrency " << str(x, "max_concurrency") << ", headroom "
                 << gib(x["headroom_bytes"]) << " GiB\n";
     }
   }

@@ -298,6 +298,7 @@ json solves_json(const EngineSolves& s) {
   if (s.fewest_gpus > 0) {
     f["tp"] = s.fewest_layout.tp;
     f["pp"] = s.fewest_layout.pp;
+    f["dp"] = s.fewest_layout.dp;
   }
   if (!s.fewest_note.empty()) f["note"] = s.fewest_note;
   j["fewest_gpus"] = f;
@@ -315,6 +316,7 @@ json recommendations_json(const std::vector<Recommendation>& recs) {
                        {"count", r.count},
                        {"tp", r.layout.tp},
                        {"pp", r.layout.pp},
+                       {"dp", r.layout.dp},
                        {"max_concurrency", number_json(r.max_concurrency)},
                        {"headroom_bytes", r.headroom_bytes},
                        {"tokens_per_second", r.tokens_per_second ? json(stable(*r.tokens_per_second)) : json(nullptr)}});
@@ -373,7 +375,9 @@ json estimate_json(const Estimate& e) {
   }
   serving["gpus_needed"] = e.gpus_needed;
   if (e.gpus_needed_layout) {
-    serving["gpus_needed_layout"] = json{{"tp", e.gpus_needed_layout->tp}, {"pp", e.gpus_needed_layout->pp}};
+    serving["gpus_needed_layout"] = json{{"tp", e.gpus_needed_layout->tp},
+                                         {"pp", e.gpus_needed_layout->pp},
+                                         {"dp", e.gpus_needed_layout->dp}};
   }
   if (!e.gpus_needed_note.empty()) serving["gpus_needed_note"] = e.gpus_needed_note;
   if (plan.kv_cache_tokens >= 0) serving["kv_cache_tokens"] = plan.kv_cache_tokens;

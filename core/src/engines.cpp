@@ -201,6 +201,107 @@ Capacity capacity_cached(const ModelSpec& m, const Inputs& in, const Layout& l, 
   return c;
 }
 
+namespace {
+
+/// The smallest pipeline depth (<= hi) at which `tp` ranks per stage serve `batch` sequences of `context` tokens
+/// in one replica, and what that layout serves; pp = 0 when none does. See fewest_gpus_cached for the search.
+struct Depth {
+  int64_t pp = 0;
+  Capacity capacity;
+};
+Depth smallest_depth(const ModelSpec& m, const Inputs& in, const EngineTraits& t, RankWeightsCache& cache,
+                     double scale, int64_t tp, int64_t batch, int64_t context, int64_t hi) {
+  Depth none;
+  const int64_t layers = m.num_hidden_layers();
+  const double memory = static_cast<double>(std::max<int64_t>(1, in.gpu.memory_bytes())) * t.usable_fraction(in);
+  const double seqs = static_cast<double>(std::max<int64_t>(1, batch));
+  int64_t lo = 1;
+  if (t.capacity) {
+    // Whole layers per stage: each stage's weights on this rank and the KV of `batch` sequences (at least the
+    // tokens the engine keeps per layer) must fit the engine's usable share of the GPU. Bisection on a check
+    // that costs one pass over the stages (prefix sums, cached per tp).
+    TpData& d = cache.data(tp);
+    const RankWeights& rw = d.rw;
+    if (d.weight_prefix.empty()) {
+      d.weight_prefix.assign(1, 0.0);
+      for (double b : rw.layer_bytes) d.weight_prefix.push_back(d.weight_prefix.back() + b);
+    }
+    if (d.kv_context != context) {
+      d.kv_prefix.assign(1, 0.0);
+      for (const LayerSpec& l : m.layers) {
+        const int64_t n = l.attn.sliding_window > 0 ? t.window_tokens(l.attn.sliding_window, context, in) : context;
+        d.kv_prefix.push_back(d.kv_prefix.back() +
+                              static_cast<double>(n) * kv_bytes_per_token_layer(l.attn, in.kv_dtype, tp));
+      }
+      d.kv_context = context;
+    }
+    auto fits_stages = [&](int64_t pp) {
+      // The split of pipeline_stages (memory.cpp): layers / pp each, one more on the stages before the last.
+      const int64_t base = layers / pp;
+      const int64_t rem = layers % pp;
+      int64_t first = 0;
+      for (int64_t i = 0; i < pp; ++i) {
+        const int64_t end = first + base + (i >= pp - 1 - rem && i < pp - 1 ? 1 : 0);
+        double w = d.weight_prefix[static_cast<size_t>(end)] - d.weight_prefix[static_cast<size_t>(first)];
+        if (i == 0) w += rw.first_bytes;
+        if (i == pp - 1) w += rw.last_bytes + (i > 0 ? rw.tied_head_bytes : 0.0);
+        const double kv = seqs * (d.kv_prefix[static_cast<size_t>(end)] - d.kv_prefix[static_cast<size_t>(first)]);
+        if (w * scale + rw.buffers + kv > memory) return false;
+        first = end;
+      }
+      return true;
+    };
+    if (hi < 1 || !fits_stages(hi)) return none;
+    int64_t a = 0;   // does not fit
+    int64_t b = hi;  // fits
+    while (b - a > 1) {
+      const int64_t mid = a + (b - a) / 2;
+      if (fits_stages(mid)) {
+        b = mid;
+      } else {
+        a = mid;
+      }
+    }
+    lo = b;
+  }
+  if (lo > hi) return none;
+  auto eval = [&](int64_t pp, Capacity* c) {
+    *c = capacity_cached(m, in, Layout{tp, pp, 1}, cache, scale, batch, context);
+    return c->serves(batch);
+  };
+  Capacity c;
+  Depth found;
+  int64_t failed = lo - 1;  // largest depth known not to serve
+  if (!t.monotone_in_pp(in)) {
+    // One by one from the bound (the serving depths can end); 32 depths past it at most.
+    for (int64_t pp = lo; pp <= std::min(hi, lo + 32); ++pp) {
+      if (eval(pp, &c)) return Depth{pp, c};
+    }
+    return none;
+  }
+  // Galloping up from the bound (lo, lo + 1, lo + 3, ...), then bisection.
+  for (int64_t step = 1, pp = lo;; step *= 2) {
+    if (eval(pp, &c)) {
+      found = Depth{pp, c};
+      break;
+    }
+    failed = pp;
+    if (pp >= hi) return none;
+    pp = std::min(hi, lo + 2 * step - 1);
+  }
+  while (found.pp - failed > 1) {
+    const int64_t mid = failed + (found.pp - failed) / 2;
+    if (eval(mid, &c)) {
+      found = Depth{mid, c};
+    } else {
+      failed = mid;
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
 std::optional<Layout> fewest_gpus_cached(const ModelSpec& m, const Inputs& in, RankWeightsCache& cache, double scale,
                                          int64_t batch, int64_t context, int64_t max_gpus, Capacity* found) {
   // Tensor parallelism within a node (<= 8 GPUs, one NVLink domain), pipeline stages beyond: vLLM's docs,
@@ -209,122 +310,40 @@ std::optional<Layout> fewest_gpus_cached(const ModelSpec& m, const Inputs& in, R
   //
   // The recommendations run this for every GPU preset, so it evaluates few layouts. For each tp (smallest first;
   // larger ones then only need as many GPUs as the best so far, and win ties) the pipeline depth starts at a
-  // lower bound and grows by galloping, then bisection (more stages take layers off each GPU). The bound: the
-  // engine lets weights + KV use at most a share of each GPU's memory, and each stage holds whole layers — their
-  // weights on this rank and the KV of `batch` sequences (at least the tokens the engine keeps per layer) — so
-  // the smallest depth whose every stage fits that share is where the engine's own evaluation starts. Most models
-  // then take one or two evaluations per GPU type; tests/engines_test.cpp checks the result against an
+  // lower bound and grows by galloping, then bisection (more stages take layers off each GPU); the bound is the
+  // smallest depth at which every stage's whole layers and KV fit the engine's usable share of the GPU. Most
+  // models take one or two evaluations per GPU type; tests/engines_test.cpp checks the result against an
   // exhaustive search.
+  //
+  // When no single replica serves `batch` sequences, data-parallel replicas of the layout that serves the most
+  // sequences per GPU do (the engine's max concurrency is per replica).
   const EngineTraits t = engine_traits(in.request.engine);
-  std::optional<Layout> best;
   const int64_t layers = m.num_hidden_layers();
-  double floor_bytes = 0;
-  if (t.capacity) {
-    const RankWeights& whole = cache.at(1);
-    double weights = whole.first_bytes + whole.last_bytes;
-    for (double b : whole.layer_bytes) weights += b;
-    const Stage all = pipeline_stages(layers, 1).front();
-    floor_bytes = weights * scale + static_cast<double>(std::max<int64_t>(1, batch)) *
-                                        kv_bytes_per_sequence_rank(m, in.kv_dtype, 1, all, context);
-  }
-  const double memory = static_cast<double>(std::max<int64_t>(1, in.gpu.memory_bytes())) * t.usable_fraction(in);
   const std::vector<int64_t> tps = t.tensor_parallel ? std::vector<int64_t>{1, 2, 4, 8} : std::vector<int64_t>{1};
+  std::optional<Layout> best;
   for (int64_t tp : tps) {
     if (!tp_divides(m, tp)) continue;
     int64_t hi = std::min(layers, max_gpus / tp);
     if (best) hi = std::min(hi, best->gpus() / tp);  // no more GPUs than the best so far (ties go to larger tp)
-    // Even shares of everything: pp >= (weights + KV) / (tp x usable memory).
-    int64_t lo = std::max<int64_t>(
-        1, static_cast<int64_t>(std::ceil(floor_bytes / (static_cast<double>(tp) * memory) - 1e-9)));
-    if (t.capacity) {
-      // Whole layers per stage, by bisection on a check that costs one pass over the stages (prefix sums).
-      TpData& d = cache.data(tp);
-      const RankWeights& rw = d.rw;
-      if (d.weight_prefix.empty()) {
-        d.weight_prefix.assign(1, 0.0);
-        for (double b : rw.layer_bytes) d.weight_prefix.push_back(d.weight_prefix.back() + b);
-      }
-      if (d.kv_context != context) {
-        d.kv_prefix.assign(1, 0.0);
-        for (const LayerSpec& l : m.layers) {
-          const int64_t n = l.attn.sliding_window > 0 ? t.window_tokens(l.attn.sliding_window, context, in) : context;
-          d.kv_prefix.push_back(d.kv_prefix.back() +
-                                static_cast<double>(n) * kv_bytes_per_token_layer(l.attn, in.kv_dtype, tp));
-        }
-        d.kv_context = context;
-      }
-      const double seqs = static_cast<double>(std::max<int64_t>(1, batch));
-      auto fits_stages = [&](int64_t pp) {
-        // The split of pipeline_stages (memory.cpp): layers / pp each, one more on the stages before the last.
-        const int64_t base = layers / pp;
-        const int64_t rem = layers % pp;
-        int64_t first = 0;
-        for (int64_t i = 0; i < pp; ++i) {
-          const int64_t end = first + base + (i >= pp - 1 - rem && i < pp - 1 ? 1 : 0);
-          double w = d.weight_prefix[static_cast<size_t>(end)] - d.weight_prefix[static_cast<size_t>(first)];
-          if (i == 0) w += rw.first_bytes;
-          if (i == pp - 1) w += rw.last_bytes + (i > 0 ? rw.tied_head_bytes : 0.0);
-          const double kv = seqs * (d.kv_prefix[static_cast<size_t>(end)] - d.kv_prefix[static_cast<size_t>(first)]);
-          if (w * scale + rw.buffers + kv > memory) return false;
-          first = end;
-        }
-        return true;
-      };
-      if (lo > hi || !fits_stages(hi)) continue;
-      int64_t a = lo - 1;  // does not fit (or below the bound)
-      int64_t b = hi;      // fits
-      while (b - a > 1) {
-        const int64_t mid = a + (b - a) / 2;
-        if (fits_stages(mid)) {
-          b = mid;
-        } else {
-          a = mid;
-        }
-      }
-      lo = b;
-    }
-    if (lo > hi) continue;
-    auto eval = [&](int64_t pp, Capacity* c) {
-      *c = capacity_cached(m, in, Layout{tp, pp, 1}, cache, scale, batch, context);
-      return c->serves(batch);
-    };
-    Capacity c;
-    Capacity at;
-    int64_t ok = -1;          // smallest depth known to serve
-    int64_t failed = lo - 1;  // largest depth known not to serve
-    if (!t.monotone_in_pp(in)) {
-      // One by one from the bound (the serving depths can end); 32 depths past it at most.
-      for (int64_t pp = lo; pp <= std::min(hi, lo + 32); ++pp) {
-        if (eval(pp, &at)) {
-          ok = pp;
-          break;
-        }
-      }
-      if (ok < 0) continue;
-      failed = ok - 1;
-    }
-    for (int64_t step = 1, pp = lo; ok < 0; step *= 2) {
-      if (eval(pp, &c)) {
-        ok = pp;
-        at = c;
-        break;
-      }
-      failed = pp;
-      if (pp >= hi) break;
-      pp = std::min(hi, lo + 2 * step - 1);
-    }
-    if (ok < 0) continue;
-    while (ok - failed > 1) {
-      const int64_t mid = failed + (ok - failed) / 2;
-      if (eval(mid, &c)) {
-        ok = mid;
-        at = c;
-      } else {
-        failed = mid;
-      }
-    }
-    best = Layout{tp, ok, 1};
-    if (found) *found = at;
+    const Depth d = smallest_depth(m, in, t, cache, scale, tp, batch, context, hi);
+    if (d.pp == 0) continue;
+    best = Layout{tp, d.pp, 1};
+    if (found) *found = d.capacity;
+  }
+  if (best || batch <= 1) return best;
+  for (int64_t tp : tps) {
+    if (!tp_divides(m, tp)) continue;
+    const Depth one = smallest_depth(m, in, t, cache, scale, tp, 1, context, std::min(layers, max_gpus / tp));
+    if (one.pp == 0) continue;
+    const int64_t per_replica = static_cast<int64_t>(std::floor(one.capacity.max_concurrency + 1e-9));
+    if (per_replica < 1) continue;
+    const int64_t replicas = ceil_div(batch, per_replica);
+    const Layout l{tp, one.pp, replicas};
+    if (l.gpus() > max_gpus || (best && l.gpus() > best->gpus())) continue;
+    const Capacity c = capacity_cached(m, in, l, cache, scale, batch, context);
+    if (!c.serves(batch)) continue;
+    best = l;
+    if (found) *found = c;
   }
   return best;
 }
@@ -417,7 +436,7 @@ EngineSolves solve_engine(const ModelSpec& m, const Inputs& in) {
   } else {
     sv.fewest_gpus = 0;
     sv.fewest_note = "does not fit on " + std::to_string(limit) + " x " + in.gpu.name +
-                     " with a valid tensor/pipeline layout";
+                     " with a valid tensor/pipeline layout (and data-parallel replicas)";
   }
   return sv;
 }

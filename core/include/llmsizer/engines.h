@@ -57,7 +57,7 @@ struct EngineSolves {
   double knob_value = -1;          ///< the smallest knob value that serves N users at L (-1 = none works)
   std::string knob_note;           ///< why none works, or what the value leaves for the rest
   int64_t fewest_gpus = 0;         ///< the fewest GPUs of this type (valid layout) serving N users at L (0 = none)
-  Layout fewest_layout;            ///< its tensor/pipeline split
+  Layout fewest_layout;            ///< its tensor/pipeline split and data-parallel replicas
   std::string fewest_note;
 };
 
@@ -79,7 +79,8 @@ const std::vector<std::string>& engine_names();
 Capacity engine_capacity(const ModelSpec& m, const Inputs& in, const Layout& layout, int64_t batch, int64_t context);
 
 /// The fewest GPUs of in.gpu, with a valid layout (tensor parallel <= 8 dividing the heads, then pipeline
-/// stages), that serve `batch` sequences of `context` tokens; nullopt when none up to max_gpus does.
+/// stages; data-parallel replicas when no single replica can), that serve `batch` sequences of `context` tokens;
+/// nullopt when none up to max_gpus does.
 std::optional<Layout> fewest_gpus(const ModelSpec& m, const Inputs& in, int64_t batch, int64_t context,
                                   int64_t max_gpus);
 

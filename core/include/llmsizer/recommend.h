@@ -21,7 +21,7 @@ struct Recommendation {
   std::string market;
   double memory_gib = 0;    ///< one GPU's memory, GiB
   int64_t count = 0;        ///< GPUs needed
-  Layout layout;            ///< their tensor/pipeline split
+  Layout layout;            ///< their tensor/pipeline split and data-parallel replicas
   double max_concurrency = 0;   ///< sequences of `context` tokens that layout serves at once
   int64_t headroom_bytes = 0;   ///< the tightest GPU's spare bytes with `batch` sequences
   /// Expected generated tokens per second: filled by the speed model (speed issue); empty until then.
