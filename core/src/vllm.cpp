@@ -714,9 +714,10 @@ EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in) {
   plan.assumptions.push_back(
       "profiling run: max_num_batched_tokens " + std::to_string(s.max_num_batched_tokens) + ", max_num_seqs " +
       std::to_string(s.max_num_seqs) +
-      (default_batch ? " (vLLM's defaults for a GPU of this size" +
-                           std::string(d.max_num_seqs == 1024 ? " (>= 70 GiB, not an A100)" : "") +
-                           (in.request.vllm_offline ? ", offline LLM class)" : ", OpenAI server)")
+      (default_batch ? std::string(" (vLLM's ") + (in.request.vllm_offline ? "offline LLM-class" : "OpenAI-server") +
+                           " defaults for " +
+                           (d.max_num_seqs == 1024 ? "a GPU of >= 70 GiB that is not an A100)"
+                                                   : "an A100 or a GPU under 70 GiB)")
                      : "") +
       "; activation peak = max(forward of those tokens, sampler warm-up over " + with_commas(m.vocab_size) +
       " vocabulary entries per sequence)");
