@@ -353,6 +353,22 @@ TEST(Solves, VllmLargestContextKnobAndFewestGpus) {
   EXPECT_EQ(s.fewest_gpus, 1);
 }
 
+TEST(Solves, SglangLargestContextAndFraction) {
+  // Llama-3.1-8B on H100, 32 users. Pool at the default 0.834: 54,372,871,676 bytes (Sglang.PoolTokensByHand) ->
+  // 32 x L x 131,072 <= pool -> L <= 12,963.6 -> 12,963 tokens.
+  // At L = 8192: (16,094,076,928 + 32 x 8192 x 131,072) / 84,492,744,130 = 0.59713 -> 0.598.
+  const ModelSpec m = test::fixture("llama-3.1-8b.json");
+  Inputs in = vllm_inputs(8192);
+  in.request.engine = "sglang";
+  in.request.max_model_len = 0;
+  in.batch = 32;
+  const EngineSolves s = solve_engine(m, in);
+  EXPECT_EQ(s.max_context, 12963);
+  EXPECT_EQ(s.knob, "mem_fraction_static");
+  EXPECT_DOUBLE_EQ(s.knob_value, 0.598);
+  EXPECT_TRUE(s.knob_note.empty()) << s.knob_note;  // leaves 31.6 GiB, more than SGLang's 13.1 GiB reserve
+}
+
 TEST(Solves, CapacityMatchesThePlan) {
   const ModelSpec m = test::fixture("qwen2.5-7b.json");
   const Inputs in = vllm_inputs(8192, 2);
