@@ -7,7 +7,7 @@ Usage: embed_presets.py PRESETS_DIR OUT.cpp"""
 import json, os, sys
 
 presets, out = sys.argv[1], sys.argv[2]
-GPU_KEYS = ['id', 'vendor', 'name', 'memory_gib', 'memory_bandwidth_gbps', 'tflops', 'interconnect',
+GPU_KEYS = ['id', 'vendor', 'name', 'memory_gib', 'memory_basis', 'memory_bandwidth_gbps', 'tflops', 'interconnect',
             'interconnect_gbps', 'nvswitch', 'pcie_gen', 'architecture', 'market']
 MODEL_KEYS = ['id', 'name', 'gated', 'config']
 

@@ -236,6 +236,61 @@ void print_training(const json& r) {
   for (const json& x : t["assumptions"]) std::cout << "  - " << x.get<std::string>() << "\n";
 }
 
+// The serving engine's own numbers: its KV pool, start-up lines, launch command, reverse solves and the
+// GPU recommendations (all computed by the core; printed as they are).
+void print_engine(const json& r) {
+  const json& s = r["serving"];
+  if (s.contains("kv_cache_tokens")) {
+    std::cout << "  KV cache        " << thousands(s["kv_cache_tokens"]) << " tokens";
+    if (s.contains("kv_cache_blocks")) std::cout << " in " << thousands(s["kv_cache_blocks"]) << " blocks";
+    if (s.contains("available_kv_cache_bytes")) {
+      std::cout << " (" << gib(s["available_kv_cache_bytes"]) << " GiB per GPU)";
+    }
+    std::cout << "\n";
+  }
+  if (s.contains("max_model_len_that_fits")) {
+    std::cout << "  longest that fits " << str(s, "max_model_len_that_fits") << " tokens per request\n";
+  }
+  if (s.contains("startup_log")) {
+    std::cout << "\nStart-up log (as " << str(s, "engine") << " would print it)\n";
+    for (const json& line : s["startup_log"]) std::cout << "  " << line.get<std::string>() << "\n";
+  }
+  if (s.contains("launch_command")) std::cout << "\nLaunch\n  " << str(s, "launch_command") << "\n";
+  if (s.contains("solves")) {
+    const json& v = s["solves"];
+    std::cout << "\nReverse solves (" << str(v, "batch") << " concurrent sequences of " << str(v, "context")
+              << " tokens)\n";
+    const json& mc = v["max_context"];
+    std::cout << "  largest context " << str(mc, "tokens") << " tokens";
+    if (mc.contains("note")) std::cout << " — " << str(mc, "note");
+    std::cout << "\n";
+    if (v.contains("knob")) {
+      const json& k = v["knob"];
+      std::cout << "  " << str(k, "name") << " needed " << (k["value"].is_null() ? "none" : str(k, "value"));
+      if (k.contains("note")) std::cout << " — " << str(k, "note");
+      std::cout << "\n";
+    }
+    const json& f = v["fewest_gpus"];
+    std::cout << "  fewest GPUs     " << str(f, "gpus");
+    if (f.contains("tp")) {
+      std::cout << " (TP " << str(f, "tp") << ", PP " << str(f, "pp");
+      if (f.contains("dp") && str(f, "dp") != "1") std::cout << ", " << str(f, "dp") << " replicas";
+      std::cout << ")";
+    }
+    if (f.contains("note")) std::cout << " — " << str(f, "note");
+    std::cout << "\n";
+  }
+  if (r.contains("recommendations") && !r["recommendations"].empty()) {
+    std::cout << "\nRecommended GPUs (fewest first, then most headroom; GiB = 2^30 bytes)\n";
+    for (const json& x : r["recommendations"]) {
+      std::cout << "  " << str(x, "count") << " x " << str(x, "name") << " (TP " << str(x, "tp") << ", PP "
+                << str(x, "pp") << (str(x, "dp") == "1" ? std::string() : ", " + str(x, "dp") + " replicas")
+                << "): max concurrency " << str(x, "max_concurrency") << ", headroom "
+                << gib(x["headroom_bytes"]) << " GiB\n";
+    }
+  }
+}
+
 void print_table(const json& r) {
   if (r.contains("training") && r["training"].value("mode", "inference") != "inference") {
     print_training(r);
@@ -283,6 +338,7 @@ void print_table(const json& r) {
   if (s.contains("system_ram_bytes")) {
     std::cout << "  system RAM      " << gib(s["system_ram_bytes"]) << " GiB (weights, KV and buffers on the CPU)\n";
   }
+  print_engine(r);
   print_speed(r);
   if (r.contains("warnings") && !r["warnings"].empty()) {
     std::cout << "\nWarnings\n";

@@ -9,14 +9,16 @@
 #include <functional>
 #include <limits>
 
+#include "engine_util.h"
 #include "gguf_json.h"
 #include "json_util.h"
 #include "llmsizer/config.h"
 #include "llmsizer/engines.h"
-#include "llmsizer/speed.h"
-#include "training_json.h"
 #include "llmsizer/gguf.h"
 #include "llmsizer/llamacpp.h"
+#include "llmsizer/recommend.h"
+#include "llmsizer/speed.h"
+#include "training_json.h"
 
 namespace llmsizer {
 
@@ -54,6 +56,7 @@ std::function<void(Request&, const json&)> to_bool(bool Request::*member) {
 }
 
 constexpr double kMaxTokens = 1e8;  // beyond any model's context (Llama 4 Scout: 1e7)
+constexpr const char* kDefaultGpu = "nvidia-h100-sxm";  // the GPU when the request names none
 
 const std::vector<Field>& fields() {
   static const std::vector<Field> kFields = {
@@ -125,6 +128,18 @@ const std::vector<Field>& fields() {
        "GGUF header(s): base64 of the file's first bytes, or a summary from a previous response; one per part "
        "(the CLI's --gguf takes a path)",
        nullptr},
+      // serving engines: versions and engine-specific options
+      {"vllm_version", FieldKind::kString, 0, 32, "vLLM whose memory rules apply (default 0.19)",
+       to_str(&Request::vllm_version)},
+      {"vllm_offline", FieldKind::kBool, 0, 0, "vLLM: the offline LLM class's batch defaults",
+       to_bool(&Request::vllm_offline)},
+      {"vllm_estimate_cudagraphs", FieldKind::kBool, 0, 0,
+       "vLLM: subtract the CUDA-graph estimate (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1)",
+       to_bool(&Request::vllm_estimate_cudagraphs)},
+      {"kv_cache_memory_bytes", FieldKind::kInt, 0, 1e15, "vLLM: KV cache bytes per GPU, no profiling",
+       to_int(&Request::kv_cache_memory_bytes)},
+      {"transformers_version", FieldKind::kString, 0, 32, "transformers whose generate() rules apply (default 4.46)",
+       to_str(&Request::transformers_version)},
       // recommendations
       {"recommend", FieldKind::kBool, 0, 0, "rank every GPU preset for this workload", to_bool(&Request::recommend)},
       {"recommend_vendor", FieldKind::kString, 0, 64, "recommendations: only this vendor", to_str(&Request::recommend_vendor)},
@@ -398,6 +413,55 @@ json speed_json(const Estimate& e) {
   return j;
 }
 
+/// Whole numbers as JSON integers, others as doubles.
+json number_json(double v) {
+  if (v == std::floor(v) && std::abs(v) < 9e15) return static_cast<int64_t>(v);
+  return stable(v);
+}
+
+json solves_json(const EngineSolves& s) {
+  json j;
+  j["batch"] = s.batch;
+  j["context"] = s.context;
+  json mc{{"tokens", s.max_context}, {"limit", s.max_context_limit}};
+  if (!s.max_context_note.empty()) mc["note"] = s.max_context_note;
+  j["max_context"] = mc;
+  if (!s.knob.empty()) {
+    json k{{"name", s.knob}};
+    k["value"] = s.knob_value >= 0 ? json(stable(s.knob_value)) : json(nullptr);
+    if (!s.knob_note.empty()) k["note"] = s.knob_note;
+    j["knob"] = k;
+  }
+  json f{{"gpus", s.fewest_gpus}};
+  if (s.fewest_gpus > 0) {
+    f["tp"] = s.fewest_layout.tp;
+    f["pp"] = s.fewest_layout.pp;
+    f["dp"] = s.fewest_layout.dp;
+  }
+  if (!s.fewest_note.empty()) f["note"] = s.fewest_note;
+  j["fewest_gpus"] = f;
+  return j;
+}
+
+json recommendations_json(const std::vector<Recommendation>& recs) {
+  json out = json::array();
+  for (const Recommendation& r : recs) {
+    out.push_back(json{{"gpu", r.gpu},
+                       {"name", r.name},
+                       {"vendor", r.vendor},
+                       {"market", r.market},
+                       {"memory_gib", stable(r.memory_gib)},
+                       {"count", r.count},
+                       {"tp", r.layout.tp},
+                       {"pp", r.layout.pp},
+                       {"dp", r.layout.dp},
+                       {"max_concurrency", number_json(r.max_concurrency)},
+                       {"headroom_bytes", r.headroom_bytes},
+                       {"tokens_per_second", r.tokens_per_second ? json(stable(*r.tokens_per_second)) : json(nullptr)}});
+  }
+  return out;
+}
+
 json estimate_json(const Estimate& e) {
   const Inputs& in = e.inputs;
   json out;
@@ -449,7 +513,9 @@ json estimate_json(const Estimate& e) {
   }
   serving["gpus_needed"] = e.gpus_needed;
   if (e.gpus_needed_layout) {
-    serving["gpus_needed_layout"] = json{{"tp", e.gpus_needed_layout->tp}, {"pp", e.gpus_needed_layout->pp}};
+    serving["gpus_needed_layout"] = json{{"tp", e.gpus_needed_layout->tp},
+                                         {"pp", e.gpus_needed_layout->pp},
+                                         {"dp", e.gpus_needed_layout->dp}};
   }
   if (!e.gpus_needed_note.empty()) serving["gpus_needed_note"] = e.gpus_needed_note;
   if (plan.kv_cache_tokens >= 0) serving["kv_cache_tokens"] = plan.kv_cache_tokens;
@@ -460,8 +526,15 @@ json estimate_json(const Estimate& e) {
   if (!plan.startup_log.empty()) serving["startup_log"] = plan.startup_log;
   if (!plan.failure.empty()) serving["failure"] = plan.failure;
   if (!plan.launch_command.empty()) serving["launch_command"] = plan.launch_command;
+  if (!plan.settings.empty()) {
+    json st = json::object();
+    for (const auto& [k, v] : plan.settings) st[k] = number_json(v);
+    serving["settings"] = st;
+  }
+  serving["solves"] = solves_json(e.solves);
   out["serving"] = serving;
   out["speed"] = speed_json(e);
+  out["recommendations"] = json::array();
   json warnings = json::array();
   for (const Warning& w : e.warnings) warnings.push_back(json{{"code", w.code}, {"message", w.message}});
   out["warnings"] = warnings;
@@ -616,8 +689,36 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
     if (!lc.ok()) return lc.error();
   }
 
+  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"vllm_version", &req.vllm_version},
+                                    {"transformers_version", &req.transformers_version}}) {
+    int major = 0;
+    int minor = 0;
+    if (!engine_util::parse_version(*value, &major, &minor)) {
+      return make_error(ErrorCode::kInvalidRequest,
+                        std::string("'") + key + "' = '" + *value + "' is not a version (write it as 0.19 or 4.46)",
+                        std::string("/") + key);
+    }
+  }
+
   // ---- the GPU ----
-  if (req.gpu_memory_gib > 0) {
+  // A memory size without a preset names the preset whose total (as torch reports it) is exactly that
+  // (79.19 GiB is an H100 80GB, 79.15 an A100 80GB): engines branch on the GPU's kind (vLLM's batch defaults
+  // exclude A100s; NVLink SHARP needs NVSwitch), so a bare memory size must not inherit the default GPU's.
+  const GpuSpec* same_memory = nullptr;
+  if (req.gpu_memory_gib > 0 && req.gpu.empty()) {
+    for (const GpuSpec& x : catalog.gpus) {
+      // Only totals measured as torch reports them identify a GPU; a round datasheet size (24, 48) does not.
+      if (x.memory_basis == "torch-reported" && std::abs(x.memory_gib - req.gpu_memory_gib) < 0.005) {
+        same_memory = &x;
+        break;
+      }
+    }
+  }
+  if (same_memory) {
+    in.gpu = *same_memory;
+    notes.push_back("GPU: " + in.gpu.name + " (the preset whose total memory is " +
+                    json_number_text(req.gpu_memory_gib) + " GiB)");
+  } else if (req.gpu_memory_gib > 0) {
     const GpuSpec* base = req.gpu.empty() ? nullptr : catalog.find_gpu(req.gpu);
     in.gpu = base ? *base : GpuSpec{};
     if (!base) {
@@ -625,17 +726,17 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
       in.gpu.name = "custom GPU";
     }
     in.gpu.memory_gib = req.gpu_memory_gib;
-    in.gpu.name += " (" + json_number_text(req.gpu_memory_gib) + " GiB)";
     in.gpu.custom = true;
   } else {
-    const GpuSpec* g = catalog.find_gpu(req.gpu);
+    const std::string id = req.gpu.empty() ? std::string(kDefaultGpu) : req.gpu;
+    const GpuSpec* g = catalog.find_gpu(id);
     if (!g) {
       std::string near;
       for (const GpuSpec& x : catalog.gpus) {
         if (!req.gpu.empty() && x.id.find(req.gpu) != std::string::npos) near += (near.empty() ? "" : ", ") + x.id;
       }
       return make_error(ErrorCode::kUnknownGpu,
-                        "no GPU preset '" + req.gpu + "'" + (near.empty() ? "" : " (did you mean " + near + "?)") +
+                        "no GPU preset '" + id + "'" + (near.empty() ? "" : " (did you mean " + near + "?)") +
                             "; list them with `llmsizer --list-gpus`, or give --gpu-memory-gib",
                         "/gpu");
     }
@@ -706,6 +807,10 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
   in.output_tokens = req.output_tokens;
   in.input_tokens = req.input_tokens;
   int64_t context = req.context;
+  if (context <= 0 && req.max_model_len > 0 && (req.engine == "vllm" || req.engine == "sglang")) {
+    // The engine's max_model_len is the length its numbers are logged for; with no context given it is the context.
+    context = req.max_model_len;
+  }
   if (context <= 0) {
     if (in.input_tokens > 0 || in.output_tokens > 0) {
       context = in.input_tokens + in.output_tokens;
@@ -781,6 +886,9 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
     json out = estimate_json(e);
     out["training"] = std::move(training.value().section);
     if (r.gguf) out["gguf"] = gguf_section_json(*r.gguf);
+    if (r.inputs.request.recommend) {
+      out["recommendations"] = recommendations_json(recommend_gpus(r.model, r.inputs, catalog.gpus));
+    }
     return out.dump(-1, ' ', false, json::error_handler_t::replace);
   } catch (const std::exception& ex) {
     return error_json(make_error(ErrorCode::kInternal, std::string("internal error: ") + ex.what()));

@@ -66,6 +66,7 @@ Result<std::vector<GpuSpec>> parse_gpu_catalog(const std::string& text) {
     g.interconnect_gbps = num("interconnect_gbps");
     g.market = str("market");
     g.architecture = str("architecture");
+    g.memory_basis = str("memory_basis");
     if (auto ns = e.find("nvswitch"); ns != e.end() && ns->is_boolean()) g.nvswitch = ns->get<bool>();
     g.pcie_gen = static_cast<int64_t>(num("pcie_gen"));
     g.source = str("source");

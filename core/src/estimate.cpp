@@ -40,6 +40,13 @@ std::vector<GpuMemory> generic_memory_with(const ModelSpec& m, const Inputs& in,
     for (double b : whole.layer_bytes) ours += b;
     if (ours > 0) scale = *in.safetensors_bytes / ours;
   }
+  return generic_memory(m, in, layout, rw, scale);
+}
+
+}  // namespace
+
+std::vector<GpuMemory> generic_memory(const ModelSpec& m, const Inputs& in, const Layout& layout, const RankWeights& rw,
+                                      double scale) {
   // Sequences per data-parallel replica.
   const int64_t batch = (in.batch + layout.dp - 1) / std::max<int64_t>(1, layout.dp);
   const int64_t prompt = in.input_tokens > 0 ? in.input_tokens : in.context;
@@ -67,7 +74,6 @@ std::vector<GpuMemory> generic_memory_with(const ModelSpec& m, const Inputs& in,
   return out;
 }
 
-}  // namespace
 
 std::vector<GpuMemory> generic_memory(const ModelSpec& m, const Inputs& in, const Layout& layout) {
   return generic_memory_with(m, in, layout, generic_rank_weights(m, in, layout.tp));
@@ -114,16 +120,6 @@ EnginePlan plan_generic(const ModelSpec& m, const Inputs& in) {
   return p;
 }
 
-const std::vector<std::string>& engine_names() {
-  static const std::vector<std::string> kNames = {"generic", "llama.cpp"};
-  return kNames;
-}
-
-EnginePlan plan_engine(const ModelSpec& m, const Inputs& in) {
-  if (in.request.engine == "llama.cpp") return plan_llamacpp(m, in);
-  return plan_generic(m, in);
-}
-
 Estimate estimate(const ModelSpec& m, const Inputs& in) {
   Estimate e;
   e.model = m;
@@ -144,15 +140,11 @@ Estimate estimate(const ModelSpec& m, const Inputs& in) {
     e.all_gpus.activations_bytes += g.memory.activations_bytes * ranks;
     e.all_gpus.overhead_bytes += g.memory.overhead_bytes * ranks;
   }
-  const int64_t limit = std::max<int64_t>(1, in.request.recommend_max_gpus);
-  if (auto l = smallest_layout(m, in, limit)) {
-    e.gpus_needed_layout = l;
-    e.gpus_needed = l->gpus();
-  } else {
-    e.gpus_needed = 0;
-    e.gpus_needed_note = "does not fit on " + std::to_string(limit) + " x " + in.gpu.name +
-                         " with a valid tensor/pipeline layout";
-  }
+  // The reverse solves (engines.cpp) include the engine's own fewest-GPU layout for this workload.
+  e.solves = solve_engine(m, in);
+  e.gpus_needed = e.solves.fewest_gpus;
+  if (e.solves.fewest_gpus > 0) e.gpus_needed_layout = e.solves.fewest_layout;
+  e.gpus_needed_note = e.solves.fewest_note;
   return e;
 }
 

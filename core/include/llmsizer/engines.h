@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "llmsizer/inputs.h"
@@ -31,16 +33,58 @@ struct EnginePlan {
   std::string launch_command;            ///< the command line that matches this estimate
   std::vector<std::string> assumptions;  ///< engine rules and defaults the numbers rest on
   std::vector<Warning> warnings;
+  /// The engine settings the plan resolved (defaults filled in), e.g. {"max_num_seqs", 1024}: for display.
+  std::vector<std::pair<std::string, double>> settings;
+};
+
+/// What one layout of the chosen GPU can serve for `batch` sequences of `context` tokens: the quantity the
+/// reverse solves and the GPU recommendations search over (engines.cpp). Cheap to evaluate.
+struct Capacity {
+  bool starts = false;          ///< the engine would start (weights load, one request of `context` tokens fits)
+  double max_concurrency = 0;   ///< sequences of `context` tokens served at once (all data-parallel replicas)
+  int64_t headroom_bytes = 0;   ///< the tightest GPU's spare bytes with `batch` sequences (negative: short)
+  bool serves(int64_t batch) const { return starts && headroom_bytes >= 0 && max_concurrency >= static_cast<double>(batch); }
+};
+
+/// Reverse solves for the request's batch N and context L (serving.solves in the JSON).
+struct EngineSolves {
+  int64_t batch = 0;               ///< N: concurrent users asked for
+  int64_t context = 0;             ///< L: tokens per user asked for
+  int64_t max_context = -1;        ///< largest context serving N users on the chosen layout (0 = none)
+  int64_t max_context_limit = 0;   ///< the search ceiling (the model's max_position_embeddings, or 10^7)
+  std::string max_context_note;
+  std::string knob;                ///< the engine's memory knob: "gpu_memory_utilization", "mem_fraction_static" or ""
+  double knob_value = -1;          ///< the smallest knob value that serves N users at L (-1 = none works)
+  std::string knob_note;           ///< why none works, or what the value leaves for the rest
+  int64_t fewest_gpus = 0;         ///< the fewest GPUs of this type (valid layout) serving N users at L (0 = none)
+  Layout fewest_layout;            ///< its tensor/pipeline split and data-parallel replicas
+  std::string fewest_note;
 };
 
 /// The generic engine's plan (estimate.cpp).
 EnginePlan plan_generic(const ModelSpec& m, const Inputs& in);
+/// vLLM V1 (vllm.cpp), SGLang (sglang.cpp), Hugging Face transformers generate() (transformers.cpp).
+EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in);
+EnginePlan plan_sglang(const ModelSpec& m, const Inputs& in);
+EnginePlan plan_transformers(const ModelSpec& m, const Inputs& in);
 
 /// Dispatches on in.request.engine ("generic", "vllm", "sglang", "transformers", "llama.cpp").
-/// Unknown names are rejected when the request is resolved, so this always finds a profile.
+/// Unknown names are rejected when the request is resolved, so this always finds a profile (engines.cpp).
 EnginePlan plan_engine(const ModelSpec& m, const Inputs& in);
 
 /// The engine names plan_engine accepts.
 const std::vector<std::string>& engine_names();
+
+/// What `layout` of in.gpu serves for `batch` sequences of `context` tokens under in.request.engine.
+Capacity engine_capacity(const ModelSpec& m, const Inputs& in, const Layout& layout, int64_t batch, int64_t context);
+
+/// The fewest GPUs of in.gpu, with a valid layout (tensor parallel <= 8 dividing the heads, then pipeline
+/// stages; data-parallel replicas when no single replica can), that serve `batch` sequences of `context` tokens;
+/// nullopt when none up to max_gpus does.
+std::optional<Layout> fewest_gpus(const ModelSpec& m, const Inputs& in, int64_t batch, int64_t context,
+                                  int64_t max_gpus);
+
+/// The reverse solves for in.batch users at in.context tokens (largest context, the memory knob, fewest GPUs).
+EngineSolves solve_engine(const ModelSpec& m, const Inputs& in);
 
 }  // namespace llmsizer

@@ -27,6 +27,7 @@ struct Estimate {
   std::optional<Layout> gpus_needed_layout;  ///< the smallest valid layout of this GPU type that fits
   int64_t gpus_needed = 0;         ///< 0 = none within the search limit
   std::string gpus_needed_note;
+  EngineSolves solves;             ///< reverse solves for the request's batch and context (engines.cpp)
   std::vector<Warning> warnings;
   std::vector<std::string> assumptions;  ///< the defaults and rules the numbers rest on, in words
 };
@@ -34,6 +35,10 @@ struct Estimate {
 /// Memory of every GPU of `layout` for the generic engine: weights + KV(batch x context) +
 /// activations + overhead, against capacity x (1 - reserve).
 std::vector<GpuMemory> generic_memory(const ModelSpec& m, const Inputs& in, const Layout& layout);
+/// The same with the ranks' weights precomputed (rank_weights with vocab padding 1 and the rope cache) and the
+/// factor to the Hub's exact checkpoint bytes (1 without them).
+std::vector<GpuMemory> generic_memory(const ModelSpec& m, const Inputs& in, const Layout& layout, const RankWeights& rw,
+                                      double weights_scale);
 
 /// Whether every GPU of the layout fits (with the reserve).
 bool all_fit(const std::vector<GpuMemory>& gpus);

@@ -20,6 +20,7 @@ struct GpuSpec {
   std::string vendor;              ///< "NVIDIA", "AMD", ...
   std::string name;
   double memory_gib = 0;           ///< total memory as the engine sees it (torch.cuda.mem_get_info total), GiB
+  std::string memory_basis;        ///< how memory_gib was obtained: "torch-reported", "nvidia-smi", "datasheet-GiB", ...
   double memory_bandwidth_gbps = 0;  ///< peak memory bandwidth, decimal GB/s
   /// Dense peak TFLOPS by compute dtype ("fp32", "tf32", "fp16", "bf16", "fp8", "int8", "fp4"; int8 in TOPS).
   std::map<std::string, double> tflops;

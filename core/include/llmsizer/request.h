@@ -24,7 +24,7 @@ struct Request {
   bool include_mtp = false;      ///< count DeepSeek-V3's multi-token-prediction layer in the weights
 
   // ---- hardware -------------------------------------------------------------------------------
-  std::string gpu = "nvidia-h100-sxm";  ///< GPU preset id
+  std::string gpu;               ///< GPU preset id ("" = nvidia-h100-sxm, or with gpu_memory_gib: the preset of that memory)
   double gpu_memory_gib = 0;     ///< > 0: a custom GPU with this much memory (GiB) instead of a preset
   int64_t gpus = 0;              ///< GPUs in the deployment (0 = tp x pp)
   int64_t tp = 0;                ///< tensor-parallel size (0 = gpus / pp, or 1)
@@ -67,6 +67,13 @@ struct Request {
   /// GGUF headers, one per part of the file: base64 of the first bytes of the file, or the summary
   /// object a previous response returned (as JSON text). With a GGUF no config.json is needed.
   std::vector<std::string> gguf;
+
+  // ---- serving engines (engines issue): versions and engine-specific options --------------------
+  std::string vllm_version = "0.19";     ///< vLLM whose memory rules apply ("0.19"; earlier ones subtract CUDA graphs)
+  bool vllm_offline = false;             ///< vLLM's offline LLM class defaults (larger max_num_batched_tokens)
+  bool vllm_estimate_cudagraphs = false; ///< VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1: subtract CUDA graphs
+  int64_t kv_cache_memory_bytes = 0;     ///< vLLM --kv-cache-memory-bytes: KV cache per GPU, no profiling (0 = off)
+  std::string transformers_version = "4.46";  ///< transformers whose generate() logits rule applies
 
   // ---- GPU recommendations --------------------------------------------------------------------
   bool recommend = false;               ///< rank every GPU preset for this workload
