@@ -48,6 +48,8 @@ done
 step "WebAssembly build (build-wasm/): the core under em++ -fexceptions, the module and the site"
 emcmake cmake -S . -B build-wasm -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-wasm -j "$JOBS"
+# The module is built without exceptions (core/CMakeLists.txt says why); the core must still compile with them.
+cmake --build build-wasm -j "$JOBS" --target llmsizer_core_exceptions
 
 if compgen -G "tests/wasm/*.test.mjs" >/dev/null; then
   step "WASM module vs native CLI (node:test)"

@@ -457,7 +457,9 @@ json recommendations_json(const std::vector<Recommendation>& recs) {
                        {"dp", r.layout.dp},
                        {"max_concurrency", number_json(r.max_concurrency)},
                        {"headroom_bytes", r.headroom_bytes},
-                       {"tokens_per_second", r.tokens_per_second ? json(stable(*r.tokens_per_second)) : json(nullptr)}});
+                       {"tokens_per_second", r.tokens_per_second ? json(stable(*r.tokens_per_second)) : json(nullptr)},
+                       {"throughput_tokens_per_second",
+                        r.throughput_tokens_per_second ? json(stable(*r.throughput_tokens_per_second)) : json(nullptr)}});
   }
   return out;
 }
@@ -487,7 +489,8 @@ json estimate_json(const Estimate& e) {
                          {"reserve", stable(in.reserve)}};
   // memory.*: the binding GPU (least free memory) — the one that decides whether the deployment fits.
   const EnginePlan& plan = e.plan;
-  const GpuMemory& g = plan.per_gpu.at(e.binding_gpu);
+  static const GpuMemory kNone;  // a plan with no GPU (all layers on the CPU) reports zeros
+  const GpuMemory& g = e.binding_gpu < plan.per_gpu.size() ? plan.per_gpu[e.binding_gpu] : kNone;
   json mem = memory_json(g.memory);
   mem["kv_cache_bytes_per_token"] = g.kv_cache_bytes_per_token;
   mem["kv_cache_bytes_per_sequence"] = g.kv_cache_bytes_per_sequence;
@@ -532,6 +535,16 @@ json estimate_json(const Estimate& e) {
     serving["settings"] = st;
   }
   serving["solves"] = solves_json(e.solves);
+  json curve = json::array();
+  for (const ContextPoint& p : e.context_curve) {
+    json pt = {{"context", p.context},
+               {"max_concurrency", number_json(std::floor(p.max_concurrency * 100.0 + 1e-9) / 100.0)},
+               {"kv_cache_bytes_per_sequence", p.kv_cache_bytes_per_sequence},
+               {"memory", memory_json(p.memory)},
+               {"fits", p.fits}};
+    curve.push_back(pt);
+  }
+  serving["context_curve"] = curve;
   out["serving"] = serving;
   out["speed"] = speed_json(e);
   out["recommendations"] = json::array();
@@ -545,7 +558,7 @@ json estimate_json(const Estimate& e) {
 std::string error_json(const Error& err) {
   json e{{"code", error_code_name(err.code)}, {"message", err.message}};
   if (!err.path.empty()) e["path"] = err.path;
-  return json{{"ok", false}, {"version", version()}, {"error", e}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  return dump_json(json{{"ok", false}, {"version", version()}, {"error", e}});
 }
 
 }  // namespace
@@ -582,7 +595,7 @@ Result<Request> parse_request(const std::string& text) {
       if (v.is_string()) {
         r.config_text = v.get<std::string>();
       } else if (v.is_object()) {
-        r.config_text = v.dump();
+        r.config_text = dump_json(v);
       } else {
         return make_error(ErrorCode::kInvalidRequest, "'config' must be a config.json object or its text", "/config");
       }
@@ -597,7 +610,7 @@ Result<Request> parse_request(const std::string& text) {
         if (x.is_string()) {
           r.gguf.push_back(x.get<std::string>());
         } else if (x.is_object()) {
-          r.gguf.push_back(x.dump());
+          r.gguf.push_back(dump_json(x));
         } else {
           return make_error(ErrorCode::kInvalidRequest,
                             "'gguf' entries must be base64 text or summary objects, not " + describe(x),
@@ -870,7 +883,7 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
 }
 
 std::string handle_request(const std::string& request_text, const Catalog& catalog) {
-  try {
+  return guarded([&]() -> std::string {
     auto req = parse_request(request_text);
     if (!req.ok()) return error_json(req.error());
     auto res = resolve(req.value(), catalog);
@@ -889,12 +902,10 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
     if (r.inputs.request.recommend) {
       out["recommendations"] = recommendations_json(recommend_gpus(r.model, r.inputs, catalog.gpus));
     }
-    return out.dump(-1, ' ', false, json::error_handler_t::replace);
-  } catch (const std::exception& ex) {
-    return error_json(make_error(ErrorCode::kInternal, std::string("internal error: ") + ex.what()));
-  } catch (...) {
-    return error_json(make_error(ErrorCode::kInternal, "internal error"));
-  }
+    return dump_json(out);
+  }, [](const char* what) {
+    return error_json(make_error(ErrorCode::kInternal, std::string("internal error: ") + what));
+  });
 }
 
 std::string handle_request(const std::string& request_text) {
@@ -902,7 +913,7 @@ std::string handle_request(const std::string& request_text) {
 }
 
 std::string catalog_json(const Catalog& catalog) {
-  try {
+  return guarded([&]() -> std::string {
     json gpus = json::array();
     for (const GpuSpec& g : catalog.gpus) {
       json t = json::object();
@@ -928,10 +939,8 @@ std::string catalog_json(const Catalog& catalog) {
     out["engines"] = engine_names();
     // The fine-tuning modes the request's "mode" accepts: the page shows its mode switch from this.
     out["modes"] = json::array({"inference", "full", "lora", "qlora"});
-    return out.dump(-1, ' ', false, json::error_handler_t::replace);
-  } catch (const std::exception& ex) {
-    return error_json(make_error(ErrorCode::kInternal, ex.what()));
-  }
+    return dump_json(out);
+  }, [](const char* what) { return error_json(make_error(ErrorCode::kInternal, what)); });
 }
 
 }  // namespace llmsizer

@@ -993,12 +993,12 @@ Result<ModelSpec> parse_config(const std::string& text) {
 }
 
 Result<ModelSpec> parse_config_value(const nlohmann::json& j) {
-  try {
-    return build(j);
-  } catch (const std::exception& e) {
-    // Reader checks types before every get<>(), so this is a bug; report it rather than crash.
-    return make_error(ErrorCode::kInternal, std::string("unexpected error while reading config.json: ") + e.what());
-  }
+  // Reader checks types before every get<>(), so an exception here is a bug: report it rather than crash.
+  return guarded([&]() -> Result<ModelSpec> { return build(j); },
+                 [](const char* what) -> Result<ModelSpec> {
+                   return make_error(ErrorCode::kInternal,
+                                     std::string("unexpected error while reading config.json: ") + what);
+                 });
 }
 
 }  // namespace llmsizer

@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "llmsizer/engines.h"
 #include "llmsizer/estimate.h"
+#include "llmsizer/llamacpp.h"
 #include "vllm.h"
 
 namespace llmsizer::engine_util {
@@ -71,6 +73,8 @@ class RankWeightsCache {
       : m_(m), f_(f), mtp_(include_mtp), pad_(vocab_padding), rope_(rope_cache) {}
   TpData& data(int64_t tp);
   const RankWeights& at(int64_t tp) { return data(tp).rw; }
+  /// llama.cpp's per-layer weights (computed on first use; the layout search runs whole llama.cpp plans).
+  const LlamaCppWeights* llamacpp();
 
  private:
   const ModelSpec& m_;
@@ -79,6 +83,7 @@ class RankWeightsCache {
   int64_t pad_;
   bool rope_;
   std::vector<TpData> items_;
+  std::shared_ptr<const LlamaCppWeights> llamacpp_;
 };
 
 /// Per-engine entry points behind engine_capacity (each in its engine's file). `d` holds this layout's tp

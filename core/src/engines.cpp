@@ -123,6 +123,11 @@ TpData& RankWeightsCache::data(int64_t tp) {
   return items_.back();
 }
 
+const LlamaCppWeights* RankWeightsCache::llamacpp() {
+  if (!llamacpp_) llamacpp_ = llamacpp_weights(m_, f_);
+  return llamacpp_.get();
+}
+
 Inputs with_workload(const Inputs& in, int64_t batch, int64_t context) {
   Inputs x = in;
   x.batch = std::max<int64_t>(1, batch);
@@ -194,7 +199,7 @@ Capacity capacity_cached(const ModelSpec& m, const Inputs& in, const Layout& l, 
   if (t.capacity) return t.capacity(m, in, l, cache.data(l.tp), scale, batch, context);
   Inputs x = with_workload(in, batch, context);
   x.layout = l;
-  const EnginePlan p = plan_engine(m, x);
+  const EnginePlan p = in.request.engine == "llama.cpp" ? plan_llamacpp(m, x, cache.llamacpp()) : plan_engine(m, x);
   Capacity c;
   c.starts = p.failure.empty() && !p.per_gpu.empty();
   c.max_concurrency = p.max_concurrency;
@@ -380,6 +385,38 @@ std::optional<Layout> fewest_gpus(const ModelSpec& m, const Inputs& in, int64_t 
   engine_util::RankWeightsCache cache(m, in.weights, in.include_mtp, t.vocab_padding, t.rope_cache);
   return engine_util::fewest_gpus_cached(m, in, cache, engine_util::safetensors_scale(m, in), batch, context, max_gpus,
                                          nullptr);
+}
+
+std::vector<ContextPoint> context_curve(const ModelSpec& m, const Inputs& in) {
+  // Doubling from 1,024 tokens to the model's maximum (131,072 when the config does not say), with the
+  // request's own context among them; at most 16 points, so a 10M-token model stays cheap.
+  const int64_t limit = m.max_position_embeddings > 0 ? m.max_position_embeddings : 131072;
+  std::vector<int64_t> contexts;
+  for (int64_t c = 1024; c < limit && contexts.size() < 15; c *= 2) contexts.push_back(c);
+  contexts.push_back(limit);
+  if (std::find(contexts.begin(), contexts.end(), in.context) == contexts.end()) contexts.push_back(in.context);
+  std::sort(contexts.begin(), contexts.end());
+  std::vector<ContextPoint> out;
+  const bool llama = in.request.engine == "llama.cpp";
+  const std::shared_ptr<const LlamaCppWeights> lw = llama ? llamacpp_weights(m, in.weights) : nullptr;
+  for (int64_t c : contexts) {
+    Inputs x = engine_util::with_workload(in, in.batch, c);
+    if (x.request.max_model_len > 0 || in.request.engine == "vllm") x.request.max_model_len = c;
+    const EnginePlan p = llama ? plan_llamacpp(m, x, lw.get()) : plan_engine(m, x);
+    if (p.per_gpu.empty()) continue;
+    size_t tight = 0;
+    for (size_t i = 0; i < p.per_gpu.size(); ++i) {
+      if (p.per_gpu[i].free_bytes < p.per_gpu[tight].free_bytes) tight = i;
+    }
+    ContextPoint pt;
+    pt.context = c;
+    pt.max_concurrency = p.max_concurrency;
+    pt.kv_cache_bytes_per_sequence = p.per_gpu[tight].kv_cache_bytes_per_sequence;
+    pt.memory = p.per_gpu[tight].memory;
+    pt.fits = p.fits;
+    out.push_back(pt);
+  }
+  return out;
 }
 
 EngineSolves solve_engine(const ModelSpec& m, const Inputs& in) {

@@ -142,6 +142,7 @@ Estimate estimate(const ModelSpec& m, const Inputs& in) {
   }
   // The reverse solves (engines.cpp) include the engine's own fewest-GPU layout for this workload.
   e.solves = solve_engine(m, in);
+  e.context_curve = context_curve(m, in);
   e.gpus_needed = e.solves.fewest_gpus;
   if (e.solves.fewest_gpus > 0) e.gpus_needed_layout = e.solves.fewest_layout;
   e.gpus_needed_note = e.solves.fewest_note;

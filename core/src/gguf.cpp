@@ -227,6 +227,11 @@ Category category_of(const std::string& name) {
   return Category::kOther;
 }
 
+/// The category of a built tensor: computed once in Builder::add.
+Category category_of(const GgufTensor& t) {
+  return t.category >= 0 ? static_cast<Category>(t.category) : category_of(t.name);
+}
+
 bool is_attn_v_like(Category c) {
   return c == Category::kAttnV || c == Category::kAttnQkv || c == Category::kAttnKvB;
 }
@@ -258,6 +263,7 @@ struct Builder {
     t.shard = shard;
     t.heads = heads;
     t.expert3d = expert3d;
+    t.category = static_cast<int>(category_of(t.name));
     out.push_back(std::move(t));
   }
 };
@@ -392,7 +398,7 @@ bool any_of(int f, std::initializer_list<int> list) { return std::find(list.begi
 GgmlType get_type_impl(QuantState& qs, GgmlType new_type, const GgufTensor& t, int f) {
   using G = GgmlType;
   namespace F = ftype;
-  const Category cat = category_of(t.name);
+  const Category cat = category_of(t);
   auto use_more_bits = [](int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; };
   const int i_layer = std::max(0, t.layer);
   const int n_layer = qs.n_layer;
@@ -562,8 +568,10 @@ GgmlType type_fallback(const GgufTensor& t, GgmlType target) {
 
 std::vector<GgufTensor> gguf_tensors(const ModelSpec& m, int f) {
   std::vector<GgufTensor> out;
+  const std::vector<TensorGroup> groups = weight_tensors(m, /*include_mtp=*/false);
+  out.reserve(groups.size() + 8);
   Builder b{m, out};
-  for (const TensorGroup& g : weight_tensors(m, /*include_mtp=*/false)) {
+  for (const TensorGroup& g : groups) {
     if (g.role == TensorRole::kVision) continue;  // the mmproj file, not the model file
     add_group(b, g);
   }
@@ -583,8 +591,8 @@ std::vector<GgufTensor> gguf_tensors(const ModelSpec& m, int f) {
   QuantState qs;
   qs.n_layer = static_cast<int>(m.num_hidden_layers());
   for (const GgufTensor& t : out) {
-    if (is_attn_v_like(category_of(t.name))) ++qs.n_attention_wv;
-    if (category_of(t.name) == Category::kOutput) qs.has_tied_embeddings = false;
+    if (is_attn_v_like(category_of(t))) ++qs.n_attention_wv;
+    if (category_of(t) == Category::kOutput) qs.has_tied_embeddings = false;
   }
   if (!m.layers.empty()) {
     const AttentionSpec& a = m.layers.front().attn;

@@ -598,13 +598,13 @@ json gguf_section_json(const GgufModel& g) {
 // ------------------------------------------------------------------------------------------------
 
 std::string gguf_inspect_json(const uint8_t* data, size_t size) {
-  try {
+  return guarded([&]() -> std::string {
     uint64_t needed = 0;
     auto f = parse_gguf(data, size, &needed);
     if (!f.ok()) {
       json out{{"ok", false}, {"error", {{"code", error_code_name(f.error().code)}, {"message", f.error().message}}}};
       if (needed > 0) out["bytes_needed"] = needed;
-      return out.dump();
+      return dump_json(out);
     }
     const GgufFile& g = f.value();
     json out{{"ok", true}, {"summary", gguf_file_to_json(g)}, {"header_bytes", g.header_bytes}};
@@ -613,17 +613,16 @@ std::string gguf_inspect_json(const uint8_t* data, size_t size) {
     }
     if (const GgufValue* n = g.find("split.count"); n && n->is_number()) out["split_count"] = number_json(n->number);
     if (const GgufValue* n = g.find("split.no"); n && n->is_number()) out["split_no"] = number_json(n->number);
-    return out.dump();
-  } catch (const std::exception& e) {
-    return json{{"ok", false}, {"error", {{"code", "internal"}, {"message", std::string("internal error: ") + e.what()}}}}
-        .dump();
-  }
+    return dump_json(out);
+  }, [](const char* what) {
+    return dump_json(json{{"ok", false}, {"error", {{"code", "internal"}, {"message", std::string("internal error: ") + what}}}});
+  });
 }
 
 std::string gguf_inspect_base64_json(const std::string& base64) {
   auto bytes = base64_decode(base64);
   if (!bytes.ok()) {
-    return json{{"ok", false}, {"error", {{"code", "invalid_gguf"}, {"message", bytes.error().message}}}}.dump();
+    return dump_json(json{{"ok", false}, {"error", {{"code", "invalid_gguf"}, {"message", bytes.error().message}}}});
   }
   const std::string& b = bytes.value();
   return gguf_inspect_json(reinterpret_cast<const uint8_t*>(b.data()), b.size());

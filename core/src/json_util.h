@@ -8,7 +8,36 @@
 #include "llmsizer/model.h"
 #include "llmsizer/result.h"
 
+// The WebAssembly module is built without C++ exceptions (see wasm/CMakeLists.txt): every error is a value,
+// and nlohmann/json runs with JSON_NOEXCEPTION. Natively (tests, fuzzing) exceptions stay on, and the entry
+// points turn any unexpected one into an "internal" error instead of a crash.
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
+#define LLMSIZER_HAS_EXCEPTIONS 1
+#else
+#define LLMSIZER_HAS_EXCEPTIONS 0
+#endif
+
 namespace llmsizer {
+
+/// Runs body(); with exceptions enabled, an escaping std::exception becomes on_error(what).
+template <class Body, class OnError>
+auto guarded(Body&& body, OnError&& on_error) -> decltype(body()) {
+#if LLMSIZER_HAS_EXCEPTIONS
+  try {
+    return body();
+  } catch (const std::exception& ex) {
+    return on_error(ex.what());
+  } catch (...) {
+    return on_error("unknown exception");
+  }
+#else
+  (void)on_error;
+  return body();
+#endif
+}
+
+/// JSON text of a value, with invalid UTF-8 (from hostile input such as GGUF strings) replaced, never thrown.
+std::string dump_json(const nlohmann::json& j);
 
 /// Parses JSON text; a syntax error becomes kInvalidJson naming the byte where it went wrong.
 Result<nlohmann::json> parse_json_text(const std::string& text, const char* what);

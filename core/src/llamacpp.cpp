@@ -24,11 +24,24 @@
 #include "llmsizer/llamacpp.h"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 
 namespace llmsizer {
+
+/// Weights llama.cpp loads, by layer, and the largest single matrices (for op offload copies).
+struct LlamaCppWeights {
+  RankWeights w;
+  int64_t input_bytes = 0;         ///< token_embd (+ position embeddings): CPU
+  int64_t output_bytes = 0;        ///< output layer incl. a duplicated token_embd when tied
+  std::vector<int64_t> largest_in_layer;
+  int64_t largest_output = 0;
+  int64_t total_file = 0;
+  int64_t parameters = 0;
+};
 
 namespace {
 
@@ -100,19 +113,9 @@ LayerShape layer_shape(const ModelSpec& m, int64_t il, bool use_swa) {
   return s;
 }
 
-/// Weights llama.cpp loads, by layer, and the largest single matrices (for op offload copies).
-struct ModelWeights {
-  RankWeights w;
-  int64_t input_bytes = 0;         ///< token_embd (+ position embeddings): CPU
-  int64_t output_bytes = 0;        ///< output layer incl. a duplicated token_embd when tied
-  std::vector<int64_t> largest_in_layer;
-  int64_t largest_output = 0;
-  int64_t total_file = 0;
-  int64_t parameters = 0;
-};
 
-ModelWeights model_weights(const ModelSpec& m, const WeightFormat& f) {
-  ModelWeights mw;
+LlamaCppWeights model_weights(const ModelSpec& m, const WeightFormat& f) {
+  LlamaCppWeights mw;
   mw.w = gguf_rank_weights(m, f, 1, 1, false);
   mw.input_bytes = static_cast<int64_t>(std::llround(mw.w.first_bytes));
   mw.output_bytes = static_cast<int64_t>(std::llround(mw.w.last_bytes));
@@ -264,7 +267,7 @@ LlamaCppOptions llamacpp_options(const ModelSpec& m, const Inputs& in) {
 
 namespace {
 
-LlamaCppMemory layout(const ModelSpec& m, const Inputs& in, const LlamaCppOptions& o, const ModelWeights& mw) {
+LlamaCppMemory layout(const ModelSpec& m, const Inputs& in, const LlamaCppOptions& o, const LlamaCppWeights& mw) {
   LlamaCppMemory mem;
   mem.opt = o;
   const int64_t n_layer = m.num_hidden_layers();
@@ -403,13 +406,20 @@ LlamaCppMemory llamacpp_memory(const ModelSpec& m, const Inputs& in, const Llama
   return layout(m, in, o, model_weights(m, f));
 }
 
-EnginePlan plan_llamacpp(const ModelSpec& m, const Inputs& in) {
+std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, const WeightFormat& weights) {
+  return std::make_shared<const LlamaCppWeights>(model_weights(m, llamacpp_weight_format(weights, nullptr)));
+}
+
+EnginePlan plan_llamacpp(const ModelSpec& m, const Inputs& in, const LlamaCppWeights* precomputed) {
   EnginePlan p;
   p.engine = "llama.cpp";
   std::string note;
   const WeightFormat f = llamacpp_weight_format(in.weights, &note);
   if (!note.empty()) p.warnings.push_back({"llamacpp_gguf_only", note});
-  const ModelWeights mw = model_weights(m, f);
+  // Searches (solves, context curves) evaluate many plans of one model: they pass the weights in.
+  std::optional<LlamaCppWeights> own;
+  if (!precomputed) own = model_weights(m, f);
+  const LlamaCppWeights& mw = precomputed ? *precomputed : *own;
   const LlamaCppOptions o = llamacpp_options(m, in);
   const LlamaCppMemory mem = layout(m, in, o, mw);
   const int64_t capacity = in.gpu.memory_bytes();

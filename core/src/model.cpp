@@ -148,6 +148,8 @@ void add_layer(Builder& b, const ModelSpec& m, const LayerSpec& layer, int32_t l
 
 std::vector<TensorGroup> weight_tensors(const ModelSpec& m, bool include_mtp) {
   std::vector<TensorGroup> out;
+  // ~20 groups per layer at most (MLA, MoE with shared experts and biases): one allocation.
+  out.reserve(m.layers.size() * 20 + 16);
   Builder b{out, TensorRole::kAttention};
   const int64_t h = m.hidden_size;
   const int64_t embed_dim = m.embed_proj_dim > 0 ? m.embed_proj_dim : h;

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "engine_util.h"
+#include "llmsizer/speed.h"
 
 namespace llmsizer {
 
@@ -49,6 +50,15 @@ std::vector<Recommendation> recommend_gpus(const ModelSpec& m, const Inputs& in,
     // Two decimals, rounded down (vLLM logs two; never overstate what fits).
     rec.max_concurrency = std::floor(c.max_concurrency * 100.0 + 1e-9) / 100.0;
     rec.headroom_bytes = c.headroom_bytes;
+    // Speed on this layout for the request's batch (the curve only needs to reach the batch).
+    x.layout = *l;
+    EnginePlan at_batch;
+    at_batch.max_concurrency = static_cast<double>(std::max<int64_t>(1, in.batch));
+    const SpeedEstimate s = estimate_speed(m, x, at_batch);
+    if (s.available) {
+      rec.tokens_per_second = s.decode_tokens_per_second;
+      rec.throughput_tokens_per_second = s.throughput_tokens_per_second;
+    }
     out.push_back(rec);
   }
   std::stable_sort(out.begin(), out.end(), [](const Recommendation& a, const Recommendation& b) {

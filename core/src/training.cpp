@@ -706,7 +706,7 @@ double matmul_parameters_per_token(const ModelSpec& m) {
     if (g.role == TensorRole::kEmbedding && std::string(g.name) == "embed_tokens") continue;  // a lookup
     double x = static_cast<double>(g.elements());
     if (g.role == TensorRole::kExperts) {
-      const MlpSpec& p = m.layers.at(static_cast<size_t>(g.layer)).mlp;
+      const MlpSpec& p = m.layers[static_cast<size_t>(g.layer)].mlp;  // g comes from weight_tensors(m): in range
       x *= static_cast<double>(std::min(p.experts_per_token, p.num_experts)) / static_cast<double>(p.num_experts);
     }
     n += x;

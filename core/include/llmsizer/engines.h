@@ -61,6 +61,20 @@ struct EngineSolves {
   std::string fewest_note;
 };
 
+/// One point of the memory / concurrency vs context curves (serving.context_curve in the JSON).
+struct ContextPoint {
+  int64_t context = 0;                   ///< tokens per sequence
+  double max_concurrency = 0;            ///< sequences of this length the deployment serves at once
+  int64_t kv_cache_bytes_per_sequence = 0;  ///< one sequence's KV on the tightest GPU
+  MemoryBreakdown memory;                ///< the tightest GPU with the request's batch at this length
+  bool fits = false;                     ///< the engine starts and serves the request's batch at this length
+};
+
+/// The engine's plan at a range of context lengths (1,024 doubling up to the model's maximum, and the
+/// request's own context), for the request's batch and layout: the data behind the page's charts of
+/// max concurrency vs context and memory vs context.
+std::vector<ContextPoint> context_curve(const ModelSpec& m, const Inputs& in);
+
 /// The generic engine's plan (estimate.cpp).
 EnginePlan plan_generic(const ModelSpec& m, const Inputs& in);
 /// vLLM V1 (vllm.cpp), SGLang (sglang.cpp), Hugging Face transformers generate() (transformers.cpp).

@@ -27,6 +27,7 @@ struct Estimate {
   std::optional<Layout> gpus_needed_layout;  ///< the smallest valid layout of this GPU type that fits
   int64_t gpus_needed = 0;         ///< 0 = none within the search limit
   std::string gpus_needed_note;
+  std::vector<ContextPoint> context_curve;  ///< the plan at other context lengths (engines.cpp)
   EngineSolves solves;             ///< reverse solves for the request's batch and context (engines.cpp)
   std::vector<Warning> warnings;
   std::vector<std::string> assumptions;  ///< the defaults and rules the numbers rest on, in words

@@ -93,6 +93,7 @@ struct GgufTensor {
   TensorRole role = TensorRole::kAttention;
   Shard shard = Shard::kReplicated;  ///< how tensor-parallel engines split it (vLLM can load GGUF)
   int64_t heads = 0;                 ///< for Shard::kKvHeads
+  int category = -1;                 ///< llama-quantize's tensor category, derived from the name once (gguf.cpp)
 
   int64_t elements() const { return cols * rows * count; }
   int64_t bytes() const { return ggml_row_size(type, cols) * rows * count; }

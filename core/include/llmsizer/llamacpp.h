@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -97,7 +98,13 @@ int64_t llamacpp_kv_tensor_bytes(GgmlType type, int64_t n_embd_gqa, int64_t cell
 /// The layout for explicit options.
 LlamaCppMemory llamacpp_memory(const ModelSpec& m, const Inputs& in, const LlamaCppOptions& o);
 
-/// The engine profile: llama-server's memory plan, start-up lines and launch command.
-EnginePlan plan_llamacpp(const ModelSpec& m, const Inputs& in);
+/// The weights llama.cpp loads for a model and precision, by layer (computing them walks every tensor with
+/// llama-quantize's rules: searches compute them once and pass them to plan_llamacpp).
+struct LlamaCppWeights;
+std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, const WeightFormat& weights);
+
+/// The engine profile: llama-server's memory plan, start-up lines and launch command. `precomputed`:
+/// llamacpp_weights(m, in.weights) when the caller has it.
+EnginePlan plan_llamacpp(const ModelSpec& m, const Inputs& in, const LlamaCppWeights* precomputed = nullptr);
 
 }  // namespace llmsizer

@@ -24,8 +24,11 @@ struct Recommendation {
   Layout layout;            ///< their tensor/pipeline split and data-parallel replicas
   double max_concurrency = 0;   ///< sequences of `context` tokens that layout serves at once
   int64_t headroom_bytes = 0;   ///< the tightest GPU's spare bytes with `batch` sequences
-  /// Expected generated tokens per second: filled by the speed model (speed issue); empty until then.
+  /// Generated tokens per second per request at the request's batch, input and output lengths (speed.h);
+  /// empty when the GPU preset has no bandwidth / TFLOPS figures.
   std::optional<double> tokens_per_second;
+  /// Generated tokens per second over all the batch's sequences (prefill included).
+  std::optional<double> throughput_tokens_per_second;
 };
 
 /// Ranks `gpus` (filtered by in.request.recommend_vendor / recommend_market / recommend_min_memory_gib) for
