@@ -12,6 +12,7 @@
 #include "engine_util.h"
 #include "gguf_json.h"
 #include "json_util.h"
+#include "json_writer.h"
 #include "llmsizer/config.h"
 #include "llmsizer/engines.h"
 #include "llmsizer/gguf.h"
@@ -245,68 +246,71 @@ double safetensors_dtype_bytes(const std::string& d) {
 // Response
 // ----------------------------------------------------------------------------------------------
 
-json memory_json(const MemoryBreakdown& m) {
-  return json{{"weights_bytes", m.weights_bytes},
-              {"kv_cache_bytes", m.kv_cache_bytes},
-              {"activations_bytes", m.activations_bytes},
-              {"overhead_bytes", m.overhead_bytes},
-              {"total_bytes", m.total_bytes()}};
+void write_memory(JsonWriter& w, const MemoryBreakdown& m) {
+  w.field("weights_bytes", m.weights_bytes)
+      .field("kv_cache_bytes", m.kv_cache_bytes)
+      .field("activations_bytes", m.activations_bytes)
+      .field("overhead_bytes", m.overhead_bytes)
+      .field("total_bytes", m.total_bytes());
 }
 
-json gpu_json(const GpuMemory& g) {
-  json j = memory_json(g.memory);
-  j["stage"] = g.stage;
-  j["layers"] = json::array({g.first_layer, g.end_layer});
-  j["weights_parameters"] = g.weights_parameters;
-  j["kv_cache_bytes_per_token"] = g.kv_cache_bytes_per_token;
-  j["kv_cache_bytes_per_sequence"] = g.kv_cache_bytes_per_sequence;
-  j["gpu_memory_bytes"] = g.capacity_bytes;
-  j["usable_bytes"] = g.usable_bytes;
-  j["free_bytes"] = g.free_bytes;
-  j["fits"] = g.free_bytes >= 0;
-  j["max_concurrency"] = g.max_concurrency;
-  return j;
+void write_gpu(JsonWriter& w, const GpuMemory& g) {
+  w.begin_object();
+  write_memory(w, g.memory);
+  w.field("stage", g.stage);
+  w.key("layers").begin_array().value(g.first_layer).value(g.end_layer).end_array();
+  w.field("weights_parameters", g.weights_parameters)
+      .field("kv_cache_bytes_per_token", g.kv_cache_bytes_per_token)
+      .field("kv_cache_bytes_per_sequence", g.kv_cache_bytes_per_sequence)
+      .field("gpu_memory_bytes", g.capacity_bytes)
+      .field("usable_bytes", g.usable_bytes)
+      .field("free_bytes", g.free_bytes)
+      .field("fits", g.free_bytes >= 0)
+      .field("max_concurrency", g.max_concurrency);
+  w.end_object();
 }
 
-json model_json(const Estimate& e) {
+void write_model(JsonWriter& w, const Estimate& e) {
   const ModelSpec& m = e.model;
   const ParameterCounts& p = e.parameters;
-  json j;
-  j["id"] = e.inputs.request.model_id.empty() ? e.inputs.request.model : e.inputs.request.model_id;
-  j["architecture"] = m.architecture;
-  j["model_type"] = m.model_type;
-  j["family"] = m.family;
-  j["generic"] = m.generic;
-  j["parameters"] = e.inputs.safetensors_parameters ? *e.inputs.safetensors_parameters : p.total;
-  j["parameters_from_config"] = p.total;
-  j["parameters_source"] = e.parameters_source;
-  j["active_parameters"] = p.active;
-  j["parameters_by_component"] = json{{"embeddings", p.embeddings}, {"attention", p.attention},
-                                      {"mlp", p.mlp},               {"experts", p.experts},
-                                      {"shared_experts", p.shared_experts}, {"router", p.router},
-                                      {"norms", p.norms},           {"lm_head", p.lm_head},
-                                      {"vision", p.vision}};
-  j["mtp_parameters"] = p.mtp;
-  j["num_hidden_layers"] = m.num_hidden_layers();
-  j["hidden_size"] = m.hidden_size;
-  j["vocab_size"] = m.vocab_size;
-  j["max_position_embeddings"] = m.max_position_embeddings;
-  j["tie_word_embeddings"] = m.tie_word_embeddings;
-  j["torch_dtype"] = dtype_name(m.torch_dtype);
-  j["attention"] = attention_kind(m);
+  w.begin_object();
+  w.field("id", e.inputs.request.model_id.empty() ? e.inputs.request.model : e.inputs.request.model_id)
+      .field("architecture", m.architecture)
+      .field("model_type", m.model_type)
+      .field("family", m.family)
+      .field("generic", m.generic)
+      .field("parameters", e.inputs.safetensors_parameters ? *e.inputs.safetensors_parameters : p.total)
+      .field("parameters_from_config", p.total)
+      .field("parameters_source", e.parameters_source)
+      .field("active_parameters", p.active);
+  w.key("parameters_by_component").begin_object();
+  w.field("embeddings", p.embeddings)
+      .field("attention", p.attention)
+      .field("mlp", p.mlp)
+      .field("experts", p.experts)
+      .field("shared_experts", p.shared_experts)
+      .field("router", p.router)
+      .field("norms", p.norms)
+      .field("lm_head", p.lm_head)
+      .field("vision", p.vision);
+  w.end_object();
+  w.field("mtp_parameters", p.mtp)
+      .field("num_hidden_layers", m.num_hidden_layers())
+      .field("hidden_size", m.hidden_size)
+      .field("vocab_size", m.vocab_size)
+      .field("max_position_embeddings", m.max_position_embeddings)
+      .field("tie_word_embeddings", m.tie_word_embeddings)
+      .field("torch_dtype", dtype_name(m.torch_dtype))
+      .field("attention", attention_kind(m));
   if (!m.layers.empty()) {
     const LayerSpec& l0 = m.layers.front();
-    j["num_attention_heads"] = l0.attn.num_heads;
-    j["num_key_value_heads"] = l0.attn.mla ? 1 : l0.attn.num_kv_heads;
-    j["head_dim"] = l0.attn.head_dim;
     int64_t inter = 0;
-    for (const LayerSpec& l : m.layers) inter = std::max(inter, l.mlp.intermediate_size);
-    j["intermediate_size"] = inter;
     int64_t sliding = 0;
     int64_t window = 0;
     int64_t moe_layers = 0;
     const MlpSpec* moe = nullptr;
     for (const LayerSpec& l : m.layers) {
+      inter = std::max(inter, l.mlp.intermediate_size);
       if (l.attn.sliding_window > 0) {
         ++sliding;
         window = std::max(window, l.attn.sliding_window);
@@ -316,249 +320,289 @@ json model_json(const Estimate& e) {
         if (!moe) moe = &l.mlp;
       }
     }
-    j["sliding_window_layers"] = sliding;
-    j["sliding_window"] = window;
+    w.field("num_attention_heads", l0.attn.num_heads)
+        .field("num_key_value_heads", l0.attn.mla ? 1 : l0.attn.num_kv_heads)
+        .field("head_dim", l0.attn.head_dim)
+        .field("intermediate_size", inter)
+        .field("sliding_window_layers", sliding)
+        .field("sliding_window", window);
     if (moe) {
-      j["moe"] = json{{"experts", moe->num_experts},
-                      {"experts_per_token", moe->experts_per_token},
-                      {"expert_intermediate_size", moe->expert_intermediate_size},
-                      {"shared_experts", moe->num_shared_experts},
-                      {"moe_layers", moe_layers}};
+      w.key("moe").begin_object();
+      w.field("experts", moe->num_experts)
+          .field("experts_per_token", moe->experts_per_token)
+          .field("expert_intermediate_size", moe->expert_intermediate_size)
+          .field("shared_experts", moe->num_shared_experts)
+          .field("moe_layers", moe_layers);
+      w.end_object();
     }
     if (l0.attn.mla) {
-      j["mla"] = json{{"q_lora_rank", l0.attn.q_lora_rank},
-                      {"kv_lora_rank", l0.attn.kv_lora_rank},
-                      {"qk_nope_head_dim", l0.attn.qk_nope_head_dim},
-                      {"qk_rope_head_dim", l0.attn.qk_rope_head_dim},
-                      {"v_head_dim", l0.attn.v_head_dim}};
+      w.key("mla").begin_object();
+      w.field("q_lora_rank", l0.attn.q_lora_rank)
+          .field("kv_lora_rank", l0.attn.kv_lora_rank)
+          .field("qk_nope_head_dim", l0.attn.qk_nope_head_dim)
+          .field("qk_rope_head_dim", l0.attn.qk_rope_head_dim)
+          .field("v_head_dim", l0.attn.v_head_dim);
+      w.end_object();
     }
   }
-  if (m.has_quantization_config) j["quantization"] = m.quant.label;
-  if (m.vision.parameters > 0) j["vision_note"] = m.vision.note;
-  return j;
+  if (m.has_quantization_config) w.field("quantization", m.quant.label);
+  if (m.vision.parameters > 0) w.field("vision_note", m.vision.note);
+  w.end_object();
 }
 
-json step_json(const StepCost& c) {
-  return json{{"weights_read_bytes", static_cast<int64_t>(std::llround(c.weight_bytes))},
-              {"kv_cache_read_bytes", static_cast<int64_t>(std::llround(c.kv_bytes))},
-              {"flops", stable(c.flops)},
-              {"memory_seconds", stable(c.memory_s)},
-              {"compute_seconds", stable(c.compute_s)},
-              {"communication_seconds", stable(c.communication_s)},
-              {"layer_overhead_seconds", stable(c.overhead_s)},
-              {"seconds", stable(c.seconds)},
-              {"bound", c.compute_bound ? "compute" : "memory"}};
+void write_step(JsonWriter& w, const StepCost& c) {
+  w.begin_object();
+  w.field("weights_read_bytes", static_cast<int64_t>(std::llround(c.weight_bytes)))
+      .field("kv_cache_read_bytes", static_cast<int64_t>(std::llround(c.kv_bytes)))
+      .field("flops", stable(c.flops))
+      .field("memory_seconds", stable(c.memory_s))
+      .field("compute_seconds", stable(c.compute_s))
+      .field("communication_seconds", stable(c.communication_s))
+      .field("layer_overhead_seconds", stable(c.overhead_s))
+      .field("seconds", stable(c.seconds))
+      .field("bound", c.compute_bound ? "compute" : "memory");
+  w.end_object();
+}
+
+void write_warnings(JsonWriter& w, const std::vector<Warning>& list) {
+  w.begin_array();
+  for (const Warning& x : list) {
+    w.begin_object().field("code", x.code).field("message", x.message).end_object();
+  }
+  w.end_array();
 }
 
 // speed.*: TTFT, TPOT, latency, tokens/s, the bound, the constants used and the concurrency curve (speed.h).
-json speed_json(const Estimate& e) {
+void write_speed(JsonWriter& w, const Estimate& e) {
   const SpeedEstimate s = estimate_speed(e.model, e.inputs, e.plan);
   const SpeedConstants& k = s.constants;
-  json j;
-  j["available"] = s.available;
+  w.begin_object();
+  w.field("available", s.available);
   if (!s.available) {
-    j["unavailable_reason"] = s.unavailable_reason;
-    return j;
+    w.field("unavailable_reason", s.unavailable_reason).end_object();
+    return;
   }
-  j["batch"] = s.batch;
-  j["input_tokens"] = s.input_tokens;
-  j["output_tokens"] = s.output_tokens;
-  j["prefill_seconds"] = stable(s.prefill_seconds);
-  j["ttft_seconds"] = stable(s.ttft_seconds);
-  j["tpot_seconds"] = stable(s.tpot_seconds);
-  j["e2e_latency_seconds"] = stable(s.e2e_latency_seconds);
-  j["decode_tokens_per_second"] = stable(s.decode_tokens_per_second);
-  j["throughput_tokens_per_second"] = stable(s.throughput_tokens_per_second);
-  j["bound"] = s.bound;
-  j["prefill_bound"] = s.prefill_bound;
-  j["prefill_chunks"] = s.prefill_chunks;
-  j["decode_step"] = step_json(s.decode);
-  j["prefill_step"] = step_json(s.prefill);
-  json curve = json::array();
+  w.field("batch", s.batch)
+      .field("input_tokens", s.input_tokens)
+      .field("output_tokens", s.output_tokens)
+      .field("prefill_seconds", stable(s.prefill_seconds))
+      .field("ttft_seconds", stable(s.ttft_seconds))
+      .field("tpot_seconds", stable(s.tpot_seconds))
+      .field("e2e_latency_seconds", stable(s.e2e_latency_seconds))
+      .field("decode_tokens_per_second", stable(s.decode_tokens_per_second))
+      .field("throughput_tokens_per_second", stable(s.throughput_tokens_per_second))
+      .field("bound", s.bound)
+      .field("prefill_bound", s.prefill_bound)
+      .field("prefill_chunks", s.prefill_chunks);
+  w.key("decode_step");
+  write_step(w, s.decode);
+  w.key("prefill_step");
+  write_step(w, s.prefill);
+  w.key("curve").begin_array();
   for (const SpeedPoint& p : s.curve) {
-    curve.push_back(json{{"concurrency", p.concurrency},
-                         {"ttft_seconds", stable(p.ttft_seconds)},
-                         {"tpot_seconds", stable(p.tpot_seconds)},
-                         {"per_user_tokens_per_second", stable(p.per_user_tokens_per_second)},
-                         {"throughput_tokens_per_second", stable(p.throughput_tokens_per_second)},
-                         {"decode_throughput_tokens_per_second", stable(p.decode_throughput_tokens_per_second)},
-                         {"bound", p.compute_bound ? "compute" : "memory"}});
+    w.begin_object();
+    w.field("concurrency", p.concurrency)
+        .field("ttft_seconds", stable(p.ttft_seconds))
+        .field("tpot_seconds", stable(p.tpot_seconds))
+        .field("per_user_tokens_per_second", stable(p.per_user_tokens_per_second))
+        .field("throughput_tokens_per_second", stable(p.throughput_tokens_per_second))
+        .field("decode_throughput_tokens_per_second", stable(p.decode_throughput_tokens_per_second))
+        .field("bound", p.compute_bound ? "compute" : "memory");
+    w.end_object();
   }
-  j["curve"] = curve;
-  j["max_concurrency"] = stable(s.max_concurrency);
-  j["assumptions"] = json{{"gpu", e.inputs.gpu.id},
-                          {"gpu_family", k.gpu_family},
-                          {"gpu_family_calibrated", k.gpu_family_calibrated},
-                          {"engine", k.engine},
-                          {"engine_calibrated", k.engine_calibrated},
-                          {"compute_dtype", k.compute_dtype},
-                          {"peak_tflops", stable(k.peak_flops_per_s / 1e12)},
-                          {"memory_bandwidth_gbps", stable(k.bandwidth_bytes_per_s / 1e9)},
-                          {"bandwidth_efficiency", stable(k.bandwidth_efficiency)},
-                          {"quantized_read_efficiency", stable(k.quantized_read_efficiency)},
-                          {"kv_read_factor", stable(k.kv_read_factor)},
-                          {"prefill_efficiency", stable(k.prefill_efficiency)},
-                          {"attention_efficiency", stable(k.attention_efficiency)},
-                          {"decode_compute_efficiency", stable(k.decode_compute_efficiency)},
-                          {"step_overhead_seconds", stable(k.step_overhead_s)},
-                          {"layer_overhead_seconds", stable(k.layer_overhead_s)},
-                          {"prefill_chunk_tokens", stable(k.prefill_chunk_tokens)},
-                          {"interconnect", k.interconnect},
-                          {"interconnect_gbps", stable(k.link_bytes_per_s / 1e9)},
-                          {"collective_latency_seconds", stable(k.link_latency_s)},
-                          {"notes", k.notes}};
-  json warnings = json::array();
-  for (const Warning& w : s.warnings) warnings.push_back(json{{"code", w.code}, {"message", w.message}});
-  j["warnings"] = warnings;
-  return j;
+  w.end_array();
+  w.field("max_concurrency", stable(s.max_concurrency));
+  w.key("assumptions").begin_object();
+  w.field("gpu", e.inputs.gpu.id)
+      .field("gpu_family", k.gpu_family)
+      .field("gpu_family_calibrated", k.gpu_family_calibrated)
+      .field("engine", k.engine)
+      .field("engine_calibrated", k.engine_calibrated)
+      .field("compute_dtype", k.compute_dtype)
+      .field("peak_tflops", stable(k.peak_flops_per_s / 1e12))
+      .field("memory_bandwidth_gbps", stable(k.bandwidth_bytes_per_s / 1e9))
+      .field("bandwidth_efficiency", stable(k.bandwidth_efficiency))
+      .field("quantized_read_efficiency", stable(k.quantized_read_efficiency))
+      .field("kv_read_factor", stable(k.kv_read_factor))
+      .field("prefill_efficiency", stable(k.prefill_efficiency))
+      .field("attention_efficiency", stable(k.attention_efficiency))
+      .field("decode_compute_efficiency", stable(k.decode_compute_efficiency))
+      .field("step_overhead_seconds", stable(k.step_overhead_s))
+      .field("layer_overhead_seconds", stable(k.layer_overhead_s))
+      .field("prefill_chunk_tokens", stable(k.prefill_chunk_tokens))
+      .field("interconnect", k.interconnect)
+      .field("interconnect_gbps", stable(k.link_bytes_per_s / 1e9))
+      .field("collective_latency_seconds", stable(k.link_latency_s))
+      .field_strings("notes", k.notes);
+  w.end_object();
+  w.key("warnings");
+  write_warnings(w, s.warnings);
+  w.end_object();
 }
 
-/// Whole numbers as JSON integers, others as doubles.
-json number_json(double v) {
-  if (v == std::floor(v) && std::abs(v) < 9e15) return static_cast<int64_t>(v);
-  return stable(v);
-}
-
-json solves_json(const EngineSolves& s) {
-  json j;
-  j["batch"] = s.batch;
-  j["context"] = s.context;
-  json mc{{"tokens", s.max_context}, {"limit", s.max_context_limit}};
-  if (!s.max_context_note.empty()) mc["note"] = s.max_context_note;
-  j["max_context"] = mc;
+void write_solves(JsonWriter& w, const EngineSolves& s) {
+  w.begin_object();
+  w.field("batch", s.batch).field("context", s.context);
+  w.key("max_context").begin_object().field("tokens", s.max_context).field("limit", s.max_context_limit);
+  if (!s.max_context_note.empty()) w.field("note", s.max_context_note);
+  w.end_object();
   if (!s.knob.empty()) {
-    json k{{"name", s.knob}};
-    k["value"] = s.knob_value >= 0 ? json(stable(s.knob_value)) : json(nullptr);
-    if (!s.knob_note.empty()) k["note"] = s.knob_note;
-    j["knob"] = k;
+    w.key("knob").begin_object().field("name", s.knob);
+    if (s.knob_value >= 0) {
+      w.field("value", stable(s.knob_value));
+    } else {
+      w.field_null("value");
+    }
+    if (!s.knob_note.empty()) w.field("note", s.knob_note);
+    w.end_object();
   }
-  json f{{"gpus", s.fewest_gpus}};
+  w.key("fewest_gpus").begin_object().field("gpus", s.fewest_gpus);
   if (s.fewest_gpus > 0) {
-    f["tp"] = s.fewest_layout.tp;
-    f["pp"] = s.fewest_layout.pp;
-    f["dp"] = s.fewest_layout.dp;
+    w.field("tp", s.fewest_layout.tp).field("pp", s.fewest_layout.pp).field("dp", s.fewest_layout.dp);
   }
-  if (!s.fewest_note.empty()) f["note"] = s.fewest_note;
-  j["fewest_gpus"] = f;
-  return j;
+  if (!s.fewest_note.empty()) w.field("note", s.fewest_note);
+  w.end_object();
+  w.end_object();
 }
 
-json recommendations_json(const std::vector<Recommendation>& recs) {
-  json out = json::array();
+void write_recommendations(JsonWriter& w, const std::vector<Recommendation>& recs) {
+  w.begin_array();
   for (const Recommendation& r : recs) {
-    out.push_back(json{{"gpu", r.gpu},
-                       {"name", r.name},
-                       {"vendor", r.vendor},
-                       {"market", r.market},
-                       {"memory_gib", stable(r.memory_gib)},
-                       {"count", r.count},
-                       {"tp", r.layout.tp},
-                       {"pp", r.layout.pp},
-                       {"dp", r.layout.dp},
-                       {"max_concurrency", number_json(r.max_concurrency)},
-                       {"headroom_bytes", r.headroom_bytes},
-                       {"tokens_per_second", r.tokens_per_second ? json(stable(*r.tokens_per_second)) : json(nullptr)},
-                       {"throughput_tokens_per_second",
-                        r.throughput_tokens_per_second ? json(stable(*r.throughput_tokens_per_second)) : json(nullptr)}});
+    w.begin_object();
+    w.field("gpu", r.gpu)
+        .field("name", r.name)
+        .field("vendor", r.vendor)
+        .field("market", r.market)
+        .field("memory_gib", stable(r.memory_gib))
+        .field("count", r.count)
+        .field("tp", r.layout.tp)
+        .field("pp", r.layout.pp)
+        .field("dp", r.layout.dp)
+        .field_number("max_concurrency", r.max_concurrency)
+        .field("headroom_bytes", r.headroom_bytes);
+    if (r.tokens_per_second) {
+      w.field("tokens_per_second", stable(*r.tokens_per_second));
+    } else {
+      w.field_null("tokens_per_second");
+    }
+    if (r.throughput_tokens_per_second) {
+      w.field("throughput_tokens_per_second", stable(*r.throughput_tokens_per_second));
+    } else {
+      w.field_null("throughput_tokens_per_second");
+    }
+    w.end_object();
   }
-  return out;
+  w.end_array();
 }
 
-json estimate_json(const Estimate& e) {
+/// The response's sections up to (not including) the closing brace, so callers can append more.
+void write_estimate(JsonWriter& w, const Estimate& e) {
   const Inputs& in = e.inputs;
-  json out;
-  out["ok"] = true;
-  out["version"] = version();
-  out["model"] = model_json(e);
-  out["precision"] = json{{"weights", in.weights.label},
-                          {"weights_method", quant_method_name(in.weights.method)},
-                          {"compute", dtype_name(in.act_dtype)},
-                          {"kv_cache", dtype_name(in.kv_dtype)}};
-  out["layout"] = json{{"gpu", in.gpu.id},
-                       {"gpu_name", in.gpu.name},
-                       {"gpu_memory_bytes", in.gpu.memory_bytes()},
-                       {"gpus", in.layout.gpus()},
-                       {"tp", in.layout.tp},
-                       {"pp", in.layout.pp},
-                       {"dp", in.layout.dp}};
-  out["workload"] = json{{"context", in.context},
-                         {"batch", in.batch},
-                         {"input_tokens", in.input_tokens},
-                         {"output_tokens", in.output_tokens},
-                         {"prefill_tokens", in.prefill_tokens},
-                         {"reserve", stable(in.reserve)}};
+  w.begin_object();
+  w.field("ok", true).field("version", version());
+  w.key("model");
+  write_model(w, e);
+  w.key("precision").begin_object();
+  w.field("weights", in.weights.label)
+      .field("weights_method", quant_method_name(in.weights.method))
+      .field("compute", dtype_name(in.act_dtype))
+      .field("kv_cache", dtype_name(in.kv_dtype));
+  w.end_object();
+  w.key("layout").begin_object();
+  w.field("gpu", in.gpu.id)
+      .field("gpu_name", in.gpu.name)
+      .field("gpu_memory_bytes", in.gpu.memory_bytes())
+      .field("gpus", in.layout.gpus())
+      .field("tp", in.layout.tp)
+      .field("pp", in.layout.pp)
+      .field("dp", in.layout.dp);
+  w.end_object();
+  w.key("workload").begin_object();
+  w.field("context", in.context)
+      .field("batch", in.batch)
+      .field("input_tokens", in.input_tokens)
+      .field("output_tokens", in.output_tokens)
+      .field("prefill_tokens", in.prefill_tokens)
+      .field("reserve", stable(in.reserve));
+  w.end_object();
   // memory.*: the binding GPU (least free memory) — the one that decides whether the deployment fits.
   const EnginePlan& plan = e.plan;
   static const GpuMemory kNone;  // a plan with no GPU (all layers on the CPU) reports zeros
   const GpuMemory& g = e.binding_gpu < plan.per_gpu.size() ? plan.per_gpu[e.binding_gpu] : kNone;
-  json mem = memory_json(g.memory);
-  mem["kv_cache_bytes_per_token"] = g.kv_cache_bytes_per_token;
-  mem["kv_cache_bytes_per_sequence"] = g.kv_cache_bytes_per_sequence;
-  mem["gpu_memory_bytes"] = g.capacity_bytes;
-  mem["usable_bytes"] = g.usable_bytes;
-  mem["reserve_bytes"] = g.capacity_bytes - g.usable_bytes;
-  mem["free_bytes"] = g.free_bytes;
-  mem["binding_stage"] = g.stage;
-  json per = json::array();
-  for (const GpuMemory& x : plan.per_gpu) per.push_back(gpu_json(x));
-  mem["per_gpu"] = per;
-  mem["all_gpus"] = memory_json(e.all_gpus);
-  out["memory"] = mem;
-  json serving;
-  serving["engine"] = plan.engine;
-  serving["fits"] = plan.fits;
-  serving["margin_bytes"] = plan.margin_bytes;
-  // Integral for engines that count whole sequences; vLLM logs fractions ("58.11x").
-  if (plan.max_concurrency == std::floor(plan.max_concurrency) && std::abs(plan.max_concurrency) < 9e15) {
-    serving["max_concurrency"] = static_cast<int64_t>(plan.max_concurrency);
-  } else {
-    serving["max_concurrency"] = stable(plan.max_concurrency);
-  }
-  serving["gpus_needed"] = e.gpus_needed;
+  w.key("memory").begin_object();
+  write_memory(w, g.memory);
+  w.field("kv_cache_bytes_per_token", g.kv_cache_bytes_per_token)
+      .field("kv_cache_bytes_per_sequence", g.kv_cache_bytes_per_sequence)
+      .field("gpu_memory_bytes", g.capacity_bytes)
+      .field("usable_bytes", g.usable_bytes)
+      .field("reserve_bytes", g.capacity_bytes - g.usable_bytes)
+      .field("free_bytes", g.free_bytes)
+      .field("binding_stage", g.stage);
+  w.key("per_gpu").begin_array();
+  for (const GpuMemory& x : plan.per_gpu) write_gpu(w, x);
+  w.end_array();
+  w.key("all_gpus").begin_object();
+  write_memory(w, e.all_gpus);
+  w.end_object();
+  w.end_object();
+  w.key("serving").begin_object();
+  w.field("engine", plan.engine)
+      .field("fits", plan.fits)
+      .field("margin_bytes", plan.margin_bytes)
+      // Integral for engines that count whole sequences; vLLM logs fractions ("58.11x").
+      .field_number("max_concurrency", plan.max_concurrency == std::floor(plan.max_concurrency)
+                                           ? plan.max_concurrency
+                                           : stable(plan.max_concurrency))
+      .field("gpus_needed", e.gpus_needed);
   if (e.gpus_needed_layout) {
-    serving["gpus_needed_layout"] = json{{"tp", e.gpus_needed_layout->tp},
-                                         {"pp", e.gpus_needed_layout->pp},
-                                         {"dp", e.gpus_needed_layout->dp}};
+    w.key("gpus_needed_layout").begin_object();
+    w.field("tp", e.gpus_needed_layout->tp).field("pp", e.gpus_needed_layout->pp).field("dp", e.gpus_needed_layout->dp);
+    w.end_object();
   }
-  if (!e.gpus_needed_note.empty()) serving["gpus_needed_note"] = e.gpus_needed_note;
-  if (plan.kv_cache_tokens >= 0) serving["kv_cache_tokens"] = plan.kv_cache_tokens;
-  if (plan.kv_cache_blocks >= 0) serving["kv_cache_blocks"] = plan.kv_cache_blocks;
-  if (plan.available_kv_cache_bytes >= 0) serving["available_kv_cache_bytes"] = plan.available_kv_cache_bytes;
-  if (plan.max_model_len_that_fits >= 0) serving["max_model_len_that_fits"] = plan.max_model_len_that_fits;
-  if (plan.system_ram_bytes > 0) serving["system_ram_bytes"] = plan.system_ram_bytes;
-  if (!plan.startup_log.empty()) serving["startup_log"] = plan.startup_log;
-  if (!plan.failure.empty()) serving["failure"] = plan.failure;
-  if (!plan.launch_command.empty()) serving["launch_command"] = plan.launch_command;
+  if (!e.gpus_needed_note.empty()) w.field("gpus_needed_note", e.gpus_needed_note);
+  if (plan.kv_cache_tokens >= 0) w.field("kv_cache_tokens", plan.kv_cache_tokens);
+  if (plan.kv_cache_blocks >= 0) w.field("kv_cache_blocks", plan.kv_cache_blocks);
+  if (plan.available_kv_cache_bytes >= 0) w.field("available_kv_cache_bytes", plan.available_kv_cache_bytes);
+  if (plan.max_model_len_that_fits >= 0) w.field("max_model_len_that_fits", plan.max_model_len_that_fits);
+  if (plan.system_ram_bytes > 0) w.field("system_ram_bytes", plan.system_ram_bytes);
+  if (!plan.startup_log.empty()) w.field_strings("startup_log", plan.startup_log);
+  if (!plan.failure.empty()) w.field("failure", plan.failure);
+  if (!plan.launch_command.empty()) w.field("launch_command", plan.launch_command);
   if (!plan.settings.empty()) {
-    json st = json::object();
-    for (const auto& [k, v] : plan.settings) st[k] = number_json(v);
-    serving["settings"] = st;
+    w.key("settings").begin_object();
+    for (const auto& [k, v] : plan.settings) w.field_number(k, v);
+    w.end_object();
   }
-  serving["solves"] = solves_json(e.solves);
-  json curve = json::array();
+  w.key("solves");
+  write_solves(w, e.solves);
+  w.key("context_curve").begin_array();
   for (const ContextPoint& p : e.context_curve) {
-    json pt = {{"context", p.context},
-               {"max_concurrency", number_json(std::floor(p.max_concurrency * 100.0 + 1e-9) / 100.0)},
-               {"kv_cache_bytes_per_sequence", p.kv_cache_bytes_per_sequence},
-               {"memory", memory_json(p.memory)},
-               {"fits", p.fits}};
-    curve.push_back(pt);
+    w.begin_object();
+    w.field("context", p.context)
+        .field_number("max_concurrency", std::floor(p.max_concurrency * 100.0 + 1e-9) / 100.0)
+        .field("kv_cache_bytes_per_sequence", p.kv_cache_bytes_per_sequence);
+    w.key("memory").begin_object();
+    write_memory(w, p.memory);
+    w.end_object();
+    w.field("fits", p.fits);
+    w.end_object();
   }
-  serving["context_curve"] = curve;
-  out["serving"] = serving;
-  out["speed"] = speed_json(e);
-  out["recommendations"] = json::array();
-  json warnings = json::array();
-  for (const Warning& w : e.warnings) warnings.push_back(json{{"code", w.code}, {"message", w.message}});
-  out["warnings"] = warnings;
-  out["assumptions"] = e.assumptions;
-  return out;
+  w.end_array();
+  w.end_object();
+  w.key("speed");
+  write_speed(w, e);
+  w.key("warnings");
+  write_warnings(w, e.warnings);
+  w.field_strings("assumptions", e.assumptions);
 }
 
 std::string error_json(const Error& err) {
-  json e{{"code", error_code_name(err.code)}, {"message", err.message}};
-  if (!err.path.empty()) e["path"] = err.path;
-  return dump_json(json{{"ok", false}, {"version", version()}, {"error", e}});
+  JsonWriter w;
+  w.begin_object().field("ok", false).field("version", version());
+  w.key("error").begin_object().field("code", error_code_name(err.code)).field("message", err.message);
+  if (!err.path.empty()) w.field("path", err.path);
+  w.end_object().end_object();
+  return w.take();
 }
 
 }  // namespace
@@ -896,13 +940,18 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
     e.warnings.insert(e.warnings.end(), r.warnings.begin(), r.warnings.end());
     e.warnings.insert(e.warnings.end(), training.value().warnings.begin(), training.value().warnings.end());
     e.assumptions.insert(e.assumptions.begin(), r.assumptions.begin(), r.assumptions.end());
-    json out = estimate_json(e);
-    out["training"] = std::move(training.value().section);
-    if (r.gguf) out["gguf"] = gguf_section_json(*r.gguf);
+    JsonWriter w;
+    write_estimate(w, e);
+    w.key("recommendations");
     if (r.inputs.request.recommend) {
-      out["recommendations"] = recommendations_json(recommend_gpus(r.model, r.inputs, catalog.gpus));
+      write_recommendations(w, recommend_gpus(r.model, r.inputs, catalog.gpus));
+    } else {
+      w.begin_array().end_array();
     }
-    return dump_json(out);
+    w.key("training").raw(training.value().section);
+    if (r.gguf) w.key("gguf").raw(dump_json(gguf_section_json(*r.gguf)));
+    w.end_object();
+    return w.take();
   }, [](const char* what) {
     return error_json(make_error(ErrorCode::kInternal, std::string("internal error: ") + what));
   });
@@ -913,34 +962,34 @@ std::string handle_request(const std::string& request_text) {
 }
 
 std::string catalog_json(const Catalog& catalog) {
-  return guarded([&]() -> std::string {
-    json gpus = json::array();
-    for (const GpuSpec& g : catalog.gpus) {
-      json t = json::object();
-      for (const auto& [k, v] : g.tflops) t[k] = v;
-      gpus.push_back(json{{"id", g.id},
-                          {"vendor", g.vendor},
-                          {"name", g.name},
-                          {"memory_gib", g.memory_gib},
-                          {"memory_bytes", g.memory_bytes()},
-                          {"memory_bandwidth_gbps", g.memory_bandwidth_gbps},
-                          {"tflops", t},
-                          {"interconnect", g.interconnect},
-                          {"interconnect_gbps", g.interconnect_gbps},
-                          {"architecture", g.architecture},
-                          {"market", g.market}});
-    }
-    json models = json::array();
-    for (const ModelPreset& p : catalog.models) {
-      models.push_back(json{{"id", p.id}, {"name", p.name}, {"gated", p.gated}});
-    }
-    json out{{"ok", true}, {"version", version()}, {"gpus", gpus}, {"models", models}};
-    // The serving engines the request's "engine" accepts: the page shows its engine selector from this.
-    out["engines"] = engine_names();
-    // The fine-tuning modes the request's "mode" accepts: the page shows its mode switch from this.
-    out["modes"] = json::array({"inference", "full", "lora", "qlora"});
-    return dump_json(out);
-  }, [](const char* what) { return error_json(make_error(ErrorCode::kInternal, what)); });
+  JsonWriter w;
+  w.begin_object().field("ok", true).field("version", version());
+  w.key("gpus").begin_array();
+  for (const GpuSpec& g : catalog.gpus) {
+    w.begin_object();
+    w.field("id", g.id).field("vendor", g.vendor).field("name", g.name).field("memory_gib", g.memory_gib);
+    w.field("memory_bytes", g.memory_bytes()).field("memory_bandwidth_gbps", g.memory_bandwidth_gbps);
+    w.key("tflops").begin_object();
+    for (const auto& [k, v] : g.tflops) w.field(k, v);
+    w.end_object();
+    w.field("interconnect", g.interconnect)
+        .field("interconnect_gbps", g.interconnect_gbps)
+        .field("architecture", g.architecture)
+        .field("market", g.market);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("models").begin_array();
+  for (const ModelPreset& p : catalog.models) {
+    w.begin_object().field("id", p.id).field("name", p.name).field("gated", p.gated).end_object();
+  }
+  w.end_array();
+  // The serving engines the request's "engine" accepts and the fine-tuning modes "mode" accepts: the page
+  // shows its engine selector and mode switch from these.
+  w.field_strings("engines", engine_names());
+  w.field_strings("modes", {"inference", "full", "lora", "qlora"});
+  w.end_object();
+  return w.take();
 }
 
 }  // namespace llmsizer

@@ -15,12 +15,11 @@
 #include <string>
 
 #include "json_util.h"
+#include "json_writer.h"
 
 namespace llmsizer {
 
 namespace {
-
-using json = nlohmann::json;
 
 int64_t whole(double x) { return static_cast<int64_t>(std::ceil(x)); }
 
@@ -41,7 +40,7 @@ std::string method_label(const TrainingOptions& o) {
 
 }  // namespace
 
-json training_estimate_json(const TrainingEstimate& t, const GpuSpec& gpu) {
+std::string training_estimate_json(const TrainingEstimate& t, const GpuSpec& gpu) {
   const TrainingOptions& o = t.options;
   const bool lora = o.mode == TrainingMode::kLora || o.mode == TrainingMode::kQlora;
   const int64_t w = whole(t.per_gpu.weights);
@@ -49,125 +48,136 @@ json training_estimate_json(const TrainingEstimate& t, const GpuSpec& gpu) {
   const int64_t opt = whole(t.per_gpu.optimizer);
   const int64_t act = whole(t.activations.total());
   const int64_t other = whole(t.other.total());
-  json j;
-  j["mode"] = training_mode_name(o.mode);
-  j["method"] = method_label(o);
-  j["inputs"] = json{{"optimizer", optimizer_name(o.optimizer)},
-                     {"training_precision", training_precision_name(o.precision)},
-                     {"compute_dtype", dtype_name(o.compute_dtype)},
-                     {"micro_batch", o.micro_batch},
-                     {"seq_len", o.seq_len},
-                     {"tokens_per_micro_batch", o.micro_batch * o.seq_len},
-                     {"gradient_checkpointing", checkpointing_name(o.checkpointing)},
-                     {"attention", o.flash_attention ? "flash" : "eager"},
-                     {"zero", o.zero},
-                     {"offload_optimizer", o.offload_optimizer},
-                     {"gpus", o.gpus},
-                     {"gpu", gpu.id},
-                     {"gpu_name", gpu.name},
-                     {"base_weights_format", o.base_format.label},
-                     {"dataset_tokens", o.dataset_tokens},
-                     {"mfu", stable(o.mfu)},
-                     {"reserve", stable(o.reserve)}};
+  JsonWriter j;
+  j.begin_object();
+  j.field("mode", training_mode_name(o.mode)).field("method", method_label(o));
+  j.key("inputs").begin_object();
+  j.field("optimizer", optimizer_name(o.optimizer))
+      .field("training_precision", training_precision_name(o.precision))
+      .field("compute_dtype", dtype_name(o.compute_dtype))
+      .field("micro_batch", o.micro_batch)
+      .field("seq_len", o.seq_len)
+      .field("tokens_per_micro_batch", o.micro_batch * o.seq_len)
+      .field("gradient_checkpointing", checkpointing_name(o.checkpointing))
+      .field("attention", o.flash_attention ? "flash" : "eager")
+      .field("zero", o.zero)
+      .field("offload_optimizer", o.offload_optimizer)
+      .field("gpus", o.gpus)
+      .field("gpu", gpu.id)
+      .field("gpu_name", gpu.name)
+      .field("base_weights_format", o.base_format.label)
+      .field("dataset_tokens", o.dataset_tokens)
+      .field("mfu", stable(o.mfu))
+      .field("reserve", stable(o.reserve));
   if (lora) {
-    j["inputs"]["lora_rank"] = o.lora_rank;
-    j["inputs"]["lora_targets"] = lora_target_names(o.lora_targets);
-    j["inputs"]["lora_dropout"] = stable(o.lora_dropout);
+    j.field("lora_rank", o.lora_rank)
+        .field("lora_targets", lora_target_names(o.lora_targets))
+        .field("lora_dropout", stable(o.lora_dropout));
   }
-  j["parameters"] = t.parameters;
-  j["trainable_parameters"] = t.trainable_parameters;
-  j["trainable_percent"] =
-      t.parameters > 0 ? stable(100.0 * static_cast<double>(t.trainable_parameters) / static_cast<double>(t.parameters))
-                       : 0.0;
-  j["weights_bytes"] = w;
-  j["gradients_bytes"] = g;
-  j["optimizer_bytes"] = opt;
-  j["activations_bytes"] = act;
-  j["other_bytes"] = other;
-  j["total_bytes"] = t.total_bytes;
-  j["gpu_memory_bytes"] = t.capacity_bytes;
-  j["usable_bytes"] = t.usable_bytes;
-  j["reserve_bytes"] = t.capacity_bytes - t.usable_bytes;
-  j["free_bytes"] = t.free_bytes;
-  j["fits"] = t.fits;
-  j["gpus_needed"] = t.gpus_needed;
-  j["gpus_needed_by_zero"] = t.gpus_needed_by_zero;
-  j["pageable_bytes"] = whole(t.pageable_bytes);
-  j["fits_with_paging"] = t.fits_with_paging;
-  j["cpu_offload_bytes"] = whole(t.cpu_offload_bytes);
-  j["cpu_offload_bytes_total"] = whole(t.cpu_offload_bytes) * o.gpus;
+  j.end_object();
+  j.field("parameters", t.parameters)
+      .field("trainable_parameters", t.trainable_parameters)
+      .field("trainable_percent", t.parameters > 0 ? stable(100.0 * static_cast<double>(t.trainable_parameters) /
+                                                            static_cast<double>(t.parameters))
+                                                   : 0.0)
+      .field("weights_bytes", w)
+      .field("gradients_bytes", g)
+      .field("optimizer_bytes", opt)
+      .field("activations_bytes", act)
+      .field("other_bytes", other)
+      .field("total_bytes", t.total_bytes)
+      .field("gpu_memory_bytes", t.capacity_bytes)
+      .field("usable_bytes", t.usable_bytes)
+      .field("reserve_bytes", t.capacity_bytes - t.usable_bytes)
+      .field("free_bytes", t.free_bytes)
+      .field("fits", t.fits)
+      .field("gpus_needed", t.gpus_needed);
+  j.key("gpus_needed_by_zero").begin_array();
+  for (int64_t n : t.gpus_needed_by_zero) j.value(n);
+  j.end_array();
+  j.field("pageable_bytes", whole(t.pageable_bytes))
+      .field("fits_with_paging", t.fits_with_paging)
+      .field("cpu_offload_bytes", whole(t.cpu_offload_bytes))
+      .field("cpu_offload_bytes_total", whole(t.cpu_offload_bytes) * o.gpus);
 
   const std::string gdt = t.gradient_bytes_per_trainable == 4.0 ? "fp32" : dtype_name(o.compute_dtype);
-  json breakdown = json::array();
-  breakdown.push_back(json{{"key", "weights"},
-                           {"label", "Weights"},
-                           {"bytes", w},
-                           {"detail", lora ? "frozen base (" + o.base_format.label + ") + adapters"
-                                           : std::string(dtype_name(o.compute_dtype == Dtype::kFp32 ? Dtype::kFp32
-                                                                                                     : o.compute_dtype)) +
-                                                 " weights"}});
-  breakdown.push_back(json{{"key", "gradients"},
-                           {"label", "Gradients"},
-                           {"bytes", g},
-                           {"detail", o.offload_optimizer ? "streamed to the CPU" : gdt + " gradients of the trainable parameters"}});
-  breakdown.push_back(json{{"key", "optimizer"},
-                           {"label", "Optimizer"},
-                           {"bytes", opt},
-                           {"detail", o.offload_optimizer ? std::string("offloaded to the CPU")
-                                                          : std::string(optimizer_name(o.optimizer)) + " states" +
-                                                                (t.master_weights_bytes > 0 ? " + fp32 master weights" : "")}});
-  breakdown.push_back(json{{"key", "activations"},
-                           {"label", "Activations"},
-                           {"bytes", act},
-                           {"detail", std::string("micro-batch ") + std::to_string(o.micro_batch) + " x " +
-                                          std::to_string(o.seq_len) + " tokens, checkpointing " +
-                                          checkpointing_name(o.checkpointing) + ", logits"}});
-  breakdown.push_back(json{{"key", "other"},
-                           {"label", "Other"},
-                           {"bytes", other},
-                           {"detail", "CUDA context, communication buffers"}});
-  j["breakdown"] = breakdown;
+  auto part = [&](const char* key, const char* label, int64_t bytes, const std::string& detail) {
+    j.begin_object().field("key", key).field("label", label).field("bytes", bytes).field("detail", detail).end_object();
+  };
+  j.key("breakdown").begin_array();
+  part("weights", "Weights", w,
+       lora ? "frozen base (" + o.base_format.label + ") + adapters"
+            : std::string(dtype_name(o.compute_dtype == Dtype::kFp32 ? Dtype::kFp32 : o.compute_dtype)) + " weights");
+  part("gradients", "Gradients", g,
+       o.offload_optimizer ? std::string("streamed to the CPU") : gdt + " gradients of the trainable parameters");
+  part("optimizer", "Optimizer", opt,
+       o.offload_optimizer ? std::string("offloaded to the CPU")
+                           : std::string(optimizer_name(o.optimizer)) + " states" +
+                                 (t.master_weights_bytes > 0 ? " + fp32 master weights" : ""));
+  part("activations", "Activations", act,
+       std::string("micro-batch ") + std::to_string(o.micro_batch) + " x " + std::to_string(o.seq_len) +
+           " tokens, checkpointing " + checkpointing_name(o.checkpointing) + ", logits");
+  part("other", "Other", other, "CUDA context, communication buffers");
+  j.end_array();
 
-  j["weights"] = json{{"base_bytes", whole(t.base_weights_bytes)},
-                      {"adapters_bytes", whole(t.adapter_weights_bytes)},
-                      {"base_format", o.base_format.label},
-                      {"bytes_per_parameter", stable(t.weight_bytes_per_parameter)},
-                      {"sharded", o.zero >= 3}};
-  j["gradients"] = json{{"dtype", gdt},
-                        {"bytes_per_trainable_parameter", stable(t.gradient_bytes_per_trainable)},
-                        {"sharded", o.zero >= 2},
-                        {"on_cpu", o.offload_optimizer}};
-  j["optimizer"] = json{{"name", optimizer_name(o.optimizer)},
-                        {"master_weights_bytes", whole(t.master_weights_bytes)},
-                        {"states_bytes", whole(t.optimizer_states_bytes)},
-                        {"bytes_per_trainable_parameter", stable(t.optimizer_bytes_per_trainable)},
-                        {"sharded", o.zero >= 1},
-                        {"on_cpu", o.offload_optimizer},
-                        {"paged", t.pageable_bytes > 0}};
-  j["activations"] = json{{"layers_bytes", whole(t.activations.layers)},
-                          {"recompute_bytes", whole(t.activations.recompute)},
-                          {"head_bytes", whole(t.activations.head)},
-                          {"logits_bytes", whole(t.activations.logits)},
-                          {"lora_bytes", whole(t.activations.lora)},
-                          {"largest_layer_bytes", whole(t.activations.largest_layer)}};
-  j["other"] = json{{"cuda_context_bytes", whole(t.other.cuda_context)},
-                    {"nccl_bytes", whole(t.other.nccl)},
-                    {"comm_buckets_bytes", whole(t.other.comm_buckets)},
-                    {"dequant_bytes", whole(t.other.dequant)}};
-  j["replica"] = json{{"weights_bytes", whole(t.replica.weights)},
-                      {"gradients_bytes", whole(t.replica.gradients)},
-                      {"optimizer_bytes", whole(t.replica.optimizer)},
-                      {"total_bytes", whole(t.replica.weights) + whole(t.replica.gradients) + whole(t.replica.optimizer)}};
-  j["all_gpus"] = json{{"weights_bytes", w * o.gpus},
-                       {"gradients_bytes", g * o.gpus},
-                       {"optimizer_bytes", opt * o.gpus},
-                       {"activations_bytes", act * o.gpus},
-                       {"other_bytes", other * o.gpus},
-                       {"total_bytes", t.total_bytes * o.gpus},
-                       {"cpu_offload_bytes", whole(t.cpu_offload_bytes) * o.gpus}};
+  j.key("weights").begin_object();
+  j.field("base_bytes", whole(t.base_weights_bytes))
+      .field("adapters_bytes", whole(t.adapter_weights_bytes))
+      .field("base_format", o.base_format.label)
+      .field("bytes_per_parameter", stable(t.weight_bytes_per_parameter))
+      .field("sharded", o.zero >= 3);
+  j.end_object();
+  j.key("gradients").begin_object();
+  j.field("dtype", gdt)
+      .field("bytes_per_trainable_parameter", stable(t.gradient_bytes_per_trainable))
+      .field("sharded", o.zero >= 2)
+      .field("on_cpu", o.offload_optimizer);
+  j.end_object();
+  j.key("optimizer").begin_object();
+  j.field("name", optimizer_name(o.optimizer))
+      .field("master_weights_bytes", whole(t.master_weights_bytes))
+      .field("states_bytes", whole(t.optimizer_states_bytes))
+      .field("bytes_per_trainable_parameter", stable(t.optimizer_bytes_per_trainable))
+      .field("sharded", o.zero >= 1)
+      .field("on_cpu", o.offload_optimizer)
+      .field("paged", t.pageable_bytes > 0);
+  j.end_object();
+  j.key("activations").begin_object();
+  j.field("layers_bytes", whole(t.activations.layers))
+      .field("recompute_bytes", whole(t.activations.recompute))
+      .field("head_bytes", whole(t.activations.head))
+      .field("logits_bytes", whole(t.activations.logits))
+      .field("lora_bytes", whole(t.activations.lora))
+      .field("largest_layer_bytes", whole(t.activations.largest_layer));
+  j.end_object();
+  j.key("other").begin_object();
+  j.field("cuda_context_bytes", whole(t.other.cuda_context))
+      .field("nccl_bytes", whole(t.other.nccl))
+      .field("comm_buckets_bytes", whole(t.other.comm_buckets))
+      .field("dequant_bytes", whole(t.other.dequant));
+  j.end_object();
+  j.key("replica").begin_object();
+  j.field("weights_bytes", whole(t.replica.weights))
+      .field("gradients_bytes", whole(t.replica.gradients))
+      .field("optimizer_bytes", whole(t.replica.optimizer))
+      .field("total_bytes", whole(t.replica.weights) + whole(t.replica.gradients) + whole(t.replica.optimizer));
+  j.end_object();
+  j.key("all_gpus").begin_object();
+  j.field("weights_bytes", w * o.gpus)
+      .field("gradients_bytes", g * o.gpus)
+      .field("optimizer_bytes", opt * o.gpus)
+      .field("activations_bytes", act * o.gpus)
+      .field("other_bytes", other * o.gpus)
+      .field("total_bytes", t.total_bytes * o.gpus)
+      .field("cpu_offload_bytes", whole(t.cpu_offload_bytes) * o.gpus);
+  j.end_object();
   if (lora) {
     // Adapters grouped by module name, in model order.
-    json modules = json::array();
+    struct Module {
+      std::string name;
+      int64_t in = 0, out = 0, matrices = 0, parameters = 0;
+    };
+    std::vector<Module> modules;
     std::map<std::string, size_t> index;
     int64_t matrices = 0;
     for (const LoraAdapter& a : t.adapters) {
@@ -175,41 +185,51 @@ json training_estimate_json(const TrainingEstimate& t, const GpuSpec& gpu) {
       auto it = index.find(a.name);
       if (it == index.end()) {
         index[a.name] = modules.size();
-        modules.push_back(json{{"name", a.name}, {"in", a.in}, {"out", a.out}, {"matrices", a.copies},
-                               {"parameters", a.parameters(o.lora_rank)}});
+        modules.push_back(Module{a.name, a.in, a.out, a.copies, a.parameters(o.lora_rank)});
       } else {
-        json& m = modules[it->second];
-        m["matrices"] = m["matrices"].get<int64_t>() + a.copies;
-        m["parameters"] = m["parameters"].get<int64_t>() + a.parameters(o.lora_rank);
+        modules[it->second].matrices += a.copies;
+        modules[it->second].parameters += a.parameters(o.lora_rank);
       }
     }
-    j["lora"] = json{{"rank", o.lora_rank},
-                     {"targets", lora_target_names(o.lora_targets)},
-                     {"adapted_matrices", matrices},
-                     {"modules", modules}};
+    j.key("lora").begin_object();
+    j.field("rank", o.lora_rank).field("targets", lora_target_names(o.lora_targets)).field("adapted_matrices", matrices);
+    j.key("modules").begin_array();
+    for (const Module& x : modules) {
+      j.begin_object()
+          .field("name", x.name)
+          .field("in", x.in)
+          .field("out", x.out)
+          .field("matrices", x.matrices)
+          .field("parameters", x.parameters)
+          .end_object();
+    }
+    j.end_array();
+    j.end_object();
   }
   const TrainingSpeed& s = t.speed;
-  json sp{{"available", s.available},
-          {"peak_dtype", s.peak_dtype},
-          {"model_flops_per_token", stable(s.model_flops_per_token)},
-          {"executed_flops_per_token", stable(s.executed_flops_per_token)},
-          {"dataset_tokens", o.dataset_tokens}};
+  j.key("speed").begin_object();
+  j.field("available", s.available)
+      .field("peak_dtype", s.peak_dtype)
+      .field("model_flops_per_token", stable(s.model_flops_per_token))
+      .field("executed_flops_per_token", stable(s.executed_flops_per_token))
+      .field("dataset_tokens", o.dataset_tokens);
   if (s.available) {
-    sp["peak_tflops"] = stable(s.peak_tflops);
-    sp["hfu"] = stable(s.hfu);
-    sp["mfu"] = stable(s.mfu);
-    sp["tokens_per_second_per_gpu"] = stable(s.tokens_per_second_per_gpu);
-    sp["tokens_per_second"] = stable(s.tokens_per_second);
-    sp["seconds_per_step"] = stable(s.seconds_per_step);
-    j["tokens_per_second_per_gpu"] = stable(s.tokens_per_second_per_gpu);
-    if (o.dataset_tokens > 0) {
-      sp["seconds_per_epoch"] = stable(s.seconds_per_epoch);
-      j["seconds_per_epoch"] = stable(s.seconds_per_epoch);
-    }
+    j.field("peak_tflops", stable(s.peak_tflops))
+        .field("hfu", stable(s.hfu))
+        .field("mfu", stable(s.mfu))
+        .field("tokens_per_second_per_gpu", stable(s.tokens_per_second_per_gpu))
+        .field("tokens_per_second", stable(s.tokens_per_second))
+        .field("seconds_per_step", stable(s.seconds_per_step));
+    if (o.dataset_tokens > 0) j.field("seconds_per_epoch", stable(s.seconds_per_epoch));
   }
-  j["speed"] = sp;
-  j["assumptions"] = t.assumptions;
-  return j;
+  j.end_object();
+  if (s.available) {
+    j.field("tokens_per_second_per_gpu", stable(s.tokens_per_second_per_gpu));
+    if (o.dataset_tokens > 0) j.field("seconds_per_epoch", stable(s.seconds_per_epoch));
+  }
+  j.field_strings("assumptions", t.assumptions);
+  j.end_object();
+  return j.take();
 }
 
 Result<TrainingSection> training_section(const ModelSpec& m, const Inputs& in) {
@@ -219,7 +239,12 @@ Result<TrainingSection> training_section(const ModelSpec& m, const Inputs& in) {
   if (!opts.ok()) return opts.error();
   if (opts.value().mode == TrainingMode::kInference) {
     out.warnings.clear();
-    out.section = json{{"mode", "inference"}, {"note", "set --mode full, lora or qlora for a fine-tuning estimate"}};
+    out.section = JsonWriter()
+                      .begin_object()
+                      .field("mode", "inference")
+                      .field("note", "set --mode full, lora or qlora for a fine-tuning estimate")
+                      .end_object()
+                      .take();
     return out;
   }
   TrainingEstimate t = estimate_training(m, in.gpu, opts.value());

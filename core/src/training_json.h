@@ -1,7 +1,7 @@
 // Internal: the `training` section of the JSON response (fine-tuning), from a request's resolved inputs.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 #include "llmsizer/inputs.h"
@@ -12,7 +12,7 @@
 namespace llmsizer {
 
 struct TrainingSection {
-  nlohmann::json section;         ///< the response's "training" object
+  std::string section;            ///< the response's "training" object, as JSON text
   std::vector<Warning> warnings;  ///< for the response's top-level warnings
 };
 
@@ -20,7 +20,7 @@ struct TrainingSection {
 /// With mode inference the section is {"mode": "inference"} (the other fields still validated).
 Result<TrainingSection> training_section(const ModelSpec& m, const Inputs& in);
 
-/// The JSON of a training estimate (exposed for tests).
-nlohmann::json training_estimate_json(const TrainingEstimate& t, const GpuSpec& gpu);
+/// The JSON text of a training estimate.
+std::string training_estimate_json(const TrainingEstimate& t, const GpuSpec& gpu);
 
 }  // namespace llmsizer
