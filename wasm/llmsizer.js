@@ -30,6 +30,8 @@ import createLlmsizerModule from './llmsizer.mjs';
  * @property {number} [batch]          concurrent sequences
  * @property {number} [reserve]        fraction of GPU memory kept free (default 0.2)
  * @property {string} [engine]         serving engine (catalog().engines)
+ * @property {Array<Object|string>} [gguf]  GGUF header summaries (ggufText) or base64 header bytes, one per part
+ * (and every other key of `llmsizer --help`: engine options, speed, training, recommendations)
  */
 
 /**
@@ -60,6 +62,7 @@ import createLlmsizerModule from './llmsizer.mjs';
  * @property {Array<{id: string, vendor: string, name: string, memory_gib: number, memory_bytes: number}>} gpus
  * @property {Array<{id: string, name: string, gated: boolean}>} models
  * @property {string[]} [engines]  engine names the request's "engine" accepts
+ * @property {string[]} [modes]    estimate modes the request's "mode" accepts (inference, full, lora, qlora)
  */
 
 /** Thrown by `estimate()` when the core answers {"ok": false}. */
@@ -85,6 +88,9 @@ export class EstimateError extends Error {
  * @property {() => Catalog} catalog
  * @property {(requestText: string) => string} estimateText  the core's response text, untouched
  * @property {(request: EstimateRequest|string) => EstimateResponse} estimate  throws EstimateError
+ * @property {(base64: string) => string} ggufText  a GGUF header (base64 of the file's first bytes) -> the core's
+ *   JSON text: {"ok": true, "summary": {...}} (what the request's "gguf" list takes) or {"ok": false, "error",
+ *   "bytes_needed"} when the header goes on past the bytes given
  */
 
 /**
@@ -121,5 +127,5 @@ export async function createLlmsizer(options = {}) {
     return c;
   }
 
-  return { version: () => m.version(), catalog, estimateText, estimate };
+  return { version: () => m.version(), catalog, estimateText, estimate, ggufText: (b64) => m.ggufJson(String(b64)) };
 }

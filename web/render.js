@@ -3,9 +3,10 @@
 // ("%.2f") rounds. Text always goes in through text nodes (h() below), never through innerHTML, so strings from
 // a config.json (architecture names, model types) can never become markup.
 //
-// Sections render only when the response has them: model/memory/serving today; speed, training,
-// recommendations, an engine's start-up log and launch command as the core grows. A top-level section this
-// file does not know yet is still shown, as a generic table (renderGeneric), so new core output lights up.
+// This file renders what every estimate shows (summary, verdict, bars, table, engine output, reverse solves);
+// panels that start closed (speed, charts, recommendations) and the fine-tuning view are their own modules,
+// loaded when first needed. A top-level section no module knows is still shown, as a generic table
+// (renderGeneric), so new core output lights up.
 
 const GIB = 1n << 30n;
 
@@ -237,17 +238,27 @@ export function renderAssumptions(r) {
     h('ul', null, r.assumptions.map((a) => h('li', null, String(a)))));
 }
 
-/** An engine's failure, start-up log and launch command (serving.* fields, present for engine profiles). */
+/** A number with at most `digits` significant digits (en-US grouping): 113.14 -> "113", 0.0088386 -> "0.00884". */
+export function sig(x, digits = 3) {
+  return typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US', { maximumSignificantDigits: digits }) : '–';
+}
+
+/** Copies `text` to the clipboard (or selects `fallback` for a manual copy); says which in `status`. */
+export async function copyText(text, status, fallback) {
+  try {
+    await navigator.clipboard.writeText(text);
+    status.textContent = 'Copied.';
+  } catch {
+    if (fallback) getSelection().selectAllChildren(fallback);
+    status.textContent = 'Select and copy it.';
+  }
+  status.hidden = false;
+}
+
+/** An engine's failure, start-up log, settings and launch command (serving.* fields of engine profiles). */
 export function renderEngine(r) {
   const s = r.serving || {};
   const parts = [];
-  if (s.failure) parts.push(h('p', { class: 'failure', id: 'engine-failure' }, s.failure));
-  if (Array.isArray(s.startup_log) && s.startup_log.length) {
-    parts.push(h('h3', null, 'Start-up log'), h('pre', { id: 'startup-log' }, s.startup_log.join('\n')));
-  }
-  if (s.launch_command) {
-    parts.push(h('h3', null, 'Launch command'), h('pre', { id: 'launch-command' }, h('code', null, s.launch_command)));
-  }
   const extra = [];
   for (const [k, label] of [['kv_cache_tokens', 'KV-cache tokens'], ['kv_cache_blocks', 'KV-cache blocks'],
     ['max_model_len_that_fits', 'Longest request that fits']]) {
@@ -256,9 +267,50 @@ export function renderEngine(r) {
   for (const [k, label] of [['available_kv_cache_bytes', 'KV cache available per GPU'], ['system_ram_bytes', 'Host RAM used']]) {
     if (typeof s[k] === 'number') extra.push([label, `${gib(s[k])} GiB`, k]);
   }
-  if (extra.length) parts.unshift(dl(extra));
+  if (extra.length) parts.push(dl(extra));
+  if (s.failure) parts.push(h('p', { class: 'failure', id: 'engine-failure' }, s.failure));
+  if (Array.isArray(s.startup_log) && s.startup_log.length) {
+    parts.push(h('h3', null, 'What the engine would print at start-up'), h('pre', { id: 'startup-log' }, s.startup_log.join('\n')));
+  }
+  if (s.settings && typeof s.settings === 'object') {
+    parts.push(h('h3', null, 'Engine settings used'),
+      dl(Object.entries(s.settings).map(([k, v]) => [k, /_bytes$/.test(k) ? `${gib(v)} GiB` : scalar(k, v), `setting-${k}`])));
+  }
+  if (s.launch_command) {
+    const code = h('code', null, s.launch_command);
+    const status = h('span', { class: 'hint', role: 'status', hidden: true });
+    const button = h('button', { type: 'button', id: 'copy-command' }, 'Copy');
+    button.addEventListener('click', () => copyText(s.launch_command, status, code));
+    parts.push(h('h3', null, 'Launch command'), h('pre', { id: 'launch-command' }, code), h('p', { class: 'row' }, button, status));
+  }
   if (!parts.length) return null;
   return h('div', null, h('h2', null, `Engine: ${s.engine}`), parts);
+}
+
+/** The reverse solves (serving.solves): largest context, the memory fraction needed, fewest GPUs. */
+export function renderSolves(r) {
+  const v = r.serving && r.serving.solves;
+  if (!v) return null;
+  const users = `${count(v.batch)} concurrent sequence${v.batch === 1 ? '' : 's'}`;
+  const mc = v.max_context || {};
+  const rows = [[`Largest context for ${users}`, mc.tokens > 0 ? `${count(mc.tokens)} tokens${mc.note ? ` — ${mc.note}` : ''}`
+    : `none${mc.note ? ` — ${mc.note}` : ''}`, 'solve-context']];
+  if (v.knob) {
+    rows.push([`${v.knob.name} needed for ${users} of ${count(v.context)} tokens`,
+      `${v.knob.value === null || v.knob.value === undefined ? 'none works' : v.knob.value}${v.knob.note ? ` — ${v.knob.note}` : ''}`, 'solve-knob']);
+  }
+  const f = v.fewest_gpus || {};
+  rows.push([`Fewest GPUs of this type for ${users} of ${count(v.context)} tokens`,
+    f.gpus > 0 ? `${count(f.gpus)} (TP ${f.tp} × PP ${f.pp} × DP ${f.dp})${f.note ? ` — ${f.note}` : ''}` : `none${f.note ? ` — ${f.note}` : ''}`,
+    'solve-gpus']);
+  return h('div', null, h('h2', null, 'Reverse solves'), dl(rows));
+}
+
+/** One line for the closed speed panel: the request's tokens/s, TTFT and bound. */
+export function speedLine(r) {
+  const s = r.speed;
+  if (!s || !s.available) return s && s.unavailable_reason ? ` — not available: ${s.unavailable_reason}` : '';
+  return ` — ${sig(s.decode_tokens_per_second)} tokens/s per request, first token after ${sig(s.ttft_seconds)} s, ${s.bound}-bound`;
 }
 
 function label(key) {
@@ -297,4 +349,4 @@ export function renderGeneric(title, value) {
 
 // Response keys with a dedicated renderer (or that are inputs echoed back); the rest go to renderGeneric.
 export const KNOWN_SECTIONS = new Set(['ok', 'version', 'model', 'precision', 'layout', 'workload', 'memory', 'serving',
-  'warnings', 'assumptions']);
+  'warnings', 'assumptions', 'speed', 'training', 'recommendations', 'gguf']);

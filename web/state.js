@@ -1,49 +1,103 @@
 // state.js — the page's inputs as a share URL, and back. No DOM here (node:test imports it).
 //
-// Every input lives in the query string under a short key; a pasted config.json travels compressed in the
-// fragment (#config=<deflate-raw, base64url>), which browsers never send to a server. The access token is
-// not an input here and never enters a URL.
+// Every input lives in the query string under a short key (README "The page" lists them); a pasted
+// config.json travels compressed in the fragment (#config=<deflate-raw, base64url>), which browsers never
+// send to a server. The access token is not an input here and never enters a URL.
 //
-//   ?preset=Qwen/Qwen2.5-7B-Instruct            a bundled preset (offline)
-//   ?model=org/name&rev=main                    a Hub model, fetched from huggingface.co
-//   &gpu=nvidia-h100-sxm&n=2&tp=2&pp=1&dtype=bf16&kv=fp8&ctx=32768&batch=16&reserve=0.2&engine=generic
-//
-// A parameter that is unknown, malformed or out of range is dropped with a note the page shows; values are
-// only ever compared against lists and ranges, never evaluated or written into markup.
+// A parameter that is unknown, repeated, malformed or out of range is dropped with a note the page shows;
+// values are only ever compared against lists, patterns and ranges, never evaluated or written into markup.
 
 export const DTYPES = ['auto', 'fp32', 'fp16', 'bf16', 'fp8', 'int8', 'int4', 'nf4'];
 export const KV_DTYPES = ['auto', 'fp16', 'bf16', 'fp8', 'int8', 'int4'];
+// llama-quantize's file types, the core's list (core/src/gguf.cpp llama_ftypes(), tested in tests/wasm/).
+export const GGUF_TYPES = ['F32', 'F16', 'BF16', 'Q8_0', 'Q6_K', 'Q5_K_M', 'Q5_K_S', 'Q5_1', 'Q5_0', 'Q4_K_M', 'Q4_K_S',
+  'Q4_1', 'Q4_0', 'IQ4_NL', 'IQ4_XS', 'MXFP4_MOE', 'NVFP4', 'Q3_K_L', 'Q3_K_M', 'Q3_K_S', 'IQ3_M', 'IQ3_S', 'IQ3_XS',
+  'IQ3_XXS', 'Q2_K', 'Q2_K_S', 'IQ2_M', 'IQ2_S', 'IQ2_XS', 'IQ2_XXS', 'Q2_0', 'TQ2_0', 'TQ1_0', 'IQ1_M', 'IQ1_S', 'Q1_0'];
+// The lists below are the core's (`llmsizer --help`; tests/web checks them against it).
+export const CACHE_TYPES = ['f16', 'bf16', 'f32', 'q8_0', 'q4_0', 'q4_1', 'iq4_nl', 'q5_0', 'q5_1'];
+export const OPTIMIZERS = ['adamw', 'adamw-8bit', 'sgd', 'sgd-momentum', 'adafactor'];
+export const TRAIN_PRECISIONS = ['mixed', 'fp32', 'bf16'];
+export const CHECKPOINTING = ['none', 'selective', 'full'];
+export const PANELS = ['speed', 'context', 'recs'];
+// Sortable columns of the recommendations table ("-" first: descending).
+export const SORTS = ['name', 'memory_gib', 'count', 'max_concurrency', 'headroom_bytes', 'tokens_per_second',
+  'throughput_tokens_per_second'];
 
 /**
  * The URL keys, in the order they are written, with the request key each maps to and what is accepted.
- * Numeric ranges are the core's (core/src/api.cpp fields()); the core checks them again. `list` names a
- * catalogue list ("gpus", "models", "engines", "modes") whose ids are the accepted values.
+ * Numeric ranges are the core's (core/src/api.cpp fields()), which checks them again. `list` names a
+ * catalogue list whose ids are the accepted values. `recs`: a recommendations filter (only in the request
+ * that ranks GPUs). Keys without `req` are page state (panels, sorting, the GGUF file).
  * @type {Array<{key: string, req?: string, kind: string, min?: number, max?: number, values?: string[],
- *               list?: string, def?: string, label: string}>}
+ *               list?: string, def?: string, recs?: boolean, label: string}>}
  */
 export const PARAMS = [
   { key: 'preset', kind: 'enum', list: 'models', label: 'bundled preset' },
   { key: 'model', req: 'model_id', kind: 'repo', label: 'Hub repo id (org/name)' },
   { key: 'rev', req: 'revision', kind: 'rev', label: 'Hub revision' },
+  { key: 'file', kind: 'file', label: 'GGUF file in the repo' },
   { key: 'mode', req: 'mode', kind: 'enum', list: 'modes', def: 'inference', label: 'mode' },
   { key: 'engine', req: 'engine', kind: 'enum', list: 'engines', def: 'generic', label: 'serving engine' },
   { key: 'gpu', req: 'gpu', kind: 'enum', list: 'gpus', label: 'GPU preset id' },
   { key: 'n', req: 'gpus', kind: 'int', min: 1, max: 4096, label: 'GPU count' },
   { key: 'tp', req: 'tp', kind: 'int', min: 1, max: 512, label: 'tensor-parallel size' },
   { key: 'pp', req: 'pp', kind: 'int', min: 1, max: 1024, label: 'pipeline stages' },
-  { key: 'dtype', req: 'dtype', kind: 'enum', values: DTYPES, def: 'auto', label: 'weight precision' },
+  { key: 'dtype', req: 'dtype', kind: 'enum', values: [...DTYPES, ...GGUF_TYPES], def: 'auto', label: 'weight precision' },
   { key: 'kv', req: 'kv_dtype', kind: 'enum', values: KV_DTYPES, def: 'auto', label: 'KV-cache precision' },
   { key: 'ctx', req: 'context', kind: 'int', min: 1, max: 1e8, label: 'context length' },
   { key: 'batch', req: 'batch', kind: 'int', min: 1, max: 1e6, label: 'concurrent sequences' },
   { key: 'reserve', req: 'reserve', kind: 'number', min: 0, max: 0.9, label: 'safety reserve (fraction)' },
+  { key: 'in', req: 'input_tokens', kind: 'int', min: 1, max: 1e8, label: 'prompt tokens per request' },
+  { key: 'out', req: 'output_tokens', kind: 'int', min: 1, max: 1e8, label: 'generated tokens per request' },
+  // vLLM
+  { key: 'gmu', req: 'gpu_memory_utilization', kind: 'number', min: 0.01, max: 1, label: 'gpu_memory_utilization' },
+  { key: 'mml', req: 'max_model_len', kind: 'int', min: 1, max: 1e8, label: 'max_model_len' },
+  { key: 'mnbt', req: 'max_num_batched_tokens', kind: 'int', min: 1, max: 1e8, label: 'max_num_batched_tokens' },
+  { key: 'mns', req: 'max_num_seqs', kind: 'int', min: 1, max: 1e6, label: 'max_num_seqs' },
+  { key: 'bs', req: 'block_size', kind: 'int', min: 1, max: 1024, label: 'block_size' },
+  { key: 'eager', req: 'enforce_eager', kind: 'bool', label: 'enforce_eager' },
+  { key: 'vllmv', req: 'vllm_version', kind: 'version', label: 'vLLM version' },
+  // SGLang
+  { key: 'mfs', req: 'mem_fraction_static', kind: 'number', min: 0.01, max: 1, label: 'mem_fraction_static' },
+  // llama.cpp
+  { key: 'ctk', req: 'ctk', kind: 'enum', values: CACHE_TYPES, label: 'K cache type' },
+  { key: 'ctv', req: 'ctv', kind: 'enum', values: CACHE_TYPES, label: 'V cache type' },
+  { key: 'np', req: 'np', kind: 'int', min: 1, max: 4096, label: 'parallel slots (-np)' },
+  { key: 'ngl', req: 'ngl', kind: 'int', min: -1, max: 100000, label: 'GPU layers (-ngl)' },
+  { key: 'ub', req: 'ubatch', kind: 'int', min: 1, max: 1e6, label: 'micro-batch (-ub)' },
+  { key: 'fa', req: 'flash_attn', kind: 'bool', label: 'flash attention (-fa)' },
+  { key: 'swafull', req: 'swa_full', kind: 'bool', label: '--swa-full' },
+  // fine-tuning
+  { key: 'opt', req: 'optimizer', kind: 'enum', values: OPTIMIZERS, label: 'optimizer' },
+  { key: 'tprec', req: 'training_precision', kind: 'enum', values: TRAIN_PRECISIONS, label: 'training precision' },
+  { key: 'mb', req: 'micro_batch', kind: 'int', min: 1, max: 1e6, label: 'micro-batch' },
+  { key: 'seq', req: 'seq_len', kind: 'int', min: 1, max: 1e8, label: 'sequence length' },
+  { key: 'gc', req: 'gradient_checkpointing', kind: 'enum', values: CHECKPOINTING, label: 'gradient checkpointing' },
+  { key: 'rank', req: 'lora_rank', kind: 'int', min: 1, max: 65536, label: 'LoRA rank' },
+  { key: 'targets', req: 'lora_targets', kind: 'targets', label: 'LoRA targets' },
+  { key: 'zero', req: 'zero', kind: 'int', min: 0, max: 3, label: 'ZeRO stage' },
+  { key: 'offload', req: 'offload_optimizer', kind: 'bool', label: 'optimizer offload' },
+  { key: 'tokens', req: 'dataset_tokens', kind: 'int', min: 1, max: 1e15, label: 'dataset tokens' },
+  // recommendations (their own request, made only while that panel is open)
+  { key: 'rv', req: 'recommend_vendor', kind: 'enum', list: 'vendors', recs: true, label: 'vendor' },
+  { key: 'rm', req: 'recommend_market', kind: 'enum', list: 'markets', recs: true, label: 'market' },
+  { key: 'rmin', req: 'recommend_min_memory_gib', kind: 'number', min: 0, max: 100000, recs: true, label: 'minimum GPU memory (GiB)' },
+  { key: 'sort', kind: 'enum', values: [...SORTS, ...SORTS.map((s) => `-${s}`)], label: 'recommendations sort' },
+  { key: 'open', kind: 'list', values: PANELS, label: 'open panels' },
 ];
 const BY_KEY = new Map(PARAMS.map((p) => [p.key, p]));
 
 // Same rules as hf.js parseModelLink for a bare repo id and a revision.
 const REPO = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?(?:\/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?)?$/;
 const REV = /^[A-Za-z0-9._\-/]{1,200}$/;
-const INT = /^[0-9]{1,15}$/;
+// A .gguf path inside a repo: folders and names of letters, digits, . _ - + (no "..", no leading "/").
+const FILE = /^(?:[A-Za-z0-9_+-][A-Za-z0-9._+-]{0,199}\/){0,4}[A-Za-z0-9_+-][A-Za-z0-9._+-]{0,199}\.gguf$/i;
+const INT = /^[0-9]{1,16}$/;
+const SIGNED_INT = /^-?[0-9]{1,16}$/;
 const NUM = /^(?:[0-9]{1,15}(?:\.[0-9]{1,12})?|\.[0-9]{1,12})$/;
+const VERSION = /^[0-9]{1,3}\.[0-9]{1,3}(?:\.[0-9]{1,3})?$/;
+// LoRA targets: names of modules or the core's group words, comma-separated.
+const TARGETS = /^[A-Za-z0-9_.-]{1,64}(?:,[A-Za-z0-9_.-]{1,64}){0,31}$/;
 
 /** Text of a value for a note: short, and only ever placed with textContent. */
 export function quote(v) {
@@ -52,39 +106,51 @@ export function quote(v) {
 }
 
 /**
- * Checks one value against its parameter. Returns the accepted value (a string for enums and ids, a number
- * for numbers) or an Error whose message says what is accepted.
- * @param {{kind: string, min?: number, max?: number, values?: string[], list?: string, label: string}} p
+ * Checks one value against its parameter. Returns the accepted value (a string for enums, ids and lists, a
+ * number for numbers) or an Error whose message says what is accepted.
+ * @param {{key: string, kind: string, min?: number, max?: number, values?: string[], list?: string, label: string}} p
  * @param {string} raw
- * @param {Object} catalog  {gpus, models, engines?, modes?}
+ * @param {Object} catalog  {gpus, models, engines?, modes?, vendors?, markets?}
  */
 export function checkValue(p, raw, catalog) {
   const bad = (why) => new Error(`Ignored ${p.key}=${quote(raw)}: ${why}.`);
   switch (p.kind) {
     case 'int':
     case 'number': {
-      const re = p.kind === 'int' ? INT : NUM;
+      const re = p.kind === 'int' ? (p.min < 0 ? SIGNED_INT : INT) : NUM;
       if (!re.test(raw)) return bad(`expected ${p.kind === 'int' ? 'a whole number' : 'a number'} from ${p.min} to ${p.max}`);
       const v = Number(raw);
       if (!(v >= p.min && v <= p.max)) return bad(`out of range (${p.label}: ${p.min} to ${p.max})`);
       return v;
     }
+    case 'bool':
+      return raw === '1' || raw === '0' ? raw : bad('expected 1 (on) or 0 (off)');
     case 'enum': {
       const values = p.values || listIds(catalog, p.list);
       if (!values) return bad(`this build has no ${p.label} choice`);
       if (!values.includes(raw)) return bad(`not a known ${p.label}`);
       return raw;
     }
+    case 'list': {
+      const xs = raw.split(',');
+      return xs.every((x) => p.values.includes(x)) && new Set(xs).size === xs.length ? raw : bad(`expected some of ${p.values.join(', ')}`);
+    }
     case 'repo':
       return REPO.test(raw) && !raw.includes('..') ? raw : bad('not a Hub repo id such as org/name');
     case 'rev':
       return REV.test(raw) && !raw.includes('..') ? raw : bad('not a revision name');
+    case 'file':
+      return FILE.test(raw) && !raw.includes('..') ? raw : bad('not a .gguf file path');
+    case 'version':
+      return VERSION.test(raw) ? raw : bad('expected a version such as 0.19');
+    case 'targets':
+      return TARGETS.test(raw) ? raw : bad('expected module names separated by commas, such as q_proj,v_proj or all-linear');
     default:
       return bad('unsupported');
   }
 }
 
-/** Ids of a catalogue list (gpus/models: objects with id; engines/modes: strings or {id}). */
+/** Ids of a catalogue list (gpus/models: objects with id; engines/modes/vendors/markets: strings or {id}). */
 export function listIds(catalog, list) {
   const xs = catalog && catalog[list];
   if (!Array.isArray(xs)) return null;
@@ -109,7 +175,7 @@ export function readQuery(search, catalog) {
   const seen = new Set();
   let count = 0;
   for (const [key, raw] of params) {
-    if (++count > 64) {
+    if (++count > 96) {
       notes.push('Ignored the remaining parameters: too many.');
       break;
     }
@@ -127,9 +193,11 @@ export function readQuery(search, catalog) {
     if (v instanceof Error) notes.push(v.message);
     else values[key] = v;
   }
-  if (values.rev !== undefined && values.model === undefined) {
-    notes.push(`Ignored rev=${quote(values.rev)}: it only applies with model=.`);
-    delete values.rev;
+  for (const k of ['rev', 'file']) {
+    if (values[k] !== undefined && values.model === undefined) {
+      notes.push(`Ignored ${k}=${quote(values[k])}: it only applies with model=.`);
+      delete values[k];
+    }
   }
   if (values.preset !== undefined && values.model !== undefined) {
     notes.push(`Ignored preset=${quote(values.preset)}: model= is given too, and it wins.`);
@@ -138,13 +206,13 @@ export function readQuery(search, catalog) {
   return { values, notes };
 }
 
-/** Query-string text for `values` (keys in PARAMS order; '/' left readable). Empty values are skipped. */
+/** Query-string text for `values` (keys in PARAMS order; '/' and ',' left readable). Empty values are skipped. */
 export function writeQuery(values) {
   const parts = [];
   for (const p of PARAMS) {
     const v = values[p.key];
     if (v === undefined || v === null || v === '') continue;
-    parts.push(`${p.key}=${encodeURIComponent(String(v)).replace(/%2F/g, '/')}`);
+    parts.push(`${p.key}=${encodeURIComponent(String(v)).replace(/%2F/g, '/').replace(/%2C/g, ',')}`);
   }
   return parts.length ? `?${parts.join('&')}` : '';
 }
@@ -153,10 +221,12 @@ export function writeQuery(values) {
 
 const MAX_FRAGMENT_CONFIG = 4 << 20;  // inflated bytes accepted from a link (a config.json is a few KB)
 
-function toBase64url(bytes) {
+/** Bytes -> base64 (url-safe without padding when `url`). */
+export function toBase64(bytes, url = false) {
   let bin = '';
   for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const b = btoa(bin);
+  return url ? b.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') : b;
 }
 
 function fromBase64url(s) {
@@ -174,8 +244,7 @@ async function pipe(bytes, stream) {
 
 /** config.json text -> the fragment's value. */
 export async function encodeConfig(text) {
-  const deflated = await pipe(new TextEncoder().encode(text), new CompressionStream('deflate-raw'));
-  return toBase64url(deflated);
+  return toBase64(await pipe(new TextEncoder().encode(text), new CompressionStream('deflate-raw')), true);
 }
 
 /** The fragment's value -> config.json text; throws on anything that is not one. */

@@ -1,7 +1,8 @@
 // Shared set-up for the real-browser tests: a static server for build-wasm/site on 127.0.0.1, Debian's
 // chromium driven by playwright-core (headless; flags that work as root, see ../shared/TOOLCHAIN.md), the
-// Hugging Face Hub answered from tests/fixtures/hub/, and every other non-local request aborted, so the tests
-// never touch the network. Each page records what it fetched, its console errors and any dialog.
+// Hugging Face Hub mocked by a local HTTPS server (hub_server.mjs: tests/fixtures/hub/ or a test's own
+// answers — GGUF files with Range requests, network faults, redirects to the Hub's CDN hosts), and every
+// other non-local request aborted, so the tests never touch the network. Each page records what it fetched, its console errors and any dialog.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,6 +13,10 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
+import { HUB_HOSTS, startHub } from './hub_server.mjs';
+
+export { file, json, redirect } from './hub_server.mjs';
+
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SITE = path.join(ROOT, 'build-wasm/site');
 export const CLI = path.join(ROOT, 'build/llmsizer');
@@ -21,7 +26,7 @@ export const HUB_MANIFEST = JSON.parse(fs.readFileSync(path.join(HUB_DIR, 'manif
 
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-dev-shm-usage'];
+  '--disable-dev-shm-usage', '--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter'];
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -71,61 +76,28 @@ export function launch() {
   return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
 }
 
-const CORS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-headers': 'authorization, content-type',
-  'access-control-allow-methods': 'GET, HEAD, OPTIONS',
-};
-
-/** Answers one https://huggingface.co request from the fixtures. */
-async function answerHub(route, request, log) {
-  const url = new URL(request.url());
-  const headers = await request.allHeaders();
-  log.hub.push({ url: request.url(), method: request.method(), authorization: headers.authorization });
-  if (request.method() === 'OPTIONS') return route.fulfill({ status: 204, headers: CORS });
-  let repo;
-  let kind;
-  let m = /^\/api\/models\/(.+?)(?:\/revision\/[^/]+)?$/.exec(url.pathname);
-  if (m) {
-    repo = m[1];
-    kind = 'api';
-  } else if ((m = /^\/(.+?)\/resolve\/[^/]+\/config\.json$/.exec(url.pathname))) {
-    repo = m[1];
-    kind = 'config';
-  }
-  const json = (status, body) => route.fulfill({ status, headers: { ...CORS, 'content-type': 'application/json; charset=utf-8' },
-    body: typeof body === 'string' ? body : JSON.stringify(body) });
-  const entry = repo && HUB_MANIFEST.repos[repo];
-  if (!entry) return json(401, { error: 'Repository Not Found for url: ' + request.url() });
-  if (entry.abort) return route.abort(entry.abort);
-  if (entry.token && headers.authorization !== `Bearer ${entry.token}`) {
-    return json(401, { error: `Access to model ${repo} is restricted. You must have access to it and be authenticated to access it. Please log in.` });
-  }
-  if (entry.status) return json(entry.status, { error: entry.error });
-  if (entry.html) {
-    return route.fulfill({ status: 200, headers: { ...CORS, 'content-type': 'text/html; charset=utf-8' },
-      body: fs.readFileSync(path.join(HUB_DIR, entry.html), 'utf8') });
-  }
-  const file = kind === 'api' ? entry.api : entry.config;
-  if (!file) return json(404, { error: 'Entry not found' });
-  return json(200, fs.readFileSync(path.join(HUB_DIR, file), 'utf8'));
-}
-
 /**
- * A fresh browser context + page with the Hub mocked. `log` collects: requests (local), hub (url, method,
- * authorization), blocked (other hosts), console (error texts), pageErrors, dialogs.
+ * A fresh browser context + page with the Hub mocked (hub_server.mjs: a real HTTPS server behind the
+ * context's own proxy). `log` collects: requests (local), hub ({url, method, authorization, range} as the Hub
+ * received them, redirected requests included), blocked (other hosts), console (error texts), pageErrors,
+ * dialogs. `hub(url, req)`: the test's own answers (undefined falls through to the fixtures). `init`: a script
+ * run before the page's own (e.g. to shorten the Hub deadline). Closing the context stops its Hub.
  */
-export async function openPage(browser, server, { path: p = '/', viewport = { width: 1280, height: 900 }, wait = 'ready' } = {}) {
-  const context = await browser.newContext({ viewport, serviceWorkers: 'block' });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
+export async function openPage(browser, server, { path: p = '/', viewport = { width: 1280, height: 900 }, wait = 'ready', hub, init } = {}) {
   const log = { requests: [], hub: [], blocked: [], console: [], pageErrors: [], dialogs: [] };
+  const mock = await startHub(log, hub, HUB_DIR, HUB_MANIFEST);
+  const context = await browser.newContext({ viewport, serviceWorkers: 'block', ignoreHTTPSErrors: true, proxy: { server: mock.proxy, bypass: '127.0.0.1,localhost' } });
+  context.on('close', mock.close);
+  if (init) await context.addInitScript(init);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
   await context.route('**/*', (route, request) => {
     const url = request.url();
     if (url.startsWith(`${server.origin}/`)) {
       log.requests.push(url);
       return route.continue();
     }
-    if (url.startsWith('https://huggingface.co/')) return answerHub(route, request, log);
+    // The Hub's hosts go on to the mocked Hub through the proxy; nothing else leaves the machine.
+    if (HUB_HOSTS.test(new URL(url).hostname) && url.startsWith('https://')) return route.continue();
     log.blocked.push(url);
     return route.abort('blockedbyclient');
   });
