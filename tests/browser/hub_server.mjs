@@ -82,6 +82,27 @@ function send(req, res, a) {
   }
   const body = a.body === undefined ? '' : a.body;
   const headers = { ...CORS, ...a.headers };
+  if (a.stream) {
+    // The body in 64 KiB chunks, each written only when the client has taken the last (backpressure), so
+    // a client that stops reading stops the server; a.stream.sent counts what went out.
+    res.writeHead(a.status || 200, headers);
+    const buf = Buffer.from(body);
+    a.stream.sent = 0;
+    const more = () => {
+      while (a.stream.sent < buf.length && !res.destroyed) {
+        const chunk = buf.subarray(a.stream.sent, a.stream.sent + (64 << 10));
+        a.stream.sent += chunk.length;
+        if (!res.write(chunk)) {
+          res.once('drain', more);
+          return;
+        }
+      }
+      if (!res.destroyed) res.end();
+    };
+    res.on('error', () => {});
+    more();
+    return;
+  }
   if (a.cutAfter !== undefined) {
     // Declares the whole body, sends the first bytes, then closes the connection.
     res.writeHead(a.status || 200, { ...headers, 'content-length': Buffer.byteLength(body) });
