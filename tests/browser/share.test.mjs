@@ -230,3 +230,73 @@ describe('hostile input renders as text', () => {
     await page.context().close();
   });
 });
+
+describe('every input of the engines, speed, panels and recommendations is in the link', () => {
+  const links = [
+    `?preset=Qwen/Qwen2.5-7B-Instruct&engine=vllm&gpu=nvidia-h100-sxm&batch=4&in=2000&out=300&gmu=0.8&mml=16384&mnbt=4096&mns=64` +
+      '&bs=32&eager=1&vllmv=0.10&rv=NVIDIA&rm=datacenter&rmin=40&sort=-tokens_per_second&open=speed,context,recs',
+    '?preset=Qwen/Qwen2.5-7B-Instruct&engine=llama.cpp&gpu=nvidia-rtx-4090&dtype=Q4_K_M&ctx=16384&ctk=q8_0&ctv=q4_0&np=2&ngl=10' +
+      '&ub=128&fa=0&swafull=1&open=speed',
+    '?preset=Qwen/Qwen2.5-7B-Instruct&engine=sglang&gpu=nvidia-a100-sxm4-80gb&mfs=0.75&sort=name',
+  ];
+  for (const q of links) {
+    test(q.slice(0, 80), async () => {
+      const { page, context, log } = await openPage(browser, server, { path: `/${q}` });
+      assert.equal(await page.isHidden('#url-notes'), true, await page.textContent('#url-notes'));
+      // The link is already in canonical form: the address bar keeps it as it is.
+      await page.waitForTimeout(150);
+      assert.equal(new URL(page.url()).search, q);
+      const open = new URLSearchParams(q).get('open');
+      for (const p of ['speed', 'context', 'recs']) {
+        assert.equal(await page.$eval(`#p-${p}`, (d) => d.open), Boolean(open && open.includes(p)), p);
+      }
+      if (open && open.includes('recs')) {
+        await page.waitForSelector('#recs-table');
+        await rawExchange(page);
+        await page.waitForFunction(() => document.querySelector('#raw-recs').textContent.length > 0);
+        assert.match(await page.textContent('#raw-recs'), /"recommend_vendor":"NVIDIA","recommend_market":"datacenter","recommend_min_memory_gib":40/);
+        assert.equal(await page.getAttribute('#recs-table th:has(button[data-sort="tokens_per_second"])', 'aria-sort'), 'descending');
+      }
+      const { request, response } = await rawExchange(page);
+      assert.equal(runCli(request), `${response}\n`);
+      // A fresh page from the copied link: the same controls, panels and result.
+      const url = await copyLink(page);
+      const fresh = await openPage(browser, server, { path: url.slice(server.origin.length) });
+      assert.equal((await rawExchange(fresh.page)).response, response);
+      for (const sel of ['#in-engine', '#in-gmu', '#in-mml', '#in-eager', '#in-ctk', '#in-ctv', '#in-np', '#in-fa', '#in-mfs', '#in-in', '#in-out']) {
+        const value = (p) => p.$eval(sel, (e) => (e.type === 'checkbox' ? String(e.checked) : e.value));
+        assert.equal(await value(fresh.page), await value(page), sel);
+      }
+      assert.deepEqual(await shownResult(fresh.page), await shownResult(page));
+      assert.deepEqual(log.console, []);
+      assert.deepEqual(fresh.log.console, []);
+      await fresh.context.close();
+      await context.close();
+    });
+  }
+
+  test('hostile values of the new keys are ignored with a note, never markup; options of another engine too', async () => {
+    const q = `?preset=${encodeURIComponent(defaultPreset())}&engine=vllm&gmu=2&mml=-5&eager=yes&vllmv=${encodeURIComponent('0.19;alert(1)')}` +
+      `&ctk=q9_9&targets=${encodeURIComponent(XSS)}&file=${encodeURIComponent('../../etc/passwd.gguf')}&open=${encodeURIComponent('speed,<script>')}` +
+      `&sort=evil&zero=7&fa=true&rv=${encodeURIComponent('<b>x</b>')}&np=4&in=1e9`;
+    const { page, context, log } = await openPage(browser, server, { path: `/${q}` });
+    const notes = (await page.$$eval('#url-notes li', (li) => li.map((x) => x.textContent))).join('\n');
+    for (const re of [/gmu=“2”: out of range \(gpu_memory_utilization: 0\.01 to 1\)/, /mml=“-5”: expected a whole number/,
+      /eager=“yes”: expected 1 \(on\) or 0 \(off\)/, /vllmv=“0\.19;alert\(1\)”: expected a version such as 0\.19/,
+      /ctk=“q9_9”: not a known K cache type/, /targets=“<img src=x onerror=alert\(1\)>”: expected module names/,
+      /file=“\.\.\/\.\.\/etc\/passwd\.gguf”: not a \.gguf file path/, /open=“speed,<script>”: expected some of speed, context, recs/,
+      /sort=“evil”: not a known recommendations sort/, /zero=“7”: out of range/, /fa=“true”: expected 1 \(on\) or 0 \(off\)/,
+      /rv=“<b>x<\/b>”: not a known vendor/, /np=“4”: it does not apply to this engine or mode/, /in=“1e9”: expected a whole number/]) {
+      assert.match(notes, re);
+    }
+    assert.equal(await page.locator('#url-notes *:not(li)').count(), 0);
+    // What was valid still applies: the vLLM engine.
+    assert.equal(await page.inputValue('#in-engine'), 'vllm');
+    assert.equal((await rawExchange(page)).request.engine, 'vllm');
+    await page.waitForFunction(() => !location.search.includes('gmu'));
+    assert.equal(new URL(page.url()).search, `?preset=${defaultPreset()}&engine=vllm&gpu=nvidia-h100-sxm`);
+    assert.deepEqual(log.dialogs, []);
+    assert.deepEqual(log.console, []);
+    await context.close();
+  });
+});
