@@ -52,6 +52,7 @@ let firstResult = false;
 let urlTimer = 0;
 let recsTimer = 0;
 let recsSort = '';
+let panelFrame = 0;
 let engineChosen = false;  // the engine came from the link or the person (a GGUF then keeps it)
 let last = { request: null, response: null, parsed: null, recs: null };
 const mods = {};
@@ -321,7 +322,7 @@ function render(r) {
   fill('r-more', more.length ? R.h('div', null, more.map((k) => R.renderGeneric(k, r[k]))) : null);
   fill('r-assumptions', R.renderAssumptions(training ? r.training : r));
   $('speed-line').textContent = R.speedLine(r);
-  renderPanels(r);
+  schedulePanels();
   for (const [key, get] of Object.entries(SHOWN_DEFAULTS)) {
     const el = control(key);
     let v;
@@ -335,6 +336,17 @@ function render(r) {
     else el.placeholder = String(v);
   }
   $('version').textContent = `core ${r.version}`;
+}
+
+/** Open panels follow in the next frame (one render for several keystrokes), after the main result. */
+function schedulePanels() {
+  if (panelFrame) return;
+  panelFrame = requestAnimationFrame(() => {
+    panelFrame = 0;
+    const t0 = performance.now();
+    if (last.parsed?.ok) renderPanels(last.parsed);
+    performance.measure('llmsizer:panels', { start: t0 });
+  });
 }
 
 /** The open panels' contents (their modules load on first opening). */

@@ -9,7 +9,7 @@
 const NS = 'http://www.w3.org/2000/svg';
 const W = 560;
 const H = 270;
-const M = { l: 58, r: 14, t: 14, b: 46 };
+const M = { l: 58, r: 24, t: 14, b: 46 };
 let uid = 0;
 
 function s(tag, attrs, ...text) {

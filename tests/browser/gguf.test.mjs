@@ -15,6 +15,7 @@ import { CLI, file, json, launch, openPage, rawExchange, redirect, renders, runC
 import { TINY_EMBD, TINY_LAYER, TINY_OUTPUT, tinyLlama } from './gguf_writer.mjs';
 
 const REPO = 'test-org/Tiny-GGUF';
+const XSS = '<img src=x onerror=alert(1)>';
 const TOKEN = 'hf_GgufFixtureToken';
 // tiny-Q4_K_M.gguf carries a 150,000-token vocabulary: a 2.7 MB header, more than the first 1 MiB range.
 const FILES = {
@@ -24,6 +25,8 @@ const FILES = {
   'split/tiny-Q2_K-00001-of-00002.gguf': tinyLlama({ split: [0, 2] }),
   'split/tiny-Q2_K-00002-of-00002.gguf': tinyLlama({ split: [1, 2] }),
   'broken-Q4_0.gguf': Buffer.from('this is not a GGUF file at all'.repeat(10)),
+  // Markup in the header's strings (general.name): shown as text.
+  'xss-Q4_K_M.gguf': tinyLlama({ name: XSS }),
 };
 const CDN = 'https://cas-bridge.xethub.hf.co';
 
@@ -90,7 +93,8 @@ describe('a GGUF repository', () => {
     await enter(page, `https://huggingface.co/${REPO}`);
     // The picker: grouped split, no projector, the Q4_K_M chosen.
     const options = await page.$$eval('#in-file option', (os) => os.map((o) => [o.value, o.textContent]));
-    assert.deepEqual(options.map((o) => o[0]), ['broken-Q4_0.gguf', 'split/tiny-Q2_K-00001-of-00002.gguf', 'tiny-Q4_K_M.gguf', 'tiny-Q8_0.gguf']);
+    assert.deepEqual(options.map((o) => o[0]), ['broken-Q4_0.gguf', 'split/tiny-Q2_K-00001-of-00002.gguf', 'tiny-Q4_K_M.gguf', 'tiny-Q8_0.gguf',
+      'xss-Q4_K_M.gguf']);
     assert.match(options[1][1], /\(2 parts\)$/);
     assert.equal(await page.inputValue('#in-file'), 'tiny-Q4_K_M.gguf');
     assert.equal(await page.inputValue('#in-engine'), 'llama.cpp');
@@ -179,6 +183,17 @@ describe('a GGUF repository', () => {
     await enter(page, REPO);
     const r = JSON.parse((await rawExchange(page)).response);
     assert.equal(r.gguf.weights_bytes, 1107152);
+    assert.deepEqual(log.pageErrors, []);
+    await context.close();
+  });
+
+  test('markup in a GGUF header renders as text', async () => {
+    const { page, context, log } = await openPage(browser, server, { hub: ggufHub() });
+    await enter(page, `https://huggingface.co/${REPO}/resolve/main/xss-Q4_K_M.gguf`);
+    assert.equal(await page.textContent('#r-gguf h2'), `GGUF: ${XSS}`);
+    assert.equal(await page.locator('#results img').count(), 0);
+    await page.waitForTimeout(200);
+    assert.deepEqual(log.dialogs, []);
     assert.deepEqual(log.pageErrors, []);
     await context.close();
   });

@@ -1,7 +1,8 @@
 // The page in a real browser, with no network at all: the first load shows a full result from a bundled
 // preset; the numbers shown are the CLI's for the same inputs (the core's JSON byte for byte, and the GiB
 // figures of `llmsizer --request`'s table); every control has a label and is reachable with the keyboard; the
-// layout holds at 375 px; the page weighs at most 150 KB gzipped; screenshots go to build-wasm/test-artifacts/.
+// layout holds at 375 px (panels open too); the page itself weighs at most 35 KB gzipped and everything at most
+// 150 KB; screenshots go to build-wasm/test-artifacts/.
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
@@ -171,13 +172,23 @@ describe('accessibility and small screens', () => {
     assert.deepEqual(unlabelled, []);
     const reached = new Set();
     await page.focus('body');
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 60; i++) {
       await page.keyboard.press('Tab');
       reached.add(await page.evaluate(() => document.activeElement.id || document.activeElement.parentElement.id));
     }
-    for (const id of ['in-link', 'fetch', 'in-preset', 'token-box', 'paste-box', 'gpu-filter', 'in-gpu', 'in-n', 'in-tp', 'in-pp',
-      'in-dtype', 'in-kv', 'in-ctx', 'in-batch', 'in-reserve', 'share-url', 'copy-link']) {
+    for (const id of ['in-link', 'fetch', 'in-preset', 'token-box', 'paste-box', 'in-mode', 'gpu-filter', 'in-gpu', 'in-n', 'in-tp', 'in-pp',
+      'in-dtype', 'in-kv', 'in-ctx', 'in-batch', 'in-reserve', 'in-in', 'in-out', 'in-engine', 'share-url', 'copy-link', 'p-speed',
+      'p-context', 'p-recs']) {
       assert.ok(reached.has(id), `Tab never reaches #${id} (reached: ${[...reached].join(', ')})`);
+    }
+    // Every engine's and mode's options, and the recommendation filters, are labelled too.
+    for (const q of ['engine=vllm&open=recs', 'engine=sglang', 'engine=llama.cpp', 'mode=lora', 'mode=full']) {
+      const other = await openPage(browser, server, { path: `/?${q}` });
+      const shown = await other.page.$$eval('input, select, textarea', (els) => els.filter((e) => !e.closest('[hidden]'))
+        .map((e) => [e.id, e.labels.length > 0 && e.labels[0].textContent.trim().length > 0]));
+      assert.ok(shown.length > 15, q);
+      assert.deepEqual(shown.filter(([, ok]) => !ok), [], q);
+      await other.context.close();
     }
     // Keyboard only: change the batch and see the result follow.
     const n = await renders(page);
@@ -201,6 +212,29 @@ describe('accessibility and small screens', () => {
     await context.close();
   });
 
+  test('375 px wide with an engine and every panel open: tables scroll in their own box, charts scale', async () => {
+    const { page, context, log } = await openPage(browser, server, {
+      viewport: { width: 375, height: 812 },
+      path: '/?preset=Qwen/Qwen2.5-7B-Instruct&engine=vllm&open=speed,context,recs',
+    });
+    await page.waitForSelector('#recs-table');
+    await page.waitForSelector('#chart-memory');
+    await page.waitForSelector('#chart-per-user');
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 375, `page is ${width}px wide at 375px`);
+    for (const sel of ['#chart-memory', '#chart-concurrency', '#chart-throughput', '#launch-command', '#startup-log', '#p-recs .table-wrap']) {
+      const box = await page.locator(sel).boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 375.5, `${sel} overflows: ${JSON.stringify(box)}`);
+    }
+    // The recommendations table is wider than the screen: its own box scrolls sideways.
+    assert.ok(await page.$eval('#p-recs .table-wrap', (w) => w.scrollWidth > w.clientWidth));
+    saveArtifact('page-375px-panels.png', await page.screenshot({ fullPage: true }));
+    await page.setViewportSize({ width: 1280, height: 900 });
+    saveArtifact('page-desktop-panels.png', await page.screenshot({ fullPage: true }));
+    assert.deepEqual(log.console, []);
+    await context.close();
+  });
+
   test('the GPU list can be searched', async () => {
     const { page, context } = await openPage(browser, server);
     const target = otherGpu();
@@ -218,22 +252,38 @@ describe('accessibility and small screens', () => {
 });
 
 describe('page weight', () => {
-  test('everything the page loads is at most 150 KB gzipped', async () => {
+  /** Gzipped size (level 9) of each file the first load fetched. */
+  async function firstLoad() {
     const { page, context, log } = await openPage(browser, server);
-    let total = 0;
+    await page.waitForTimeout(300);  // anything loaded after the first result counts too
     const sizes = {};
     for (const url of log.requests) {
       const body = Buffer.from(await (await fetch(url)).arrayBuffer());
-      const gz = zlib.gzipSync(body, { level: 9 }).length;
-      sizes[new URL(url).pathname] = gz;
-      total += gz;
+      sizes[new URL(url).pathname] = zlib.gzipSync(body, { level: 9 }).length;
     }
+    await context.close();
+    return sizes;
+  }
+  const sum = (sizes, keep) => Object.entries(sizes).filter(([f]) => keep(f)).reduce((a, [, n]) => a + n, 0);
+  const core = (f) => f === '/llmsizer.wasm' || f === '/llmsizer.mjs';
+
+  test('the page itself (HTML, CSS, JavaScript; not the core) is at most 35 KB gzipped, closed panels not loaded', async () => {
+    const sizes = await firstLoad();
     for (const f of ['/index.html', '/app.js', '/style.css', '/llmsizer.js', '/llmsizer.mjs', '/llmsizer.wasm']) {
       assert.ok(f in sizes || (f === '/index.html' && '/' in sizes), `${f} not loaded: ${Object.keys(sizes)}`);
     }
+    for (const f of ['/hf.js', '/gguf.js', '/charts.js', '/speed.js', '/context.js', '/recs.js', '/train.js']) {
+      assert.ok(!(f in sizes), `${f} loaded with every panel closed`);
+    }
+    const page = sum(sizes, (f) => !core(f));
+    console.log(`# first load: page ${page} B gz, core ${sum(sizes, core)} B gz`);
+    assert.ok(page <= 35000, `the page weighs ${page} bytes gzipped: ${JSON.stringify(sizes)}`);
+  });
+
+  test('everything the page loads is at most 150 KB gzipped', async () => {
+    const sizes = await firstLoad();
+    const total = sum(sizes, () => true);
     assert.ok(total <= 150000, `page weighs ${total} bytes gzipped: ${JSON.stringify(sizes)}`);
-    await page.close();
-    await context.close();
   });
 });
 
