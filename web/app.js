@@ -92,25 +92,26 @@ function writeControl(el, v) {
   else el.value = String(v);
 }
 
-/** Loads a module of the page once; re-renders when it arrives. Returns it, or null while loading. */
-function lazy(name) {
-  if (mods[name]) return mods[name];
+/** A module of the page, loaded once (a failed load may be tried again); re-renders when it arrives. */
+function need(name) {
   if (!loading[name]) {
     loading[name] = import(`./${name}.js`).then((m) => {
       mods[name] = m;
       renderLast();
       return m;
     }, () => {
-      setText('error', `Part of the page (${name}.js) could not be loaded. Reload the page to try again.`);
+      delete loading[name];
+      throw new Error(`Part of the page (${name}.js) could not be loaded: check the connection, then try again.`);
     });
   }
-  return null;
+  return loading[name];
 }
 
-/** The module itself, once loaded (for the model sources, which wait for the network anyway). */
-function need(name) {
-  lazy(name);
-  return loading[name];
+/** The module if loaded, else null (it loads meanwhile, and the page renders again when it is there). */
+function lazy(name) {
+  if (mods[name]) return mods[name];
+  need(name).catch((e) => setText('error', e.message));
+  return null;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -516,11 +517,10 @@ async function loadHub(repo, rev, note, file) {
     const g = await need('gguf');
     const list = await g.listGguf(repo, rev, hubOptions());
     if (seq !== fetchSeq) return;
-    if (!list.files.some((f) => f.path === file)) {
-      hubNotes.push(`The link names ${file}, which ${repo} does not list: showing ${g.defaultFile(list.files) || 'nothing'} instead.`);
-    }
     if (!list.files.length) throw new hf.HubError('http', `${repo} at revision “${rev}” has no .gguf file, ${hf.PASTE}.`);
-    await loadGgufList(seq, g, list, list.files.some((f) => f.path === file) ? file : g.defaultFile(list.files));
+    const listed = list.files.some((f) => f.path === file);
+    if (!listed) hubNotes.push(`The link names ${file}, which ${repo} does not list: showing ${g.defaultFile(list.files)} instead.`);
+    await loadGgufList(seq, g, list, listed ? file : g.defaultFile(list.files));
   } catch (e) {
     if (seq !== fetchSeq) return;
     model.status = 'error';
@@ -576,8 +576,12 @@ async function loadLink(retry) {
   // The first link loads hf.js: say "loading" meanwhile, as a fetch would.
   const state = $('results').dataset.state;
   if (!mods.hf) $('results').dataset.state = 'loading';
-  const hf = await need('hf');
-  const link = hf.parseModelLink($('in-link').value);
+  let link;
+  try {
+    link = (await need('hf')).parseModelLink($('in-link').value);
+  } catch (e) {
+    link = { ok: false, message: e.message };
+  }
   const same = link.ok && model?.source === 'hub' && model.repo === link.repo && model.rev === link.rev &&
     (!link.file || model.gguf?.file === link.file);
   if (link.ok && (!same || (retry && model.status !== 'loading'))) {

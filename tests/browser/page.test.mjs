@@ -303,6 +303,27 @@ describe('Content-Security-Policy', () => {
     });
     assert.equal(ran, false);
     assert.ok(log.console.some((t) => /Content Security Policy/.test(t)), log.console.join('\n'));
+    // Nor an inline event handler, nor an inline style attribute, nor a connection to another host.
+    const handler = await page.evaluate(async () => {
+      const img = document.createElement('img');
+      img.setAttribute('onerror', 'window.__handlerRan = true');
+      img.src = 'data:,x';
+      document.body.append(img);
+      await new Promise((r) => setTimeout(r, 200));
+      return window.__handlerRan === true;
+    });
+    assert.equal(handler, false);
+    const styled = await page.evaluate(() => {
+      const d = document.createElement('div');
+      d.setAttribute('style', 'width: 1234px');
+      document.body.append(d);
+      return d.getBoundingClientRect().width;
+    });
+    assert.notEqual(styled, 1234);
+    const fetched = await page.evaluate(() => fetch('https://example.com/x').then(() => 'fetched', () => 'refused'));
+    assert.equal(fetched, 'refused');
+    assert.ok(log.console.some((t) => /Connecting to 'https:\/\/example\.com\/x' violates .*connect-src/.test(t)), log.console.join('\n'));
+    assert.deepEqual(log.blocked, [], 'the CSP refused it before any request left');
     await context.close();
   });
 });
