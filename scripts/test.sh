@@ -29,7 +29,7 @@ step "fuzzing: libFuzzer + ASan + UBSan, ${LLMSIZER_FUZZ_SECONDS:-30} s per targ
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++ -DLLMSIZER_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j "$JOBS"
-for target in request config; do
+for target in request config gguf; do
   work="build-fuzz/corpus-$target"   # new inputs land here, never in the committed seeds
   mkdir -p "$work"
   log="build-fuzz/fuzz-$target.log"

@@ -5,7 +5,7 @@ import json, os, glob, hashlib
 
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 out = os.path.join(root, 'tests', 'fuzz', 'seeds')
-for d in ('config', 'request'):
+for d in ('config', 'request', 'gguf'):
     os.makedirs(os.path.join(out, d), exist_ok=True)
     for f in glob.glob(os.path.join(out, d, '*')):
         os.remove(f)
@@ -49,4 +49,62 @@ for case in json.load(open(os.path.join(root, 'tests', 'bad_inputs', 'cases.json
     else:
         continue
     write('request', 'bad-' + case['id'] + '.json', text)
+
+# ---- GGUF headers (the GGUF spec: ggml/docs/gguf.md): small, real-shaped files for fuzz_gguf ----
+import struct
+
+def gguf_header(arch, layers, emb, ff, heads, kv, vocab, qtype=12, extra=None):
+    T_U32, T_F32, T_STR, T_ARR, T_U64 = 4, 6, 8, 9, 10
+    kvs = []
+    def s(x):
+        b = x.encode()
+        return struct.pack('<Q', len(b)) + b
+    def add(key, typ, payload):
+        kvs.append(s(key) + struct.pack('<I', typ) + payload)
+    add('general.architecture', T_STR, s(arch))
+    add('general.file_type', T_U32, struct.pack('<I', 15))
+    add(arch + '.block_count', T_U32, struct.pack('<I', layers))
+    add(arch + '.context_length', T_U32, struct.pack('<I', 4096))
+    add(arch + '.embedding_length', T_U32, struct.pack('<I', emb))
+    add(arch + '.feed_forward_length', T_U32, struct.pack('<I', ff))
+    add(arch + '.attention.head_count', T_U32, struct.pack('<I', heads))
+    add(arch + '.attention.head_count_kv', T_U32, struct.pack('<I', kv))
+    add(arch + '.attention.layer_norm_rms_epsilon', T_F32, struct.pack('<f', 1e-5))
+    add('tokenizer.ggml.tokens', T_ARR, struct.pack('<IQ', T_STR, 3) + s('a') + s('b') + s('c'))
+    for k, v in (extra or {}).items():
+        add(k, T_U32, struct.pack('<I', v))
+    tensors = []
+    off = 0
+    def tensor(name, dims, typ):
+        nonlocal off
+        tensors.append(s(name) + struct.pack('<I', len(dims)) + b''.join(struct.pack('<Q', d) for d in dims) +
+                       struct.pack('<IQ', typ, off))
+        off += 4096
+    hd = emb // heads
+    tensor('token_embd.weight', [emb, vocab], qtype)
+    for i in range(layers):
+        p = 'blk.%d.' % i
+        tensor(p + 'attn_norm.weight', [emb], 0)
+        tensor(p + 'attn_q.weight', [emb, emb], qtype)
+        tensor(p + 'attn_k.weight', [emb, kv * hd], qtype)
+        tensor(p + 'attn_v.weight', [emb, kv * hd], 14)
+        tensor(p + 'attn_output.weight', [emb, emb], qtype)
+        tensor(p + 'ffn_norm.weight', [emb], 0)
+        tensor(p + 'ffn_gate.weight', [emb, ff], qtype)
+        tensor(p + 'ffn_up.weight', [emb, ff], qtype)
+        tensor(p + 'ffn_down.weight', [ff, emb], 14)
+    tensor('output_norm.weight', [emb], 0)
+    tensor('output.weight', [emb, vocab], 14)
+    return (b'GGUF' + struct.pack('<IQQ', 3, len(tensors), len(kvs)) + b''.join(kvs) + b''.join(tensors))
+
+seeds = {
+    'llama-2l.gguf': gguf_header('llama', 2, 256, 512, 8, 2, 1024),
+    'qwen2-3l.gguf': gguf_header('qwen2', 3, 256, 512, 8, 8, 512, qtype=8),
+    'qwen2-bad-rows.gguf': gguf_header('qwen2', 1, 128, 384, 4, 4, 512, qtype=8),
+    'gemma2-2l.gguf': gguf_header('gemma2', 2, 256, 512, 8, 4, 512, extra={'gemma2.attention.sliding_window': 128}),
+    'llama-truncated.gguf': gguf_header('llama', 2, 256, 512, 8, 2, 1024)[:200],
+}
+for name, data in seeds.items():
+    with open(os.path.join(out, 'gguf', name), 'wb') as f:
+        f.write(data)
 print('seeds written to', out)
