@@ -27,7 +27,7 @@ const char* version() { return "0.1.0"; }
 
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 // ----------------------------------------------------------------------------------------------
 // Request fields
@@ -221,7 +221,7 @@ Result<bool> set_field(Request& r, const Field& f, const json& v) {
     }
     case FieldKind::kString:
       if (!v.is_string()) return bad("must be a string, not " + describe(v));
-      if (v.get_ref<const std::string&>().size() > static_cast<size_t>(f.hi)) return bad("is too long");
+      if (v.str().size() > static_cast<size_t>(f.hi)) return bad("is too long");
       break;
     case FieldKind::kBool:
       if (!v.is_boolean()) return bad("must be true or false, not " + describe(v));
@@ -639,7 +639,7 @@ Result<Request> parse_request(const std::string& text) {
       if (v.is_string()) {
         r.config_text = v.get<std::string>();
       } else if (v.is_object()) {
-        r.config_text = dump_json(v);
+        r.config_text = v.dump();
       } else {
         return make_error(ErrorCode::kInvalidRequest, "'config' must be a config.json object or its text", "/config");
       }
@@ -647,14 +647,22 @@ Result<Request> parse_request(const std::string& text) {
     }
     if (key == "gguf") {
       // One entry per part of the file: base64 header bytes, or a summary object (kept as JSON text).
-      const json parts = v.is_array() ? v : json::array({v});
+      const std::vector<const json*> parts = [&] {
+        std::vector<const json*> p;
+        if (v.is_array()) {
+          for (const json& x : v.elements()) p.push_back(&x);
+        } else {
+          p.push_back(&v);
+        }
+        return p;
+      }();
       if (parts.size() > 256) return make_error(ErrorCode::kInvalidRequest, "'gguf' lists more than 256 parts", "/gguf");
       for (size_t i = 0; i < parts.size(); ++i) {
-        const json& x = parts[i];
+        const json& x = *parts[i];
         if (x.is_string()) {
           r.gguf.push_back(x.get<std::string>());
         } else if (x.is_object()) {
-          r.gguf.push_back(dump_json(x));
+          r.gguf.push_back(x.dump());
         } else {
           return make_error(ErrorCode::kInvalidRequest,
                             "'gguf' entries must be base64 text or summary objects, not " + describe(x),
@@ -949,7 +957,7 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
       w.begin_array().end_array();
     }
     w.key("training").raw(training.value().section);
-    if (r.gguf) w.key("gguf").raw(dump_json(gguf_section_json(*r.gguf)));
+    if (r.gguf) w.key("gguf").raw(gguf_section_json(*r.gguf));
     w.end_object();
     return w.take();
   }, [](const char* what) {
