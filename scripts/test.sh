@@ -29,15 +29,17 @@ step "fuzzing: libFuzzer + ASan + UBSan, ${LLMSIZER_FUZZ_SECONDS:-30} s per targ
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++ -DLLMSIZER_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j "$JOBS"
-for target in request config; do
+for target in request config gguf json; do
   work="build-fuzz/corpus-$target"   # new inputs land here, never in the committed seeds
   mkdir -p "$work"
   log="build-fuzz/fuzz-$target.log"
   # Any crash, sanitizer report, hang (> 10 s per input) or OOM makes libFuzzer exit non-zero and write
   # the input to build-fuzz/<kind>-<hash>.
+  seeds="tests/fuzz/seeds/$target"
+  [ "$target" = json ] && seeds="tests/fuzz/seeds/request"   # any JSON text will do
   if ! "build-fuzz/tests/fuzz/llmsizer_fuzz_$target" -max_total_time="${LLMSIZER_FUZZ_SECONDS:-30}" -timeout=10 \
       -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix=build-fuzz/ \
-      "$work" "tests/fuzz/seeds/$target" >"$log" 2>&1; then
+      "$work" "$seeds" >"$log" 2>&1; then
     tail -40 "$log" >&2
     echo "fuzz_$target found a problem (see $log and build-fuzz/crash-* / timeout-* / oom-*)" >&2
     exit 1

@@ -27,11 +27,23 @@ const char* version() { return "0.1.0"; }
 
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 // ----------------------------------------------------------------------------------------------
 // Request fields
 // ----------------------------------------------------------------------------------------------
+
+/// Where a field's value goes: one member pointer per kind (plain data, no per-field code).
+struct Target {
+  int64_t Request::*i = nullptr;
+  double Request::*d = nullptr;
+  std::string Request::*s = nullptr;
+  bool Request::*b = nullptr;
+};
+Target to_int(int64_t Request::*m) { return Target{m, nullptr, nullptr, nullptr}; }
+Target to_num(double Request::*m) { return Target{nullptr, m, nullptr, nullptr}; }
+Target to_str(std::string Request::*m) { return Target{nullptr, nullptr, m, nullptr}; }
+Target to_bool(bool Request::*m) { return Target{nullptr, nullptr, nullptr, m}; }
 
 struct Field {
   const char* key;
@@ -39,22 +51,8 @@ struct Field {
   double lo;
   double hi;
   const char* help;
-  std::function<void(Request&, const json&)> set;
+  Target set;  ///< empty for keys read by hand (config, safetensors, gguf)
 };
-
-template <class T>
-std::function<void(Request&, const json&)> to_int(T Request::*member) {
-  return [member](Request& r, const json& v) { r.*member = static_cast<T>(v.get<double>()); };
-}
-std::function<void(Request&, const json&)> to_num(double Request::*member) {
-  return [member](Request& r, const json& v) { r.*member = v.get<double>(); };
-}
-std::function<void(Request&, const json&)> to_str(std::string Request::*member) {
-  return [member](Request& r, const json& v) { r.*member = v.get<std::string>(); };
-}
-std::function<void(Request&, const json&)> to_bool(bool Request::*member) {
-  return [member](Request& r, const json& v) { r.*member = v.get<bool>(); };
-}
 
 constexpr double kMaxTokens = 1e8;  // beyond any model's context (Llama 4 Scout: 1e7)
 constexpr const char* kDefaultGpu = "nvidia-h100-sxm";  // the GPU when the request names none
@@ -62,12 +60,12 @@ constexpr const char* kDefaultGpu = "nvidia-h100-sxm";  // the GPU when the requ
 const std::vector<Field>& fields() {
   static const std::vector<Field> kFields = {
       // model
-      {"config", FieldKind::kObject, 0, 0, "config.json (object or JSON text); the CLI's --config takes a path", nullptr},
+      {"config", FieldKind::kObject, 0, 0, "config.json (object or JSON text); the CLI's --config takes a path", Target{}},
       {"model", FieldKind::kString, 0, 256, "a model preset id (presets/models.json), e.g. Qwen/Qwen2.5-7B-Instruct",
        to_str(&Request::model)},
       {"model_id", FieldKind::kString, 0, 256, "Hub repo id, for labels and launch commands", to_str(&Request::model_id)},
       {"revision", FieldKind::kString, 0, 256, "Hub revision", to_str(&Request::revision)},
-      {"safetensors", FieldKind::kObject, 0, 0, "exact parameter counts by dtype from the Hub ({\"BF16\": n})", nullptr},
+      {"safetensors", FieldKind::kObject, 0, 0, "exact parameter counts by dtype from the Hub ({\"BF16\": n})", Target{}},
       {"include_mtp", FieldKind::kBool, 0, 0, "count DeepSeek-V3's multi-token-prediction layer in the weights",
        to_bool(&Request::include_mtp)},
       // hardware
@@ -128,7 +126,7 @@ const std::vector<Field>& fields() {
       {"gguf", FieldKind::kObject, 0, 0,
        "GGUF header(s): base64 of the file's first bytes, or a summary from a previous response; one per part "
        "(the CLI's --gguf takes a path)",
-       nullptr},
+       Target{}},
       // serving engines: versions and engine-specific options
       {"vllm_version", FieldKind::kString, 0, 32, "vLLM whose memory rules apply (default 0.19)",
        to_str(&Request::vllm_version)},
@@ -221,14 +219,17 @@ Result<bool> set_field(Request& r, const Field& f, const json& v) {
     }
     case FieldKind::kString:
       if (!v.is_string()) return bad("must be a string, not " + describe(v));
-      if (v.get_ref<const std::string&>().size() > static_cast<size_t>(f.hi)) return bad("is too long");
+      if (v.str().size() > static_cast<size_t>(f.hi)) return bad("is too long");
       break;
     case FieldKind::kBool:
       if (!v.is_boolean()) return bad("must be true or false, not " + describe(v));
       break;
     case FieldKind::kObject: break;
   }
-  if (f.set) f.set(r, v);
+  if (f.set.i) r.*f.set.i = static_cast<int64_t>(v.get<double>());
+  if (f.set.d) r.*f.set.d = v.get<double>();
+  if (f.set.s) r.*f.set.s = v.get<std::string>();
+  if (f.set.b) r.*f.set.b = v.get<bool>();
   return true;
 }
 
@@ -639,7 +640,7 @@ Result<Request> parse_request(const std::string& text) {
       if (v.is_string()) {
         r.config_text = v.get<std::string>();
       } else if (v.is_object()) {
-        r.config_text = dump_json(v);
+        r.config_text = v.dump();
       } else {
         return make_error(ErrorCode::kInvalidRequest, "'config' must be a config.json object or its text", "/config");
       }
@@ -647,14 +648,22 @@ Result<Request> parse_request(const std::string& text) {
     }
     if (key == "gguf") {
       // One entry per part of the file: base64 header bytes, or a summary object (kept as JSON text).
-      const json parts = v.is_array() ? v : json::array({v});
+      const std::vector<const json*> parts = [&] {
+        std::vector<const json*> p;
+        if (v.is_array()) {
+          for (const json& x : v.elements()) p.push_back(&x);
+        } else {
+          p.push_back(&v);
+        }
+        return p;
+      }();
       if (parts.size() > 256) return make_error(ErrorCode::kInvalidRequest, "'gguf' lists more than 256 parts", "/gguf");
       for (size_t i = 0; i < parts.size(); ++i) {
-        const json& x = parts[i];
+        const json& x = *parts[i];
         if (x.is_string()) {
           r.gguf.push_back(x.get<std::string>());
         } else if (x.is_object()) {
-          r.gguf.push_back(dump_json(x));
+          r.gguf.push_back(x.dump());
         } else {
           return make_error(ErrorCode::kInvalidRequest,
                             "'gguf' entries must be base64 text or summary objects, not " + describe(x),
@@ -949,7 +958,7 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
       w.begin_array().end_array();
     }
     w.key("training").raw(training.value().section);
-    if (r.gguf) w.key("gguf").raw(dump_json(gguf_section_json(*r.gguf)));
+    if (r.gguf) w.key("gguf").raw(gguf_section_json(*r.gguf));
     w.end_object();
     return w.take();
   }, [](const char* what) {

@@ -15,7 +15,7 @@ extern const char* const kEmbeddedModelsJson;
 
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 Error preset_error(const std::string& file, size_t index, const std::string& what) {
   return make_error(ErrorCode::kInvalidValue, file + " entry " + std::to_string(index) + ": " + what,

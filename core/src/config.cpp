@@ -18,7 +18,7 @@ namespace llmsizer {
 
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 // ----------------------------------------------------------------------------------------------
 // Family traits
@@ -992,7 +992,7 @@ Result<ModelSpec> parse_config(const std::string& text) {
   return parse_config_value(parsed.value());
 }
 
-Result<ModelSpec> parse_config_value(const nlohmann::json& j) {
+Result<ModelSpec> parse_config_value(const Json& j) {
   // Reader checks types before every get<>(), so an exception here is a bug: report it rather than crash.
   return guarded([&]() -> Result<ModelSpec> { return build(j); },
                  [](const char* what) -> Result<ModelSpec> {

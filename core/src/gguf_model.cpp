@@ -14,12 +14,13 @@
 
 #include "gguf_json.h"
 #include "json_util.h"
+#include "json_writer.h"
 
 namespace llmsizer {
 
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 const char* value_type_name(GgufValueType t) {
   switch (t) {
@@ -40,11 +41,7 @@ const char* value_type_name(GgufValueType t) {
   return "uint8";
 }
 
-json number_json(double d) {
-  if (std::isfinite(d) && d == std::floor(d) && std::abs(d) < 9e15) return json(static_cast<int64_t>(d));
-  if (!std::isfinite(d)) return json(nullptr);
-  return json(d);
-}
+
 
 // ---- reading metadata ----
 
@@ -221,20 +218,23 @@ Result<GgufModel> gguf_model(std::vector<GgufFile> parts) {
   }
   const int64_t experts = as_int(meta.num("expert_count").value_or(0));
   const bool sigmoid = meta.num("expert_gating_func").value_or(0) == 2 || has_exp_probs_b;
-  json c = json::object();
-  c["model_type"] = model_type_for(meta.arch, experts > 0, sigmoid);
-  c["architectures"] = json::array({"gguf:" + meta.arch});
-  c["num_hidden_layers"] = layers;
-  c["hidden_size"] = number_json(*n_embd);
-  c["num_attention_heads"] = number_json(*n_head);
-  if (auto kv = meta.num("attention.head_count_kv")) c["num_key_value_heads"] = number_json(*kv);
+  // The metadata as a config.json (written as text, then read by the one config parser): a later key
+  // overrides an earlier one, as the parser keeps the last value of a repeated key.
+  JsonWriter c;
+  c.begin_object();
+  c.field("model_type", model_type_for(meta.arch, experts > 0, sigmoid));
+  c.key("architectures").begin_array().value("gguf:" + meta.arch).end_array();
+  c.field("num_hidden_layers", layers);
+  c.field_number("hidden_size", *n_embd);
+  c.field_number("num_attention_heads", *n_head);
+  if (auto kv = meta.num("attention.head_count_kv")) c.field_number("num_key_value_heads", *kv);
   if (auto ff = meta.num("feed_forward_length")) {
-    c["intermediate_size"] = number_json(*ff);
+    c.field_number("intermediate_size", *ff);
   } else if (auto fe = meta.num("expert_feed_forward_length")) {
-    c["intermediate_size"] = number_json(*fe);
+    c.field_number("intermediate_size", *fe);
   }
   if (auto ctx = meta.num("context_length")) {
-    c["max_position_embeddings"] = number_json(*ctx);
+    c.field_number("max_position_embeddings", *ctx);
     g.context_length = as_int(*ctx);
   }
   // Vocabulary: token_embd's rows are the truth; else <arch>.vocab_size; else the tokenizer's list.
@@ -246,40 +246,40 @@ Result<GgufModel> gguf_model(std::vector<GgufFile> parts) {
       vocab = static_cast<int64_t>(std::min<uint64_t>(tok->array_length, uint64_t{1} << 24));
     }
   }
-  if (vocab > 0) c["vocab_size"] = vocab;
-  c["tie_word_embeddings"] = !tensors.empty() && !has_output;
-  c["torch_dtype"] = "bfloat16";
+  if (vocab > 0) c.field("vocab_size", vocab);
+  c.field("tie_word_embeddings", !tensors.empty() && !has_output);
+  c.field("torch_dtype", "bfloat16");
   const auto key_length = meta.num("attention.key_length");
   const auto value_length = meta.num("attention.value_length");
-  if (key_length && meta.arch != "deepseek2") c["head_dim"] = number_json(*key_length);
+  if (key_length && meta.arch != "deepseek2") c.field_number("head_dim", *key_length);
   if (auto rope = meta.num("rope.dimension_count"); rope && key_length && *key_length > 0 && meta.arch != "deepseek2") {
-    c["partial_rotary_factor"] = std::min(1.0, *rope / *key_length);
+    c.field("partial_rotary_factor", std::min(1.0, *rope / *key_length));
   }
   if (experts > 0) {
-    c["num_local_experts"] = experts;
-    c["num_experts"] = experts;
-    c["n_routed_experts"] = experts;
-    c["num_experts_per_tok"] = number_json(meta.num("expert_used_count").value_or(1));
-    if (auto fe = meta.num("expert_feed_forward_length")) c["moe_intermediate_size"] = number_json(*fe);
-    if (auto sh = meta.num("expert_shared_feed_forward_length")) c["shared_expert_intermediate_size"] = number_json(*sh);
+    c.field("num_local_experts", experts);
+    c.field("num_experts", experts);
+    c.field("n_routed_experts", experts);
+    c.field_number("num_experts_per_tok", meta.num("expert_used_count").value_or(1));
+    if (auto fe = meta.num("expert_feed_forward_length")) c.field_number("moe_intermediate_size", *fe);
+    if (auto sh = meta.num("expert_shared_feed_forward_length")) c.field_number("shared_expert_intermediate_size", *sh);
   }
-  if (meta.arch == "qwen2" || meta.arch == "qwen3") c["use_sliding_window"] = false;
+  if (meta.arch == "qwen2" || meta.arch == "qwen3") c.field("use_sliding_window", false);
   if (meta.arch == "deepseek2") {
     // Newer conversions (MLA cache, 2025) write key_length = kv_lora_rank + rope and the per-head sizes
     // as key_length_mla / value_length_mla (src/models/deepseek2.cpp reads both).
     const double rope = meta.num("rope.dimension_count").value_or(64);
     const auto k_mla = meta.num("attention.key_length_mla");
     const auto v_mla = meta.num("attention.value_length_mla");
-    c["kv_lora_rank"] = number_json(meta.num("attention.kv_lora_rank").value_or(512));
+    c.field_number("kv_lora_rank", meta.num("attention.kv_lora_rank").value_or(512));
     const double q_lora = meta.num("attention.q_lora_rank").value_or(0);
-    if (q_lora > 0) c["q_lora_rank"] = number_json(q_lora);
-    c["qk_rope_head_dim"] = number_json(rope);
-    c["qk_nope_head_dim"] = number_json((k_mla ? *k_mla : key_length.value_or(rope + 128)) - rope);
-    c["v_head_dim"] = number_json(v_mla ? *v_mla : value_length.value_or(128));
-    c["num_key_value_heads"] = number_json(*n_head);
-    c["n_shared_experts"] = number_json(meta.num("expert_shared_count").value_or(0));
-    c["first_k_dense_replace"] = number_json(meta.num("leading_dense_block_count").value_or(0));
-    if (sigmoid) c["topk_method"] = "noaux_tc";
+    if (q_lora > 0) c.field_number("q_lora_rank", q_lora);
+    c.field_number("qk_rope_head_dim", rope);
+    c.field_number("qk_nope_head_dim", (k_mla ? *k_mla : key_length.value_or(rope + 128)) - rope);
+    c.field_number("v_head_dim", v_mla ? *v_mla : value_length.value_or(128));
+    c.field_number("num_key_value_heads", *n_head);
+    c.field_number("n_shared_experts", meta.num("expert_shared_count").value_or(0));
+    c.field_number("first_k_dense_replace", meta.num("leading_dense_block_count").value_or(0));
+    if (sigmoid) c.field("topk_method", "noaux_tc");
     if (!k_mla) {
       g.spec.warnings.push_back({"gguf_legacy_mla",
                                  "this DeepSeek GGUF predates llama.cpp's MLA cache (no key_length_mla): current "
@@ -299,13 +299,15 @@ Result<GgufModel> gguf_model(std::vector<GgufFile> parts) {
       const int64_t n = pat && pat->is_number() ? std::max<int64_t>(0, as_int(pat->number)) : swa_default;
       for (int64_t i = 0; i < layers; ++i) is_swa[static_cast<size_t>(i)] = n == 0 || (i % n < n - 1);
     }
-    json lt = json::array();
-    for (bool s : is_swa) lt.push_back(s ? "sliding_attention" : "full_attention");
-    c["layer_types"] = lt;
-    c["sliding_window"] = number_json(*window);
+    c.key("layer_types").begin_array();
+    for (bool s : is_swa) c.value(s ? "sliding_attention" : "full_attention");
+    c.end_array();
+    c.field_number("sliding_window", *window);
   }
 
-  auto spec = parse_config_value(c);
+  c.end_object();
+  const Json config = Json::parse(c.text(), nullptr, nullptr);
+  auto spec = parse_config_value(config);
   if (!spec.ok()) {
     return make_error(ErrorCode::kInvalidGguf, "the GGUF's " + meta.arch + ".* metadata does not describe a usable model: " +
                                                    spec.error().message);
@@ -382,33 +384,58 @@ WeightFormat gguf_file_format(const GgufModel& g) {
 // JSON summaries
 // ------------------------------------------------------------------------------------------------
 
-json gguf_file_to_json(const GgufFile& g) {
-  json meta = json::object();
+void write_gguf_file(JsonWriter& w, const GgufFile& g) {
+  w.begin_object();
+  w.field("version", g.version)
+      .field("alignment", g.alignment)
+      .field("header_bytes", g.header_bytes)
+      .field("data_offset", g.data_offset);
+  w.key("metadata").begin_object();
   for (const auto& [key, v] : g.metadata) {
+    w.key(key);
     if (v.type == GgufValueType::kString) {
-      meta[key] = v.string_length <= kGgufMaxKeptString ? json(v.text) : json{{"string_length", v.string_length}};
+      if (v.string_length <= kGgufMaxKeptString) {
+        w.value(v.text);
+      } else {
+        w.begin_object().field("string_length", v.string_length).end_object();
+      }
     } else if (v.type == GgufValueType::kArray) {
       if (!v.array_kept) {
-        meta[key] = json{{"array_of", value_type_name(v.array_type)}, {"length", v.array_length}};
+        w.begin_object().field("array_of", value_type_name(v.array_type)).field("length", v.array_length).end_object();
       } else if (v.array_type == GgufValueType::kString) {
-        meta[key] = v.strings;
+        w.strings(v.strings);
       } else {
-        json a = json::array();
-        for (double d : v.numbers) a.push_back(v.array_type == GgufValueType::kBool ? json(d != 0) : number_json(d));
-        meta[key] = a;
+        w.begin_array();
+        for (double d : v.numbers) {
+          if (v.array_type == GgufValueType::kBool) {
+            w.value(d != 0);
+          } else {
+            w.number(d);
+          }
+        }
+        w.end_array();
       }
     } else if (v.type == GgufValueType::kBool) {
-      meta[key] = v.number != 0;
+      w.value(v.number != 0);
     } else {
-      meta[key] = number_json(v.number);
+      w.number(v.number);
     }
   }
-  json tensors = json::array();
+  w.end_object();
+  w.key("tensors").begin_array();
   for (const GgufTensorInfo& t : g.tensors) {
-    tensors.push_back(json::array({t.name, static_cast<uint32_t>(t.type), t.dims}));
+    w.begin_array().value(t.name).value(static_cast<uint32_t>(t.type)).begin_array();
+    for (int64_t d : t.dims) w.value(d);
+    w.end_array().end_array();
   }
-  return json{{"version", g.version},        {"alignment", g.alignment}, {"header_bytes", g.header_bytes},
-              {"data_offset", g.data_offset}, {"metadata", meta},         {"tensors", tensors}};
+  w.end_array();
+  w.end_object();
+}
+
+std::string gguf_file_to_json(const GgufFile& g) {
+  JsonWriter w;
+  write_gguf_file(w, g);
+  return w.take();
 }
 
 Result<GgufFile> gguf_file_from_json(const json& j, const std::string& path) {
@@ -468,7 +495,7 @@ Result<GgufFile> gguf_file_from_json(const json& j, const std::string& path) {
       if (strings) v.array_type = GgufValueType::kString;
       for (const json& e : x) {
         if (strings) {
-          if (!e.is_string() || e.get_ref<const std::string&>().size() > kGgufMaxKeptString) {
+          if (!e.is_string() || e.str().size() > kGgufMaxKeptString) {
             return bad("array elements must all be short strings", kp);
           }
           v.strings.push_back(e.get<std::string>());
@@ -567,30 +594,35 @@ Result<GgufModel> gguf_model_from_request(const std::vector<std::string>& parts)
   return m;
 }
 
-json gguf_section_json(const GgufModel& g) {
+std::string gguf_section_json(const GgufModel& g) {
   const GgufWeights& w = g.weights;
-  json s;
-  s["architecture"] = g.architecture;
-  s["name"] = g.name;
-  s["file_type"] = g.file_type;
+  JsonWriter s;
+  s.begin_object();
+  s.field("architecture", g.architecture).field("name", g.name).field("file_type", g.file_type);
   const LlamaFtypeInfo* info = llama_ftype_info(g.file_type);
-  s["file_type_name"] = info ? info->name : "";
-  s["parts"] = g.parts.size();
-  s["tensors"] = w.tensors;
-  s["weights_bytes"] = w.total_bytes;
-  s["parameters"] = w.parameters;
-  s["bits_per_weight"] = stable(w.parameters > 0 ? static_cast<double>(w.total_bytes) * 8.0 / static_cast<double>(w.parameters) : 0.0);
-  s["input_bytes"] = w.input_bytes;
-  s["output_bytes"] = w.output_bytes;
-  s["context_length"] = g.context_length;
-  s["bytes_by_type"] = w.bytes_by_type;
-  s["parameters_by_type"] = w.parameters_by_type;
+  s.field("file_type_name", info ? info->name : "")
+      .field("parts", g.parts.size())
+      .field("tensors", w.tensors)
+      .field("weights_bytes", w.total_bytes)
+      .field("parameters", w.parameters)
+      .field("bits_per_weight",
+             stable(w.parameters > 0 ? static_cast<double>(w.total_bytes) * 8.0 / static_cast<double>(w.parameters) : 0.0))
+      .field("input_bytes", w.input_bytes)
+      .field("output_bytes", w.output_bytes)
+      .field("context_length", g.context_length);
+  s.key("bytes_by_type").begin_object();
+  for (const auto& [k, v] : w.bytes_by_type) s.field(k, v);
+  s.end_object();
+  s.key("parameters_by_type").begin_object();
+  for (const auto& [k, v] : w.parameters_by_type) s.field(k, v);
+  s.end_object();
   if (g.from_bytes) {
-    json sums = json::array();
-    for (const GgufFile& f : g.parts) sums.push_back(gguf_file_to_json(f));
-    s["summaries"] = sums;
+    s.key("summaries").begin_array();
+    for (const GgufFile& f : g.parts) write_gguf_file(s, f);
+    s.end_array();
   }
-  return s;
+  s.end_object();
+  return s.take();
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -598,31 +630,39 @@ json gguf_section_json(const GgufModel& g) {
 // ------------------------------------------------------------------------------------------------
 
 std::string gguf_inspect_json(const uint8_t* data, size_t size) {
+  auto error = [](const char* code, const std::string& message, uint64_t needed) {
+    JsonWriter w;
+    w.begin_object().field("ok", false);
+    w.key("error").begin_object().field("code", code).field("message", message).end_object();
+    if (needed > 0) w.field("bytes_needed", needed);
+    return w.end_object().take();
+  };
   return guarded([&]() -> std::string {
     uint64_t needed = 0;
     auto f = parse_gguf(data, size, &needed);
-    if (!f.ok()) {
-      json out{{"ok", false}, {"error", {{"code", error_code_name(f.error().code)}, {"message", f.error().message}}}};
-      if (needed > 0) out["bytes_needed"] = needed;
-      return dump_json(out);
-    }
+    if (!f.ok()) return error(error_code_name(f.error().code), f.error().message, needed);
     const GgufFile& g = f.value();
-    json out{{"ok", true}, {"summary", gguf_file_to_json(g)}, {"header_bytes", g.header_bytes}};
+    JsonWriter w;
+    w.begin_object().field("ok", true);
+    w.key("summary");
+    write_gguf_file(w, g);
+    w.field("header_bytes", g.header_bytes);
     if (const GgufValue* a = g.find("general.architecture"); a && a->type == GgufValueType::kString) {
-      out["architecture"] = a->text;
+      w.field("architecture", a->text);
     }
-    if (const GgufValue* n = g.find("split.count"); n && n->is_number()) out["split_count"] = number_json(n->number);
-    if (const GgufValue* n = g.find("split.no"); n && n->is_number()) out["split_no"] = number_json(n->number);
-    return dump_json(out);
-  }, [](const char* what) {
-    return dump_json(json{{"ok", false}, {"error", {{"code", "internal"}, {"message", std::string("internal error: ") + what}}}});
-  });
+    if (const GgufValue* n = g.find("split.count"); n && n->is_number()) w.field_number("split_count", n->number);
+    if (const GgufValue* n = g.find("split.no"); n && n->is_number()) w.field_number("split_no", n->number);
+    return w.end_object().take();
+  }, [&](const char* what) { return error("internal", std::string("internal error: ") + what, 0); });
 }
 
 std::string gguf_inspect_base64_json(const std::string& base64) {
   auto bytes = base64_decode(base64);
   if (!bytes.ok()) {
-    return dump_json(json{{"ok", false}, {"error", {{"code", "invalid_gguf"}, {"message", bytes.error().message}}}});
+    JsonWriter w;
+    w.begin_object().field("ok", false);
+    w.key("error").begin_object().field("code", "invalid_gguf").field("message", bytes.error().message).end_object();
+    return w.end_object().take();
   }
   const std::string& b = bytes.value();
   return gguf_inspect_json(reinterpret_cast<const uint8_t*>(b.data()), b.size());

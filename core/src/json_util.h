@@ -1,16 +1,16 @@
 // Internal: the JSON helpers shared by the TUs that parse or print JSON (config, catalogue, API).
-// nlohmann/json costs seconds of compile per TU, so only those few include this header.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include "json_value.h"
 
 #include "llmsizer/model.h"
 #include "llmsizer/result.h"
 
-// The WebAssembly module is built without C++ exceptions (see wasm/CMakeLists.txt): every error is a value,
-// and nlohmann/json runs with JSON_NOEXCEPTION. Natively (tests, fuzzing) exceptions stay on, and the entry
-// points turn any unexpected one into an "internal" error instead of a crash.
+// The WebAssembly module is built without C++ exceptions (see core/CMakeLists.txt): every error is a value.
+// Natively (tests, fuzzing) exceptions stay on, and the entry points turn any unexpected one (std::bad_alloc,
+// a bug) into an "internal" error instead of a crash.
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
 #define LLMSIZER_HAS_EXCEPTIONS 1
 #else
@@ -36,20 +36,18 @@ auto guarded(Body&& body, OnError&& on_error) -> decltype(body()) {
 #endif
 }
 
-/// JSON text of a value, with invalid UTF-8 (from hostile input such as GGUF strings) replaced, never thrown.
-std::string dump_json(const nlohmann::json& j);
 
 /// Parses JSON text; a syntax error becomes kInvalidJson naming the byte where it went wrong.
-Result<nlohmann::json> parse_json_text(const std::string& text, const char* what);
+Result<Json> parse_json_text(const std::string& text, const char* what);
 
 /// "a string", "an array", "null", ... for error messages.
-std::string describe(const nlohmann::json& v);
+std::string describe(const Json& v);
 
 /// A number as short text for messages (1e+12, 4096, 0.5).
 std::string json_number_text(double d);
 
 /// config.json (already parsed) -> ModelSpec.
-Result<ModelSpec> parse_config_value(const nlohmann::json& j);
+Result<ModelSpec> parse_config_value(const Json& j);
 
 /// Rounds a double to 10 significant digits through decimal text, so results print identically from
 /// the native and the WebAssembly builds even where their libm differs in the last bit.

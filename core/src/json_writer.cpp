@@ -3,7 +3,7 @@
 
 #include <array>
 #include <cmath>
-#include <nlohmann/json.hpp>
+#include <nlohmann/detail/conversions/to_chars.hpp>
 
 namespace llmsizer {
 

@@ -19,5 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string out = llmsizer::handle_request(req.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   const nlohmann::json r = nlohmann::json::parse(out, nullptr, false);
   if (!r.is_object() || !r.contains("ok")) std::abort();
+  // An "internal" error means an exception reached the entry point's guard: a bug, and in the WebAssembly
+  // module (built without exceptions) it would be an abort. Fail on it.
+  if (r.contains("error") && r["error"].is_object() && r["error"].value("code", "") == "internal") std::abort();
   return 0;
 }

@@ -14,5 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string out = llmsizer::handle_request(text);
   const nlohmann::json r = nlohmann::json::parse(out, nullptr, false);
   if (!r.is_object() || !r.contains("ok")) std::abort();  // the answer must always be a JSON object
+  // An "internal" error means an exception reached the entry point's guard: a bug, and in the WebAssembly
+  // module (built without exceptions) it would be an abort. Fail on it.
+  if (r.contains("error") && r["error"].is_object() && r["error"].value("code", "") == "internal") std::abort();
   return 0;
 }

@@ -1,0 +1,54 @@
+// libFuzzer target: arbitrary bytes as the head of a .gguf file — what the page fetches with an HTTP Range
+// request and the CLI's --gguf reads. The header parser must answer (a summary, or how many bytes it needs,
+// or an error) without crashing, over-allocating or hanging; a header it accepts then drives a whole
+// llama.cpp estimate.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "llmsizer/api.h"
+#include "llmsizer/gguf.h"
+
+namespace {
+
+std::string base64(const uint8_t* data, size_t size) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < size; ++i) {
+    acc = (acc << 8) | data[i];
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(acc >> bits) & 63]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
+  while (out.size() % 4) out.push_back('=');
+  return out;
+}
+
+void check(const std::string& out) {
+  const nlohmann::json r = nlohmann::json::parse(out, nullptr, false);
+  if (!r.is_object() || !r.contains("ok")) std::abort();
+  if (r.contains("error") && r["error"].is_object() && r["error"].value("code", "") == "internal") std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string inspected = llmsizer::gguf_inspect_json(data, size);
+  check(inspected);
+  const nlohmann::json r = nlohmann::json::parse(inspected, nullptr, false);
+  if (r.value("ok", false)) {
+    const nlohmann::json req{{"gguf", nlohmann::json::array({base64(data, size)})},
+                             {"engine", "llama.cpp"},
+                             {"gpu", "nvidia-rtx-4090"},
+                             {"context", 4096}};
+    check(llmsizer::handle_request(req.dump()));
+  }
+  return 0;
+}
