@@ -59,7 +59,7 @@ if compgen -G "tests/wasm/*.test.mjs" >/dev/null; then
 fi
 
 if compgen -G "tests/web/*.test.mjs" >/dev/null; then
-  step "the page's modules: link parsing, share URLs, GiB formatting (node:test)"
+  step "the page's modules: links, Hub requests, share URLs, GGUF reads, lists vs the core, GiB formatting (node:test)"
   node --test tests/web/
 fi
 
