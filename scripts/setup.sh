@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 # Build: cmake, ninja, g++, GoogleTest, nlohmann/json; WASM: emscripten (Debian's, 3.1.6);
 # browser tests: chromium (driven by playwright-core from npm); fuzzing: clang + its runtime.
+# openssl: the browser tests' mocked Hub is a local HTTPS server with a certificate made per run.
 PACKAGES=(cmake ninja-build g++ libgtest-dev nlohmann-json3-dev emscripten chromium clang libclang-rt-14-dev
-          python3 ca-certificates)
+          python3 ca-certificates openssl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -47,7 +47,7 @@ for target in request config gguf json; do
   grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" "$log" | sed "s/^/  $target: /"
 done
 
-step "WebAssembly build (build-wasm/): the core under em++ -fexceptions, the module and the site"
+step "WebAssembly build (build-wasm/): the module (no exceptions), the site, and the core once more with -fexceptions"
 emcmake cmake -S . -B build-wasm -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-wasm -j "$JOBS"
 # The module is built without exceptions (core/CMakeLists.txt says why); the core must still compile with them.
