@@ -5,10 +5,17 @@
 // which `estimate()` turns into an EstimateError carrying the core's error code, message and JSON path.
 // `estimateText()` returns the core's response text untouched (byte-identical to `llmsizer --request F --json`).
 //
-// Works in the browser (the module fetches llmsizer.wasm next to itself) and in Node (pass
-// `{wasmBinary: fs.readFileSync('llmsizer.wasm')}`: the module is a web/worker build).
+// Two builds of the core: the lite one (llmsizer-lite.mjs/.wasm, ~100 KB gz: inference with the generic and
+// vLLM engines) loads first; the full one (llmsizer.mjs/.wasm: every engine, GGUF, fine-tuning, GPU
+// recommendations) loads on demand. The lite core answers exactly what the full one would, or
+// {"ok": false, "error": {"code": "needs_full_module"}}: then `await loadFull()` and ask again (the caller
+// decides when, since answers are synchronous). After loadFull() every call goes to the full core.
+//
+// Works in the browser (each module fetches its .wasm next to itself) and in Node (pass
+// `{variant: 'full' | 'lite', wasmBinary: fs.readFileSync(...)}`; for loadFull() under Node also
+// `fullWasmBinary`): the modules are web/worker builds.
 
-import createLlmsizerModule from './llmsizer.mjs';
+import createLiteModule from './llmsizer-lite.mjs';
 
 /**
  * A request: the keys of core/src/api.cpp `fields()` (see `llmsizer --help`). Every key is optional except a
@@ -90,16 +97,45 @@ export class EstimateError extends Error {
  * @property {(request: EstimateRequest|string) => EstimateResponse} estimate  throws EstimateError
  * @property {(base64: string) => string} ggufText  a GGUF header (base64 of the file's first bytes) -> the core's
  *   JSON text: {"ok": true, "summary": {...}} (what the request's "gguf" list takes) or {"ok": false, "error",
- *   "bytes_needed"} when the header goes on past the bytes given
+ *   "bytes_needed"} when the header goes on past the bytes given (the lite core: needs_full_module)
+ * @property {() => Promise<void>} loadFull  loads the full core; later calls go to it
+ * @property {boolean} full  whether the full core answers
  */
 
 /**
- * Loads the module. `options` go to the Emscripten factory (e.g. `{wasmBinary}` under Node).
- * @param {Object} [options]
+ * Loads a core: the lite one unless `options.variant` is 'full'. Other options go to the Emscripten factory
+ * (e.g. `{wasmBinary}` under Node); `options.fullWasmBinary` is what loadFull() hands the full factory.
+ * @param {{variant?: 'lite'|'full', wasmBinary?: Uint8Array, fullWasmBinary?: Uint8Array}} [options]
  * @returns {Promise<Llmsizer>}
  */
 export async function createLlmsizer(options = {}) {
-  const m = await createLlmsizerModule(options);
+  const { variant = 'lite', fullWasmBinary, ...factoryOptions } = options;
+  async function createFull(opts) {
+    const { default: createFullModule } = await import('./llmsizer.mjs');
+    return createFullModule(opts);
+  }
+  let full = variant === 'full';
+  let m = full ? await createFull(factoryOptions) : await createLiteModule(factoryOptions);
+  /** @type {Promise<void>|null} */
+  let loading = null;
+
+  /** Loads the full core (once); afterwards every call goes to it. */
+  function loadFull() {
+    if (full) return Promise.resolve();
+    if (!loading) {
+      loading = createFull(fullWasmBinary ? { wasmBinary: fullWasmBinary } : {}).then(
+        (fm) => {
+          m = fm;
+          full = true;
+        },
+        (e) => {
+          loading = null;  // a failed download can be tried again
+          throw e;
+        },
+      );
+    }
+    return loading;
+  }
 
   /** @param {string} text */
   function estimateText(text) {
@@ -127,5 +163,16 @@ export async function createLlmsizer(options = {}) {
     return c;
   }
 
-  return { version: () => m.version(), catalog, estimateText, estimate, ggufText: (b64) => m.ggufJson(String(b64)) };
+  return {
+    version: () => m.version(),
+    catalog,
+    estimateText,
+    estimate,
+    ggufText: (b64) => m.ggufJson(String(b64)),
+    loadFull,
+    /** Whether the full core answers (after loadFull(), or when created with variant 'full'). */
+    get full() {
+      return full;
+    },
+  };
 }

@@ -381,6 +381,25 @@ function showError(e) {
   $('results').dataset.state = 'error';
 }
 
+/**
+ * The lite core answered "needs_full_module" (another engine, a GGUF, fine-tuning, recommendations): load the
+ * full core once, then run `again`. The results stay as they were meanwhile, marked as loading.
+ */
+function whenFull(again) {
+  $('results').dataset.state = 'loading-core';
+  setText('error', 'Loading the full calculator core…');
+  api.loadFull().then(
+    () => {
+      setText('error', '');
+      again();
+    },
+    (e) => {
+      setText('error', `The full calculator core could not be loaded (${e && e.message ? e.message : e}): check the connection and change any input to try again.`);
+      $('results').dataset.state = 'error';
+    },
+  );
+}
+
 function recompute() {
   const t0 = performance.now();
   setText('source', describeSource());
@@ -396,6 +415,10 @@ function recompute() {
   const request = buildRequest();
   const text = api.estimateText(JSON.stringify(request));
   const response = JSON.parse(text);
+  if (!response.ok && response.error.code === 'needs_full_module') {
+    whenFull(recompute);
+    return;
+  }
   last = { request, response: text, parsed: response, recs: last.recs };
   if (!response.ok) {
     const e = response.error;
@@ -438,6 +461,10 @@ function runRecs() {
   const t0 = performance.now();
   const request = toRequest({ ...last.request, recommend: true }, controlValues(), true);
   const text = api.estimateText(JSON.stringify(request));
+  if (JSON.parse(text).error?.code === 'needs_full_module') {
+    whenFull(runRecs);
+    return;
+  }
   last.recs = { request, response: text, parsed: JSON.parse(text) };
   performance.measure('llmsizer:recommend', { start: t0 });
   setText('recs-status', last.recs.parsed.ok ? '' : `${last.recs.parsed.error.message} [${last.recs.parsed.error.code}]`);
@@ -548,6 +575,8 @@ async function loadGgufFile(seq, g, file) {
   showHubError(null);
   recompute();
   const summaries = [];
+  await api.loadFull();  // the GGUF parser is in the full core
+  if (seq !== fetchSeq) return;
   for (const part of entry.parts) {
     summaries.push(await g.readHeader(model.repo, model.rev, part, hubOptions(), api.ggufText));
     if (seq !== fetchSeq) return;

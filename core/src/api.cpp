@@ -700,7 +700,52 @@ Result<Request> parse_request(const std::string& text) {
   return r;
 }
 
+#if LLMSIZER_LITE
+namespace {
+
+/// The small module the page loads first (core/CMakeLists.txt, LLMSIZER_LITE) answers inference with the
+/// generic and vLLM engines; anything that needs the parts it leaves out is sent to the full module. The
+/// check looks only at the request, so the lite module answers exactly what the full one would or not at all.
+std::string lite_unsupported(const Request& r) {
+  const Request d;
+  if (r.engine != "generic" && r.engine != "vllm") return "the " + r.engine + " engine";
+  if (!r.gguf.empty()) return "GGUF files";
+  {
+    // Weight precisions the lite core knows; llama.cpp file types (Q4_K_M, ...) and anything unknown go to the
+    // full module, which answers the same error a typo deserves.
+    static const char* const kPlain[] = {"", "auto", "fp32", "fp16", "bf16", "float32", "float16", "bfloat16",
+                                         "fp8", "int8", "int4", "nf4"};
+    bool known = false;
+    for (const char* p : kPlain) known = known || r.dtype == p;
+    if (!known) return "the weight precision '" + r.dtype + "'";
+  }
+  if (r.mode != d.mode) return "fine-tuning estimates";
+  if (r.optimizer != d.optimizer || r.training_precision != d.training_precision || r.micro_batch != d.micro_batch ||
+      r.seq_len != d.seq_len || r.gradient_checkpointing != d.gradient_checkpointing ||
+      r.training_attention != d.training_attention || r.lora_rank != d.lora_rank || r.lora_targets != d.lora_targets ||
+      r.lora_dropout != d.lora_dropout || r.zero != d.zero || r.offload_optimizer != d.offload_optimizer ||
+      r.dataset_tokens != d.dataset_tokens || r.training_mfu != d.training_mfu ||
+      r.training_reserve != d.training_reserve) {
+    return "fine-tuning options";
+  }
+  if (r.ctx_size != d.ctx_size || r.np != d.np || r.ngl != d.ngl || r.ctk != d.ctk || r.ctv != d.ctv ||
+      r.ubatch != d.ubatch || r.n_batch != d.n_batch || r.flash_attn != d.flash_attn || r.swa_full != d.swa_full ||
+      r.kv_unified != d.kv_unified) {
+    return "llama.cpp options";
+  }
+  if (r.recommend) return "GPU recommendations";
+  return {};
+}
+
+}  // namespace
+#endif
+
 Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
+#if LLMSIZER_LITE
+  if (const std::string what = lite_unsupported(req); !what.empty()) {
+    return make_error(ErrorCode::kNeedsFullModule, what + " need the full module (the page loads it on demand)");
+  }
+#endif
   Resolved out;
   std::vector<std::string>& notes = out.assumptions;
 

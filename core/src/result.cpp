@@ -19,6 +19,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kInvalidGguf: return "invalid_gguf";
     case ErrorCode::kDoesNotFit: return "does_not_fit";
     case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kNeedsFullModule: return "needs_full_module";
   }
   return "internal";
 }

@@ -78,22 +78,22 @@ try {
 
   // 4. The modules loaded on demand.
   const lazy = [];
-  for (const f of ['hf.js', 'gguf.js', 'charts.js', 'speed.js', 'context.js', 'recs.js', 'train.js']) {
+  for (const f of ['hf.js', 'gguf.js', 'charts.js', 'speed.js', 'context.js', 'recs.js', 'train.js', 'llmsizer.mjs', 'llmsizer.wasm']) {
     const body = Buffer.from(await (await fetch(`${server.origin}/${f}`)).arrayBuffer());
     lazy.push({ path: `/${f}`, raw: body.length, gz: zlib.gzipSync(body, { level: 9 }).length });
   }
 
   const gz = files.reduce((a, f) => a + f.gz, 0);
   const raw = files.reduce((a, f) => a + f.raw, 0);
-  const isCore = (f) => f.path === '/llmsizer.wasm' || f.path === '/llmsizer.mjs';
+  const isCore = (f) => /^\/llmsizer(-lite)?\.(wasm|mjs)$/.test(f.path);
   const pageGz = files.filter((f) => !isCore(f)).reduce((a, f) => a + f.gz, 0);
   const line = (f) => console.log(`  ${f.path.padEnd(18)} ${String(f.raw).padStart(8)} B raw  ${String(f.gz).padStart(7)} B gz`);
   console.log('llmsizer page benchmark (localhost, headless chromium)\n');
   console.log('first load (gzip -9 of each file the page loads):');
   for (const f of files.sort((a, b) => b.gz - a.gz)) line(f);
   console.log(`  ${'total'.padEnd(18)} ${String(raw).padStart(8)} B raw  ${String(gz).padStart(7)} B gz = ${(gz / 1000).toFixed(1)} KB (target <= 150 KB)`);
-  console.log(`  the page without the core (llmsizer.wasm/.mjs): ${(pageGz / 1000).toFixed(1)} KB gz (target <= 35 KB)\n`);
-  console.log('loaded on demand (a Hub link, a GGUF repo, an opened panel, a fine-tuning mode):');
+  console.log(`  the page without the core (llmsizer-lite.wasm/.mjs): ${(pageGz / 1000).toFixed(1)} KB gz (target <= 35 KB)\n`);
+  console.log('loaded on demand (a Hub link, a GGUF repo, an opened panel, a fine-tuning mode; the full core for other engines, GGUF, fine-tuning, recommendations):');
   for (const f of lazy) line(f);
   console.log(`  ${'total'.padEnd(18)} ${String(lazy.reduce((a, f) => a + f.raw, 0)).padStart(8)} B raw  ${String(lazy.reduce((a, f) => a + f.gz, 0)).padStart(7)} B gz\n`);
   const f = stats(firstResult);

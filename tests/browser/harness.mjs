@@ -41,7 +41,7 @@ function freePort() {
 
 /** Starts `python3 -m http.server` on build-wasm/site; resolves once it answers. */
 export async function startServer() {
-  for (const f of ['index.html', 'app.js', 'llmsizer.js', 'llmsizer.mjs', 'llmsizer.wasm']) {
+  for (const f of ['index.html', 'app.js', 'llmsizer.js', 'llmsizer.mjs', 'llmsizer.wasm', 'llmsizer-lite.mjs', 'llmsizer-lite.wasm']) {
     assert.ok(fs.existsSync(path.join(SITE, f)), `${SITE}/${f} is missing: build build-wasm first (scripts/test.sh)`);
   }
   const port = await freePort();

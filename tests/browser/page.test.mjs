@@ -265,13 +265,15 @@ describe('page weight', () => {
     return sizes;
   }
   const sum = (sizes, keep) => Object.entries(sizes).filter(([f]) => keep(f)).reduce((a, [, n]) => a + n, 0);
-  const core = (f) => f === '/llmsizer.wasm' || f === '/llmsizer.mjs';
+  const core = (f) => /^\/llmsizer(-lite)?\.(wasm|mjs)$/.test(f);
 
   test('the page itself (HTML, CSS, JavaScript; not the core) is at most 35 KB gzipped, closed panels not loaded', async () => {
     const sizes = await firstLoad();
-    for (const f of ['/index.html', '/app.js', '/style.css', '/llmsizer.js', '/llmsizer.mjs', '/llmsizer.wasm']) {
+    for (const f of ['/index.html', '/app.js', '/style.css', '/llmsizer.js', '/llmsizer-lite.mjs', '/llmsizer-lite.wasm']) {
       assert.ok(f in sizes || (f === '/index.html' && '/' in sizes), `${f} not loaded: ${Object.keys(sizes)}`);
     }
+    // The full core loads only when a request needs it (another engine, a GGUF, fine-tuning, recommendations).
+    for (const f of ['/llmsizer.mjs', '/llmsizer.wasm']) assert.ok(!(f in sizes), `${f} loaded at first`);
     for (const f of ['/hf.js', '/gguf.js', '/charts.js', '/speed.js', '/context.js', '/recs.js', '/train.js']) {
       assert.ok(!(f in sizes), `${f} loaded with every panel closed`);
     }

@@ -79,3 +79,23 @@ describe('bad inputs: ok:false with the expected code, WASM == CLI byte for byte
     });
   }
 });
+
+describe('bad inputs through the lite core: the full core\'s answer, or "load the full core"', () => {
+  let liteModule;
+  before(async () => {
+    const factory = (await import(path.join(SITE, 'llmsizer-lite.mjs'))).default;
+    liteModule = await factory({ wasmBinary: fs.readFileSync(path.join(SITE, 'llmsizer-lite.wasm')) });
+  });
+  for (const c of CASES) {
+    test(c.id, () => {
+      const bytes = bytesOf(c);
+      const text = bytes.toString('utf8');
+      const input = Buffer.from(text, 'utf8').equals(bytes) ? text : new Uint8Array(bytes);
+      let fromLite;
+      assert.doesNotThrow(() => { fromLite = liteModule.estimateJson(input); }, c.id);
+      const r = JSON.parse(fromLite);
+      assert.equal(r.ok, false, c.id);
+      if (r.error.code !== 'needs_full_module') assert.equal(fromLite, module.estimateJson(input), c.id);
+    });
+  }
+});

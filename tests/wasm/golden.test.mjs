@@ -83,6 +83,7 @@ const EXPECT = {
 };
 
 let api;
+let lite;
 let EstimateError;
 
 before(async () => {
@@ -91,7 +92,11 @@ before(async () => {
   }
   const mod = await import(path.join(SITE, 'llmsizer.js'));
   EstimateError = mod.EstimateError;
-  api = await mod.createLlmsizer({ wasmBinary: fs.readFileSync(path.join(SITE, 'llmsizer.wasm')) });
+  api = await mod.createLlmsizer({ variant: 'full', wasmBinary: fs.readFileSync(path.join(SITE, 'llmsizer.wasm')) });
+  lite = await mod.createLlmsizer({
+    wasmBinary: fs.readFileSync(path.join(SITE, 'llmsizer-lite.wasm')),
+    fullWasmBinary: fs.readFileSync(path.join(SITE, 'llmsizer.wasm')),
+  });
 });
 
 describe('golden requests: WASM == CLI, byte for byte', () => {
@@ -124,6 +129,43 @@ describe('golden requests: WASM == CLI, byte for byte', () => {
   }
   test('every expectation names an existing golden file', () => {
     for (const k of Object.keys(EXPECT)) assert.ok(cases.includes(k), k);
+  });
+});
+
+describe('the lite core (the page loads it first): the same bytes, or "load the full core"', () => {
+  test('it is the lite core until loadFull()', () => assert.equal(lite.full, false));
+  for (const name of cases) {
+    test(name, () => {
+      const file = path.join(GOLDEN, name);
+      const text = fs.readFileSync(file, 'utf8');
+      const fromLite = lite.estimateText(text);
+      let req = {};
+      try {
+        req = JSON.parse(text);
+      } catch {
+        // not JSON: both cores answer invalid_json
+      }
+      if (req === null || typeof req !== 'object') req = {};
+      // The lite core answers inference with the generic and vLLM engines; the rest goes to the full core.
+      const liteOnly = (!req.engine || req.engine === 'generic' || req.engine === 'vllm') && !req.gguf &&
+        (!req.mode || req.mode === 'inference') && !req.recommend &&
+        ['ctk', 'ctv', 'np', 'ngl', 'ubatch', 'n_batch', 'ctx_size', 'flash_attn', 'swa_full', 'kv_unified',
+          'optimizer', 'micro_batch', 'seq_len', 'lora_rank', 'lora_targets', 'zero'].every((k) => !(k in req)) &&
+        (!req.dtype || ['auto', 'fp32', 'fp16', 'bf16', 'float32', 'float16', 'bfloat16', 'fp8', 'int8', 'int4', 'nf4']
+          .includes(req.dtype));
+      if (liteOnly) {
+        assert.equal(fromLite, api.estimateText(text), `${name}: the lite core must answer as the full one`);
+      } else {
+        assert.equal(JSON.parse(fromLite).error.code, 'needs_full_module', `${name}: ${fromLite.slice(0, 200)}`);
+      }
+    });
+  }
+  test('loadFull() switches to the full core, which answers everything', async () => {
+    const text = JSON.stringify({ model: 'Qwen/Qwen2.5-7B-Instruct', engine: 'llama.cpp' });
+    assert.equal(JSON.parse(lite.estimateText(text)).error.code, 'needs_full_module');
+    await lite.loadFull();
+    assert.equal(lite.full, true);
+    assert.equal(lite.estimateText(text), api.estimateText(text));
   });
 });
 

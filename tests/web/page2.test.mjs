@@ -266,7 +266,7 @@ describe('GGUF headers read with growing Range requests (the real parser)', () =
   before(async () => {
     const site = path.join(ROOT, 'build-wasm/site');
     const mod = await import(path.join(site, 'llmsizer.js'));
-    const api = await mod.createLlmsizer({ wasmBinary: fs.readFileSync(path.join(site, 'llmsizer.wasm')) });
+    const api = await mod.createLlmsizer({ variant: 'full', wasmBinary: fs.readFileSync(path.join(site, 'llmsizer.wasm')) });
     inspect = api.ggufText;
   });
 

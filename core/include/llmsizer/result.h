@@ -26,6 +26,7 @@ enum class ErrorCode {
   kInvalidGguf,              ///< a GGUF header that cannot be parsed
   kDoesNotFit,               ///< a solve with no answer (no layout / utilisation can serve the workload)
   kInternal,                 ///< a bug: an exception the core did not expect
+  kNeedsFullModule,          ///< the page's small WebAssembly module cannot answer this: load the full one
 };
 
 /// Stable snake_case name of an error code, as it appears in JSON.
