@@ -608,6 +608,16 @@ std::string error_json(const Error& err) {
 
 }  // namespace
 
+// Declared in training_json.h; defined here because the lite core (without training_json.cpp) prints it too.
+std::string inference_training_section_json() {
+  return JsonWriter()
+      .begin_object()
+      .field("mode", "inference")
+      .field("note", "set --mode full, lora or qlora for a fine-tuning estimate")
+      .end_object()
+      .take();
+}
+
 std::vector<FieldInfo> request_fields() {
   std::vector<FieldInfo> out;
   for (const Field& f : fields()) out.push_back({f.key, f.kind, f.help});

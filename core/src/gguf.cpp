@@ -626,27 +626,13 @@ RankWeights gguf_rank_weights(const ModelSpec& m, const WeightFormat& f, int64_t
   const int64_t layers = m.num_hidden_layers();
   w.layer_bytes.assign(static_cast<size_t>(layers), 0.0);
   w.layer_params.assign(static_cast<size_t>(layers), 0);
-  auto ceil_div = [](int64_t a, int64_t b) { return b <= 0 ? a : (a + b - 1) / b; };
   const std::vector<GgufTensor> tensors = gguf_tensors(m, f.gguf_ftype);
   double embed_bytes = 0;
   auto cost = [&](const GgufTensor& t, int64_t ranks, double* bytes, int64_t* params) {
-    int64_t rows = t.rows;
-    int64_t cols = t.cols;
-    switch (t.shard) {
-      case Shard::kReplicated: break;
-      case Shard::kColumn: rows = ceil_div(rows, ranks); break;
-      case Shard::kRow: cols = ceil_div(cols, ranks); break;
-      case Shard::kVocab: {
-        const int64_t pad = std::max<int64_t>(1, vocab_padding);
-        rows = ceil_div(ceil_div(rows, pad) * pad, ranks);
-        break;
-      }
-      case Shard::kKvHeads: {
-        const int64_t heads = std::max<int64_t>(1, t.heads);
-        rows = std::max<int64_t>(1, heads / ranks) * (rows / heads);
-        break;
-      }
-    }
+    // GGUF's ne[1] (rows) is the output dimension and ne[0] (cols) the input, as in model.cpp's groups.
+    const ShardShape sh = shard_shape(t.shard, t.rows, t.cols, t.heads, ranks, vocab_padding);
+    const int64_t rows = sh.rows;
+    const int64_t cols = sh.cols;
     *params += rows * cols * t.count;
     *bytes += static_cast<double>(ggml_row_size(t.type, cols)) * static_cast<double>(rows) *
               static_cast<double>(t.count);

@@ -331,29 +331,8 @@ class JsonParser {
         continue;
       }
       // Multi-byte UTF-8 (RFC 3629): well formed, no overlongs, no surrogates, at most U+10FFFF.
-      size_t len = 0;
-      uint32_t cp = 0;
-      if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-      } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-      } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-      } else {
-        return fail("invalid UTF-8 byte in a string");
-      }
-      if (pos_ + len > s_.size()) return fail("truncated UTF-8 sequence in a string");
-      for (size_t k = 1; k < len; ++k) {
-        const auto b = static_cast<unsigned char>(s_[pos_ + k]);
-        if ((b & 0xC0) != 0x80) return fail("invalid UTF-8 sequence in a string");
-        cp = (cp << 6) | (b & 0x3F);
-      }
-      if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
-        return fail("invalid UTF-8 sequence in a string");
-      }
+      const size_t len = utf8_sequence_length(s_, pos_);
+      if (len == 0) return fail("invalid UTF-8 in a string");
       out->append(s_.data() + pos_, len);
       pos_ += len;
     }

@@ -15,6 +15,10 @@
 
 namespace llmsizer {
 
+/// The length of the well-formed UTF-8 sequence that starts at s[i] (RFC 3629: no overlong forms, no
+/// surrogates, nothing above U+10FFFF), or 0 when the bytes there are not one.
+size_t utf8_sequence_length(std::string_view s, size_t i);
+
 class JsonWriter {
  public:
   JsonWriter() { out_.reserve(4096); }

@@ -66,12 +66,7 @@ Result<TrainingSection> training_section(const ModelSpec&, const Inputs& in) {
   // Inference requests (the only ones the lite module answers): the full module's exact section.
   if (in.request.mode != "inference") return needs_full("fine-tuning estimates");
   TrainingSection out;
-  out.section = JsonWriter()
-                    .begin_object()
-                    .field("mode", "inference")
-                    .field("note", "set --mode full, lora or qlora for a fine-tuning estimate")
-                    .end_object()
-                    .take();
+  out.section = inference_training_section_json();
   return out;
 }
 

@@ -55,6 +55,27 @@ std::string tp_problem(const ModelSpec& m, int64_t tp) {
   return {};
 }
 
+ShardShape shard_shape(Shard shard, int64_t rows, int64_t cols, int64_t heads, int64_t tp, int64_t vocab_padding) {
+  tp = std::max<int64_t>(1, tp);
+  ShardShape s{rows, cols};
+  switch (shard) {
+    case Shard::kReplicated: break;
+    case Shard::kColumn: s.rows = ceil_div(rows, tp); break;
+    case Shard::kRow: s.cols = ceil_div(cols, tp); break;
+    case Shard::kVocab: {
+      const int64_t pad = std::max<int64_t>(1, vocab_padding);
+      s.rows = ceil_div(ceil_div(rows, pad) * pad, tp);
+      break;
+    }
+    case Shard::kKvHeads: {
+      const int64_t h = std::max<int64_t>(1, heads);
+      s.rows = std::max<int64_t>(1, h / tp) * (rows / h);
+      break;
+    }
+  }
+  return s;
+}
+
 RankWeights rank_weights(const ModelSpec& m, const WeightFormat& f, int64_t tp, bool include_mtp,
                          int64_t vocab_padding, bool rope_cache) {
   // GGUF file types: per-tensor ggml types (llama-quantize's rules) or a file's exact tensor table.
@@ -65,24 +86,10 @@ RankWeights rank_weights(const ModelSpec& m, const WeightFormat& f, int64_t tp, 
   const int64_t num_layers = m.num_hidden_layers();
   w.layer_bytes.assign(static_cast<size_t>(num_layers), 0.0);
   w.layer_params.assign(static_cast<size_t>(num_layers), 0);
-  auto vocab_rows = [&](int64_t rows) {
-    const int64_t pad = std::max<int64_t>(1, vocab_padding);
-    return ceil_div(ceil_div(rows, pad) * pad, tp);
-  };
   auto cost = [&](const TensorGroup& t, double* bytes, int64_t* params) {
-    int64_t rows = t.rows;
-    int64_t cols = t.cols;
-    switch (t.shard) {
-      case Shard::kReplicated: break;
-      case Shard::kColumn: rows = ceil_div(rows, tp); break;
-      case Shard::kRow: cols = ceil_div(cols, tp); break;
-      case Shard::kVocab: rows = vocab_rows(rows); break;
-      case Shard::kKvHeads: {
-        const int64_t heads = std::max<int64_t>(1, t.heads);
-        rows = std::max<int64_t>(1, heads / tp) * (rows / heads);
-        break;
-      }
-    }
+    const ShardShape sh = shard_shape(t, tp, vocab_padding);
+    const int64_t rows = sh.rows;
+    const int64_t cols = sh.cols;
     *params += rows * cols * t.count;
     if (t.matrix && quantised_role(f, t.role)) {
       *bytes += quantized_matrix_bytes(f, rows, cols) * static_cast<double>(t.count);

@@ -260,19 +260,9 @@ RankModel rank_model(const ModelSpec& m, const WeightFormat& f, int64_t tp) {
   RankModel r;
   r.layers.assign(m.layers.size(), RankLayer{});
   for (const TensorGroup& t : weight_tensors(m, /*include_mtp=*/false)) {
-    int64_t rows = t.rows;
-    int64_t cols = t.cols;
-    switch (t.shard) {
-      case Shard::kReplicated: break;
-      case Shard::kColumn: rows = ceil_div(rows, tp); break;
-      case Shard::kRow: cols = ceil_div(cols, tp); break;
-      case Shard::kVocab: rows = ceil_div(rows, tp); break;
-      case Shard::kKvHeads: {
-        const int64_t heads = std::max<int64_t>(1, t.heads);
-        rows = std::max<int64_t>(1, heads / tp) * (rows / heads);
-        break;
-      }
-    }
+    const ShardShape sh = shard_shape(t, tp, /*vocab_padding=*/1);
+    const int64_t rows = sh.rows;
+    const int64_t cols = sh.cols;
     const bool quant = t.matrix && quantised_role(f, t.role);
     const double one = quant ? quantized_matrix_bytes(f, rows, cols)
                              : plain_bytes(f.dtype, static_cast<double>(rows) * static_cast<double>(cols));

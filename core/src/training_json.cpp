@@ -239,12 +239,7 @@ Result<TrainingSection> training_section(const ModelSpec& m, const Inputs& in) {
   if (!opts.ok()) return opts.error();
   if (opts.value().mode == TrainingMode::kInference) {
     out.warnings.clear();
-    out.section = JsonWriter()
-                      .begin_object()
-                      .field("mode", "inference")
-                      .field("note", "set --mode full, lora or qlora for a fine-tuning estimate")
-                      .end_object()
-                      .take();
+    out.section = inference_training_section_json();
     return out;
   }
   TrainingEstimate t = estimate_training(m, in.gpu, opts.value());

@@ -16,6 +16,9 @@ struct TrainingSection {
   std::vector<Warning> warnings;  ///< for the response's top-level warnings
 };
 
+/// The "training" section of an inference request: the same text in the full and the lite core.
+std::string inference_training_section_json();
+
 /// Validates the training fields of in.request and, unless the mode is inference, estimates fine-tuning.
 /// With mode inference the section is {"mode": "inference"} (the other fields still validated).
 Result<TrainingSection> training_section(const ModelSpec& m, const Inputs& in);

@@ -43,6 +43,17 @@ std::string tp_problem(const ModelSpec& m, int64_t tp);
 /// Vocabulary padding of vLLM's VocabParallelEmbedding (DEFAULT_VOCAB_PADDING_SIZE = 64).
 constexpr int64_t kVocabPadding = 64;
 
+/// One tensor-parallel rank's share of a tensor group: rows x cols after the group's Shard rule (column /
+/// row split, vocabulary padded to `vocab_padding` then split, KV heads max(1, heads / tp)).
+struct ShardShape {
+  int64_t rows = 0;
+  int64_t cols = 0;
+};
+ShardShape shard_shape(Shard shard, int64_t rows, int64_t cols, int64_t heads, int64_t tp, int64_t vocab_padding);
+inline ShardShape shard_shape(const TensorGroup& t, int64_t tp, int64_t vocab_padding) {
+  return shard_shape(t.shard, t.rows, t.cols, t.heads, tp, vocab_padding);
+}
+
 /// What a weights total is made of on one rank.
 struct WeightBytes {
   double tensors = 0;   ///< parameters in their storage formats
