@@ -9,29 +9,15 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
-import { CLI, launch, openPage, rawExchange, renders, runCli, startServer, waitRenders } from './harness.mjs';
+import { change, CLI, GIB, openPage, rawExchange, renders, runCli, sig, waitRenders, withBrowser } from './harness.mjs';
 
 let server;
 let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
+withBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
-const sig = (x, d = 3) => x.toLocaleString('en-US', { maximumSignificantDigits: d });
-const GIB = (b) => (b / 2 ** 30).toFixed(2);  // the tests' own check of the page's GiB text (values here are not ties)
-
-/** Runs `fill` (which changes inputs), then waits for the page to have recomputed. */
-async function change(page, fill) {
-  const n = await renders(page);
-  await fill();
-  await waitRenders(page, n);
-}
 
 async function open(page, panel) {
   await page.click(`#p-${panel} > summary`);

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { json, launch, openPage, rawExchange, redirect, ROOT, runCli, startServer, unexpectedConsole, waitState } from './harness.mjs';
+import { json, openPage, rawExchange, redirect, ROOT, runCli, unexpectedConsole, waitState, withBrowser } from './harness.mjs';
 
 const REPO = 'fault-org/model';
 const CONFIG = fs.readFileSync(path.join(ROOT, 'tests/fixtures/configs/qwen2.5-7b.json'));
@@ -37,14 +37,9 @@ const ok = () => json(200, CONFIG);
 
 let server;
 let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
+withBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 async function enter(page, state) {
@@ -237,9 +232,10 @@ describe('bodies that are not what was asked for', () => {
       assert.match(await page.textContent('#hub-error'), /huggingface\.co sent more than 4 MiB where a small JSON file was expected, so reading stopped there/);
       assert.ok((await longest) < 500, `a frame took ${await longest} ms`);
       // The page read at most the limit and one chunk more; when the length was declared, none of it (the
-      // few bytes read are the API's small answer).
+      // few bytes read are the API's small answer). Chromium hands over whatever has arrived as one chunk,
+      // which on a loaded machine was seen at 1.2 MiB, so the bound is 8 MiB: still far short of the 20 MiB sent.
       const read = await page.evaluate(() => window.bytesRead);
-      assert.ok(declared ? read < 1024 : read > 4 << 20 && read <= 5 << 20, `the page read ${read} bytes`);
+      assert.ok(declared ? read < 1024 : read > 4 << 20 && read <= 8 << 20, `the page read ${read} bytes`);
       await noLeak(page, log);
       await stillUsable(page);
       await context.close();

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
-import { CLI, file, json, launch, openPage, rawExchange, redirect, renders, runCli, startServer, unexpectedConsole, waitRenders, waitState } from './harness.mjs';
+import { CLI, file, json, openPage, rawExchange, redirect, renders, runCli, unexpectedConsole, waitRenders, waitState, withBrowser } from './harness.mjs';
 import { TINY_EMBD, TINY_LAYER, TINY_OUTPUT, tinyLlama } from './gguf_writer.mjs';
 
 const REPO = 'test-org/Tiny-GGUF';
@@ -69,14 +69,9 @@ function cliOnFile(name, args) {
 
 let server;
 let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
+withBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 async function enter(page, link, state = 'ready') {

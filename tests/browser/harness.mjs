@@ -3,6 +3,7 @@
 // Hugging Face Hub mocked by a local HTTPS server (hub_server.mjs: tests/fixtures/hub/ or a test's own
 // answers — GGUF files with Range requests, network faults, redirects to the Hub's CDN hosts), and every
 // other non-local request aborted, so the tests never touch the network. Each page records what it fetched, its console errors and any dialog.
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -178,3 +179,34 @@ export function otherGpu() {
   const a100 = gpus.find((g) => g.id === 'nvidia-a100-sxm4-80gb');
   return (a100 || gpus.find((g) => g.id !== 'nvidia-h100-sxm')).id;
 }
+
+/**
+ * Registers the hooks every browser test file needs: the static site server and one chromium for the file.
+ * `set(server, browser)` receives them once started (node:test runs `before` hooks in order, so a file's own
+ * later `before` sees them).
+ */
+export function withBrowser(set) {
+  let server;
+  let browser;
+  before(async () => {
+    server = await startServer();
+    browser = await launch();
+    set(server, browser);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+}
+
+/** Runs `fill` (which changes inputs), then waits for the page to have recomputed. */
+export async function change(page, fill) {
+  const n = await renders(page);
+  await fill();
+  await waitRenders(page, n);
+}
+
+/** A number as the page prints counts: up to `d` significant digits, with separators. */
+export const sig = (x, d = 3) => x.toLocaleString('en-US', { maximumSignificantDigits: d });
+/** The tests' own GiB text for a byte count (the values checked with it are not rounding ties). */
+export const GIB = (b) => (b / 2 ** 30).toFixed(2);

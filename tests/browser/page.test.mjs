@@ -7,18 +7,13 @@ import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 
-import { defaultPreset, launch, otherGpu, openPage, rawExchange, renders, runCli, saveArtifact, startServer, waitRenders } from './harness.mjs';
+import { defaultPreset, openPage, otherGpu, rawExchange, renders, runCli, saveArtifact, waitRenders, withBrowser } from './harness.mjs';
 
 let server;
 let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
+withBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 /** The CLI's table figures: "weights  12.55" -> {weights: '12.55'}, plus fits/margin/GPUs needed/concurrency. */

@@ -8,18 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { defaultPreset, launch, otherGpu, openPage, rawExchange, renders, ROOT, runCli, saveArtifact, startServer, waitRenders, waitState } from './harness.mjs';
+import { defaultPreset, openPage, otherGpu, rawExchange, renders, ROOT, runCli, saveArtifact, waitRenders, waitState, withBrowser } from './harness.mjs';
 
 let server;
 let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
+withBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 const XSS = '<img src=x onerror=alert(1)>';

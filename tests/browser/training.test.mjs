@@ -5,28 +5,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { launch, openPage, rawExchange, renders, runCli, startServer, waitRenders } from './harness.mjs';
+import { change, GIB, openPage, rawExchange, renders, runCli, sig, waitRenders, withBrowser } from './harness.mjs';
 
 let server;
 let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
+withBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
-const sig = (x, d = 3) => x.toLocaleString('en-US', { maximumSignificantDigits: d });
-const GIB = (b) => (b / 2 ** 30).toFixed(2);
-
-async function change(page, fill) {
-  const n = await renders(page);
-  await fill();
-  await waitRenders(page, n);
-}
 
 describe('fine-tuning modes', () => {
   test('the mode switch, LoRA options, the breakdown bar and table, fit, GPUs, speed and epoch time', async () => {
