@@ -60,10 +60,25 @@ export function defaultFile(files) {
   return (files.find((f) => /(^|[^a-z0-9])q4_k_m([^a-z0-9]|$)/i.test(stem(f.path))) || files[0])?.path;
 }
 
-/** Lists the repo's files. */
+/** Pages of the file list read at most (the Hub sends 1,000 entries a page). */
+export const MAX_TREE_PAGES = 20;
+
+/** Lists the repo's files, following the Hub's pagination (nextPage in hf.js) up to MAX_TREE_PAGES pages. */
 export async function listGguf(repo, rev, o) {
-  const tree = await getJson(treeUrl(repo, rev), repo, rev, o, 'the file list');
-  return ggufFiles(tree);
+  const tree = [];
+  let url = treeUrl(repo, rev);
+  let pages = 0;
+  while (url && pages < MAX_TREE_PAGES) {
+    const page = {};
+    const part = await getJson(url, repo, rev, o, 'the file list', page);
+    pages++;
+    if (!Array.isArray(part)) break;
+    tree.push(...part);
+    url = page.next && page.next !== url ? page.next : null;
+  }
+  const list = ggufFiles(tree);
+  if (url) list.skipped.push(`files after the first ${pages} pages of the listing (${tree.length.toLocaleString('en-US')} entries)`);
+  return list;
 }
 
 /**

@@ -316,12 +316,33 @@ export function jsonBody(res, text, what = 'config.json') {
  * @param {{token?: string, fetch?: typeof fetch, timeoutMs?: number}} o
  * @param {string} [what]  what the document is, for messages
  */
-export async function getJson(url, repo, rev, o, what = 'config.json') {
+export async function getJson(url, repo, rev, o, what = 'config.json', page = null) {
   const { res, read } = await hubGet(url, o);
   if (!res.ok) {
     throw new HubError('http', statusMessage(res.status, repo, rev, Boolean(o.token), res.headers.get('retry-after'), what), res.status);
   }
+  if (page) page.next = nextPage(res.headers.get('link'));
   return jsonBody(res, new TextDecoder().decode(await read(MAX_JSON_BYTES)), what);
+}
+
+/**
+ * The next page of a paginated Hub listing. The Hub pages /api/models/<repo>/tree at 1,000 entries with
+ * `Link: <https://huggingface.co/api/models/...&cursor=...>; rel="next"` (huggingface_hub's
+ * utils/_pagination.py paginate() and huggingface.js's listFiles follow the same header). Only a link that
+ * stays on the Hub's API is followed; anything else ends the listing.
+ * @param {string|null} link  the Link header
+ * @returns {string|null}
+ */
+export function nextPage(link) {
+  if (typeof link !== 'string' || link.length > 4096) return null;
+  const m = /<([^<>]*)>\s*;[^,]*?\brel="?next"?/i.exec(link);
+  if (!m) return null;
+  try {
+    const u = new URL(m[1], HUB);
+    return u.origin === HUB && u.pathname.startsWith('/api/models/') ? u.href : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -11,8 +11,8 @@ import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { defaultFile, FIRST_RANGE, ggufFiles, readHeader, stem } from '../../web/gguf.js';
-import { fetchModel, fileUrl, HubError, parseModelLink, retryAfterText, treeUrl } from '../../web/hf.js';
+import { defaultFile, FIRST_RANGE, ggufFiles, listGguf, MAX_TREE_PAGES, readHeader, stem } from '../../web/gguf.js';
+import { fetchModel, fileUrl, HubError, nextPage, parseModelLink, retryAfterText, treeUrl } from '../../web/hf.js';
 import { sortRows } from '../../web/recs.js';
 import { CACHE_TYPES, CHECKPOINTING, GGUF_TYPES, OPTIMIZERS, PARAMS, readQuery, TRAIN_PRECISIONS, writeQuery } from '../../web/state.js';
 import { tinyLlama } from '../browser/gguf_writer.mjs';
@@ -258,6 +258,52 @@ describe('GGUF file lists', () => {
     assert.equal(defaultFile([]), undefined);
     assert.deepEqual(ggufFiles({ error: 'x' }), { files: [], skipped: [] });
     assert.equal(stem('Q8_0/m-Q8_0-00001-of-00002.gguf'), 'm-Q8_0-00001-of-00002');
+  });
+
+  // The Hub pages the tree listing (1,000 entries a page) with a Link header, as huggingface_hub's
+  // utils/_pagination.py follows it; only links that stay on https://huggingface.co/api/models/ are followed.
+  test('the Link header: rel="next" on the Hub API only', () => {
+    const next = 'https://huggingface.co/api/models/a/b/tree/main?recursive=true&cursor=eyJmIjoiMSJ9';
+    assert.equal(nextPage(`<${next}>; rel="next"`), next);
+    assert.equal(nextPage(`<https://huggingface.co/api/models/a/b/tree/main?p=0>; rel="prev", <${next}>; rel=next`), next);
+    assert.equal(nextPage('</api/models/a/b/tree/main?cursor=x>; rel="next"'), 'https://huggingface.co/api/models/a/b/tree/main?cursor=x');
+    assert.equal(nextPage('<https://evil.example/api/models/a/b/tree/main>; rel="next"'), null);
+    assert.equal(nextPage('<https://huggingface.co/a/b/resolve/main/x>; rel="next"'), null);
+    assert.equal(nextPage(`<${next}>; rel="prev"`), null);
+    assert.equal(nextPage(null), null);
+    assert.equal(nextPage('garbage'), null);
+  });
+
+  /** A fake Hub whose tree listing has `pages` pages of one .gguf file each, linked by cursor. */
+  function pagedTree(pages, seen, link = (i) => `<https://huggingface.co/api/models/a/b/tree/main?recursive=true&cursor=${i}>; rel="next"`) {
+    return async (url) => {
+      seen.push(url);
+      const i = Number(new URL(url).searchParams.get('cursor') || 0);
+      const headers = { 'content-type': 'application/json' };
+      if (i + 1 < pages) headers.link = link(i + 1);
+      return new Response(JSON.stringify([{ type: 'file', path: `m-part${i}-Q4_K_M.gguf`, size: i }]), { headers });
+    };
+  }
+
+  test('a listing of three pages is read whole, in order', async () => {
+    const seen = [];
+    const { files, skipped } = await listGguf('a/b', 'main', { fetch: pagedTree(3, seen) });
+    assert.deepEqual(files.map((f) => f.path), ['m-part0-Q4_K_M.gguf', 'm-part1-Q4_K_M.gguf', 'm-part2-Q4_K_M.gguf']);
+    assert.deepEqual(skipped, []);
+    assert.equal(seen.length, 3);
+    assert.equal(seen[0], treeUrl('a/b', 'main'));
+  });
+
+  test('an endless listing stops after MAX_TREE_PAGES pages and says so; a link off the Hub is not followed', async () => {
+    const seen = [];
+    const { files, skipped } = await listGguf('a/b', 'main', { fetch: pagedTree(1000, seen) });
+    assert.equal(seen.length, MAX_TREE_PAGES);
+    assert.equal(files.length, MAX_TREE_PAGES);
+    assert.deepEqual(skipped, [`files after the first ${MAX_TREE_PAGES} pages of the listing (${MAX_TREE_PAGES} entries)`]);
+    const off = [];
+    const r = await listGguf('a/b', 'main', { fetch: pagedTree(3, off, () => '<https://evil.example/api/models/x>; rel="next"') });
+    assert.equal(off.length, 1);
+    assert.equal(r.files.length, 1);
   });
 });
 
