@@ -560,8 +560,8 @@ async function loadGgufList(seq, g, list, file) {
   model.ggufList = list;
   if (list.skipped.length) hubNotes.push(`Left out of the file list: ${list.skipped.join(', ')}.`);
   const sel = control('file');
-  sel.replaceChildren(...list.files.map((f) => opt(f.path, `${f.path}${f.parts.length > 1 ? ` (${f.parts.length} parts)`
-    : f.size !== null ? ` — ${R.gib(f.size)} GiB` : ''}`)));
+  sel.replaceChildren(...list.files.map((f) => opt(f.path, `${f.path}${f.parts.length > 1 ? ` (${f.parts.length} parts)` : ''}${
+    f.size !== null ? ` — ${R.gib(f.size)} GiB` : ''}`)));
   $('gguf-box').hidden = false;
   await loadGgufFile(seq, g, file);
 }

@@ -43,12 +43,15 @@ export function ggufFiles(tree) {
       continue;
     }
     const key = `${m[1]}|${m[3]}`;
-    if (!splits.has(key)) splits.set(key, { count: Number(m[3]), parts: [] });
+    if (!splits.has(key)) splits.set(key, { count: Number(m[3]), parts: [], sizes: [] });
     splits.get(key).parts[Number(m[2]) - 1] = e.path;
+    splits.get(key).sizes[Number(m[2]) - 1] = size;
   }
-  for (const { count, parts } of splits.values()) {
+  for (const { count, parts, sizes } of splits.values()) {
     const complete = count >= 1 && count <= 256 && parts.length === count && parts.every(Boolean);
-    if (complete) files.push({ path: parts[0], parts, size: null });
+    // A split file's size is its parts' sizes added (unknown when one is); the listing's sizes are only shown.
+    const known = sizes.length === count && sizes.every((x) => x !== null && x !== undefined);
+    if (complete) files.push({ path: parts[0], parts, size: known ? sizes.reduce((a, b) => a + b, 0) : null });
     else skipped.push(`${(parts.find(Boolean) || '').slice(0, 80)} (parts missing)`);
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

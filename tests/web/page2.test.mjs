@@ -248,7 +248,8 @@ describe('GGUF file lists', () => {
   test('split parts grouped in order, projectors and incomplete splits left out, hostile names skipped', () => {
     const { files, skipped } = ggufFiles(tree);
     assert.deepEqual(files, [
-      { path: 'Q8_0/m-Q8_0-00001-of-00002.gguf', parts: ['Q8_0/m-Q8_0-00001-of-00002.gguf', 'Q8_0/m-Q8_0-00002-of-00002.gguf'], size: null },
+      // 7 + 7 bytes: the parts' sizes added.
+      { path: 'Q8_0/m-Q8_0-00001-of-00002.gguf', parts: ['Q8_0/m-Q8_0-00001-of-00002.gguf', 'Q8_0/m-Q8_0-00002-of-00002.gguf'], size: 14 },
       { path: 'm-Q2_K.gguf', parts: ['m-Q2_K.gguf'], size: 3221225472 },
       { path: 'm-Q4_K_M.gguf', parts: ['m-Q4_K_M.gguf'], size: 200 },
     ]);
