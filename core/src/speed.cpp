@@ -97,11 +97,15 @@ struct FamilyProfile {
 };
 
 // Ampere (A100):
-//  bandwidth 0.85 — the split between this and the engine's per-step overhead cannot be identified from
-//    batch-1 rows alone (both are per-step costs); 0.85 is the fraction of datasheet bandwidth HBM GPUs
-//    reach streaming large buffers (device-to-device copies reach ~0.90: 3.0 of 3.35 TB/s on an H100, 4.3
-//    of 4.8 on an H200, /work/.library/device/KINDS.md), less GEMV tails. The engine overhead below is
-//    then fitted to GT0272 (BF16, 1-token prompt).
+//  bandwidth 0.75 — the split between this and the engine's per-step overhead cannot be identified from
+//    one model's batch-1 rows (both are per-step costs), so it is chosen across model sizes: the same
+//    Qwen2.5 speed table (vLLM 0.6.3, one A100 80GB, BF16, 1-token prompt) lists 0.5B / 3B / 14B / 32B at
+//    about 311 / 128 / 46 / 22 tok/s besides 7B's 84.28 (those rows are not in the reference set; values as
+//    transcribed from qwen.readthedocs.io v2.5 "Speed Benchmark", not re-checked here). Pinned to GT0272,
+//    bandwidth 0.75 puts 0.5B, 14B and 32B within 3 % (3B is 15 % fast under every split tried) where 0.85
+//    was 23 % slow on 0.5B and 9-11 % fast on 14B/32B. Independent check: gpt-fast (pytorch-labs/gpt-fast
+//    README) streams Llama-2-7B bf16 at 1,397 GB/s = 0.69 of an A100-80GB's 2,039 GB/s, overhead included.
+//    The engine overhead below is then fitted to GT0272 (BF16, 1-token prompt).
 //  prefill 0.60 and attention 0.33 — fitted to the long-prompt rows GT0276-GT0295 (6k-129k prompts): the
 //    time they add over GT0272-GT0275 is prefill FLOPs + the longer KV read per decode step. A grid over
 //    the BF16 rows is flat in the GEMM efficiency (0.55-0.80 all within 2.1 % mean error; 0.60 kept) and
@@ -111,7 +115,7 @@ struct FamilyProfile {
 //    prefill runs it chunked, over a paged cache, with GQA and rotary/cache-write kernels around it.
 //  decode_compute 0.50 — decode GEMMs at batch 64-256 reach about half the dense peak (a decode step is a
 //    skinny GEMM of batch x hidden); not in the batch-1 data, an assumption.
-constexpr FamilyProfile kAmpere{"ampere", true, 0.85, 0.60, 0.33, 0.50};
+constexpr FamilyProfile kAmpere{"ampere", true, 0.75, 0.60, 0.33, 0.50};
 
 // Families without public speed measurements in the reference set use the Ampere fit (marked
 // uncalibrated in the output). The datasheet peaks and bandwidths still come from each GPU's preset.
@@ -150,25 +154,32 @@ struct EngineProfile {
   double int4_read;         ///< 4-bit group-quantised weights (GPTQ/AWQ/compressed-tensors), MXFP4, NF4
   double fp8_read;          ///< fp8 weights
   double quant_cpu;         ///< eager engines: multiplier on the per-layer CPU cost with quantised kernels
+  double quant_layer_s;     ///< graph-replaying engines: added per decoder layer per step with quantised kernels
 };
 
 // vLLM (0.6.x, CUDA graphs, offline LLM.generate):
 //  layer_overhead 20 us — about ten kernels per decoder layer (two fused norms, qkv, rotary, cache write,
 //    paged attention, o_proj, gate_up, act-and-mul, down; vllm/model_executor/models/qwen2.py) at ~2 us of
 //    boundary each inside a CUDA graph. An assumption: it only splits the fitted overhead by layer count.
-//  step_overhead 3.15 ms — fitted: GT0272 (BF16, 1-token prompt, 84.28 tok/s = 11.87 ms per token) minus
+//  step_overhead 2.01 ms — fitted: GT0272 (BF16, 1-token prompt, 84.28 tok/s = 11.87 ms per token) minus
 //    the weight stream (14.14 GB of the 15.2 GB checkpoint: embeddings are looked up, not read) at
-//    0.85 x 2,039 GB/s = 8.16 ms, minus 28 x 20 us. vLLM's own v0.6.0 performance analysis (blog.vllm.ai,
+//    0.75 x 2,039 GB/s = 9.25 ms, minus 28 x 20 us. vLLM's own v0.6.0 performance analysis (blog.vllm.ai,
 //    "vLLM v0.6.0: 2.7x Throughput Improvement and 5x Latency Reduction", Sept 2024) attributes this kind
 //    of per-step time to CPU-side scheduling, input preparation and output processing; newer (V1) engines
 //    overlap more of it, so this overhead is conservative for them.
-//  int8_read 0.97 — fitted to GT0273 (GPTQ-Int8, 122.01 tok/s): 8-bit weights stream at ~the 16-bit rate
-//    (Marlin 8-bit / CUTLASS W8A8 kernels).
-//  int4_read 0.90 — fitted to GT0274 (GPTQ-Int4, 154.05 tok/s) and GT0275 (AWQ, 148.10 tok/s): Marlin
-//    (arXiv:2408.11743) keeps 4-bit batch-1 GEMVs close to the bandwidth bound, a little below the
-//    16-bit GEMV because of the dequantisation and scale loads.
-//  fp8_read 0.97 — no public fp8 measurement here; the 8-bit integer value (same bytes, similar kernels).
-constexpr EngineProfile kVllm{"vllm", true, 3.15e-3, 20e-6, false, 1.0, 0.97, 0.90, 0.97, 1.0};
+//  quant_layer 35 us — quantised linears (GPTQ-Marlin / AWQ-Marlin: four per decoder layer) cost a fixed
+//    ~9 us each above their streaming time (the kernel's minimum tile work, scale and zero-point loads,
+//    the workspace reduction). Chosen with the other sizes of the same table (see bandwidth above): the
+//    0.5B model is slower quantised than in BF16 (about 257-262 vs 311 tok/s) although it reads half the
+//    bytes, which only a per-layer cost explains; 35 us puts 0.5B / 3B / 14B / 32B quantised rows within
+//    1-12 % where none gave 23-37 % on the small models.
+//  int8_read 1.08 — then fitted to GT0273 (GPTQ-Int8, 122.01 tok/s): 8-bit weights stream at 0.81 of the
+//    datasheet bandwidth, a little faster than the 16-bit batch-1 GEMV (Marlin 8-bit kernels are built
+//    to saturate DRAM at small batch; the 16-bit path is a cuBLAS GEMM with tails).
+//  int4_read 0.97 — fitted to GT0274 (GPTQ-Int4, 154.05 tok/s) and GT0275 (AWQ, 148.10 tok/s): Marlin
+//    (arXiv:2408.11743) keeps 4-bit batch-1 GEMVs close to the bandwidth bound.
+//  fp8_read 1.08 — no public fp8 measurement here; the 8-bit integer value (same bytes, similar kernels).
+constexpr EngineProfile kVllm{"vllm", true, 2.01e-3, 20e-6, false, 1.0, 1.08, 0.97, 1.08, 1.0, 35e-6};
 
 // Hugging Face transformers generate() (4.46, eager PyTorch, DynamicCache, SDPA attention): fitted
 // separately, to GT0256-GT0271 (the same Qwen2.5-7B on the same A100).
@@ -186,7 +197,7 @@ constexpr EngineProfile kVllm{"vllm", true, 3.15e-3, 20e-6, false, 1.0, 0.97, 0.
 //    expanded copies in L2 (GT0260 adds less), longer ones add more (GT0268).
 //  quant_cpu 1.29 — GT0257 / GT0259 (GPTQ-Int8 31.55, AWQ 32.03 tok/s): the AutoGPTQ / AutoAWQ kernels
 //    add ops per layer. GPTQ 4-bit through the exllama kernels is cheaper: 0.93 (GT0258, 43.10 tok/s).
-constexpr EngineProfile kTransformers{"transformers", true, 1.0e-3, 0.83e-3, true, 3.0, 1.0, 1.0, 1.0, 1.29};
+constexpr EngineProfile kTransformers{"transformers", true, 1.0e-3, 0.83e-3, true, 3.0, 1.0, 1.0, 1.0, 1.29, 0.0};
 constexpr double kTransformersExllama4Cpu = 0.93;
 
 EngineProfile engine_profile(const std::string& engine) {
@@ -665,6 +676,8 @@ SpeedConstants speed_constants(const ModelSpec& m, const Inputs& in) {
     // Eager engines: quantised layers launch more ops (GPTQ 4-bit through exllama kernels excepted, GT0258).
     const bool exllama4 = f.method == QuantMethod::kGptq && f.bits <= 4.5;
     k.layer_overhead_s *= exllama4 ? kTransformersExllama4Cpu : ep.quant_cpu;
+  } else if (f.method != QuantMethod::kNone) {
+    k.layer_overhead_s += ep.quant_layer_s;
   }
   if (k.engine == "transformers" && !m.layers.empty() && !m.layers.front().attn.mla) {
     const AttentionSpec& a = m.layers.front().attn;
