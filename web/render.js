@@ -243,6 +243,20 @@ export function sig(x, digits = 3) {
   return typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US', { maximumSignificantDigits: digits }) : '–';
 }
 
+/**
+ * A duration the core gave in seconds, in the unit people read it in: ms below 1 s, s below 2 min, min
+ * below 2 h, h below 2 days, days beyond (3 significant digits; 60 s, 3,600 s, 86,400 s a unit). A unit
+ * change, like GiB for bytes: the number is the core's.
+ */
+export function duration(x, digits = 3) {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return '–';
+  if (x < 1) return `${sig(x * 1000, digits)} ms`;
+  if (x < 120) return `${sig(x, digits)} s`;
+  if (x < 7200) return `${sig(x / 60, digits)} min`;
+  if (x < 172800) return `${sig(x / 3600, digits)} h`;
+  return `${sig(x / 86400, digits)} days`;
+}
+
 /** Copies `text` to the clipboard (or selects `fallback` for a manual copy); says which in `status`. */
 export async function copyText(text, status, fallback) {
   try {
@@ -310,7 +324,7 @@ export function renderSolves(r) {
 export function speedLine(r) {
   const s = r.speed;
   if (!s || !s.available) return s && s.unavailable_reason ? ` — not available: ${s.unavailable_reason}` : '';
-  return ` — ${sig(s.decode_tokens_per_second)} tokens/s per request, first token after ${sig(s.ttft_seconds)} s, ${s.bound}-bound`;
+  return ` — ${sig(s.decode_tokens_per_second)} tokens/s per request, first token after ${duration(s.ttft_seconds)}, ${s.bound}-bound`;
 }
 
 function label(key) {

@@ -2,13 +2,12 @@
 // output token, tokens/s per request and in total, end-to-end latency, the bound and every assumption) and a
 // chart of throughput and per-user tokens/s against concurrency (speed.curve). Loaded when the panel opens.
 import { lineChart } from './charts.js';
-import { count, h, sig } from './render.js';
+import { count, duration, h, sig } from './render.js';
 
 function dl(rows) {
   return h('dl', { class: 'kv' }, rows.filter(Boolean).map(([k, v, key]) => [h('dt', null, k), h('dd', { 'data-key': key }, v)]));
 }
 
-const sec = (x) => `${sig(x)} s`;
 const tps = (x) => `${sig(x)} tokens/s`;
 
 export function renderSpeed(r) {
@@ -19,11 +18,11 @@ export function renderSpeed(r) {
   const a = s.assumptions || {};
   const facts = dl([
     ['Request', `${count(s.input_tokens)} prompt tokens, ${count(s.output_tokens)} generated, ${count(s.batch)} at once`, 'speed-request'],
-    ['Time to first token (TTFT)', sec(s.ttft_seconds), 'ttft'],
-    ['Time per output token (TPOT)', sec(s.tpot_seconds), 'tpot'],
+    ['Time to first token (TTFT)', duration(s.ttft_seconds), 'ttft'],
+    ['Time per output token (TPOT)', duration(s.tpot_seconds), 'tpot'],
     ['Tokens/s per request', tps(s.decode_tokens_per_second), 'tokens_per_second'],
     ['Total throughput', `${tps(s.throughput_tokens_per_second)} (prompt processing included)`, 'throughput'],
-    ['End-to-end latency', sec(s.e2e_latency_seconds), 'e2e'],
+    ['End-to-end latency', duration(s.e2e_latency_seconds), 'e2e'],
     ['Decode step bound by', `${s.bound} (${s.bound === 'memory' ? 'reading weights and KV cache' : 'arithmetic'})`, 'bound'],
     ['Prefill bound by', `${s.prefill_bound}${s.prefill_chunks > 1 ? `, in ${count(s.prefill_chunks)} chunks` : ''}`, 'prefill_bound'],
   ]);

@@ -2,7 +2,7 @@
 // breakdown bar per GPU (weights / gradients / optimizer / activations / other against the GPU's capacity)
 // and a table in GiB. Every figure is the core's; bar widths are its byte counts as flex factors.
 // Loaded when a fine-tuning mode is chosen.
-import { count, gib, gibMagnitude, h, sig } from './render.js';
+import { count, duration, gib, gibMagnitude, h, sig } from './render.js';
 
 const SEG = { weights: 'seg-weights', gradients: 'seg-grad', optimizer: 'seg-opt', activations: 'seg-act', other: 'seg-over' };
 
@@ -28,9 +28,9 @@ export function renderTrainingVerdict(r) {
       row('GPUs', `${count(t.inputs && t.inputs.gpus)} × ${t.inputs && t.inputs.gpu_name}, ZeRO stage ${t.inputs && t.inputs.zero}`, 'training-gpus'),
       row('GPUs needed', `${t.gpus_needed > 0 ? count(t.gpus_needed) : 'none found at this ZeRO stage'}${zero ? ` (${zero})` : ''}`, 'training-gpus-needed'),
       row('Training speed', sp.available === false ? 'not available' : `${sig(t.tokens_per_second_per_gpu)} tokens/s per GPU, ` +
-        `${sig(sp.tokens_per_second)} tokens/s in all, ${sig(sp.seconds_per_step)} s per step`, 'training-speed'),
+        `${sig(sp.tokens_per_second)} tokens/s in all, ${duration(sp.seconds_per_step)} per step`, 'training-speed'),
       row('Time per epoch', typeof t.seconds_per_epoch === 'number'
-        ? `${sig(t.seconds_per_epoch, 4)} s for ${count(sp.dataset_tokens)} tokens` : 'set the dataset’s tokens to get it', 'epoch'),
+        ? `${duration(t.seconds_per_epoch)} for ${count(sp.dataset_tokens)} tokens` : 'set the dataset’s tokens to get it', 'epoch'),
       t.cpu_offload_bytes > 0 ? row('CPU memory (offload)', `${gib(t.cpu_offload_bytes)} GiB per GPU`, 'cpu-offload') : null));
 }
 

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
+import { duration } from '../../web/render.js';
 import { change, CLI, GIB, openPage, rawExchange, renders, runCli, sig, waitRenders, withBrowser } from './harness.mjs';
 
 let server;
@@ -153,15 +154,15 @@ describe('panels load when opened and show the core\'s numbers', () => {
     assert.equal(runCli(request), `${response}\n`);
     const s = JSON.parse(response).speed;
     assert.equal(await page.textContent('#speed-line'),
-      ` — ${sig(s.decode_tokens_per_second)} tokens/s per request, first token after ${sig(s.ttft_seconds)} s, ${s.bound}-bound`);
+      ` — ${sig(s.decode_tokens_per_second)} tokens/s per request, first token after ${duration(s.ttft_seconds)}, ${s.bound}-bound`);
     await open(page, 'speed');
     await page.waitForSelector('#r-speed [data-key="ttft"]');
     assert.ok(log.requests.some((u) => u.endsWith('/speed.js')));
-    assert.equal(await page.textContent('#r-speed [data-key="ttft"]'), `${sig(s.ttft_seconds)} s`);
-    assert.equal(await page.textContent('#r-speed [data-key="tpot"]'), `${sig(s.tpot_seconds)} s`);
+    assert.equal(await page.textContent('#r-speed [data-key="ttft"]'), duration(s.ttft_seconds));
+    assert.equal(await page.textContent('#r-speed [data-key="tpot"]'), duration(s.tpot_seconds));
     assert.equal(await page.textContent('#r-speed [data-key="tokens_per_second"]'), `${sig(s.decode_tokens_per_second)} tokens/s`);
     assert.match(await page.textContent('#r-speed [data-key="throughput"]'), new RegExp(`^${sig(s.throughput_tokens_per_second)} tokens/s`));
-    assert.equal(await page.textContent('#r-speed [data-key="e2e"]'), `${sig(s.e2e_latency_seconds)} s`);
+    assert.equal(await page.textContent('#r-speed [data-key="e2e"]'), duration(s.e2e_latency_seconds));
     assert.match(await page.textContent('#r-speed [data-key="bound"]'), new RegExp(`^${s.bound} `));
     assert.match(await page.textContent('#r-speed [data-key="speed-request"]'), /^1,000 prompt tokens, 500 generated/);
     assert.equal(await page.textContent('#r-speed [data-key="speed-bandwidth_efficiency"]'), sig(s.assumptions.bandwidth_efficiency, 6));

@@ -90,7 +90,7 @@ describe('a GGUF repository', () => {
     const options = await page.$$eval('#in-file option', (os) => os.map((o) => [o.value, o.textContent]));
     assert.deepEqual(options.map((o) => o[0]), ['broken-Q4_0.gguf', 'split/tiny-Q2_K-00001-of-00002.gguf', 'tiny-Q4_K_M.gguf', 'tiny-Q8_0.gguf',
       'xss-Q4_K_M.gguf']);
-    assert.match(options[1][1], /\(2 parts\)$/);
+    assert.match(options[1][1], /\(2 parts\) — 0\.00 GiB$/); // both parts' sizes added (tiny test files)
     assert.equal(await page.inputValue('#in-file'), 'tiny-Q4_K_M.gguf');
     assert.equal(await page.inputValue('#in-engine'), 'llama.cpp');
     assert.match(await page.textContent('#source'), /GGUF file tiny-Q4_K_M\.gguf of test-org\/Tiny-GGUF/);

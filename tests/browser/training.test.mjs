@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
+import { duration } from '../../web/render.js';
 import { change, GIB, openPage, rawExchange, renders, runCli, sig, waitRenders, withBrowser } from './harness.mjs';
 
 let server;
@@ -71,8 +72,8 @@ describe('fine-tuning modes', () => {
     assert.equal(await page.textContent('#trainable'), `${t.trainable_parameters.toLocaleString('en-US')} (${sig(t.trainable_percent)} % of ${t.parameters.toLocaleString('en-US')})`);
     assert.match(await page.textContent('#training-gpus-needed'), new RegExp(`^${t.gpus_needed}\\b`));
     assert.equal(await page.textContent('#training-speed'), `${sig(t.tokens_per_second_per_gpu)} tokens/s per GPU, ` +
-      `${sig(t.speed.tokens_per_second)} tokens/s in all, ${sig(t.speed.seconds_per_step)} s per step`);
-    assert.equal(await page.textContent('#epoch'), `${sig(t.seconds_per_epoch, 4)} s for 1,000,000,000 tokens`);
+      `${sig(t.speed.tokens_per_second)} tokens/s in all, ${duration(t.speed.seconds_per_step)} per step`);
+    assert.equal(await page.textContent('#epoch'), `${duration(t.seconds_per_epoch)} for 1,000,000,000 tokens`);
     assert.match(await page.textContent('#r-assumptions summary'), new RegExp(`^Assumptions \\(${t.assumptions.length}\\)$`));
 
     // The share link carries the mode and its options; a fresh page shows the identical result.

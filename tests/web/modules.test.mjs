@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 
 import { apiUrl, configUrl, fetchModel, HubError, parseModelLink } from '../../web/hf.js';
-import { compact, count, gib } from '../../web/render.js';
+import { compact, count, duration, gib } from '../../web/render.js';
 import { decodeConfig, encodeConfig, PARAMS, readFragment, readQuery, writeQuery } from '../../web/state.js';
 
 const CATALOG = {
@@ -240,5 +240,22 @@ describe('formatting', () => {
   test('counts', () => {
     assert.equal(count(7615616512), '7,615,616,512');
     assert.equal(compact(7615616512), '7.62B');
+  });
+});
+
+describe('durations: the core\'s seconds in the unit people read', () => {
+  test('ms below 1 s, s below 2 min, min below 2 h, h below 2 days, days beyond', () => {
+    assert.equal(duration(0.011865), '11.9 ms'); // a TPOT: 0.011865 s x 1000 = 11.865 ms
+    assert.equal(duration(0.9994), '999 ms');
+    assert.equal(duration(1), '1 s');
+    assert.equal(duration(119.4), '119 s');
+    assert.equal(duration(120), '2 min'); // 120 / 60
+    assert.equal(duration(5400), '90 min'); // 5,400 / 60
+    assert.equal(duration(7200), '2 h'); // 7,200 / 3,600
+    assert.equal(duration(123456), '34.3 h'); // 123,456 / 3,600 = 34.29
+    assert.equal(duration(172800), '2 days'); // 172,800 / 86,400
+    assert.equal(duration(1e7), '116 days'); // 10,000,000 / 86,400 = 115.7
+    assert.equal(duration(NaN), '–');
+    assert.equal(duration(undefined), '–');
   });
 });
