@@ -432,6 +432,34 @@ TEST(SpeedApi, ResponseHasTheSpeedSection) {
   EXPECT_GT(s["decode_step"]["weights_read_bytes"].get<int64_t>(), 0);
 }
 
+// vLLM's kernel-boundary cost per decoder layer: 20 us, and 20 + 35 = 55 us with quantised (GPTQ/AWQ/fp8)
+// kernels (kVllm in core/src/speed.cpp). Llama-3.1-8B has 32 layers: 32 x 20 us = 0.64 ms per decode step
+// in bf16, 32 x 55 us = 1.76 ms with int4 weights. transformers has no such term (its quantised layers
+// scale the CPU cost instead).
+TEST(SpeedApi, QuantisedKernelsAddAFixedCostPerLayer) {
+  const json base = {{"config", json::parse(test::fixture_text("llama-3.1-8b.json"))},
+                     {"gpu", "nvidia-a100-sxm4-80gb"},
+                     {"engine", "vllm"},
+                     {"input_tokens", 1},
+                     {"output_tokens", 16}};
+  json q = base;
+  q["dtype"] = "int4";
+  const json a = json::parse(handle_request(base.dump()));
+  const json b = json::parse(handle_request(q.dump()));
+  ASSERT_TRUE(a["ok"].get<bool>()) << a.dump();
+  ASSERT_TRUE(b["ok"].get<bool>()) << b.dump();
+  EXPECT_NEAR(a["speed"]["assumptions"]["layer_overhead_seconds"].get<double>(), 20e-6, 1e-12);
+  EXPECT_NEAR(b["speed"]["assumptions"]["layer_overhead_seconds"].get<double>(), 55e-6, 1e-12);
+  EXPECT_NEAR(a["speed"]["decode_step"]["layer_overhead_seconds"].get<double>(), 0.64e-3, 1e-9);
+  EXPECT_NEAR(b["speed"]["decode_step"]["layer_overhead_seconds"].get<double>(), 1.76e-3, 1e-9);
+  json hf = q;
+  hf["engine"] = "transformers";
+  const json c = json::parse(handle_request(hf.dump()));
+  ASSERT_TRUE(c["ok"].get<bool>()) << c.dump();
+  // transformers: 0.83 ms per layer x 1.29 for AutoAWQ-style int4 kernels, no fixed addition.
+  EXPECT_NEAR(c["speed"]["assumptions"]["layer_overhead_seconds"].get<double>(), 0.83e-3 * 1.29, 1e-9);
+}
+
 TEST(SpeedApi, EfficiencyOverrides) {
   const json base = {{"config", json::parse(test::fixture_text("llama-3.1-8b.json"))}, {"gpu", "nvidia-h100-sxm"}};
   json slow = base;
