@@ -101,7 +101,7 @@ struct FamilyProfile {
 //    one model's batch-1 rows (both are per-step costs), so it is chosen across model sizes: the same
 //    Qwen2.5 speed table (vLLM 0.6.3, one A100 80GB, BF16, 1-token prompt) lists 0.5B / 3B / 14B / 32B at
 //    about 311 / 128 / 46 / 22 tok/s besides 7B's 84.28 (those rows are not in the reference set; values as
-//    transcribed from qwen.readthedocs.io v2.5 "Speed Benchmark", not re-checked here). Pinned to GT0272,
+//    recalled from qwen.readthedocs.io v2.5 "Speed Benchmark", not re-checked against it here). Pinned to GT0272,
 //    bandwidth 0.75 puts 0.5B, 14B and 32B within 3 % (3B is 15 % fast under every split tried) where 0.85
 //    was 23 % slow on 0.5B and 9-11 % fast on 14B/32B. Independent check: gpt-fast (pytorch-labs/gpt-fast
 //    README) streams Llama-2-7B bf16 at 1,397 GB/s = 0.69 of an A100-80GB's 2,039 GB/s, overhead included.
