@@ -53,13 +53,8 @@ std::vector<GpuMemory> generic_memory(const ModelSpec& m, const Inputs& in, cons
   const int64_t step_tokens = std::max<int64_t>(1, std::min(in.prefill_tokens, batch * prompt));
   std::vector<GpuMemory> out;
   for (const Stage& s : pipeline_stages(m.num_hidden_layers(), layout.pp)) {
-    GpuMemory g;
-    g.stage = s.index;
-    g.first_layer = s.first_layer;
-    g.end_layer = s.end_layer;
     const WeightBytes w = stage_weights(rw, s);
-    g.memory.weights_bytes = to_bytes(w.tensors * scale + w.buffers);
-    g.weights_parameters = w.parameters;
+    GpuMemory g = stage_gpu(s, to_bytes(w.tensors * scale + w.buffers), w.parameters);
     g.kv_cache_bytes_per_token = to_bytes(kv_bytes_per_token_rank(m, in.kv_dtype, layout.tp, s));
     g.kv_cache_bytes_per_sequence = to_bytes(kv_bytes_per_sequence_rank(m, in.kv_dtype, layout.tp, s, in.context));
     g.memory.kv_cache_bytes = g.kv_cache_bytes_per_sequence * batch;

@@ -211,12 +211,7 @@ EnginePlan plan_sglang(const ModelSpec& m, const Inputs& in) {
   plan.margin_bytes = std::numeric_limits<int64_t>::max();
   const int64_t reserved = static_cast<int64_t>((1.0 - p.fraction) * static_cast<double>(p.free));
   for (const StageInfo& s : p.stages) {
-    GpuMemory g;
-    g.stage = s.stage.index;
-    g.first_layer = s.stage.first_layer;
-    g.end_layer = s.stage.end_layer;
-    g.memory.weights_bytes = s.weights;
-    g.weights_parameters = s.parameters;
+    GpuMemory g = stage_gpu(s.stage, s.weights, s.parameters);
     g.kv_cache_bytes_per_token = static_cast<int64_t>(std::llround(s.cell));
     g.kv_cache_bytes_per_sequence = static_cast<int64_t>(std::llround(s.cell * static_cast<double>(context)));
     g.memory.kv_cache_bytes = g.kv_cache_bytes_per_sequence * seqs;

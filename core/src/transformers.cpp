@@ -233,12 +233,7 @@ EnginePlan plan_transformers(const ModelSpec& m, const Inputs& in) {
   const std::vector<StageMem> stages = stages_for(m, in, l, rw, scale, seqs, in.input_tokens, in.output_tokens);
   plan.margin_bytes = std::numeric_limits<int64_t>::max();
   for (const StageMem& s : stages) {
-    GpuMemory g;
-    g.stage = s.stage.index;
-    g.first_layer = s.stage.first_layer;
-    g.end_layer = s.stage.end_layer;
-    g.memory.weights_bytes = s.weights;
-    g.weights_parameters = s.parameters;
+    GpuMemory g = stage_gpu(s.stage, s.weights, s.parameters);
     g.memory.kv_cache_bytes = s.kv;
     g.memory.activations_bytes = s.act;
     g.memory.overhead_bytes = hf::context_bytes();

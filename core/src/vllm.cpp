@@ -651,12 +651,7 @@ EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in) {
 
   plan.margin_bytes = std::numeric_limits<int64_t>::max();
   for (const auto& sp : p.stages) {
-    GpuMemory g;
-    g.stage = sp.stage.index;
-    g.first_layer = sp.stage.first_layer;
-    g.end_layer = sp.stage.end_layer;
-    g.memory.weights_bytes = sp.weights;
-    g.weights_parameters = sp.parameters;
+    GpuMemory g = stage_gpu(sp.stage, sp.weights, sp.parameters);
     g.memory.activations_bytes = sp.activation;
     g.memory.overhead_bytes = sp.non_torch + (s.subtract_cuda_graphs ? sp.cuda_graph : 0);
     g.memory.kv_cache_bytes = seqs * bpr_work * sp.block_bytes;

@@ -58,4 +58,16 @@ struct GpuMemory {
   int64_t max_concurrency = 0;              ///< sequences of `context` tokens that fit in what weights leave
 };
 
+/// The record of one GPU of `stage` holding `weights_bytes` of weights (`parameters` of them): what every
+/// engine profile fills first; the engine adds its KV cache, activations and overhead.
+inline GpuMemory stage_gpu(const Stage& stage, int64_t weights_bytes, int64_t parameters) {
+  GpuMemory g;
+  g.stage = stage.index;
+  g.first_layer = stage.first_layer;
+  g.end_layer = stage.end_layer;
+  g.memory.weights_bytes = weights_bytes;
+  g.weights_parameters = parameters;
+  return g;
+}
+
 }  // namespace llmsizer
