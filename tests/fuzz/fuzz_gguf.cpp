@@ -10,26 +10,9 @@
 
 #include "llmsizer/api.h"
 #include "llmsizer/gguf.h"
+#include "gguf_writer.h"
 
 namespace {
-
-std::string base64(const uint8_t* data, size_t size) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < size; ++i) {
-    acc = (acc << 8) | data[i];
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(acc >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
-}
 
 void check(const std::string& out) {
   const nlohmann::json r = nlohmann::json::parse(out, nullptr, false);
@@ -44,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(inspected);
   const nlohmann::json r = nlohmann::json::parse(inspected, nullptr, false);
   if (r.value("ok", false)) {
-    const nlohmann::json req{{"gguf", nlohmann::json::array({base64(data, size)})},
+    const nlohmann::json req{{"gguf", nlohmann::json::array({llmsizer::test::base64_encode(std::string(reinterpret_cast<const char*>(data), size))})},
                              {"engine", "llama.cpp"},
                              {"gpu", "nvidia-rtx-4090"},
                              {"context", 4096}};
