@@ -16,7 +16,9 @@ const CLI = path.join(ROOT, 'build/llmsizer');
 const SITE = path.join(ROOT, 'build-wasm/site');
 const GOLDEN = path.join(ROOT, 'tests/golden');
 
-const cases = fs.readdirSync(GOLDEN).filter((f) => /\.(json|txt)$/.test(f)).sort();
+// Requests are NAME.json / NAME.txt; NAME.response.json is the stored answer (tests/golden_test.cpp checks it natively).
+const cases = fs.readdirSync(GOLDEN).filter((f) => /\.(json|txt)$/.test(f) && !f.endsWith('.response.json')).sort();
+const stored = (name) => fs.readFileSync(path.join(GOLDEN, name.replace(/\.(json|txt)$/, '.response.json')), 'utf8');
 
 /** Runs the CLI on a request file; returns stdout (the CLI exits 1 on {"ok": false}). */
 function cli(file) {
@@ -101,7 +103,7 @@ before(async () => {
 
 describe('golden requests: WASM == CLI, byte for byte', () => {
   test('the golden set is not empty and mixes successes and errors', () => {
-    assert.ok(cases.length >= 20, `only ${cases.length} golden requests`);
+    assert.ok(cases.length >= 40, `only ${cases.length} golden requests`);
     assert.ok(cases.filter((c) => c.startsWith('error-')).length >= 8);
   });
   for (const name of cases) {
@@ -111,6 +113,7 @@ describe('golden requests: WASM == CLI, byte for byte', () => {
       const fromWasm = api.estimateText(text);
       const fromCli = cli(file);
       assert.equal(fromCli, fromWasm + '\n');
+      assert.equal(stored(name), fromWasm + '\n', `${name}: the WASM answer differs from its golden response`);
       const r = JSON.parse(fromWasm);
       assert.equal(r.ok, !name.startsWith('error-'), `ok flag of ${name}: ${fromWasm.slice(0, 300)}`);
       if (r.ok) {
