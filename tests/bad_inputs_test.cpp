@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "llmsizer/config.h"
+#include "model/config.h"
 #include "test_util.h"
 
 namespace llmsizer {

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "llmsizer/engines.h"
-#include "llmsizer/recommend.h"
+#include "engines/engines.h"
+#include "recommend/recommend.h"
 #include "test_util.h"
 
 namespace llmsizer {

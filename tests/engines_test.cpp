@@ -6,11 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "llmsizer/recommend.h"
-#include "sglang.h"
+#include "recommend/recommend.h"
+#include "engines/sglang.h"
 #include "test_util.h"
-#include "transformers.h"
-#include "vllm.h"
+#include "engines/transformers.h"
+#include "engines/vllm.h"
 
 namespace llmsizer {
 namespace {

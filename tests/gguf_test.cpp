@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gguf_json.h"
+#include "gguf/summary.h"
 #include "gguf_writer.h"
-#include "llmsizer/gguf.h"
+#include "gguf/gguf.h"
 #include "test_util.h"
 
 namespace llmsizer {

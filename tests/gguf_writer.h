@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "llmsizer/gguf.h"
+#include "gguf/gguf.h"
 
 namespace llmsizer::test {
 

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "json_value.h"
+#include "json/value.h"
 #include "test_util.h"
 
 namespace llmsizer {

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "llmsizer/llamacpp.h"
+#include "engines/llamacpp.h"
 #include "test_util.h"
 
 namespace llmsizer {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "json_util.h"
+#include "json/util.h"
 
 #include "test_util.h"
 

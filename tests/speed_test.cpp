@@ -4,7 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "llmsizer/speed.h"
+#include "api/resolve.h"
+#include "speed/speed.h"
 #include "test_util.h"
 
 namespace llmsizer {
@@ -433,7 +434,7 @@ TEST(SpeedApi, ResponseHasTheSpeedSection) {
 }
 
 // vLLM's kernel-boundary cost per decoder layer: 20 us, and 20 + 35 = 55 us with quantised (GPTQ/AWQ/fp8)
-// kernels (kVllm in core/src/speed.cpp). Llama-3.1-8B has 32 layers: 32 x 20 us = 0.64 ms per decode step
+// kernels (kVllm in core/src/speed/speed.cpp). Llama-3.1-8B has 32 layers: 32 x 20 us = 0.64 ms per decode step
 // in bf16, 32 x 55 us = 1.76 ms with int4 weights. transformers has no such term (its quantised layers
 // scale the CPU cost instead).
 TEST(SpeedApi, QuantisedKernelsAddAFixedCostPerLayer) {

@@ -9,10 +9,10 @@
 #include <string>
 
 #include "llmsizer/api.h"
-#include "llmsizer/config.h"
-#include "llmsizer/estimate.h"
+#include "model/config.h"
+#include "api/estimate.h"
 #include "llmsizer/gpu.h"
-#include "llmsizer/model.h"
+#include "model/model.h"
 
 namespace llmsizer::test {
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "llmsizer/training.h"
+#include "training/training.h"
 #include "test_util.h"
 
 namespace llmsizer {

@@ -5,7 +5,6 @@
 #include <string>
 
 #include "llmsizer/api.h"
-#include "llmsizer/gguf.h"
 #include "llmsizer/gpu.h"
 
 namespace {

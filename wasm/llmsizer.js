@@ -18,7 +18,7 @@
 import createLiteModule from './llmsizer-lite.mjs';
 
 /**
- * A request: the keys of core/src/api.cpp `fields()` (see `llmsizer --help`). Every key is optional except a
+ * A request: the keys of core/src/api/api.cpp `fields()` (see `llmsizer --help`). Every key is optional except a
  * model (`config` or `model`). Unknown keys are an error.
  * @typedef {Object} EstimateRequest
  * @property {Object|string} [config]  a config.json object (or its text)

@@ -9,7 +9,7 @@
 
 export const DTYPES = ['auto', 'fp32', 'fp16', 'bf16', 'fp8', 'int8', 'int4', 'nf4'];
 export const KV_DTYPES = ['auto', 'fp16', 'bf16', 'fp8', 'int8', 'int4'];
-// llama-quantize's file types, the core's list (core/src/gguf.cpp llama_ftypes(), tested in tests/wasm/).
+// llama-quantize's file types, the core's list (core/src/gguf/gguf.cpp llama_ftypes(), tested in tests/wasm/).
 export const GGUF_TYPES = ['F32', 'F16', 'BF16', 'Q8_0', 'Q6_K', 'Q5_K_M', 'Q5_K_S', 'Q5_1', 'Q5_0', 'Q4_K_M', 'Q4_K_S',
   'Q4_1', 'Q4_0', 'IQ4_NL', 'IQ4_XS', 'MXFP4_MOE', 'NVFP4', 'Q3_K_L', 'Q3_K_M', 'Q3_K_S', 'IQ3_M', 'IQ3_S', 'IQ3_XS',
   'IQ3_XXS', 'Q2_K', 'Q2_K_S', 'IQ2_M', 'IQ2_S', 'IQ2_XS', 'IQ2_XXS', 'Q2_0', 'TQ2_0', 'TQ1_0', 'IQ1_M', 'IQ1_S', 'Q1_0'];
@@ -25,7 +25,7 @@ export const SORTS = ['name', 'memory_gib', 'count', 'max_concurrency', 'headroo
 
 /**
  * The URL keys, in the order they are written, with the request key each maps to and what is accepted.
- * Numeric ranges are the core's (core/src/api.cpp fields()), which checks them again. `list` names a
+ * Numeric ranges are the core's (core/src/api/api.cpp fields()), which checks them again. `list` names a
  * catalogue list whose ids are the accepted values. `recs`: a recommendations filter (only in the request
  * that ranks GPUs). Keys without `req` are page state (panels, sorting, the GGUF file).
  * @type {Array<{key: string, req?: string, kind: string, min?: number, max?: number, values?: string[],

@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "llmsizer/api.h"
-#include "llmsizer/gguf.h"
 #include "llmsizer/gpu.h"
 
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "llmsizer/api.h"
-#include "llmsizer/config.h"
+#include "model/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

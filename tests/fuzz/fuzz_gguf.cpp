@@ -9,7 +9,7 @@
 #include <string>
 
 #include "llmsizer/api.h"
-#include "llmsizer/gguf.h"
+#include "gguf/gguf.h"
 #include "gguf_writer.h"
 
 namespace {

@@ -4,11 +4,11 @@
 // CLI's --json output and the page's numbers are byte-identical by construction.
 #pragma once
 
-#include <memory>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
-#include "llmsizer/estimate.h"
 #include "llmsizer/gpu.h"
 #include "llmsizer/request.h"
 #include "llmsizer/result.h"
@@ -35,20 +35,6 @@ std::vector<FieldInfo> request_fields();
 /// ~11 MB in base64); later requests send their small summaries instead.
 constexpr size_t kMaxRequestBytes = 32u << 20;
 
-/// Parses request JSON text into a Request. Unknown keys are errors (they are usually typos).
-Result<Request> parse_request(const std::string& text);
-
-/// Applies defaults, presets and validation: the model spec and the resolved inputs.
-struct GgufModel;
-struct Resolved {
-  ModelSpec model;
-  std::shared_ptr<const GgufModel> gguf;  ///< the parsed GGUF header(s) when the model came from one
-  Inputs inputs;
-  std::vector<Warning> warnings;
-  std::vector<std::string> assumptions;
-};
-Result<Resolved> resolve(const Request& req, const Catalog& catalog);
-
 /// The whole pipeline: request text -> response text ({"ok": true, ...} or {"ok": false, "error": ...}).
 /// Never throws.
 std::string handle_request(const std::string& request_text);
@@ -56,5 +42,12 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
 
 /// The GPU and model presets, as JSON text for the page's pickers.
 std::string catalog_json(const Catalog& catalog);
+
+/// For the page (WASM) and the CLI: parses one part of a GGUF file's header bytes (raw, or base64 text for the
+/// `_base64` form) and returns JSON text: {"ok": true, "summary": {...}} — the compact form the request's
+/// "gguf" list accepts in place of the bytes — or {"ok": false, "error": {...}, "bytes_needed": N} when the
+/// header continues past what was given. Never throws.
+std::string gguf_inspect_json(const uint8_t* data, size_t size);
+std::string gguf_inspect_base64_json(const std::string& base64);
 
 }  // namespace llmsizer

@@ -1,0 +1,636 @@
+// The llama.cpp engine profile: weights by layer and device, KV cache, compute buffers, start-up lines.
+//
+// Compute-buffer model. llama.cpp reserves its worst-case graph once (src/llama-context.cpp
+// sched_reserve: n_tokens = min(n_ctx, n_ubatch), n_outputs = n_tokens, the full KV cache visible) and
+// ggml-alloc sizes each backend's buffer to the peak of the tensors alive at once on it. Activations are
+// f32. We take, per device, the largest of these phases (bytes):
+//   layer phase  = residual stream + normed input (2 x T x n_embd x 4) + the larger of
+//                  attention: q/k/v projections T x (H x dk + Hkv x (dk + dv)) x 4 and the output
+//                             T x H x dv x 4, plus without flash attention the KQ scores n_kv x T x H x 4
+//                             (soft_max runs in place); MLA adds the absorbed query and latent output
+//                             (T x H x kv_lora_rank x 4 each)
+//                  MLP: gate, up and the gated product (ggml_swiglu_split makes a new tensor) T x n_ff x 4
+//                       each, plus the down projection's output T x n_embd x 4; MoE: router logits
+//                       T x n_expert x 4 + per selected expert T x k x n_ff_exp x 4 x 3 + T x k x n_embd x 4
+//                       down outputs (ggml_mul_mat_id)
+//   output phase = logits T x n_vocab x 4 + the normed input T x n_embd x 4 (device of the output layer)
+// The host ("CUDA_Host") buffer holds the graph inputs: token embeddings T x n_embd x 4 (get_rows runs on
+// the CPU) and one KQ mask per cache kind n_kv x T (f16 with flash attention, else f32,
+// src/llama-graph.cpp build_attn_inp_kq_mask), plus the phases of layers left on the CPU. With layers on
+// the CPU, ggml's scheduler runs their big-batch matmuls on GPU 0 and copies the weights there
+// (ggml-cuda offload_op: batch >= 32), so GPU 0 also holds the largest CPU-resident weight plus its phase.
+// Calibration: Meta-Llama-3-8B-Instruct Q4_K_M, flash attention, -ub 512: output phase = 128256 x 512 x 4
+// + 4096 x 512 x 4 = 258.50 MiB, the "CUDA0 compute buffer size = 258.50 MiB" llama.cpp logs for it.
+#include "engines/llamacpp.h"
+#include "units.h"
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace llmsizer {
+
+/// Weights llama.cpp loads, by layer, and the largest single matrices (for op offload copies).
+struct LlamaCppWeights {
+  RankWeights w;
+  int64_t input_bytes = 0;         ///< token_embd (+ position embeddings): CPU
+  int64_t output_bytes = 0;        ///< output layer incl. a duplicated token_embd when tied
+  std::vector<int64_t> largest_in_layer;
+  int64_t largest_output = 0;
+  int64_t total_file = 0;
+  int64_t parameters = 0;
+};
+
+namespace {
+
+/// n_ctx and SWA cache padding (src/llama-context.cpp: GGML_PAD(n_ctx, 256); llama-kv-cache-iswa.cpp).
+constexpr int64_t kCtxPad = 256;
+/// Per-GPU footprint outside llama.cpp's buffers (CUDA context, cuBLAS workspace): ~250 MiB VRAM
+/// (gguf-parser-go's llama.cpp estimate; ../shared/reference/ENGINES.md).
+constexpr int64_t kGpuFootprint = 256 * kMiB;
+
+int64_t pad(int64_t x, int64_t n) { return (x + n - 1) / n * n; }
+
+std::string mib(int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%8.2f", static_cast<double>(bytes) / static_cast<double>(kMiB));
+  return buf;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// -ctk / -ctv types llama.cpp accepts (common/arg.cpp kv_cache_types).
+const GgmlTypeInfo* kv_type(const std::string& name) {
+  static const GgmlType kAllowed[] = {GgmlType::kF32,  GgmlType::kF16,   GgmlType::kBF16, GgmlType::kQ8_0, GgmlType::kQ4_0,
+                                      GgmlType::kQ4_1, GgmlType::kIQ4_NL, GgmlType::kQ5_0, GgmlType::kQ5_1};
+  const GgmlTypeInfo* t = ggml_type_by_name(name);
+  if (!t) return nullptr;
+  for (GgmlType a : kAllowed) {
+    if (a == t->type) return t;
+  }
+  return nullptr;
+}
+
+/// The generic kv_dtype names mapped to llama.cpp cache types (8-bit -> q8_0, 4-bit -> q4_0).
+GgmlType kv_from_dtype(const std::string& kv_dtype) {
+  const std::string s = lower(kv_dtype);
+  if (s == "fp32" || s == "float32") return GgmlType::kF32;
+  if (s == "bf16" || s == "bfloat16") return GgmlType::kBF16;
+  if (s == "fp8" || s == "int8" || s == "fp8_e4m3" || s == "fp8_e5m2") return GgmlType::kQ8_0;
+  if (s == "int4") return GgmlType::kQ4_0;
+  return GgmlType::kF16;
+}
+
+std::string device_prefix(const GpuSpec& g) {
+  if (g.vendor == "AMD") return "ROCm";
+  if (g.vendor == "Apple") return "MTL";
+  return "CUDA";
+}
+
+struct LayerShape {
+  int64_t n_embd_k = 0;   ///< K row: n_head_kv x head_dim (MLA: kv_lora_rank + rope dims)
+  int64_t n_embd_v = 0;   ///< V row (0 for MLA: no V tensor, src/llama-kv-cache.cpp has_v = !is_mla)
+  bool swa = false;
+};
+
+LayerShape layer_shape(const ModelSpec& m, int64_t il, bool use_swa) {
+  const AttentionSpec& a = m.layers[static_cast<size_t>(il)].attn;
+  LayerShape s;
+  if (a.mla) {
+    s.n_embd_k = a.kv_lora_rank + a.qk_rope_head_dim;
+    s.n_embd_v = 0;
+  } else {
+    s.n_embd_k = a.num_kv_heads * a.head_dim;
+    s.n_embd_v = a.num_kv_heads * a.v_head_dim;
+  }
+  s.swa = use_swa && a.sliding_window > 0;
+  return s;
+}
+
+
+LlamaCppWeights model_weights(const ModelSpec& m, const WeightFormat& f) {
+  LlamaCppWeights mw;
+  mw.w = gguf_rank_weights(m, f, 1, 1, false);
+  mw.input_bytes = static_cast<int64_t>(std::llround(mw.w.first_bytes));
+  mw.output_bytes = static_cast<int64_t>(std::llround(mw.w.last_bytes));
+  // Tied embeddings: the output layer loads token_embd a second time (TENSOR_DUPLICATED, src/models/*.cpp).
+  if (m.tie_word_embeddings) mw.output_bytes += static_cast<int64_t>(std::llround(mw.w.tied_head_bytes));
+  mw.total_file = mw.input_bytes + static_cast<int64_t>(std::llround(mw.w.last_bytes));
+  for (double b : mw.w.layer_bytes) mw.total_file += static_cast<int64_t>(std::llround(b));
+  mw.parameters = mw.w.first_params + mw.w.last_params;
+  for (int64_t p : mw.w.layer_params) mw.parameters += p;
+  if (f.gguf_parameters > 0) mw.parameters = f.gguf_parameters;
+  mw.largest_in_layer.assign(mw.w.layer_bytes.size(), 0);
+  // Largest matrices from the typed tensor list, scaled like the layer totals (exact files).
+  std::vector<double> typed(mw.w.layer_bytes.size(), 0);
+  std::vector<int64_t> largest(mw.w.layer_bytes.size(), 0);
+  for (const GgufTensor& t : gguf_tensors(m, f.gguf_ftype)) {
+    if (t.layer >= 0 && t.layer < static_cast<int32_t>(typed.size())) {
+      typed[static_cast<size_t>(t.layer)] += static_cast<double>(t.bytes());
+      largest[static_cast<size_t>(t.layer)] = std::max(largest[static_cast<size_t>(t.layer)], t.bytes());
+    } else if (t.layer == -2 && t.name == "output.weight") {
+      mw.largest_output = t.bytes();
+    }
+  }
+  if (m.tie_word_embeddings) mw.largest_output = static_cast<int64_t>(std::llround(mw.w.tied_head_bytes));
+  for (size_t i = 0; i < typed.size(); ++i) {
+    const double scale = typed[i] > 0 ? mw.w.layer_bytes[i] / typed[i] : 1.0;
+    mw.largest_in_layer[i] = static_cast<int64_t>(static_cast<double>(largest[i]) * scale);
+  }
+  return mw;
+}
+
+/// ggml-alloc peak of one repeating layer (see the header comment), bytes.
+int64_t layer_phase_bytes(const ModelSpec& m, int64_t il, int64_t T, int64_t n_kv, bool fa) {
+  const LayerSpec& l = m.layers[static_cast<size_t>(il)];
+  const AttentionSpec& a = l.attn;
+  const double t = static_cast<double>(T);
+  const double e = static_cast<double>(m.hidden_size);
+  const double h = static_cast<double>(a.num_heads);
+  double attn = 0;
+  if (a.mla) {
+    const double dk = static_cast<double>(a.qk_nope_head_dim + a.qk_rope_head_dim);
+    const double lora = static_cast<double>(a.kv_lora_rank);
+    attn = t * (h * dk + 2.0 * h * lora + lora + static_cast<double>(a.qk_rope_head_dim) +
+                h * static_cast<double>(a.v_head_dim)) * 4.0;
+  } else {
+    const double hkv = static_cast<double>(a.num_kv_heads);
+    attn = t * (h * static_cast<double>(a.head_dim) + hkv * static_cast<double>(a.head_dim + a.v_head_dim) +
+                h * static_cast<double>(a.v_head_dim)) * 4.0;
+  }
+  if (!fa) attn += static_cast<double>(n_kv) * t * h * 4.0;
+  const MlpSpec& p = l.mlp;
+  double mlp = 0;
+  if (p.is_moe()) {
+    const double k = static_cast<double>(p.experts_per_token);
+    mlp = t * static_cast<double>(p.num_experts) * 4.0 +
+          t * k * static_cast<double>(p.expert_intermediate_size) * 4.0 * (p.gated ? 3.0 : 2.0) + t * k * e * 4.0;
+    if (p.num_shared_experts > 0) {
+      mlp = std::max(mlp, t * static_cast<double>(p.shared_intermediate_size * p.num_shared_experts) * 4.0 *
+                              (p.gated ? 3.0 : 2.0) + t * e * 4.0);
+    }
+  }
+  if (p.intermediate_size > 0) {
+    mlp = std::max(mlp, t * static_cast<double>(p.intermediate_size) * 4.0 * (p.gated ? 3.0 : 2.0) + t * e * 4.0);
+  }
+  return static_cast<int64_t>(2.0 * t * e * 4.0 + std::max(attn, mlp));
+}
+
+int64_t output_phase_bytes(const ModelSpec& m, int64_t T) {
+  return T * m.vocab_size * 4 + T * m.hidden_size * 4;
+}
+
+}  // namespace
+
+bool llamacpp_uses_swa(const ModelSpec& m) {
+  return m.family == "gemma2" || m.family == "gemma3" || m.family == "gpt_oss";
+}
+
+Result<bool> llamacpp_check_request(const Request& r) {
+  for (const auto* p : {&r.ctk, &r.ctv}) {
+    if (!p->empty() && !kv_type(*p)) {
+      return make_error(ErrorCode::kInvalidRequest,
+                        "llama.cpp cache type '" + *p + "' is not one llama.cpp accepts: use f32, f16, bf16, q8_0, "
+                        "q4_0, q4_1, iq4_nl, q5_0 or q5_1",
+                        p == &r.ctk ? "/ctk" : "/ctv");
+    }
+  }
+  if (r.ngl < -1) return make_error(ErrorCode::kInvalidRequest, "'ngl' must be -1 (all) or 0 and up", "/ngl");
+  return true;
+}
+
+WeightFormat llamacpp_weight_format(const WeightFormat& w, std::string* note) {
+  if (w.method == QuantMethod::kGguf) return w;
+  std::string name = "BF16";
+  if (w.method == QuantMethod::kNone) {
+    name = w.dtype == Dtype::kFp32 ? "F32" : w.dtype == Dtype::kFp16 ? "F16" : "BF16";
+  } else if (w.bits <= 4.5) {
+    name = "Q4_K_M";
+  } else {
+    name = "Q8_0";
+  }
+  WeightFormat g = gguf_weight_format(name).value();
+  if (note && w.method != QuantMethod::kNone) {
+    *note = "llama.cpp loads GGUF files only: '" + w.label + "' is sized as the nearest GGUF type, " + name +
+            " (choose one with --dtype, e.g. Q4_K_M, Q8_0)";
+  }
+  return g;
+}
+
+int64_t llamacpp_kv_tensor_bytes(GgmlType type, int64_t n_embd_gqa, int64_t cells) {
+  if (n_embd_gqa <= 0 || cells <= 0) return 0;
+  return ggml_row_size(type, n_embd_gqa) * cells;
+}
+
+LlamaCppOptions llamacpp_options(const ModelSpec& m, const Inputs& in) {
+  const Request& r = in.request;
+  LlamaCppOptions o;
+  o.n_seq = r.np > 0 ? r.np : std::max<int64_t>(1, in.batch);
+  o.kv_unified = r.kv_unified;
+  o.flash_attn = r.flash_attn;
+  o.swa_full = r.swa_full;
+  o.requested_ctx = r.ctx_size > 0 ? r.ctx_size : o.n_seq * std::max<int64_t>(1, in.context);
+  // src/llama-context.cpp: n_ctx = GGML_PAD(n_ctx, 256); without a unified cache each of the n_seq streams
+  // gets n_ctx_seq = GGML_PAD(n_ctx / n_seq, 256) cells and n_ctx = n_ctx_seq x n_seq.
+  o.n_ctx = pad(o.requested_ctx, kCtxPad);
+  if (o.kv_unified) {
+    o.n_ctx_seq = o.n_ctx;
+    o.n_stream = 1;
+  } else {
+    o.n_ctx_seq = pad(std::max<int64_t>(1, o.n_ctx / o.n_seq), kCtxPad);
+    o.n_ctx = o.n_ctx_seq * o.n_seq;
+    o.n_stream = o.n_seq;
+  }
+  o.n_batch = std::min(o.n_ctx, r.n_batch > 0 ? r.n_batch : 2048);
+  o.n_ubatch = std::min(o.n_batch, r.ubatch > 0 ? r.ubatch : 512);
+  const int64_t n_layer = m.num_hidden_layers();
+  o.n_gpu_layers = r.ngl < 0 ? n_layer + 1 : std::min(r.ngl, n_layer + 1);
+  if (!r.ctk.empty()) {
+    o.type_k = kv_type(r.ctk) ? kv_type(r.ctk)->type : GgmlType::kF16;
+  } else if (!r.kv_dtype.empty() && r.kv_dtype != "auto") {
+    o.type_k = kv_from_dtype(r.kv_dtype);
+  }
+  if (!r.ctv.empty()) {
+    o.type_v = kv_type(r.ctv) ? kv_type(r.ctv)->type : GgmlType::kF16;
+  } else if (!r.kv_dtype.empty() && r.kv_dtype != "auto") {
+    o.type_v = kv_from_dtype(r.kv_dtype);
+  }
+  o.gpus = std::max<int64_t>(1, in.layout.gpus());
+  return o;
+}
+
+namespace {
+
+LlamaCppMemory layout(const ModelSpec& m, const Inputs& in, const LlamaCppOptions& o, const LlamaCppWeights& mw) {
+  LlamaCppMemory mem;
+  mem.opt = o;
+  const int64_t n_layer = m.num_hidden_layers();
+  const bool use_swa = llamacpp_uses_swa(m);
+  const int64_t T = std::max<int64_t>(1, std::min(o.n_ctx, o.n_ubatch));
+
+  // KV cells per stream (src/llama-kv-cache-iswa.cpp).
+  const int64_t full_cells = o.n_ctx_seq;
+  int64_t window = 0;
+  for (const LayerSpec& l : m.layers) window = std::max(window, l.attn.sliding_window);
+  const int64_t swa_cells =
+      o.swa_full ? full_cells
+                 : pad(std::min(full_cells, window * (o.kv_unified ? o.n_seq : 1) + o.n_ubatch), kCtxPad);
+  // Without flash attention V is stored transposed and padded to the widest layer ([TAG_V_CACHE_VARIABLE]).
+  int64_t v_max = 0;
+  for (int64_t il = 0; il < n_layer; ++il) v_max = std::max(v_max, layer_shape(m, il, use_swa).n_embd_v);
+
+  // Devices: repeating layer il and the output layer (il = n_layer) are on a GPU when
+  // il >= i_gpu_start = max(n_layer + 1 - ngl, 0); GPU index from the cumulative split (equal GPUs).
+  const int64_t ngl = o.n_gpu_layers;
+  const int64_t i_gpu_start = std::max<int64_t>(n_layer + 1 - ngl, 0);
+  const int64_t act = std::min(ngl, n_layer + 1);
+  const int64_t gpus = std::max<int64_t>(1, o.gpus);
+  auto device_of = [&](int64_t il) -> int64_t {  // -1 = CPU
+    if (il < i_gpu_start || il - i_gpu_start >= act) return -1;
+    // std::upper_bound(splits, (il - i_gpu_start) / act) with splits = {1/n, 2/n, ..., 1}.
+    const double x = static_cast<double>(il - i_gpu_start) / static_cast<double>(act);
+    int64_t d = 0;
+    while (d < gpus && static_cast<double>(d + 1) / static_cast<double>(gpus) <= x) ++d;
+    return std::min(d, gpus - 1);
+  };
+
+  const std::string prefix = device_prefix(in.gpu);
+  mem.gpus.resize(static_cast<size_t>(gpus));
+  for (int64_t d = 0; d < gpus; ++d) {
+    LlamaCppDevice& g = mem.gpus[static_cast<size_t>(d)];
+    g.name = prefix + std::to_string(d);
+    g.gpu = true;
+    g.first_layer = n_layer;
+    g.end_layer = 0;
+    g.overhead_bytes = in.request.overhead_gib >= 0 ? static_cast<int64_t>(in.request.overhead_gib * kGiB) : kGpuFootprint;
+  }
+  LlamaCppDevice& host = mem.host;
+  host.name = "CPU";
+  host.gpu = false;
+  host.input_layer = true;
+  host.model_bytes = mw.input_bytes;
+  host.parameters = mw.w.first_params;
+  host.first_layer = n_layer;
+
+  std::vector<int64_t> phase_gpu(static_cast<size_t>(gpus), 0);
+  int64_t phase_cpu = 0;
+  int64_t largest_cpu_weight = 0;
+  int64_t cpu_layer_phase = 0;
+  for (int64_t il = 0; il < n_layer; ++il) {
+    const LayerShape s = layer_shape(m, il, use_swa);
+    const int64_t cells = s.swa ? swa_cells : full_cells;
+    const int64_t k = llamacpp_kv_tensor_bytes(o.type_k, s.n_embd_k, cells) * o.n_stream;
+    const int64_t v = s.n_embd_v > 0 ? llamacpp_kv_tensor_bytes(o.type_v, o.flash_attn ? s.n_embd_v : v_max, cells) * o.n_stream
+                                     : 0;
+    (s.swa ? mem.kv_k_swa : mem.kv_k_full) += k;
+    (s.swa ? mem.kv_v_swa : mem.kv_v_full) += v;
+    (s.swa ? mem.swa_layers : mem.full_layers) += 1;
+    const int64_t d = device_of(il);
+    LlamaCppDevice& dev = d < 0 ? host : mem.gpus[static_cast<size_t>(d)];
+    dev.model_bytes += static_cast<int64_t>(std::llround(mw.w.layer_bytes[static_cast<size_t>(il)]));
+    dev.parameters += mw.w.layer_params[static_cast<size_t>(il)];
+    dev.kv_k_bytes += k;
+    dev.kv_v_bytes += v;
+    dev.first_layer = std::min(dev.first_layer, il);
+    dev.end_layer = std::max(dev.end_layer, il + 1);
+    const int64_t phase = layer_phase_bytes(m, il, T, cells, o.flash_attn);
+    if (d < 0) {
+      cpu_layer_phase = std::max(cpu_layer_phase, phase);
+      largest_cpu_weight = std::max(largest_cpu_weight, mw.largest_in_layer[static_cast<size_t>(il)]);
+    } else {
+      phase_gpu[static_cast<size_t>(d)] = std::max(phase_gpu[static_cast<size_t>(d)], phase);
+    }
+  }
+  mem.kv_cells_full = mem.full_layers > 0 ? full_cells * o.n_stream : 0;
+  mem.kv_cells_swa = mem.swa_layers > 0 ? swa_cells * o.n_stream : 0;
+
+  // The output layer.
+  const int64_t out_dev = device_of(n_layer);
+  const int64_t out_phase = output_phase_bytes(m, T);
+  LlamaCppDevice& od = out_dev < 0 ? host : mem.gpus[static_cast<size_t>(out_dev)];
+  od.output_layer = true;
+  od.model_bytes += mw.output_bytes;
+  od.parameters += mw.w.last_params;
+  if (out_dev >= 0) {
+    phase_gpu[static_cast<size_t>(out_dev)] = std::max(phase_gpu[static_cast<size_t>(out_dev)], out_phase);
+  } else {
+    largest_cpu_weight = std::max(largest_cpu_weight, mw.largest_output);
+  }
+
+  // Compute buffers.
+  for (int64_t d = 0; d < gpus; ++d) mem.gpus[static_cast<size_t>(d)].compute_bytes = phase_gpu[static_cast<size_t>(d)];
+  const bool cpu_work = cpu_layer_phase > 0 || out_dev < 0;
+  if (cpu_work && o.op_offload && T >= 32) {
+    // GPU 0 runs the CPU-resident matmuls of a big batch, with a copy of the weight.
+    const int64_t phase = largest_cpu_weight + (out_dev < 0 ? out_phase : cpu_layer_phase);
+    mem.gpus[0].compute_bytes = std::max(mem.gpus[0].compute_bytes, phase);
+  } else if (cpu_work) {
+    phase_cpu = std::max(cpu_layer_phase, out_dev < 0 ? out_phase : 0);
+  } else {
+    phase_cpu = 0;
+  }
+  if (cpu_layer_phase > 0) phase_cpu = std::max(phase_cpu, cpu_layer_phase);
+  const int64_t mask_elem = o.flash_attn ? 2 : 4;
+  int64_t inputs = T * m.hidden_size * 4 + 3 * T * 4;
+  if (mem.full_layers > 0) inputs += full_cells * T * mask_elem;
+  if (mem.swa_layers > 0) inputs += swa_cells * T * mask_elem;
+  host.compute_bytes = inputs + phase_cpu;
+  // Logits of one output per slot, f32 (llama_context::output_reserve(n_seq_max)).
+  host.output_buffer_bytes = m.vocab_size * o.n_seq * 4;
+  for (LlamaCppDevice& g : mem.gpus) {
+    if (g.first_layer >= g.end_layer) g.first_layer = g.end_layer = 0;
+  }
+  if (host.first_layer >= host.end_layer) host.first_layer = host.end_layer = 0;
+  mem.weights_bytes = mw.total_file;
+  mem.parameters = mw.parameters;
+  return mem;
+}
+
+bool gpus_fit(const LlamaCppMemory& mem, int64_t capacity) {
+  for (const LlamaCppDevice& g : mem.gpus) {
+    if (g.total_bytes() > capacity) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+LlamaCppMemory llamacpp_memory(const ModelSpec& m, const Inputs& in, const LlamaCppOptions& o) {
+  const WeightFormat f = llamacpp_weight_format(in.weights, nullptr);
+  return layout(m, in, o, model_weights(m, f));
+}
+
+std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, const WeightFormat& weights) {
+  return std::make_shared<const LlamaCppWeights>(model_weights(m, llamacpp_weight_format(weights, nullptr)));
+}
+
+EnginePlan plan_llamacpp(const ModelSpec& m, const Inputs& in, const LlamaCppWeights* precomputed) {
+  EnginePlan p;
+  p.engine = "llama.cpp";
+  std::string note;
+  const WeightFormat f = llamacpp_weight_format(in.weights, &note);
+  if (!note.empty()) p.warnings.push_back({"llamacpp_gguf_only", note});
+  // Searches (solves, context curves) evaluate many plans of one model: they pass the weights in.
+  std::optional<LlamaCppWeights> own;
+  if (!precomputed) own = model_weights(m, f);
+  const LlamaCppWeights& mw = precomputed ? *precomputed : *own;
+  const LlamaCppOptions o = llamacpp_options(m, in);
+  const LlamaCppMemory mem = layout(m, in, o, mw);
+  const int64_t capacity = in.gpu.memory_bytes();
+  const int64_t n_layer = m.num_hidden_layers();
+
+  // ---- failures llama.cpp raises itself ----
+  if (ggml_type_info(o.type_v).quantized && !o.flash_attn) {
+    // src/llama-context.cpp llama_init_from_model: a quantised V cache needs flash attention.
+    p.failure = "llama_init_from_model: V cache quantization requires flash_attn";
+  }
+
+  // ---- per GPU ----
+  int64_t kv_per_token_all = 0;
+  for (int64_t il = 0; il < n_layer; ++il) {
+    const LayerShape s = layer_shape(m, il, llamacpp_uses_swa(m));
+    kv_per_token_all += ggml_row_size(o.type_k, s.n_embd_k) + (s.n_embd_v > 0 ? ggml_row_size(o.type_v, s.n_embd_v) : 0);
+  }
+  p.margin_bytes = std::numeric_limits<int64_t>::max();
+  for (size_t d = 0; d < mem.gpus.size(); ++d) {
+    const LlamaCppDevice& dev = mem.gpus[d];
+    GpuMemory g;
+    g.stage = static_cast<int64_t>(d);
+    g.first_layer = dev.first_layer;
+    g.end_layer = dev.end_layer;
+    g.memory.weights_bytes = dev.model_bytes;
+    g.memory.kv_cache_bytes = dev.kv_bytes();
+    g.memory.activations_bytes = dev.compute_bytes;
+    g.memory.overhead_bytes = dev.overhead_bytes;
+    g.weights_parameters = dev.parameters;
+    for (int64_t il = dev.first_layer; il < dev.end_layer; ++il) {
+      const LayerShape s = layer_shape(m, il, llamacpp_uses_swa(m));
+      if (s.swa) continue;
+      g.kv_cache_bytes_per_token += ggml_row_size(o.type_k, s.n_embd_k) + (s.n_embd_v > 0 ? ggml_row_size(o.type_v, s.n_embd_v) : 0);
+    }
+    g.kv_cache_bytes_per_sequence = o.n_seq > 0 ? dev.kv_bytes() / o.n_seq : dev.kv_bytes();
+    g.capacity_bytes = capacity;
+    g.usable_bytes = capacity;
+    g.free_bytes = capacity - dev.total_bytes();
+    p.margin_bytes = std::min(p.margin_bytes, g.free_bytes);
+    p.available_kv_cache_bytes = std::max(p.available_kv_cache_bytes, dev.kv_bytes());
+    p.per_gpu.push_back(g);
+  }
+  p.fits = p.failure.empty() && gpus_fit(mem, capacity);
+  p.kv_cache_tokens = mem.kv_cells_full > 0 ? mem.kv_cells_full : mem.kv_cells_swa;
+  p.system_ram_bytes = mem.host.total_bytes();
+
+  // ---- max concurrency: the most slots of `context` tokens (-np N -c N x context) that fit ----
+  {
+    Inputs probe = in;
+    probe.request.ctx_size = 0;
+    auto fits_n = [&](int64_t n) {
+      probe.request.np = n;
+      return gpus_fit(layout(m, probe, llamacpp_options(m, probe), mw), capacity);
+    };
+    int64_t lo = 0;
+    int64_t hi = 1;
+    while (hi <= (int64_t{1} << 20) && fits_n(hi)) {
+      lo = hi;
+      hi *= 2;
+    }
+    while (hi - lo > 1) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      (fits_n(mid) ? lo : hi) = mid;
+    }
+    p.max_concurrency = p.failure.empty() ? static_cast<double>(lo) : 0.0;
+    for (GpuMemory& g : p.per_gpu) g.max_concurrency = lo;
+  }
+  // ---- when it does not fit: the longest context per slot that would ----
+  if (!p.fits && p.failure.empty()) {
+    Inputs probe = in;
+    probe.request.np = o.n_seq;
+    auto fits_ctx = [&](int64_t c) {
+      probe.request.ctx_size = c * o.n_seq;
+      return gpus_fit(layout(m, probe, llamacpp_options(m, probe), mw), capacity);
+    };
+    int64_t lo = 0;
+    int64_t hi = std::max<int64_t>(kCtxPad, o.n_ctx_seq) / kCtxPad;  // in units of 256 tokens
+    while (hi - lo > 1) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      (fits_ctx(mid * kCtxPad) ? lo : hi) = mid;
+    }
+    p.max_model_len_that_fits = lo * kCtxPad;
+  }
+
+  // ---- start-up lines (formats of src/llama-model-loader.cpp print_info, src/llama-model.cpp
+  //      load_tensors, src/llama-context.cpp, src/llama-kv-cache.cpp) ----
+  auto& log = p.startup_log;
+  const LlamaFtypeInfo* ft = llama_ftype_info(f.gguf_ftype);
+  char buf[256];
+  log.push_back(std::string("print_info: file type   = ") + (ft ? ft->log_name : "unknown"));
+  const double bpw = mem.parameters > 0 ? static_cast<double>(mem.weights_bytes) * 8.0 / static_cast<double>(mem.parameters) : 0;
+  if (mem.weights_bytes < static_cast<int64_t>(kGiB)) {
+    std::snprintf(buf, sizeof buf, "print_info: file size   = %.2f MiB (%.2f BPW)",
+                  static_cast<double>(mem.weights_bytes) / static_cast<double>(kMiB), bpw);
+  } else {
+    std::snprintf(buf, sizeof buf, "print_info: file size   = %.2f GiB (%.2f BPW)", static_cast<double>(mem.weights_bytes) / kGiB,
+                  bpw);
+  }
+  log.push_back(buf);
+  const int64_t n_gpu = std::min(o.n_gpu_layers, n_layer);
+  int64_t n_repeating = n_gpu;
+  if (n_repeating > 0) {
+    log.push_back("load_tensors: offloading output layer to GPU");
+    --n_repeating;
+  }
+  log.push_back("load_tensors: offloading " + std::to_string(n_repeating) + " repeating layers to GPU");
+  log.push_back("load_tensors: offloaded " + std::to_string(std::min(o.n_gpu_layers, n_layer + 1)) + "/" +
+                std::to_string(n_layer + 1) + " layers to GPU");
+  for (const LlamaCppDevice& g : mem.gpus) {
+    if (g.model_bytes > 0) log.push_back("load_tensors: " + std::string(12 - std::min<size_t>(12, g.name.size()), ' ') + g.name +
+                                         " model buffer size = " + mib(g.model_bytes) + " MiB");
+  }
+  log.push_back("load_tensors:   CPU_Mapped model buffer size = " + mib(mem.host.model_bytes) + " MiB");
+  log.push_back("llama_context: n_seq_max             = " + std::to_string(o.n_seq));
+  log.push_back("llama_context: n_ctx                 = " + std::to_string(o.n_ctx));
+  log.push_back("llama_context: n_ctx_seq             = " + std::to_string(o.n_ctx_seq));
+  log.push_back("llama_context: n_batch               = " + std::to_string(o.n_batch));
+  log.push_back("llama_context: n_ubatch              = " + std::to_string(o.n_ubatch));
+  log.push_back(std::string("llama_context: flash_attn            = ") + (o.flash_attn ? "enabled" : "disabled"));
+  log.push_back(std::string("llama_context: kv_unified            = ") + (o.kv_unified ? "true" : "false"));
+  const std::string host_buf = "CUDA_Host";
+  log.push_back("llama_context:  " + host_buf + "  output buffer size = " + mib(mem.host.output_buffer_bytes) + " MiB");
+  auto kv_lines = [&](const char* which, int64_t cells, int64_t layers, int64_t kb, int64_t vb) {
+    if (layers == 0) return;
+    if (mem.swa_layers > 0) {
+      log.push_back(std::string("llama_kv_cache_iswa: creating ") + which + " KV cache, size = " +
+                    std::to_string(cells / std::max<int64_t>(1, o.n_stream)) + " cells");
+    }
+    std::snprintf(buf, sizeof buf,
+                  "llama_kv_cache: size = %7.2f MiB (%6lld cells, %3lld layers, %2lld/%lld seqs), K (%s): %7.2f MiB, V (%s): %7.2f MiB",
+                  static_cast<double>(kb + vb) / static_cast<double>(kMiB),
+                  static_cast<long long>(cells / std::max<int64_t>(1, o.n_stream)), static_cast<long long>(layers),
+                  static_cast<long long>(o.n_seq), static_cast<long long>(o.n_stream), ggml_type_info(o.type_k).name,
+                  static_cast<double>(kb) / static_cast<double>(kMiB), ggml_type_info(o.type_v).name,
+                  static_cast<double>(vb) / static_cast<double>(kMiB));
+    log.push_back(buf);
+  };
+  for (const LlamaCppDevice& g : mem.gpus) {
+    if (g.kv_bytes() > 0) log.push_back("llama_kv_cache: " + std::string(10 - std::min<size_t>(10, g.name.size()), ' ') + g.name +
+                                        " KV buffer size = " + mib(g.kv_bytes()) + " MiB");
+  }
+  if (mem.host.kv_bytes() > 0) log.push_back("llama_kv_cache:        CPU KV buffer size = " + mib(mem.host.kv_bytes()) + " MiB");
+  kv_lines("non-SWA", mem.kv_cells_full, mem.full_layers, mem.kv_k_full, mem.kv_v_full);
+  kv_lines("    SWA", mem.kv_cells_swa, mem.swa_layers, mem.kv_k_swa, mem.kv_v_swa);
+  for (const LlamaCppDevice& g : mem.gpus) {
+    if (g.compute_bytes > 0) log.push_back("llama_context: " + std::string(10 - std::min<size_t>(10, g.name.size()), ' ') + g.name +
+                                           " compute buffer size = " + mib(g.compute_bytes) + " MiB");
+  }
+  log.push_back("llama_context:  " + host_buf + " compute buffer size = " + mib(mem.host.compute_bytes) + " MiB");
+  if (!p.failure.empty()) log.push_back(p.failure);
+
+  // ---- launch command ----
+  {
+    std::string model = in.request.model_id;
+    std::string cmd = "llama-server";
+    const std::string quant = ft ? ft->name : "";
+    if (!in.request.gguf.empty()) {
+      cmd += " -m " + (model.empty() ? std::string("model") : model.substr(model.find_last_of('/') + 1)) + ".gguf";
+    } else if (model.size() > 5 && lower(model.substr(model.size() - 5)) == "-gguf") {
+      cmd += " -hf " + model + (quant.empty() ? "" : ":" + quant);
+    } else {
+      std::string base = model.empty() ? std::string("model") : model.substr(model.find_last_of('/') + 1);
+      cmd += " -m " + base + (quant.empty() ? "" : "-" + quant) + ".gguf";
+    }
+    cmd += " -c " + std::to_string(o.requested_ctx) + " -np " + std::to_string(o.n_seq);
+    cmd += " -ngl " + (o.n_gpu_layers >= n_layer + 1 ? std::string("all") : std::to_string(o.n_gpu_layers));
+    if (o.type_k != GgmlType::kF16) cmd += std::string(" -ctk ") + ggml_type_info(o.type_k).name;
+    if (o.type_v != GgmlType::kF16) cmd += std::string(" -ctv ") + ggml_type_info(o.type_v).name;
+    cmd += o.flash_attn ? " -fa on" : " -fa off";
+    if (o.n_ubatch != 512 && in.request.ubatch > 0) cmd += " -ub " + std::to_string(o.n_ubatch);
+    if (in.request.n_batch > 0) cmd += " -b " + std::to_string(in.request.n_batch);
+    if (o.swa_full) cmd += " --swa-full";
+    if (o.kv_unified) cmd += " -kvu";
+    if (o.gpus > 1) cmd += " --split-mode layer";
+    p.launch_command = cmd;
+  }
+
+  // ---- assumptions ----
+  auto& a = p.assumptions;
+  a.push_back("llama.cpp: -c " + std::to_string(o.requested_ctx) + " padded to " + std::to_string(o.n_ctx) +
+              " cells (multiple of 256)" +
+              (o.kv_unified ? ", one KV pool shared by the " + std::to_string(o.n_seq) + " slot(s)"
+                            : ", split evenly: " + std::to_string(o.n_ctx_seq) + " per slot over " +
+                                  std::to_string(o.n_seq) + " slot(s) (explicit -np: no unified KV)"));
+  a.push_back("llama.cpp: KV cache " + std::string(ggml_type_info(o.type_k).name) + "/" + ggml_type_info(o.type_v).name +
+              ", row_size(type, n_embd_k_gqa) x cells per layer" +
+              (mem.swa_layers > 0 ? "; sliding-window layers keep " + std::to_string(mem.kv_cells_swa) + " cells" : ""));
+  a.push_back("llama.cpp: token_embd stays on the CPU; -ngl " + std::to_string(o.n_gpu_layers) + " of " +
+              std::to_string(n_layer + 1) + " layers (output layer first) on " + std::to_string(o.gpus) + " GPU(s)" +
+              (o.gpus > 1 ? ", split by layer evenly" : ""));
+  a.push_back("llama.cpp: compute buffer modelled as the reserved graph's peak at n_ubatch = " +
+              std::to_string(o.n_ubatch) + " tokens (f32 activations, logits for every token of the micro-batch)");
+  a.push_back("llama.cpp: no utilisation fraction or reserve: a GPU fits when model + KV + compute buffers + ~" +
+              std::to_string(kGpuFootprint / kMiB) + " MiB of CUDA context fit in its memory");
+  if (!llamacpp_uses_swa(m)) {
+    for (const LayerSpec& l : m.layers) {
+      if (l.attn.sliding_window > 0) {
+        p.warnings.push_back({"llamacpp_no_swa", "llama.cpp runs this architecture (" + m.family +
+                                                     ") without a sliding-window cache: every layer keeps the full "
+                                                     "context"});
+        break;
+      }
+    }
+  }
+  if (m.max_position_embeddings > 0 && o.n_ctx_seq > m.max_position_embeddings) {
+    p.warnings.push_back({"llamacpp_ctx_beyond_train", "n_ctx_seq (" + std::to_string(o.n_ctx_seq) + ") > n_ctx_train (" +
+                                                           std::to_string(m.max_position_embeddings) +
+                                                           ") -- possible training context overflow"});
+  }
+  if (p.margin_bytes == std::numeric_limits<int64_t>::max()) p.margin_bytes = 0;
+  return p;
+}
+
+}  // namespace llmsizer

@@ -1,0 +1,777 @@
+// vLLM V1 engine emulation (rules of vLLM 0.19; see ENGINES.md beside the shared reference data).
+//
+// What vLLM does at start-up, per GPU (vllm/v1/worker/gpu_worker.py determine_available_memory, and
+// vllm/v1/core/kv_cache_utils.py for the KV cache):
+//   requested  = total_memory x gpu_memory_utilization
+//   available  = requested - weights ("Model loading took X GiB") - torch activation peak of a profiling run
+//                - non-torch memory that appeared since start-up (NCCL/cuBLAS workspaces)
+//   num_blocks = available // page bytes // layers   (min over all workers; hybrid models group layers)
+//   logs "GPU KV cache size: num_blocks x block_size tokens" and
+//        "Maximum concurrency for L tokens per request: num_blocks / blocks per request".
+// The CUDA context (~0.5 GiB, before the first snapshot) and CUDA graphs live outside the budget in 0.19.
+//
+// Calibration (the public llm-d-planner sweep of vLLM 0.19 on H100 80GB, 26 start-up logs; per GPU):
+//   budget - weights - KV(num_blocks) = activation + non-torch, and the logs print both parts:
+//     Llama-3.1-8B   TP1: 1.89 + 0.25   TP2: 1.89 + 2.07   TP4: 1.89 + 2.13   PP2/PP4 first stage: 1.10/1.05 + 0.07
+//                   (the last PP stage, which binds, leaves 2.09/2.08 = sampler 1.89 + ~0.2)
+//     Llama fp32    TP1: 2.21 + 0.25      Qwen2.5-7B  TP1/2/4: 2.21 + 0.24 / 2.06 / 2.13
+//     gemma-2-9b    TP1: 3.65 + 0.25      Mixtral-8x7B TP2: 1.21 + 2.07      DeepSeek-V2-Lite TP1: 1.93 + 0.26
+//   The activation peak does not move with max_model_len (2k..32k) but with the vocabulary: 1.89 GiB at
+//   128,256, 2.21 at 152,064, 3.65 at 256,000. It is the sampler warm-up: 1024 rows (max_num_seqs) of logits
+//   in the model dtype plus fp32 sampler work tensors, 12.7-13.1 bytes per logit over the model-dtype copy in all
+//   four dense cases (bf16 and fp32), plus the 8192 x hidden output of the forward it samples from. Where the
+//   forward of 8192 tokens is larger (Mixtral: fused-MoE caches; pipeline stages without the sampler) it sets
+//   the peak: the MoE/MLP intermediates plus 7 hidden-size vectors per token (residual, normed input, layer
+//   outputs and compiled-graph temporaries) reproduce Llama's 1.05-1.10 and Mixtral's 1.21 (-0.12) GiB.
+//   DeepSeek-V2-Lite's 1.93 GiB is not explained by these terms (we get the sampler's 1.50): its KV comes out
+//   1 % high. The non-torch increase is 0.25 GiB alone; with TP it adds ~1.8 GiB on H100 (NCCL NVLink-SHARP
+//   buffers on NVSwitch systems) plus ~32 MiB per extra peer (TP2 2.07, TP4 2.13).
+// These are rules per engine version and GPU family, never per model.
+#include "engines/vllm.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <utility>
+
+#include "engines/util.h"
+#include "units.h"
+
+namespace llmsizer {
+namespace vllm {
+
+namespace {
+
+using engine_util::ceil_div;
+constexpr double kGiBd = kGiB;
+
+/// Hidden-size vectors per token alive beside the largest layer transient during the profiling forward
+/// (residual, normed input, attention/MLP outputs, torch.compile temporaries). Fitted: Llama-3.1-8B pipeline
+/// stages (1.10 / 1.05 GiB at 8192 tokens) and Mixtral-8x7B TP2 (1.21 GiB); see the header comment.
+constexpr double kForwardHiddenCopies = 7.0;
+/// fp32 sampler work tensors per logit beyond the logits themselves (_dummy_sampler_run: fp32 logits,
+/// probabilities, random exponentials, masks). Fitted on the four dense public cases: 12.7-13.1.
+constexpr double kSamplerBytesPerLogit = 13.0;
+/// Non-torch memory of the profiling run on one GPU without tensor parallelism (cuBLAS/cuBLASLt workspaces,
+/// allocator and kernel-module growth): 0.24-0.26 GiB in every TP1 log.
+constexpr int64_t kNonTorchBase = 256 * kMiB;
+/// NCCL buffers per extra tensor-parallel peer (TP4 - TP2 = 0.06 GiB for two more peers).
+constexpr int64_t kNcclPerPeer = 32 * kMiB;
+/// NCCL NVLink-SHARP (NVLS) buffers on NVSwitch systems: TP2 on H100 = 2.07 GiB = 0.25 + 0.03 + 1.79.
+constexpr int64_t kNvlsBuffers = 1832 * kMiB;
+/// CUDA graphs (0.19 logs an estimate: 0.49-1.69 GiB, median 0.72, across the public logs).
+constexpr int64_t kCudaGraphEstimate = 768 * kMiB;
+/// The CUDA context and NCCL communicators before the first memory snapshot (outside the budget): 0.51 GiB
+/// alone, 1.43-1.53 GiB with TP or PP in the public logs (units.h).
+constexpr int64_t kContextBytes = kCudaContextBytes;
+constexpr int64_t kContextParallelBytes = kCudaContextParallelBytes;
+
+/// Case-insensitive "a100" in a name, without building strings (this runs once per evaluated layout).
+bool contains_a100(const std::string& s) {
+  for (size_t i = 0; i + 4 <= s.size(); ++i) {
+    if ((s[i] == 'a' || s[i] == 'A') && s[i + 1] == '1' && s[i + 2] == '0' && s[i + 3] == '0') return true;
+  }
+  return false;
+}
+
+int64_t to_bytes(double b) { return static_cast<int64_t>(std::llround(b)); }
+
+}  // namespace
+
+BatchDefaults batch_defaults(const GpuSpec& g, bool offline) {
+  // vllm/engine/arg_utils.py EngineArgs.get_batch_defaults: `device_memory >= 70 * GiB_bytes and "a100" not in
+  // device_name` (A100s keep the small defaults: vLLM PR #17885 measured lower throughput with larger ones).
+  const bool a100 = contains_a100(g.name) || contains_a100(g.id);
+  const bool large = g.memory_bytes() >= int64_t{70} * (int64_t{1} << 30) && !a100;
+  BatchDefaults d;
+  d.max_num_batched_tokens = large ? (offline ? 16384 : 8192) : (offline ? 8192 : 2048);
+  d.max_num_seqs = large ? 1024 : 256;
+  return d;
+}
+
+Settings settings(const Inputs& in) {
+  const Request& r = in.request;
+  Settings s;
+  s.gpu_memory_utilization = r.gpu_memory_utilization;
+  s.max_model_len = r.max_model_len > 0 ? r.max_model_len : in.context;
+  const BatchDefaults d = batch_defaults(in.gpu, r.vllm_offline);
+  s.max_num_batched_tokens = r.max_num_batched_tokens > 0 ? r.max_num_batched_tokens : d.max_num_batched_tokens;
+  s.max_num_seqs = r.max_num_seqs > 0 ? r.max_num_seqs : d.max_num_seqs;
+  s.block_size = r.block_size > 0 ? r.block_size : 16;
+  s.enforce_eager = r.enforce_eager;
+  if (!engine_util::parse_version(r.vllm_version, &s.version_major, &s.version_minor)) {
+    s.version_major = 0;
+    s.version_minor = 19;
+  }
+  const bool before_019 = s.version_major == 0 && s.version_minor < 19;
+  // 0.19 estimates CUDA-graph memory and logs it without subtracting it; earlier versions subtract the estimate,
+  // as 0.19 does with VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 (ENGINES.md). Eager mode captures none.
+  s.subtract_cuda_graphs = !s.enforce_eager && (before_019 || r.vllm_estimate_cudagraphs);
+  s.kv_cache_memory_bytes = r.kv_cache_memory_bytes;
+  return s;
+}
+
+std::vector<double> forward_layer_elements(const ModelSpec& m, int64_t tp) {
+  // The profiling forward (gpu_model_runner.py profile_run -> _dummy_run(max_num_tokens)) runs the layers one
+  // after another; attention kernels are skipped (no metadata in the profile run) but its projections run.
+  // Per token, in elements of the activation dtype, on one tensor-parallel rank:
+  //   attention: fused qkv output + attention output (MLA: q, latent, decompressed k/v, output);
+  //   dense MLP: gate_up output (2 I) + activation output (I) (vllm/model_executor/layers/activation.py SiluAndMul);
+  //   fused MoE: the modular kernel's two workspaces, k x max(N, hidden) and k x max(N/2, hidden), N = 2 I_expert
+  //     (vllm/model_executor/layers/fused_moe/fused_moe.py TritonExperts.workspace_shapes; caches 1 and 3 share
+  //     one), + router logits (E), + the shared experts' output kept while the routed experts run
+  //     (DeepseekV2MoE / Qwen2MoeSparseMoeBlock);
+  // plus kForwardHiddenCopies hidden-size vectors.
+  tp = std::max<int64_t>(1, tp);
+  const double h = static_cast<double>(m.hidden_size);
+  std::vector<double> out;
+  out.reserve(m.layers.size());
+  for (const LayerSpec& l : m.layers) {
+    const AttentionSpec& at = l.attn;
+    const double heads = static_cast<double>(ceil_div(at.num_heads, tp));
+    double attn;
+    if (at.mla) {
+      attn = heads * static_cast<double>(at.qk_nope_head_dim + at.qk_rope_head_dim) +
+             static_cast<double>(at.kv_lora_rank + at.qk_rope_head_dim) +
+             heads * static_cast<double>(at.qk_nope_head_dim + at.v_head_dim) + heads * static_cast<double>(at.v_head_dim);
+    } else {
+      const double kvh = static_cast<double>(std::max<int64_t>(1, at.num_kv_heads / tp));
+      attn = heads * static_cast<double>(at.head_dim) + kvh * static_cast<double>(at.head_dim + at.v_head_dim) +
+             heads * static_cast<double>(at.v_head_dim);
+    }
+    const MlpSpec& f = l.mlp;
+    double mlp = 0;
+    if (f.is_moe()) {
+      const double ie = static_cast<double>(ceil_div(f.expert_intermediate_size, tp));
+      const double n = (f.gated ? 2.0 : 1.0) * ie;
+      const double k = static_cast<double>(f.experts_per_token);
+      mlp = k * std::max(n, h) + k * std::max(f.gated ? n / 2.0 : n, h) + static_cast<double>(f.num_experts);
+      if (f.num_shared_experts > 0) {
+        const double si = static_cast<double>(ceil_div(f.shared_intermediate_size * f.num_shared_experts, tp));
+        mlp = std::max(mlp + h, (f.gated ? 3.0 : 2.0) * si);
+      }
+    }
+    if (f.intermediate_size > 0) {
+      const double inter = static_cast<double>(ceil_div(f.intermediate_size, tp));
+      mlp = std::max(mlp, (f.gated ? 3.0 : 2.0) * inter);
+    }
+    out.push_back(std::max(attn, mlp));
+  }
+  return out;
+}
+
+double forward_peak_bytes(const std::vector<double>& elements, const ModelSpec& m, Dtype act, const Stage& stage,
+                          int64_t tokens) {
+  double worst = 0;
+  for (int64_t i = stage.first_layer; i < stage.end_layer; ++i) worst = std::max(worst, elements[static_cast<size_t>(i)]);
+  return static_cast<double>(std::max<int64_t>(0, tokens)) *
+         (worst + kForwardHiddenCopies * static_cast<double>(m.hidden_size)) * (dtype_bits(act) / 8.0);
+}
+
+double forward_peak_bytes(const ModelSpec& m, Dtype act, int64_t tp, const Stage& stage, int64_t tokens) {
+  return forward_peak_bytes(forward_layer_elements(m, tp), m, act, stage, tokens);
+}
+
+double sampler_peak_bytes(const ModelSpec& m, Dtype act, int64_t tokens, int64_t max_num_seqs) {
+  // gpu_model_runner.py: _dummy_run returns hidden_states[logit_indices] for num_reqs = min(max_num_tokens,
+  // max_num_seqs) requests; _dummy_sampler_run computes their logits over the full vocabulary (gathered on every
+  // TP rank) and runs the sampler with top-k/top-p on them. The forward's hidden states stay alive meanwhile.
+  const double a = dtype_bits(act) / 8.0;
+  const double rows = static_cast<double>(std::max<int64_t>(1, std::min(tokens, max_num_seqs)));
+  return static_cast<double>(tokens) * static_cast<double>(m.hidden_size) * a +
+         rows * static_cast<double>(m.vocab_size) * (a + kSamplerBytesPerLogit);
+}
+
+int64_t non_torch_bytes(const GpuSpec& g, int64_t tp) {
+  int64_t b = kNonTorchBase;
+  if (tp > 1) {
+    // NCCL connects lazily at the first collective (NCCL_RUNTIME_CONNECT, NCCL >= 2.22), i.e. during the
+    // profiling run, so its buffers land in the non-torch increase: ring/tree buffers per peer, and on NVSwitch
+    // systems the NVLS multicast buffers (docs.nvidia.com/deeplearning/nccl, NCCL_NVLS_ENABLE: "NVLS ... uses
+    // a significant amount of GPU memory"). The NVLS size is what the H100 logs imply; without NVLS only the
+    // per-peer buffers are counted (not calibrated on public logs).
+    b += kNcclPerPeer * (tp - 1);
+    if (engine_util::nvlink_sharp(g)) b += kNvlsBuffers;
+  }
+  return b;
+}
+
+int64_t cuda_graph_bytes(bool enforce_eager) { return enforce_eager ? 0 : kCudaGraphEstimate; }
+
+int64_t context_bytes(const Layout& layout) {
+  return layout.tp > 1 || layout.pp > 1 ? kContextParallelBytes : kContextBytes;
+}
+
+KvLayout kv_layout(const ModelSpec& m, Dtype kv, int64_t tp, int64_t block_size) {
+  KvLayout out;
+  const size_t n = m.layers.size();
+  block_size = std::max<int64_t>(1, block_size);
+  std::vector<int64_t> blocks(n, block_size);
+  out.page_bytes.assign(n, 0);
+  bool uniform = true;
+  for (size_t i = 0; i < n; ++i) {
+    const AttentionSpec& a = m.layers[i].attn;
+    // vllm/v1/kv_cache_interface.py: AttentionSpec.page_size_bytes = 2 x block_size x num_kv_heads x head_size x
+    // dtype size (KV heads per rank: max(1, kv_heads // tp), replicated beyond); MLAAttentionSpec: one latent
+    // "head" of kv_lora_rank + qk_rope_head_dim, no x2, the same on every rank.
+    double per_token = kv_bytes_per_token_layer(a, kv, tp);
+    if (kv == Dtype::kInt8 && !a.mla) {
+      // int8 KV carries fp32 scales per token and KV head, for K and V (ENGINES.md).
+      per_token += 2.0 * static_cast<double>(std::max<int64_t>(1, a.num_kv_heads / std::max<int64_t>(1, tp))) * 4.0;
+    }
+    out.page_bytes[i] = to_bytes(per_token * static_cast<double>(block_size));
+    const AttentionSpec& a0 = m.layers.front().attn;
+    if (a.sliding_window != a0.sliding_window || a.mla != a0.mla) uniform = false;
+  }
+  out.group_of.assign(n, 0);
+  if (uniform) {
+    // UniformTypeKVCacheSpecs: every layer needs the same token slots -> one group; a block spans every layer.
+    out.uniform_type = true;
+    out.groups.push_back(KvGroup{block_size, n > 0 ? m.layers.front().attn.sliding_window : 0});
+    return out;
+  }
+  out.uniform_type = false;
+  // unify_kv_cache_spec_page_size: the allocator hands out one page size, so smaller pages get a proportionally
+  // larger block_size; vLLM refuses layouts whose page sizes do not divide the largest.
+  const int64_t max_page = *std::max_element(out.page_bytes.begin(), out.page_bytes.end());
+  for (size_t i = 0; i < n; ++i) {
+    if (out.page_bytes[i] <= 0) continue;
+    if (max_page % out.page_bytes[i] != 0) {
+      out.error = "vLLM cannot unify the KV-cache page sizes of this model's layers (" +
+                  std::to_string(out.page_bytes[i]) + " and " + std::to_string(max_page) +
+                  " bytes per block: the smaller must divide the larger)";
+      return out;
+    }
+    blocks[i] = block_size * (max_page / out.page_bytes[i]);
+    out.page_bytes[i] = max_page;
+  }
+  // _get_kv_cache_groups_uniform_page_size: layers grouped by spec (in order of first appearance), each type
+  // split into groups of group_size layers (the smallest type's layer count, or the largest when they are within
+  // 25 %), taking layers[i::num_groups] so pipeline stages stay balanced.
+  struct Type {
+    int64_t window;
+    int64_t block;
+    bool mla;
+    std::vector<size_t> layers;
+  };
+  std::vector<Type> types;
+  for (size_t i = 0; i < n; ++i) {
+    const AttentionSpec& a = m.layers[i].attn;
+    auto it = std::find_if(types.begin(), types.end(), [&](const Type& t) {
+      return t.window == a.sliding_window && t.block == blocks[i] && t.mla == a.mla;
+    });
+    if (it == types.end()) {
+      types.push_back(Type{a.sliding_window, blocks[i], a.mla, {}});
+      it = types.end() - 1;
+    }
+    it->layers.push_back(i);
+  }
+  size_t min_n = n;
+  size_t max_n = 0;
+  for (const Type& t : types) {
+    min_n = std::min(min_n, t.layers.size());
+    max_n = std::max(max_n, t.layers.size());
+  }
+  const size_t group_size = 4 * max_n < 5 * min_n ? max_n : min_n;
+  for (const Type& t : types) {
+    const size_t groups = (t.layers.size() + group_size - 1) / group_size;
+    for (size_t g = 0; g < groups; ++g) {
+      const int index = static_cast<int>(out.groups.size());
+      out.groups.push_back(KvGroup{t.block, t.window});
+      for (size_t j = g; j < t.layers.size(); j += groups) out.group_of[t.layers[j]] = index;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+/// Blocks one layer of group `g` holds for a request of `len` tokens: SlidingWindowSpec keeps the last
+/// window - 1 tokens plus one step's new tokens, +1 block because the window need not start on a block
+/// boundary; FullAttentionSpec holds all of them (kv_cache_interface.py max_memory_usage_bytes).
+int64_t group_blocks(const KvGroup& g, int64_t len, int64_t max_num_batched_tokens) {
+  if (g.window > 0) {
+    const int64_t tokens = std::min(g.window - 1 + max_num_batched_tokens, len);
+    return ceil_div(tokens, g.block_size) + 1;
+  }
+  return ceil_div(len, g.block_size);
+}
+
+}  // namespace
+
+int64_t blocks_per_request(const KvLayout& kv, int64_t len, int64_t max_num_batched_tokens) {
+  // get_max_concurrency_for_kv_cache_config: the groups' max_memory_usage_bytes summed, in blocks of the pool.
+  int64_t sum = 0;
+  for (const KvGroup& g : kv.groups) sum += group_blocks(g, len, max_num_batched_tokens);
+  return std::max<int64_t>(1, sum);
+}
+
+int64_t block_bytes(const KvLayout& kv, const Stage& stage) {
+  if (kv.uniform_type) {
+    int64_t sum = 0;
+    for (int64_t i = stage.first_layer; i < stage.end_layer; ++i) sum += kv.page_bytes[static_cast<size_t>(i)];
+    return sum;
+  }
+  // get_kv_cache_config_from_groups: group_size KV tensors, each shared by one layer of every group.
+  std::vector<int64_t> count(kv.groups.size(), 0);
+  int64_t page = 0;
+  for (int64_t i = stage.first_layer; i < stage.end_layer; ++i) {
+    ++count[static_cast<size_t>(kv.group_of[static_cast<size_t>(i)])];
+    page = kv.page_bytes[static_cast<size_t>(i)];
+  }
+  const int64_t tensors = count.empty() ? 0 : *std::max_element(count.begin(), count.end());
+  return page * tensors;
+}
+
+int64_t num_blocks(const KvLayout& kv, const Stage& stage, int64_t available_bytes) {
+  const int64_t b = block_bytes(kv, stage);
+  if (available_bytes <= 0 || b <= 0) return 0;
+  return available_bytes / b;
+}
+
+int64_t one_request_bytes(const KvLayout& kv, const Stage& stage, int64_t len, int64_t max_num_batched_tokens) {
+  int64_t sum = 0;
+  for (int64_t i = stage.first_layer; i < stage.end_layer; ++i) {
+    const KvGroup& g = kv.groups[static_cast<size_t>(kv.group_of[static_cast<size_t>(i)])];
+    sum += group_blocks(g, len, max_num_batched_tokens) * kv.page_bytes[static_cast<size_t>(i)];
+  }
+  return sum;
+}
+
+int64_t estimate_max_model_len(const KvLayout& kv, const Stage& stage, int64_t available_bytes, int64_t current_max,
+                               int64_t max_num_batched_tokens) {
+  // kv_cache_utils.py estimate_max_model_len: binary search over [1, max_model_len].
+  auto fits = [&](int64_t len) { return one_request_bytes(kv, stage, len, max_num_batched_tokens) <= available_bytes; };
+  int64_t left = 1;
+  int64_t right = current_max;
+  if (!fits(left)) return 0;
+  int64_t result = 1;
+  while (left <= right) {
+    const int64_t mid = left + (right - left) / 2;
+    if (fits(mid)) {
+      result = mid;
+      left = mid + 1;
+    } else {
+      right = mid - 1;
+    }
+  }
+  return result;
+}
+
+int64_t logged_tokens(const KvLayout& kv, int64_t blocks) {
+  // _report_kv_cache_config: num_blocks // len(kv_cache_groups) * min block size.
+  int64_t min_block = std::numeric_limits<int64_t>::max();
+  for (const KvGroup& g : kv.groups) min_block = std::min(min_block, g.block_size);
+  if (kv.groups.empty()) return 0;
+  return blocks / static_cast<int64_t>(kv.groups.size()) * min_block;
+}
+
+// ------------------------------------------------------------------------------------------------
+// The start-up of one layout
+// ------------------------------------------------------------------------------------------------
+
+namespace {
+
+struct StagePlan {
+  Stage stage;
+  int64_t weights = 0;
+  int64_t parameters = 0;
+  int64_t activation = 0;
+  int64_t non_torch = 0;
+  int64_t cuda_graph = 0;     ///< estimate (subtracted only when settings say so)
+  int64_t budget = 0;         ///< total x gpu_memory_utilization
+  int64_t available = 0;      ///< for the KV cache
+  int64_t num_blocks = 0;
+  int64_t block_bytes = 0;
+};
+
+struct Profile {
+  Settings s;
+  const KvLayout* kvp = nullptr;  ///< the per-tp layout (engine_util::TpData), not copied per evaluation
+  const KvLayout& kv() const { return *kvp; }
+  std::vector<StagePlan> stages;
+  int64_t num_blocks = 0;   ///< min over stages
+  size_t binding = 0;       ///< the stage with the fewest blocks
+  std::string failure;      ///< a start-up error independent of the request length
+};
+
+/// Fills the per-tp data vLLM needs once (KV layout, per-layer forward transients).
+void prepare(engine_util::TpData& d, const ModelSpec& m, const Inputs& in) {
+  if (d.vllm_ready) return;
+  d.kv = kv_layout(m, in.kv_dtype, d.tp, in.request.block_size > 0 ? in.request.block_size : 16);
+  d.forward = forward_layer_elements(m, d.tp);
+  d.vllm_ready = true;
+}
+
+Profile profile(const ModelSpec& m, const Inputs& in, const Layout& layout, const engine_util::TpData& d, double scale,
+                const Settings& s) {
+  Profile p;
+  p.s = s;
+  const int64_t tp = std::max<int64_t>(1, layout.tp);
+  const int64_t total = in.gpu.memory_bytes();
+  const RankWeights& rw = d.rw;
+  p.kvp = &d.kv;
+  const int64_t budget = static_cast<int64_t>(static_cast<double>(total) * s.gpu_memory_utilization);
+  const int64_t context = context_bytes(layout);
+  const int64_t nt = non_torch_bytes(in.gpu, tp);
+  const int64_t graphs = cuda_graph_bytes(s.enforce_eager);
+  for (const Stage& st : pipeline_stages(m.num_hidden_layers(), layout.pp)) {
+    StagePlan sp;
+    sp.stage = st;
+    const WeightBytes w = stage_weights(rw, st);
+    sp.weights = to_bytes(w.tensors * scale + w.buffers);
+    sp.parameters = w.parameters;
+    double act = forward_peak_bytes(d.forward, m, in.act_dtype, st, s.max_num_batched_tokens);
+    if (st.last) act = std::max(act, sampler_peak_bytes(m, in.act_dtype, s.max_num_batched_tokens, s.max_num_seqs));
+    sp.activation = to_bytes(act);
+    sp.non_torch = nt;
+    sp.cuda_graph = graphs;
+    sp.budget = budget;
+    if (s.kv_cache_memory_bytes > 0) {
+      // --kv-cache-memory-bytes: the size is taken as given, without profiling (vllm/config/cache.py).
+      sp.available = s.kv_cache_memory_bytes;
+    } else {
+      sp.available = budget - sp.weights - sp.activation - sp.non_torch - (s.subtract_cuda_graphs ? graphs : 0);
+    }
+    sp.block_bytes = block_bytes(p.kv(), st);
+    sp.num_blocks = num_blocks(p.kv(), st, sp.available);
+    if (p.failure.empty() && sp.weights > total - context) {
+      p.failure = "torch.OutOfMemoryError: CUDA out of memory while loading the weights (" +
+                  engine_util::gib_text(static_cast<double>(sp.weights)) + " GiB on a GPU of " +
+                  engine_util::gib_text(static_cast<double>(total)) + " GiB)";
+    }
+    p.stages.push_back(sp);
+  }
+  if (p.failure.empty() && !engine_util::tp_divides(m, tp)) {
+    // vllm/config/model.py verify_with_parallel_config.
+    p.failure = "ValueError: " + tp_problem(m, tp);
+  }
+  if (p.failure.empty() && s.max_num_batched_tokens < s.max_num_seqs) {
+    // vllm/config/scheduler.py _verify_args.
+    p.failure = "ValueError: max_num_batched_tokens (" + std::to_string(s.max_num_batched_tokens) +
+                ") must be greater than or equal to max_num_seqs (" + std::to_string(s.max_num_seqs) + ").";
+  }
+  if (p.failure.empty() && !p.kv().error.empty()) p.failure = "ValueError: " + p.kv().error;
+  p.num_blocks = std::numeric_limits<int64_t>::max();
+  for (size_t i = 0; i < p.stages.size(); ++i) {
+    if (p.stages[i].num_blocks < p.num_blocks) {
+      p.num_blocks = p.stages[i].num_blocks;
+      p.binding = i;
+    }
+  }
+  if (p.stages.empty()) p.num_blocks = 0;
+  if (p.failure.empty()) {
+    for (const StagePlan& sp : p.stages) {
+      if (sp.available <= 0) {
+        // kv_cache_utils.py check_enough_kv_cache_memory.
+        p.failure =
+            "ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when "
+            "initializing the engine.";
+        break;
+      }
+    }
+  }
+  return p;
+}
+
+/// The "max seq len" check of every worker for requests of `len` tokens: the first failing worker's error
+/// (vLLM checks workers in order), and the longest length every worker could take.
+struct LengthCheck {
+  std::string failure;
+  int64_t max_len = -1;  ///< -1 when `len` fits
+};
+LengthCheck check_length(const Profile& p, int64_t len) {
+  LengthCheck c;
+  for (const StagePlan& sp : p.stages) {
+    const int64_t needed = one_request_bytes(p.kv(), sp.stage, len, p.s.max_num_batched_tokens);
+    if (needed <= sp.available) continue;
+    const int64_t est = estimate_max_model_len(p.kv(), sp.stage, sp.available, len, p.s.max_num_batched_tokens);
+    c.max_len = c.max_len < 0 ? est : std::min(c.max_len, est);
+    if (c.failure.empty()) {
+      // kv_cache_utils.py check_enough_kv_cache_memory (the message's wording and spacing are vLLM's).
+      const std::string estimated =
+          est > 0 ? "Based on the available memory, the estimated maximum model length is " + std::to_string(est) + "."
+                  : "";
+      c.failure = "ValueError: To serve at least one request with the models's max seq len (" + std::to_string(len) +
+                  "), (" + engine_util::gib_text(static_cast<double>(needed)) +
+                  " GiB KV cache is needed, which is larger than the available KV cache memory (" +
+                  engine_util::gib_text(static_cast<double>(sp.available)) + " GiB). " + estimated +
+                  " Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing the engine.";
+    }
+  }
+  return c;
+}
+
+std::string launch_command(const ModelSpec& m, const Inputs& in, const Settings& s) {
+  const Request& r = in.request;
+  std::string c = "vllm serve " + engine_util::repo_or_placeholder(in);
+  if (in.layout.tp > 1) c += " --tensor-parallel-size " + std::to_string(in.layout.tp);
+  if (in.layout.pp > 1) c += " --pipeline-parallel-size " + std::to_string(in.layout.pp);
+  if (in.layout.dp > 1) c += " --data-parallel-size " + std::to_string(in.layout.dp);
+  c += " --max-model-len " + std::to_string(s.max_model_len);
+  c += " --gpu-memory-utilization " + engine_util::knob_text(s.gpu_memory_utilization);
+  // Weights: a plain dtype other than the checkpoint's needs --dtype; fp8 of a 16-bit checkpoint is vLLM's
+  // online quantisation; quantised checkpoints are detected from their quantization_config.
+  if (in.weights.method == QuantMethod::kNone) {
+    const Dtype ckpt = m.has_torch_dtype ? m.torch_dtype : Dtype::kBf16;
+    const Dtype served = ckpt == Dtype::kFp32 ? Dtype::kBf16 : ckpt;
+    if (in.weights.dtype != served || m.has_quantization_config) {
+      c += std::string(" --dtype ") +
+           (in.weights.dtype == Dtype::kFp32 ? "float32" : in.weights.dtype == Dtype::kFp16 ? "float16" : "bfloat16");
+    }
+  } else if (!m.has_quantization_config && in.weights.method == QuantMethod::kFp8) {
+    c += " --quantization fp8";
+  } else if (!m.has_quantization_config && in.weights.method == QuantMethod::kBnb4) {
+    c += " --quantization bitsandbytes";
+  }
+  if (in.kv_dtype == Dtype::kFp8) c += " --kv-cache-dtype fp8";
+  if (r.max_num_batched_tokens > 0) c += " --max-num-batched-tokens " + std::to_string(s.max_num_batched_tokens);
+  if (r.max_num_seqs > 0) c += " --max-num-seqs " + std::to_string(s.max_num_seqs);
+  if (s.block_size != 16) c += " --block-size " + std::to_string(s.block_size);
+  if (s.enforce_eager) c += " --enforce-eager";
+  if (s.kv_cache_memory_bytes > 0) c += " --kv-cache-memory-bytes " + std::to_string(s.kv_cache_memory_bytes);
+  std::string env;
+  if (r.vllm_estimate_cudagraphs && !s.enforce_eager) env = "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 ";
+  return env + c;
+}
+
+}  // namespace
+
+}  // namespace vllm
+
+namespace engine_util {
+
+using engine_util::gib_text;
+
+Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale, int64_t batch,
+                       int64_t context) {
+  vllm::Settings s = vllm::settings(in);
+  s.max_model_len = context;
+  vllm::prepare(d, m, in);
+  const vllm::Profile p = vllm::profile(m, in, l, d, scale, s);
+  Capacity c;
+  if (!p.failure.empty() || p.stages.empty()) return c;
+  if (!vllm::check_length(p, context).failure.empty()) return c;
+  c.starts = true;
+  const int64_t bpr = vllm::blocks_per_request(p.kv(), context, s.max_num_batched_tokens);
+  const int64_t dp = std::max<int64_t>(1, l.dp);
+  c.max_concurrency = static_cast<double>(p.num_blocks) / static_cast<double>(bpr) * static_cast<double>(dp);
+  const int64_t need = per_replica(batch, dp) * bpr;
+  c.headroom_bytes = std::numeric_limits<int64_t>::max();
+  for (const auto& sp : p.stages) c.headroom_bytes = std::min(c.headroom_bytes, sp.available - need * sp.block_bytes);
+  return c;
+}
+
+double vllm_usable_fraction(const Inputs& in) {
+  // The budget (total x gpu_memory_utilization) holds weights + KV; --kv-cache-memory-bytes can exceed it.
+  return in.request.kv_cache_memory_bytes > 0 ? 1.0 : std::min(1.0, in.request.gpu_memory_utilization);
+}
+
+int64_t vllm_window_tokens(int64_t window, int64_t context, const Inputs& in) {
+  // A sliding layer holds window - 1 + one scheduler step (at least 2048 tokens, the smallest default).
+  const int64_t step = in.request.max_num_batched_tokens > 0 ? in.request.max_num_batched_tokens : 2048;
+  return std::min(window - 1 + step, context);
+}
+
+void vllm_solve_knob(const ModelSpec& m, const Inputs& in, TpData& d, double scale, EngineSolves* sv) {
+  // The smallest gpu_memory_utilization whose budget holds weights + activation peak + non-torch memory +
+  // the blocks of N requests of L tokens on every stage: num_blocks = available // block bytes >= N x blocks per
+  // request (the one-request check then holds too).
+  sv->knob = "gpu_memory_utilization";
+  vllm::Settings s = vllm::settings(in);
+  s.max_model_len = sv->context;
+  s.kv_cache_memory_bytes = 0;
+  s.gpu_memory_utilization = 1.0;
+  vllm::prepare(d, m, in);
+  const vllm::Profile p = vllm::profile(m, in, in.layout, d, scale, s);
+  const bool memory_failure = p.failure.rfind("ValueError: No available memory", 0) == 0;
+  if (!p.failure.empty() && !memory_failure) {
+    sv->knob_note = "no value works: " + p.failure;
+    return;
+  }
+  const int64_t total = in.gpu.memory_bytes();
+  const int64_t need_blocks = per_replica(sv->batch, in.layout.dp) *
+                              vllm::blocks_per_request(p.kv(), sv->context, s.max_num_batched_tokens);
+  double needed = 0;
+  for (const auto& sp : p.stages) {
+    const int64_t fixed = sp.weights + sp.activation + sp.non_torch + (s.subtract_cuda_graphs ? sp.cuda_graph : 0);
+    needed = std::max(needed, static_cast<double>(fixed + need_blocks * sp.block_bytes));
+  }
+  const double u = std::ceil(needed / static_cast<double>(total) * 1000.0) / 1000.0;
+  if (u > 1.0) {
+    sv->knob_value = -1;
+    sv->knob_note = "no value works: " + std::to_string(sv->batch) + " x " + std::to_string(sv->context) +
+                    " tokens need " + gib_text(needed) + " GiB per GPU, more than the GPU's " +
+                    gib_text(static_cast<double>(total)) + " GiB; add GPUs";
+    return;
+  }
+  sv->knob_value = u;
+  const int64_t outside = total - static_cast<int64_t>(static_cast<double>(total) * u);
+  const int64_t room = vllm::context_bytes(in.layout) + (s.subtract_cuda_graphs ? 0 : vllm::cuda_graph_bytes(s.enforce_eager));
+  if (outside < room) {
+    sv->knob_note = "leaves " + gib_text(static_cast<double>(outside)) +
+                    " GiB outside the budget for the CUDA context, NCCL and CUDA graphs (~" +
+                    gib_text(static_cast<double>(room)) + " GiB): start-up may run out of memory";
+  }
+  if (in.request.kv_cache_memory_bytes > 0) {
+    sv->knob_note += std::string(sv->knob_note.empty() ? "" : "; ") +
+                     "--kv-cache-memory-bytes overrides it: the KV cache needs " +
+                     std::to_string(need_blocks * p.stages[p.binding].block_bytes) + " bytes per GPU";
+  }
+}
+
+}  // namespace engine_util
+
+EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in) {
+  using engine_util::gib_text;
+  using engine_util::with_commas;
+  EnginePlan plan;
+  plan.engine = "vllm";
+  const vllm::Settings s = vllm::settings(in);
+  engine_util::TpData tpd;
+  tpd.tp = std::max<int64_t>(1, in.layout.tp);
+  tpd.rw = rank_weights(m, in.weights, tpd.tp, in.include_mtp, kVocabPadding, /*rope_cache=*/true);
+  vllm::prepare(tpd, m, in);
+  const double scale = engine_util::safetensors_scale(m, in);
+  const vllm::Profile p = vllm::profile(m, in, in.layout, tpd, scale, s);
+  const int64_t dp = std::max<int64_t>(1, in.layout.dp);
+  const int64_t seqs = engine_util::per_replica(in.batch, dp);
+  const int64_t bpr_logged = vllm::blocks_per_request(p.kv(), s.max_model_len, s.max_num_batched_tokens);
+  const int64_t bpr_work = vllm::blocks_per_request(p.kv(), in.context, s.max_num_batched_tokens);
+  const int64_t total = in.gpu.memory_bytes();
+
+  vllm::LengthCheck len;
+  if (p.failure.empty()) len = vllm::check_length(p, s.max_model_len);
+  plan.failure = !p.failure.empty() ? p.failure : len.failure;
+  if (len.max_len >= 0) plan.max_model_len_that_fits = len.max_len;
+  const bool starts = plan.failure.empty();
+  const int64_t blocks = starts ? p.num_blocks : 0;
+
+  plan.margin_bytes = std::numeric_limits<int64_t>::max();
+  for (const auto& sp : p.stages) {
+    GpuMemory g = stage_gpu(sp.stage, sp.weights, sp.parameters);
+    g.memory.activations_bytes = sp.activation;
+    g.memory.overhead_bytes = sp.non_torch + (s.subtract_cuda_graphs ? sp.cuda_graph : 0);
+    g.memory.kv_cache_bytes = seqs * bpr_work * sp.block_bytes;
+    double per_token = 0;
+    for (int64_t i = sp.stage.first_layer; i < sp.stage.end_layer; ++i) {
+      per_token += kv_bytes_per_token_layer(m.layers[static_cast<size_t>(i)].attn, in.kv_dtype, in.layout.tp);
+    }
+    g.kv_cache_bytes_per_token = static_cast<int64_t>(std::llround(per_token));
+    g.kv_cache_bytes_per_sequence = bpr_work * sp.block_bytes;
+    g.capacity_bytes = total;
+    g.usable_bytes = s.kv_cache_memory_bytes > 0
+                         ? sp.weights + sp.activation + g.memory.overhead_bytes + s.kv_cache_memory_bytes
+                         : sp.budget;
+    g.free_bytes = g.usable_bytes - g.memory.total_bytes();
+    g.max_concurrency = bpr_work > 0 && starts ? blocks / bpr_work : 0;
+    plan.margin_bytes = std::min(plan.margin_bytes, g.free_bytes);
+    plan.per_gpu.push_back(g);
+  }
+  if (plan.per_gpu.empty()) plan.margin_bytes = 0;
+  plan.fits = starts && blocks >= seqs * bpr_work && !p.stages.empty();
+  if (starts) {
+    plan.kv_cache_blocks = blocks;
+    plan.kv_cache_tokens = vllm::logged_tokens(p.kv(), blocks);
+    plan.available_kv_cache_bytes = p.stages[p.binding].available;
+    plan.max_concurrency = static_cast<double>(blocks) / static_cast<double>(bpr_logged) * static_cast<double>(dp);
+    // vLLM logs two decimals ("58.11x"); the JSON carries the same rounding.
+    plan.max_concurrency = std::round(plan.max_concurrency * 100.0) / 100.0;
+  }
+
+  // ---- what vLLM would print ----
+  for (const auto& sp : p.stages) {
+    std::string prefix = in.layout.pp > 1 ? "(PP rank " + std::to_string(sp.stage.index) + ") " : "";
+    plan.startup_log.push_back(prefix + "Model loading took " + gib_text(static_cast<double>(sp.weights)) + " GiB memory");
+  }
+  if (p.failure.empty() || starts) {
+    const auto& sp = p.stages[p.binding];
+    plan.startup_log.push_back("Available KV cache memory: " + gib_text(static_cast<double>(sp.available)) + " GiB");
+  }
+  if (starts) {
+    plan.startup_log.push_back("GPU KV cache size: " + with_commas(plan.kv_cache_tokens) + " tokens");
+    plan.startup_log.push_back("Maximum concurrency for " + with_commas(s.max_model_len) +
+                               " tokens per request: " + engine_util::fixed(plan.max_concurrency / static_cast<double>(dp), 2) + "x");
+  } else {
+    plan.startup_log.push_back(plan.failure);
+  }
+  plan.launch_command = vllm::launch_command(m, in, s);
+
+  // ---- the rules the numbers rest on ----
+  const vllm::BatchDefaults d = vllm::batch_defaults(in.gpu, in.request.vllm_offline);
+  const bool default_batch = in.request.max_num_batched_tokens <= 0 && in.request.max_num_seqs <= 0;
+  plan.assumptions.push_back(
+      "vLLM V1 (" + std::to_string(s.version_major) + "." + std::to_string(s.version_minor) +
+      " rules): KV budget per GPU = " + gib_text(static_cast<double>(total)) + " GiB x gpu_memory_utilization " +
+      engine_util::knob_text(s.gpu_memory_utilization) + " - weights - profiled activation peak - non-torch memory");
+  plan.assumptions.push_back(
+      "profiling run: max_num_batched_tokens " + std::to_string(s.max_num_batched_tokens) + ", max_num_seqs " +
+      std::to_string(s.max_num_seqs) +
+      (default_batch ? std::string(" (vLLM's ") + (in.request.vllm_offline ? "offline LLM-class" : "OpenAI-server") +
+                           " defaults for " +
+                           (d.max_num_seqs == 1024 ? "a GPU of >= 70 GiB that is not an A100)"
+                                                   : "an A100 or a GPU under 70 GiB)")
+                     : "") +
+      "; activation peak = max(forward of those tokens, sampler warm-up over " + with_commas(m.vocab_size) +
+      " vocabulary entries per sequence)");
+  if (!p.stages.empty()) {
+    plan.assumptions.push_back(
+        "non-torch memory " + gib_text(static_cast<double>(p.stages.front().non_torch)) + " GiB per GPU" +
+        (in.layout.tp > 1 ? (engine_util::nvlink_sharp(in.gpu) ? " (incl. NCCL NVLink-SHARP buffers of NVSwitch systems)"
+                                                                : " (NCCL buffers; no NVLink SHARP on this GPU)")
+                          : ""));
+  }
+  plan.assumptions.push_back(
+      std::string("CUDA graphs: ") +
+      (s.enforce_eager ? "none (--enforce-eager)"
+                       : "~" + gib_text(static_cast<double>(vllm::cuda_graph_bytes(false))) + " GiB, " +
+                             (s.subtract_cuda_graphs ? "subtracted from the budget"
+                                                     : "outside the budget (0.19 logs the estimate without subtracting it)")));
+  plan.assumptions.push_back("KV cache in blocks of " + std::to_string(s.block_size) + " tokens" +
+                             (p.kv().uniform_type ? "" : "; " + std::to_string(p.kv().groups.size()) +
+                                                            " layer groups (hybrid allocator: sliding-window layers keep "
+                                                            "window - 1 + max_num_batched_tokens tokens)") +
+                             "; the smallest pipeline stage's block count applies to all");
+
+  // ---- warnings ----
+  if (s.kv_cache_memory_bytes <= 0 && !p.stages.empty()) {
+    const int64_t outside = total - p.stages.front().budget;
+    const int64_t context = vllm::context_bytes(in.layout);
+    const int64_t graphs = s.subtract_cuda_graphs ? 0 : vllm::cuda_graph_bytes(s.enforce_eager);
+    if (outside < context + graphs) {
+      plan.warnings.push_back(
+          {"vllm_little_outside_budget",
+           "gpu_memory_utilization " + engine_util::knob_text(s.gpu_memory_utilization) + " leaves " +
+               gib_text(static_cast<double>(outside)) + " GiB outside vLLM's budget, where the CUDA context and NCCL (~" +
+               gib_text(static_cast<double>(context)) + " GiB)" +
+               (graphs > 0 ? " and CUDA graphs (~" + gib_text(static_cast<double>(graphs)) + " GiB)" : std::string()) +
+               " live: start-up may run out of memory"});
+    }
+  }
+  if (m.vision.parameters > 0) {
+    plan.warnings.push_back({"vllm_multimodal_profile",
+                             "vLLM also profiles the vision encoder with its largest dummy images; that activation is "
+                             "not modelled, so the KV cache may come out smaller"});
+  }
+  if (in.kv_dtype == Dtype::kInt4) {
+    plan.warnings.push_back({"vllm_kv_dtype", "vLLM has no int4 KV cache (use fp8)"});
+  }
+  if (in.context > s.max_model_len) {
+    plan.warnings.push_back({"context_beyond_max_model_len", "requests of " + std::to_string(in.context) +
+                                                                 " tokens exceed max_model_len " +
+                                                                 std::to_string(s.max_model_len) + ": vLLM rejects them"});
+  }
+
+  plan.settings = {{"gpu_memory_utilization", s.gpu_memory_utilization},
+                   {"max_model_len", static_cast<double>(s.max_model_len)},
+                   {"max_num_batched_tokens", static_cast<double>(s.max_num_batched_tokens)},
+                   {"max_num_seqs", static_cast<double>(s.max_num_seqs)},
+                   {"block_size", static_cast<double>(s.block_size)},
+                   {"kv_cache_groups", static_cast<double>(p.kv().groups.size())},
+                   {"cuda_graph_bytes", static_cast<double>(vllm::cuda_graph_bytes(s.enforce_eager))}};
+  return plan;
+}
+
+}  // namespace llmsizer

@@ -1,0 +1,83 @@
+// vLLM V1 memory rules as separate functions (vllm.cpp), internal to the core and visible to the unit tests.
+//
+// Each function emulates one step of vLLM's start-up: the batch defaults by GPU, the profiled activation peak,
+// the non-torch memory, the KV-cache layer groups and page sizes, the block count, the logged token count and
+// concurrency, and the "max seq len" check. Sources are cited at each definition.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engines/engines.h"
+
+namespace llmsizer::vllm {
+
+/// vLLM's default scheduler sizes for a GPU (vllm/engine/arg_utils.py, EngineArgs.get_batch_defaults):
+/// >= 70 GiB and not an A100: 8192 batched tokens for the OpenAI server (16384 for the offline LLM class)
+/// and 1024 sequences; every other GPU 2048 (8192 offline) and 256.
+struct BatchDefaults {
+  int64_t max_num_batched_tokens = 2048;
+  int64_t max_num_seqs = 256;
+};
+BatchDefaults batch_defaults(const GpuSpec& g, bool offline);
+
+/// The settings one vLLM start-up uses, defaults resolved.
+struct Settings {
+  double gpu_memory_utilization = 0.9;
+  int64_t max_model_len = 0;
+  int64_t max_num_batched_tokens = 0;
+  int64_t max_num_seqs = 0;
+  int64_t block_size = 16;
+  bool enforce_eager = false;
+  int version_major = 0;
+  int version_minor = 19;
+  bool subtract_cuda_graphs = false;  ///< older versions / VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1
+  int64_t kv_cache_memory_bytes = 0;  ///< --kv-cache-memory-bytes (0 = profile)
+};
+Settings settings(const Inputs& in);
+
+/// The largest transient of each decoder layer in the profiling forward, elements per token on one rank.
+std::vector<double> forward_layer_elements(const ModelSpec& m, int64_t tp);
+/// The profiled forward peak of one stage: max_num_batched_tokens tokens through the largest layer, on one
+/// tensor-parallel rank (see vllm.cpp for the terms and the fit).
+double forward_peak_bytes(const ModelSpec& m, Dtype act, int64_t tp, const Stage& stage, int64_t tokens);
+/// The sampler warm-up peak on the last stage (gpu_model_runner.py _dummy_sampler_run).
+double sampler_peak_bytes(const ModelSpec& m, Dtype act, int64_t tokens, int64_t max_num_seqs);
+/// Memory outside PyTorch's allocator that appears during the profiling run, per GPU.
+int64_t non_torch_bytes(const GpuSpec& g, int64_t tp);
+/// The CUDA-graph memory estimate (subtracted only by versions that do so).
+int64_t cuda_graph_bytes(bool enforce_eager);
+/// The CUDA context and NCCL communicators present before vLLM's first memory snapshot (outside the budget).
+int64_t context_bytes(const Layout& layout);
+
+/// The KV cache as vLLM's hybrid allocator lays it out (vllm/v1/core/kv_cache_utils.py).
+struct KvGroup {
+  int64_t block_size = 16;  ///< tokens per block (scaled up when page sizes are unified)
+  int64_t window = 0;       ///< 0 = full attention, else the sliding window
+};
+struct KvLayout {
+  std::vector<int64_t> page_bytes;  ///< per decoder layer: bytes of one block of that layer on one rank
+  std::vector<int> group_of;        ///< per decoder layer: its KV-cache group
+  std::vector<KvGroup> groups;
+  bool uniform_type = true;  ///< one group; blocks span every layer (num_blocks = available / sum of pages)
+  std::string error;         ///< vLLM cannot lay these layers out ("" = fine)
+};
+KvLayout kv_layout(const ModelSpec& m, Dtype kv, int64_t tp, int64_t block_size);
+
+/// Blocks of the shared pool one request of `len` tokens needs (get_max_concurrency_for_kv_cache_config).
+int64_t blocks_per_request(const KvLayout& kv, int64_t len, int64_t max_num_batched_tokens);
+/// Bytes one block takes on one rank of `stage` (every layer's page for uniform layouts; page x tensors for
+/// hybrid ones, whose blocks are shared by one layer of each group).
+int64_t block_bytes(const KvLayout& kv, const Stage& stage);
+/// num_blocks for one stage's available memory.
+int64_t num_blocks(const KvLayout& kv, const Stage& stage, int64_t available_bytes);
+/// The KV bytes one request of `len` tokens needs on one rank of `stage` (check_enough_kv_cache_memory).
+int64_t one_request_bytes(const KvLayout& kv, const Stage& stage, int64_t len, int64_t max_num_batched_tokens);
+/// estimate_max_model_len: the largest length whose one request fits `available_bytes` (0 = none).
+int64_t estimate_max_model_len(const KvLayout& kv, const Stage& stage, int64_t available_bytes, int64_t current_max,
+                               int64_t max_num_batched_tokens);
+/// The token count vLLM logs: num_blocks // groups x the smallest block size.
+int64_t logged_tokens(const KvLayout& kv, int64_t num_blocks);
+
+}  // namespace llmsizer::vllm

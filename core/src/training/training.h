@@ -1,0 +1,268 @@
+// Fine-tuning memory and speed: full fine-tuning, LoRA and QLoRA, data parallel with ZeRO 0-3.
+//
+// Per GPU, a training step holds
+//   weights     the parameters (frozen base + trainable ones) in their dtype,
+//   gradients   of the trainable parameters,
+//   optimizer   the optimizer states (+ the fp32 master copy of mixed precision, as the ZeRO paper counts it),
+//   activations what the forward pass keeps for the backward pass (Korthikanti et al. 2022, adapted),
+//   other       CUDA context, NCCL buffers, communication buckets, dequantisation buffers.
+// ZeRO divides the model states over the N data-parallel GPUs (Rajbhandari et al. 2020, arXiv:1910.02054
+// Figure 1); activations are per GPU (each GPU runs its own micro-batch).
+//
+// Every term is a function of its own so tests can check it by hand; estimate_training() combines them.
+// training.cpp holds the formulas and their sources. The JSON shape is in training_json.cpp.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "llmsizer/gpu.h"
+#include "model/inputs.h"
+#include "model/model.h"
+#include "model/precision.h"
+#include "llmsizer/request.h"
+#include "llmsizer/result.h"
+
+namespace llmsizer {
+
+enum class TrainingMode { kInference, kFull, kLora, kQlora };
+enum class Optimizer { kAdamW, kAdamW8bit, kSgd, kSgdMomentum, kAdafactor };
+enum class TrainingPrecision { kMixed, kFp32, kBf16 };
+enum class Checkpointing { kNone, kSelective, kFull };
+
+const char* training_mode_name(TrainingMode m);         ///< "inference", "full", "lora", "qlora"
+const char* optimizer_name(Optimizer o);                ///< "adamw", "adamw-8bit", "sgd", "sgd-momentum", "adafactor"
+const char* training_precision_name(TrainingPrecision p);  ///< "mixed", "fp32", "bf16"
+const char* checkpointing_name(Checkpointing c);        ///< "none", "selective", "full"
+
+/// LoRA target classes. A target names every linear layer of that kind in every decoder layer.
+enum LoraTarget : uint32_t {
+  kLoraQ = 1u << 0,        ///< q_proj (MLA: q_proj, or q_a_proj + q_b_proj when q_lora_rank > 0)
+  kLoraK = 1u << 1,        ///< k_proj (MLA: kv_a_proj_with_mqa + kv_b_proj)
+  kLoraV = 1u << 2,        ///< v_proj (MLA: kv_a_proj_with_mqa + kv_b_proj)
+  kLoraO = 1u << 3,        ///< o_proj
+  kLoraGate = 1u << 4,     ///< gate_proj of dense MLPs and shared experts
+  kLoraUp = 1u << 5,       ///< up_proj of dense MLPs and shared experts
+  kLoraDown = 1u << 6,     ///< down_proj of dense MLPs and shared experts
+  kLoraExperts = 1u << 7,  ///< every projection of every routed expert
+  kLoraRouter = 1u << 8,   ///< the MoE router (and Qwen2-MoE's shared-expert gate)
+  kLoraQA = 1u << 9,       ///< MLA q_a_proj only
+  kLoraQB = 1u << 10,      ///< MLA q_b_proj only
+  kLoraKVA = 1u << 11,     ///< MLA kv_a_proj_with_mqa only
+  kLoraKVB = 1u << 12,     ///< MLA kv_b_proj only
+};
+/// PEFT's "all-linear": every nn.Linear of the decoder except the output layer.
+constexpr uint32_t kLoraAllLinear = 0x1fffu;
+
+/// Parses --lora-targets: "all-linear", "attention", "mlp", "experts", "router", the short names
+/// q,k,v,o,gate,up,down, the module names q_proj, ..., down_proj, q_a_proj, q_b_proj, kv_a_proj_with_mqa,
+/// kv_b_proj, and the fused names c_attn / qkv_proj / query_key_value (= q,k,v) and gate_up_proj
+/// (= gate,up); separated by commas, '+' or spaces. Errors name the unknown entry.
+Result<uint32_t> parse_lora_targets(const std::string& text);
+/// Canonical names of a target set ("q_proj", "v_proj", ...), for display.
+std::vector<std::string> lora_target_names(uint32_t targets);
+
+/// Everything a training estimate takes, resolved (defaults applied, validated).
+struct TrainingOptions {
+  TrainingMode mode = TrainingMode::kFull;
+  Optimizer optimizer = Optimizer::kAdamW;
+  TrainingPrecision precision = TrainingPrecision::kMixed;
+  int64_t micro_batch = 1;        ///< sequences per GPU per forward/backward
+  int64_t seq_len = 2048;         ///< tokens per sequence
+  Checkpointing checkpointing = Checkpointing::kNone;
+  bool flash_attention = true;    ///< FlashAttention / SDPA memory-efficient kernels (no tokens x tokens scores)
+  bool dropout = false;           ///< dropout in attention, residuals and MLP (off in modern LLM fine-tuning)
+  int64_t lora_rank = 8;
+  uint32_t lora_targets = kLoraQ | kLoraV;
+  double lora_dropout = 0;        ///< PEFT lora_dropout (> 0 keeps a dropped copy of each adapted input)
+  int zero = 0;                   ///< DeepSpeed ZeRO stage 0..3 (3 = FSDP full sharding)
+  bool offload_optimizer = false; ///< ZeRO-Offload: optimizer states, master weights and fp32 gradients on the CPU
+  int64_t gpus = 1;               ///< data-parallel GPUs
+  int64_t dataset_tokens = 0;     ///< tokens per epoch (0 = no epoch time)
+  double mfu = 0.4;               ///< utilisation of the GPU's dense peak by the executed FLOPs
+  double reserve = 0.05;          ///< fraction of GPU memory kept free (allocator fragmentation)
+  int64_t overhead_bytes = -1;    ///< CUDA context + workspaces per GPU (< 0 = default_overhead_bytes)
+  int64_t max_gpus = 64;          ///< gpus_needed searches up to this many GPUs
+  WeightFormat base_format;       ///< storage of the frozen base (LoRA: the checkpoint's; QLoRA: NF4)
+  Dtype compute_dtype = Dtype::kBf16;  ///< activations and 16-bit weights (fp16 when the checkpoint is fp16)
+};
+
+/// Reads the training fields of a request (mode, optimizer, ..., dataset_tokens) and validates them.
+/// Errors are kInvalidRequest / kConflictingOptions with the offending key's path ("/optimizer").
+/// Notes on defaults go to `assumptions`, ignored or odd combinations to `warnings`.
+Result<TrainingOptions> resolve_training(const Request& req, const ModelSpec& m, const Inputs& in,
+                                         std::vector<Warning>* warnings, std::vector<std::string>* assumptions);
+
+// ---- model states ---------------------------------------------------------------------------------
+
+/// Bytes of the three model states of one replica (or of one GPU after sharding).
+struct ModelStateBytes {
+  double weights = 0;
+  double gradients = 0;
+  double optimizer = 0;  ///< optimizer states + the fp32 master weights of mixed precision
+  double total() const { return weights + gradients + optimizer; }
+};
+
+/// ZeRO's model states per GPU (arXiv:1910.02054 §5 and Figure 1): stage 0 keeps everything on every GPU;
+/// stage 1 divides the optimizer states by N, stage 2 the gradients too, stage 3 the weights too:
+/// (2+2+K)Ψ -> (2+2+K/N)Ψ -> (2+(2+K)/N)Ψ -> (2+2+K)Ψ/N. Divided parts are rounded up to whole bytes.
+ModelStateBytes shard_model_states(const ModelStateBytes& replica, int zero, int64_t gpus);
+
+/// Optimizer state bytes of `count` tensors of rows x cols trainable values, with state elements of
+/// `state_bytes` (4 = fp32, 2 = bf16). AdamW: 2 states; 8-bit AdamW: 2 one-byte states + one fp32 absmax
+/// per 2048-value block each (tensors under 4096 values keep fp32 states); SGD: none; SGD with momentum: 1;
+/// Adafactor: factored second moment rows + cols for matrices, full for vectors, no first moment.
+double optimizer_state_bytes(Optimizer o, double state_bytes, int64_t rows, int64_t cols, int64_t count);
+
+// ---- LoRA -----------------------------------------------------------------------------------------
+
+/// Where an adapted matrix sits, which decides the activation it needs kept (its input).
+enum class LoraSlot {
+  kAttnIn,      ///< reads the attention input: q/k/v (fused or not), MLA q_proj / q_a_proj / kv_a_proj_with_mqa
+  kQB,          ///< MLA q_b_proj: reads the normed q latent
+  kKVB,         ///< MLA kv_b_proj: reads the normed kv latent
+  kO,           ///< o_proj: reads the attention output
+  kMlpIn,       ///< gate/up of dense MLPs and shared experts, the router: read the MLP input
+  kDown,        ///< down_proj of dense MLPs and shared experts
+  kExpertsIn,   ///< routed experts' gate/up: read each routed token's gathered input
+  kExpertsDown, ///< routed experts' down projection
+};
+
+/// One adapted weight matrix (times `copies`: routed experts): A is r x in, B is out x r.
+struct LoraAdapter {
+  std::string name;        ///< the adapted module ("q_proj", "qkv (fused)", "experts.gate", ...)
+  LoraSlot slot = LoraSlot::kAttnIn;
+  int32_t layer = 0;
+  int64_t in = 0;          ///< input features of the adapted matrix
+  int64_t out = 0;         ///< output features
+  int64_t copies = 1;      ///< routed experts: one adapter per expert
+  double token_share = 1;  ///< tokens through each copy per token (routed experts: top-k / experts)
+  int64_t parameters(int64_t r) const { return copies * r * (in + out); }
+};
+
+/// The adapters of a target set on this model, from the real projection shapes (GQA k/v are smaller,
+/// experts multiply, MLA projections as they are). Families whose checkpoints fuse q/k/v (GPT-2 c_attn,
+/// GPT-NeoX and Falcon query_key_value, Phi-3 qkv_proj) or gate/up (Phi-3 gate_up_proj) get one adapter
+/// on the fused matrix, as PEFT sees them. Vision towers and the LM head are never adapted.
+std::vector<LoraAdapter> lora_adapters(const ModelSpec& m, uint32_t targets);
+
+/// Trainable LoRA parameters: sum over adapters of copies x r x (in + out) (Hu et al. 2021,
+/// arXiv:2106.09685 §4.1: W + BA with B: d x r, A: r x k).
+int64_t lora_parameters(const std::vector<LoraAdapter>& adapters, int64_t rank);
+
+// ---- activations ----------------------------------------------------------------------------------
+
+struct ActivationOptions {
+  int64_t micro_batch = 1;
+  int64_t seq_len = 2048;
+  double bytes = 2;           ///< bytes per activation element (2 = bf16/fp16, 4 = fp32)
+  bool flash_attention = true;
+  bool dropout = false;
+  Checkpointing checkpointing = Checkpointing::kNone;
+};
+
+/// Which linear layers of a decoder layer train their weights (and so keep their inputs for the weight
+/// gradient). A frozen linear layer keeps nothing: its input gradient needs only its weight.
+struct TrainableLinears {
+  bool qkv = true;        ///< q/k/v projections (MLA: q_proj / q_a_proj / kv_a_proj_with_mqa): the attention input
+  bool q_b = true;        ///< MLA q_b_proj: its input (the normed q latent)
+  bool kv_b = true;       ///< MLA kv_b_proj: its input (the normed kv latent)
+  bool o = true;          ///< o_proj: the attention output
+  bool mlp_in = true;     ///< gate/up (dense MLP, shared experts) and the router: the MLP input
+  bool down = true;       ///< down_proj: the gated product
+  bool experts_in = true; ///< routed experts' gate/up: each routed token's gathered input
+  bool experts_down = true;  ///< routed experts' down projection: its input
+  static TrainableLinears none() { return {false, false, false, false, false, false, false, false}; }
+};
+
+/// Activation bytes one decoder layer keeps for the backward pass (Korthikanti et al. 2022,
+/// arXiv:2205.05198 §4.1, Table 2: sbh(34 + 5as/h) for a GPT block in 16-bit with dropout), term by term
+/// so that GQA, MLA, gated MLPs, MoE, RMSNorm, FlashAttention and frozen layers follow from the shapes.
+double layer_activation_bytes(const ModelSpec& m, const LayerSpec& layer, const ActivationOptions& o,
+                              const TrainableLinears& t);
+
+struct ActivationBytes {
+  double layers = 0;        ///< kept by the decoder layers (all of them, or their checkpointed inputs)
+  double recompute = 0;     ///< full checkpointing: the one layer rebuilt during its backward
+  double largest_layer = 0; ///< one layer's activations without checkpointing (the largest layer)
+  double head = 0;          ///< final norm input and, when the head trains, its input
+  double logits = 0;        ///< logits in the compute dtype + fp32 log-softmax + fp32 gradient
+  double lora = 0;          ///< adapters: r-dim intermediates and dropped inputs (included in layers/recompute)
+  double total() const { return layers + recompute + head + logits; }
+};
+
+/// LoRA's part in the activations: the adapters, their rank and dropout.
+struct LoraSetup {
+  std::vector<LoraAdapter> adapters;
+  int64_t rank = 8;
+  double dropout = 0;
+};
+
+/// Activations of one micro-batch on one GPU. `lora` = nullptr: full fine-tuning (every linear layer
+/// trains). With LoRA only adapted linear layers keep their inputs (with lora_dropout > 0 they keep a dropped
+/// copy and its mask instead), and every adapter keeps its r-dim intermediate A·x for B's gradient.
+ActivationBytes activation_bytes(const ModelSpec& m, const ActivationOptions& o, const LoraSetup* lora);
+
+// ---- the estimate ---------------------------------------------------------------------------------
+
+struct TrainingSpeed {
+  bool available = false;          ///< false when the GPU has no dense TFLOPS for the compute dtype
+  std::string peak_dtype;          ///< the tflops key used ("bf16", "fp32", ...)
+  double peak_tflops = 0;          ///< dense peak of one GPU
+  double model_flops_per_token = 0;     ///< forward + backward, no recomputation (PaLM's MFU numerator)
+  double executed_flops_per_token = 0;  ///< with recomputation
+  double hfu = 0;                  ///< executed FLOPs / peak (the input utilisation)
+  double mfu = 0;                  ///< model FLOPs / peak
+  double tokens_per_second_per_gpu = 0;
+  double tokens_per_second = 0;    ///< all GPUs
+  double seconds_per_step = 0;     ///< one micro-batch on every GPU
+  double seconds_per_epoch = 0;    ///< 0 when dataset_tokens is 0
+};
+
+struct TrainingOther {
+  double cuda_context = 0;   ///< CUDA context + cuBLAS workspaces
+  double nccl = 0;           ///< NCCL communicator buffers (N > 1)
+  double comm_buckets = 0;   ///< DeepSpeed reduce / all-reduce buckets and ZeRO-3 gathered parameters
+  double dequant = 0;        ///< QLoRA: one 16-bit copy of the largest 4-bit matrix during its matmul
+  double total() const { return cuda_context + nccl + comm_buckets + dequant; }
+};
+
+struct TrainingEstimate {
+  TrainingOptions options;
+  int64_t parameters = 0;            ///< all parameters of the model
+  int64_t trainable_parameters = 0;  ///< full: all; LoRA/QLoRA: the adapters
+  std::vector<LoraAdapter> adapters;
+  // One replica before sharding.
+  ModelStateBytes replica;
+  double base_weights_bytes = 0;     ///< frozen base (LoRA/QLoRA) or the trained weights (full)
+  double adapter_weights_bytes = 0;
+  double master_weights_bytes = 0;   ///< fp32 master copy (mixed precision, full fine-tuning), in optimizer
+  double optimizer_states_bytes = 0; ///< moments / momentum / factored statistics, in optimizer
+  double weight_bytes_per_parameter = 0;     ///< replica weights / parameters
+  double gradient_bytes_per_trainable = 0;   ///< gradient dtype
+  double optimizer_bytes_per_trainable = 0;  ///< replica optimizer / trainable parameters
+  // One GPU.
+  ModelStateBytes per_gpu;           ///< model states on one GPU after ZeRO and offload
+  double cpu_offload_bytes = 0;      ///< host memory per GPU process (offload)
+  ActivationBytes activations;
+  TrainingOther other;
+  int64_t total_bytes = 0;           ///< weights + gradients + optimizer + activations + other, one GPU
+  int64_t capacity_bytes = 0;
+  int64_t usable_bytes = 0;          ///< capacity x (1 - reserve)
+  int64_t free_bytes = 0;            ///< usable - total
+  bool fits = false;
+  double pageable_bytes = 0;         ///< QLoRA paged optimizer states (evicted to the CPU under pressure)
+  bool fits_with_paging = false;     ///< fits once pageable bytes leave the GPU
+  int64_t gpus_needed = 0;           ///< fewest data-parallel GPUs (same ZeRO stage) that fit; 0 = none <= max_gpus
+  std::array<int64_t, 4> gpus_needed_by_zero{};  ///< the same for ZeRO stages 0, 1, 2, 3
+  TrainingSpeed speed;
+  std::vector<std::string> assumptions;
+  std::vector<Warning> warnings;
+};
+
+/// The whole training estimate for one GPU type with opts.gpus data-parallel GPUs.
+TrainingEstimate estimate_training(const ModelSpec& m, const GpuSpec& gpu, const TrainingOptions& opts);
+
+}  // namespace llmsizer
