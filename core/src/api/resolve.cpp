@@ -1,0 +1,299 @@
+// Request -> Resolved: the model (config.json, preset or GGUF header), the engine, the GPU, the layout, the
+// precisions and the workload, with every default applied and every conflict reported.
+#include "api/resolve.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "api/request_fields.h"
+#include "engines/engines.h"
+#include "engines/llamacpp.h"
+#include "engines/util.h"
+#include "gguf/gguf.h"
+#include "gguf/summary.h"
+#include "json/util.h"
+#include "model/config.h"
+
+namespace llmsizer {
+
+#if LLMSIZER_LITE
+namespace {
+
+/// The small module the page loads first (core/CMakeLists.txt, LLMSIZER_LITE) answers inference with the
+/// generic and vLLM engines; anything that needs the parts it leaves out is sent to the full module. The
+/// check looks only at the request, so the lite module answers exactly what the full one would or not at all.
+std::string lite_unsupported(const Request& r) {
+  const Request d;
+  if (r.engine != "generic" && r.engine != "vllm") return "the " + r.engine + " engine";
+  if (!r.gguf.empty()) return "GGUF files";
+  {
+    // Weight precisions the lite core knows; llama.cpp file types (Q4_K_M, ...) and anything unknown go to the
+    // full module, which answers the same error a typo deserves.
+    static const char* const kPlain[] = {"", "auto", "fp32", "fp16", "bf16", "float32", "float16", "bfloat16",
+                                         "fp8", "int8", "int4", "nf4"};
+    bool known = false;
+    for (const char* p : kPlain) known = known || r.dtype == p;
+    if (!known) return "the weight precision '" + r.dtype + "'";
+  }
+  if (r.mode != d.mode) return "fine-tuning estimates";
+  if (r.optimizer != d.optimizer || r.training_precision != d.training_precision || r.micro_batch != d.micro_batch ||
+      r.seq_len != d.seq_len || r.gradient_checkpointing != d.gradient_checkpointing ||
+      r.training_attention != d.training_attention || r.lora_rank != d.lora_rank || r.lora_targets != d.lora_targets ||
+      r.lora_dropout != d.lora_dropout || r.zero != d.zero || r.offload_optimizer != d.offload_optimizer ||
+      r.dataset_tokens != d.dataset_tokens || r.training_mfu != d.training_mfu ||
+      r.training_reserve != d.training_reserve) {
+    return "fine-tuning options";
+  }
+  if (r.ctx_size != d.ctx_size || r.np != d.np || r.ngl != d.ngl || r.ctk != d.ctk || r.ctv != d.ctv ||
+      r.ubatch != d.ubatch || r.n_batch != d.n_batch || r.flash_attn != d.flash_attn || r.swa_full != d.swa_full ||
+      r.kv_unified != d.kv_unified) {
+    return "llama.cpp options";
+  }
+  if (r.recommend) return "GPU recommendations";
+  return {};
+}
+
+}  // namespace
+#endif
+
+Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
+#if LLMSIZER_LITE
+  if (const std::string what = lite_unsupported(req); !what.empty()) {
+    return make_error(ErrorCode::kNeedsFullModule, what + " need the full module (the page loads it on demand)");
+  }
+#endif
+  Resolved out;
+  std::vector<std::string>& notes = out.assumptions;
+
+  // ---- the model ----
+  std::string config_text = req.config_text;
+  if (!req.gguf.empty()) {
+    // A GGUF file: the model and its exact weight bytes come from its header (no config.json needed).
+    if (!config_text.empty() || !req.model.empty()) {
+      return make_error(ErrorCode::kConflictingOptions, "give either a GGUF header or a config / model preset, not both",
+                        "/gguf");
+    }
+    auto g = gguf_model_from_request(req.gguf);
+    if (!g.ok()) return g.error();
+    auto gm = std::make_shared<GgufModel>(std::move(g).value());
+    gm->spec.quant = gguf_file_format(*gm);
+    gm->spec.has_quantization_config = true;
+    out.model = gm->spec;
+    out.gguf = gm;
+  } else if (config_text.empty()) {
+    if (req.model.empty()) {
+      return make_error(ErrorCode::kInvalidRequest,
+                        "no model: give a config.json (--config PATH / \"config\") or a preset (--model ID)");
+    }
+    const ModelPreset* p = catalog.find_model(req.model);
+    if (!p) {
+      return make_error(ErrorCode::kUnknownModel,
+                        "no model preset '" + req.model + "' (list them with `llmsizer --list-models`)", "/model");
+    }
+    config_text = p->config_text;
+  } else if (!req.model.empty()) {
+    return make_error(ErrorCode::kConflictingOptions, "give either a config or a model preset, not both");
+  }
+  if (!out.gguf) {
+    auto spec = parse_config(config_text);
+    if (!spec.ok()) return spec.error();
+    out.model = std::move(spec).value();
+  }
+  const ModelSpec& m = out.model;
+  Inputs& in = out.inputs;
+  in.request = req;
+  if (in.request.model_id.empty()) in.request.model_id = req.model;
+
+  // ---- the engine ----
+  {
+    const auto& names = engine_names();
+    if (std::find(names.begin(), names.end(), req.engine) == names.end()) {
+      std::string list;
+      for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+      return make_error(ErrorCode::kInvalidRequest, "unknown engine '" + req.engine + "': use " + list, "/engine");
+    }
+    auto lc = llamacpp_check_request(req);
+    if (!lc.ok()) return lc.error();
+  }
+
+  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"vllm_version", &req.vllm_version},
+                                    {"transformers_version", &req.transformers_version}}) {
+    int major = 0;
+    int minor = 0;
+    if (!engine_util::parse_version(*value, &major, &minor)) {
+      return make_error(ErrorCode::kInvalidRequest,
+                        std::string("'") + key + "' = '" + *value + "' is not a version (write it as 0.19 or 4.46)",
+                        std::string("/") + key);
+    }
+  }
+
+  // ---- the GPU ----
+  // A memory size without a preset names the preset whose total (as torch reports it) is exactly that
+  // (79.19 GiB is an H100 80GB, 79.15 an A100 80GB): engines branch on the GPU's kind (vLLM's batch defaults
+  // exclude A100s; NVLink SHARP needs NVSwitch), so a bare memory size must not inherit the default GPU's.
+  const GpuSpec* same_memory = nullptr;
+  if (req.gpu_memory_gib > 0 && req.gpu.empty()) {
+    for (const GpuSpec& x : catalog.gpus) {
+      // Only totals measured as torch reports them identify a GPU; a round datasheet size (24, 48) does not.
+      if (x.memory_basis == "torch-reported" && std::abs(x.memory_gib - req.gpu_memory_gib) < 0.005) {
+        same_memory = &x;
+        break;
+      }
+    }
+  }
+  if (same_memory) {
+    in.gpu = *same_memory;
+    notes.push_back("GPU: " + in.gpu.name + " (the preset whose total memory is " +
+                    json_number_text(req.gpu_memory_gib) + " GiB)");
+  } else if (req.gpu_memory_gib > 0) {
+    const GpuSpec* base = req.gpu.empty() ? nullptr : catalog.find_gpu(req.gpu);
+    in.gpu = base ? *base : GpuSpec{};
+    if (!base) {
+      in.gpu.id = "custom";
+      in.gpu.name = "custom GPU";
+    }
+    in.gpu.memory_gib = req.gpu_memory_gib;
+    in.gpu.custom = true;
+  } else {
+    const std::string id = req.gpu.empty() ? std::string(kDefaultGpu) : req.gpu;
+    const GpuSpec* g = catalog.find_gpu(id);
+    if (!g) {
+      std::string near;
+      for (const GpuSpec& x : catalog.gpus) {
+        if (!req.gpu.empty() && x.id.find(req.gpu) != std::string::npos) near += (near.empty() ? "" : ", ") + x.id;
+      }
+      return make_error(ErrorCode::kUnknownGpu,
+                        "no GPU preset '" + id + "'" + (near.empty() ? "" : " (did you mean " + near + "?)") +
+                            "; list them with `llmsizer --list-gpus`, or give --gpu-memory-gib",
+                        "/gpu");
+    }
+    in.gpu = *g;
+  }
+
+  // ---- layout ----
+  const int64_t pp = std::max<int64_t>(1, req.pp);
+  int64_t tp = req.tp;
+  if (tp <= 0) tp = req.gpus > 0 ? std::max<int64_t>(1, req.gpus / pp) : 1;
+  const int64_t gpus = req.gpus > 0 ? req.gpus : tp * pp;
+  if (gpus % (tp * pp) != 0) {
+    return make_error(ErrorCode::kConflictingOptions,
+                      "--gpus " + std::to_string(gpus) + " is not a multiple of tp x pp = " + std::to_string(tp) +
+                          " x " + std::to_string(pp) + ": choose tp and pp whose product divides the GPU count");
+  }
+  if (pp > m.num_hidden_layers()) {
+    return make_error(ErrorCode::kConflictingOptions,
+                      "--pp " + std::to_string(pp) + " exceeds the model's " +
+                          std::to_string(m.num_hidden_layers()) + " layers");
+  }
+  in.layout = Layout{tp, pp, gpus / (tp * pp)};
+  // llama.cpp splits layers over every GPU (--split-mode layer): pipeline-style, one stage per GPU.
+  if (req.engine == "llama.cpp") in.layout = Layout{1, std::min(gpus, std::max<int64_t>(1, m.num_hidden_layers())), 1};
+  if (const std::string why = tp_problem(m, tp); !why.empty()) {
+    out.warnings.push_back({"tp_not_dividing_heads", why + ": engines such as vLLM refuse this layout; the "
+                                                           "estimate rounds the shards up"});
+  }
+
+  // ---- precision ----
+  const Dtype ckpt = m.has_torch_dtype ? m.torch_dtype : Dtype::kBf16;
+  if (req.dtype == "auto" || req.dtype.empty()) {
+    if (m.has_quantization_config) {
+      in.weights = m.quant;
+      notes.push_back("weights: " + m.quant.label + " from the config's quantization_config");
+    } else {
+      // vLLM's dtype "auto" serves fp32 checkpoints in 16-bit (vllm/config/model.py _resolve_auto_dtype).
+      const Dtype d = ckpt == Dtype::kFp32 ? Dtype::kBf16 : ckpt;
+      in.weights = weight_format_from_name(dtype_name(d), d).value();
+      notes.push_back(std::string("weights: ") + dtype_name(d) +
+                      (ckpt == Dtype::kFp32 ? " (config torch_dtype is float32; served in bf16 as vLLM's auto does)"
+                                            : " (config torch_dtype)"));
+    }
+  } else {
+    auto f = weight_format_from_name(req.dtype, ckpt);
+    if (!f.ok()) return make_error(f.error().code == ErrorCode::kInvalidValue ? ErrorCode::kInvalidRequest : f.error().code,
+                                   f.error().message, "/dtype");
+    in.weights = f.value();
+  }
+  in.act_dtype = in.weights.method == QuantMethod::kNone ? in.weights.dtype : in.weights.dtype;
+  if (in.weights.method == QuantMethod::kGguf) {
+    if (out.gguf && (req.dtype == "auto" || req.dtype.empty())) {
+      notes.back() = "weights: " + in.weights.label + ": exact tensor bytes from the GGUF header";
+    } else {
+      in.weights.label = gguf_format_label(m, in.weights);
+    }
+  }
+  if (req.kv_dtype == "auto" || req.kv_dtype.empty()) {
+    in.kv_dtype = in.act_dtype;
+  } else {
+    auto k = parse_kv_dtype(req.kv_dtype);
+    if (!k.ok()) return make_error(ErrorCode::kInvalidRequest, k.error().message, "/kv_dtype");
+    in.kv_dtype = k.value();
+  }
+
+  // ---- workload ----
+  in.batch = req.batch;
+  in.output_tokens = req.output_tokens;
+  in.input_tokens = req.input_tokens;
+  int64_t context = req.context;
+  if (context <= 0 && req.max_model_len > 0 && (req.engine == "vllm" || req.engine == "sglang")) {
+    // The engine's max_model_len is the length its numbers are logged for; with no context given it is the context.
+    context = req.max_model_len;
+  }
+  if (context <= 0) {
+    if (in.input_tokens > 0 || in.output_tokens > 0) {
+      context = in.input_tokens + in.output_tokens;
+    } else {
+      const int64_t maxpos = m.max_position_embeddings > 0 ? m.max_position_embeddings : 4096;
+      context = std::min<int64_t>(maxpos, 8192);
+      notes.push_back("context: " + std::to_string(context) +
+                      " tokens per sequence (default: max_position_embeddings capped at 8192)");
+    }
+  }
+  if (in.input_tokens + in.output_tokens > context) {
+    out.warnings.push_back({"context_raised", "input + output tokens (" +
+                                                  std::to_string(in.input_tokens + in.output_tokens) +
+                                                  ") exceed the context: the context is raised to match"});
+    context = in.input_tokens + in.output_tokens;
+  }
+  if (context > static_cast<int64_t>(kMaxTokens)) {
+    return make_error(ErrorCode::kInvalidRequest, "a context of " + std::to_string(context) +
+                                                      " tokens is beyond any model (limit 100,000,000)",
+                      "/context");
+  }
+  in.context = context;
+  if (in.output_tokens <= 0) in.output_tokens = std::max<int64_t>(1, std::min<int64_t>(256, context / 2));
+  if (in.input_tokens <= 0) in.input_tokens = std::max<int64_t>(1, context - in.output_tokens);
+  if (m.max_position_embeddings > 0 && context > m.max_position_embeddings) {
+    out.warnings.push_back({"context_beyond_max_position",
+                            "context " + std::to_string(context) + " exceeds the model's max_position_embeddings (" +
+                                std::to_string(m.max_position_embeddings) +
+                                "): quality degrades and engines refuse it without rope scaling"});
+  }
+  in.prefill_tokens = req.max_batched_tokens > 0 ? req.max_batched_tokens : 8192;
+  in.reserve = req.reserve;
+  in.overhead_bytes = req.overhead_gib >= 0 ? static_cast<int64_t>(req.overhead_gib * kGiB)
+                                            : default_overhead_bytes(in.gpu, in.layout.tp);
+  in.include_mtp = req.include_mtp;
+  if (m.mtp_layers > 0) {
+    notes.push_back(std::string("DeepSeek-V3 multi-token-prediction layer ") +
+                    (req.include_mtp ? "included" : "not loaded (engines skip it unless speculative decoding uses it)") +
+                    "; the Hub's parameter count includes it");
+  }
+
+  // ---- exact counts from the Hub ----
+  if (!req.safetensors.empty()) {
+    int64_t n = 0;
+    double bytes = 0;
+    for (const auto& [dtype, count] : req.safetensors) {
+      n += count;
+      bytes += static_cast<double>(count) * safetensors_dtype_bytes(dtype);
+    }
+    in.safetensors_parameters = n;
+    if ((req.dtype == "auto" || req.dtype.empty()) && n > 0) {
+      in.safetensors_bytes = bytes;
+      notes.push_back("weights: exact checkpoint bytes from the Hub's safetensors metadata");
+    }
+  }
+  return out;
+}
+
+}  // namespace llmsizer
