@@ -30,7 +30,7 @@ Inputs vllm_inputs(int64_t len, int64_t tp = 1, int64_t pp = 1, double util = 0.
   Inputs in = test::inputs(Dtype::kBf16, Dtype::kBf16, 79.19, len, 1);
   in.gpu = h100();
   in.layout = Layout{tp, pp, 1};
-  in.request.engine = "vllm";
+  in.engine = EngineId::kVllm;
   in.request.gpu_memory_utilization = util;
   in.request.max_model_len = len;
   return in;
@@ -163,7 +163,7 @@ TEST(Vllm, WholePlanByHand) {
   //   non-torch  = 256 MiB                                              =    268,435,456
   //   available  = 62,378,500,881 -> // 2,097,152 = 29,744 blocks -> 475,904 tokens; 29,744 / 512 = 58.09x
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
-  const EnginePlan p = plan_vllm(m, vllm_inputs(8192));
+  const EnginePlan p = plan_engine(m, vllm_inputs(8192));
   ASSERT_TRUE(p.failure.empty()) << p.failure;
   EXPECT_EQ(p.per_gpu[0].memory.weights_bytes, 16094076928LL);
   EXPECT_EQ(p.per_gpu[0].memory.activations_bytes, 2037121024LL);
@@ -186,7 +186,7 @@ TEST(Vllm, OneRequestTooLongGivesVllmsErrorAndTheLengthThatFits) {
   // - 2,037,121,024 - 268,435,456 = 7,109,251,104 (6.62 GiB). 131,072 tokens need 8192 blocks x 2,097,152 =
   // 16.00 GiB. The longest that fits: floor(7,109,251,104 / 2,097,152) = 3389 blocks = 54,224 tokens.
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
-  const EnginePlan p = plan_vllm(m, vllm_inputs(131072, 1, 1, 0.30));
+  const EnginePlan p = plan_engine(m, vllm_inputs(131072, 1, 1, 0.30));
   EXPECT_FALSE(p.fits);
   EXPECT_EQ(p.max_model_len_that_fits, 54224);
   EXPECT_EQ(p.failure,
@@ -200,24 +200,24 @@ TEST(Vllm, OneRequestTooLongGivesVllmsErrorAndTheLengthThatFits) {
 TEST(Vllm, NoMemoryLeftAndInvalidSettings) {
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   // util 0.2: budget 15.84 GiB < weights 14.99 + activations 1.90 + 0.25.
-  EXPECT_EQ(plan_vllm(m, vllm_inputs(8192, 1, 1, 0.2)).failure,
+  EXPECT_EQ(plan_engine(m, vllm_inputs(8192, 1, 1, 0.2)).failure,
             "ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when "
             "initializing the engine.");
   Inputs in = vllm_inputs(8192);
   in.request.max_num_seqs = 8192;  // equal to max_num_batched_tokens: allowed
-  EXPECT_TRUE(plan_vllm(m, in).failure.empty());
+  EXPECT_TRUE(plan_engine(m, in).failure.empty());
   in.request.max_num_seqs = 9000;
-  EXPECT_EQ(plan_vllm(m, in).failure,
+  EXPECT_EQ(plan_engine(m, in).failure,
             "ValueError: max_num_batched_tokens (8192) must be greater than or equal to max_num_seqs (9000).");
   // TP 3 does not divide 32 heads.
-  EXPECT_EQ(plan_vllm(m, vllm_inputs(8192, 3)).failure.rfind("ValueError: tensor parallel size 3", 0), 0u);
+  EXPECT_EQ(plan_engine(m, vllm_inputs(8192, 3)).failure.rfind("ValueError: tensor parallel size 3", 0), 0u);
 }
 
 TEST(Vllm, PipelineStagesTakeTheSmallestBlockCount) {
   // PP 2: 16 layers per stage, 16 x 65,536 = 1,048,576 bytes per block. The last stage holds the LM head
   // and the sampler: weights 7.51 GiB there too (untied), so it has the fewest blocks and binds.
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
-  const EnginePlan p = plan_vllm(m, vllm_inputs(8192, 1, 2));
+  const EnginePlan p = plan_engine(m, vllm_inputs(8192, 1, 2));
   ASSERT_EQ(p.per_gpu.size(), 2u);
   EXPECT_GT(p.per_gpu[1].memory.activations_bytes, p.per_gpu[0].memory.activations_bytes);
   auto blocks = [](const GpuMemory& g) {
@@ -232,17 +232,17 @@ TEST(Vllm, PipelineStagesTakeTheSmallestBlockCount) {
 TEST(Vllm, CudaGraphsAreSubtractedBefore019) {
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = vllm_inputs(8192);
-  const EnginePlan now = plan_vllm(m, in);
+  const EnginePlan now = plan_engine(m, in);
   in.request.vllm_version = "0.10.1";
-  const EnginePlan old = plan_vllm(m, in);
+  const EnginePlan old = plan_engine(m, in);
   // 768 MiB less for the KV cache.
   EXPECT_EQ(now.available_kv_cache_bytes - old.available_kv_cache_bytes, 768 * kMiB);
   in.request.enforce_eager = true;
-  EXPECT_EQ(plan_vllm(m, in).available_kv_cache_bytes, now.available_kv_cache_bytes);
+  EXPECT_EQ(plan_engine(m, in).available_kv_cache_bytes, now.available_kv_cache_bytes);
   // --kv-cache-memory-bytes replaces the profile: 2,097,152 x 1000 + 1 -> 1000 blocks.
   in = vllm_inputs(8192);
   in.request.kv_cache_memory_bytes = 2097152LL * 1000 + 1;
-  EXPECT_EQ(plan_vllm(m, in).kv_cache_blocks, 1000);
+  EXPECT_EQ(plan_engine(m, in).kv_cache_blocks, 1000);
 }
 
 TEST(Vllm, LaunchCommand) {
@@ -250,13 +250,13 @@ TEST(Vllm, LaunchCommand) {
   Inputs in = vllm_inputs(32768, 2, 1, 0.9);
   in.request.model_id = "meta-llama/Llama-3.1-8B-Instruct";
   in.kv_dtype = Dtype::kFp8;
-  EXPECT_EQ(plan_vllm(m, in).launch_command,
+  EXPECT_EQ(plan_engine(m, in).launch_command,
             "vllm serve meta-llama/Llama-3.1-8B-Instruct --tensor-parallel-size 2 --max-model-len 32768 "
             "--gpu-memory-utilization 0.90 --kv-cache-dtype fp8");
   in.weights = weight_format_from_name("fp8", Dtype::kBf16).value();
   in.request.max_num_seqs = 64;
   in.request.enforce_eager = true;
-  EXPECT_EQ(plan_vllm(m, in).launch_command,
+  EXPECT_EQ(plan_engine(m, in).launch_command,
             "vllm serve meta-llama/Llama-3.1-8B-Instruct --tensor-parallel-size 2 --max-model-len 32768 "
             "--gpu-memory-utilization 0.90 --quantization fp8 --kv-cache-dtype fp8 --max-num-seqs 64 --enforce-eager");
 }
@@ -283,8 +283,8 @@ TEST(Sglang, PoolTokensByHand) {
   // x 0.834 = 70,466,948,604 - weights 16,094,076,928 = 54,372,871,676 / 131,072 B per token = 414,832 tokens.
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = vllm_inputs(8192);
-  in.request.engine = "sglang";
-  const EnginePlan p = plan_sglang(m, in);
+  in.engine = EngineId::kSglang;
+  const EnginePlan p = plan_engine(m, in);
   ASSERT_TRUE(p.failure.empty()) << p.failure;
   EXPECT_EQ(p.kv_cache_tokens, 414832);
   // 414,832 / 8192 = 50.64 requests; floored to two decimals.
@@ -292,7 +292,7 @@ TEST(Sglang, PoolTokensByHand) {
   EXPECT_EQ(p.launch_command,
             "python -m sglang.launch_server --model-path <hf-repo-id> --context-length 8192 --mem-fraction-static 0.834");
   in.request.mem_fraction_static = 0.15;  // 0.15 x 78.69 GiB = 11.80 GiB < weights
-  EXPECT_EQ(plan_sglang(m, in).failure, "RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.");
+  EXPECT_EQ(plan_engine(m, in).failure, "RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,7 +312,7 @@ TEST(Transformers, PeakIsPrefillOrDecodeBound) {
   // Qwen2.5-7B bf16, batch 1, KV 28 x 2 x 4 x 128 x 2 = 57,344 B per token.
   const ModelSpec m = test::fixture("qwen2.5-7b.json");
   Inputs in = test::inputs(Dtype::kBf16, Dtype::kBf16, 79.15, 30720 + 2048, 1);
-  in.request.engine = "transformers";
+  in.engine = EngineId::kTransformers;
   const hf::Peak p = hf::peak(m, in, test::whole(m), 1, 30720, 2048);
   EXPECT_DOUBLE_EQ(p.kv_prompt, 30720.0 * 57344);
   EXPECT_DOUBLE_EQ(p.kv_full, 32768.0 * 57344);
@@ -359,7 +359,7 @@ TEST(Solves, SglangLargestContextAndFraction) {
   // At L = 8192: (16,094,076,928 + 32 x 8192 x 131,072) / 84,492,744,130 = 0.59713 -> 0.598.
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = vllm_inputs(8192);
-  in.request.engine = "sglang";
+  in.engine = EngineId::kSglang;
   in.request.max_model_len = 0;
   in.batch = 32;
   const EngineSolves s = solve_engine(m, in);
@@ -373,7 +373,7 @@ TEST(Solves, CapacityMatchesThePlan) {
   const ModelSpec m = test::fixture("qwen2.5-7b.json");
   const Inputs in = vllm_inputs(8192, 2);
   const Capacity c = engine_capacity(m, in, in.layout, 1, 8192);
-  const EnginePlan p = plan_vllm(m, in);
+  const EnginePlan p = plan_engine(m, in);
   EXPECT_TRUE(c.starts);
   EXPECT_NEAR(c.max_concurrency, p.max_concurrency, 0.01);
   EXPECT_TRUE(c.serves(100));
@@ -389,7 +389,7 @@ TEST(Solves, FewestGpusAgreesWithAnExhaustiveSearch) {
     for (const char* engine : {"vllm", "sglang", "generic", "transformers"}) {
       for (double gib : {12.0, 23.64, 79.19}) {
         Inputs in = test::inputs(Dtype::kBf16, Dtype::kBf16, gib, 16384, 32);
-        in.request.engine = engine;
+        in.engine = *engine_from_name(engine);
         std::optional<Layout> brute;
         for (int64_t tp : {8, 4, 2, 1}) {
           if (std::string(engine) == "transformers" && tp > 1) continue;

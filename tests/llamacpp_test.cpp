@@ -17,7 +17,7 @@ constexpr int64_t kMiB = int64_t{1} << 20;
 Inputs llama_inputs(const char* dtype, double gib, int64_t context, int64_t batch) {
   Inputs in = test::inputs(Dtype::kFp16, Dtype::kFp16, gib, context, batch);
   in.weights = gguf_weight_format(dtype).value();
-  in.request.engine = "llama.cpp";
+  in.engine = EngineId::kLlamaCpp;
   in.layout = Layout{1, 1, 1};
   return in;
 }
@@ -96,7 +96,7 @@ TEST(LlamaCpp, SlidingWindowLayers) {
   // Mistral-7B-v0.1's window is ignored by llama.cpp (llama architecture: no SWA), with a warning.
   const ModelSpec mis = test::fixture("mistral-7b-v0.1.json");
   Inputs mi = llama_inputs("Q4_K_M", 80, 8192, 1);
-  const EnginePlan p = plan_llamacpp(mis, mi);
+  const EnginePlan p = plan_engine(mis, mi);
   EXPECT_EQ(p.kv_cache_tokens, 8192);
   bool warned = false;
   for (const Warning& w : p.warnings) warned = warned || w.code == "llamacpp_no_swa";
@@ -149,7 +149,7 @@ TEST(LlamaCpp, PartialOffload) {
   EXPECT_EQ(mem.host.model_bytes, 2388721664);
   EXPECT_EQ(mem.gpus[0].kv_bytes(), 16 * 32 * kMiB);
   EXPECT_EQ(mem.host.kv_bytes(), 16 * 32 * kMiB);
-  const EnginePlan p = plan_llamacpp(m, in);
+  const EnginePlan p = plan_engine(m, in);
   EXPECT_EQ(p.system_ram_bytes, mem.host.total_bytes());
   EXPECT_TRUE(has_line(p.startup_log, "load_tensors: offloaded 17/33 layers to GPU"));
   EXPECT_TRUE(has_line(p.startup_log, "load_tensors: offloading 16 repeating layers to GPU"));
@@ -171,7 +171,7 @@ TEST(LlamaCpp, MultiGpuLayerSplit) {
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = llama_inputs("Q4_K_M", 80, 8192, 1);
   in.layout = Layout{1, 2, 1};
-  const EnginePlan p = plan_llamacpp(m, in);
+  const EnginePlan p = plan_engine(m, in);
   ASSERT_EQ(p.per_gpu.size(), 2u);
   EXPECT_EQ(p.per_gpu[0].first_layer, 0);
   EXPECT_EQ(p.per_gpu[0].end_layer, 17);
@@ -188,13 +188,13 @@ TEST(LlamaCpp, ConcurrencyAndLongestContext) {
   // (10,737,418,240 - 5,156,888,576) / 536,870,912 = 10.39 -> 10 slots.
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = llama_inputs("Q4_K_M", 10, 4096, 1);
-  EnginePlan p = plan_llamacpp(m, in);
+  EnginePlan p = plan_engine(m, in);
   EXPECT_TRUE(p.fits);
   EXPECT_EQ(p.max_concurrency, 10);
   // On 6 GiB (6,442,450,944 B) 1,285,562,368 B are left: 9808 tokens, 9728 in steps of 256. One slot of
   // 16384 does not fit; the longest that does is 9728.
   in = llama_inputs("Q4_K_M", 6, 16384, 1);
-  p = plan_llamacpp(m, in);
+  p = plan_engine(m, in);
   EXPECT_FALSE(p.fits);
   EXPECT_EQ(p.max_model_len_that_fits, 9728);
   EXPECT_LT(p.margin_bytes, 0);
@@ -205,7 +205,7 @@ TEST(LlamaCpp, QuantisedVNeedsFlashAttention) {
   Inputs in = llama_inputs("Q4_K_M", 80, 4096, 1);
   in.request.ctv = "q8_0";
   in.request.flash_attn = false;
-  const EnginePlan p = plan_llamacpp(m, in);
+  const EnginePlan p = plan_engine(m, in);
   EXPECT_FALSE(p.fits);
   EXPECT_EQ(p.failure, "llama_init_from_model: V cache quantization requires flash_attn");
   EXPECT_EQ(p.max_concurrency, 0);
@@ -217,7 +217,7 @@ TEST(LlamaCpp, StartupLinesAndLaunchCommand) {
   in.request.model_id = "bartowski/Meta-Llama-3.1-8B-Instruct-GGUF";
   in.request.ctk = "q8_0";
   in.request.ctv = "q8_0";
-  const EnginePlan p = plan_llamacpp(m, in);
+  const EnginePlan p = plan_engine(m, in);
   // The lines llama.cpp prints for Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf with -ngl 99 (weights and
   // compute buffer; KV at q8_0: 2 x 1088 B x 8192 x 32 = 544 MiB).
   EXPECT_TRUE(has_line(p.startup_log, "print_info: file type   = Q4_K - Medium"));
@@ -321,7 +321,7 @@ TEST(LlamaCppReference, QuantizedTypesAndFileSize) {
   EXPECT_EQ(q4k, 49);
   EXPECT_EQ(q6k, 9);
   EXPECT_EQ(f32, 17);
-  const EnginePlan p = plan_llamacpp(m, llama_inputs("Q4_K_M", 80, 4096, 1));
+  const EnginePlan p = plan_engine(m, llama_inputs("Q4_K_M", 80, 4096, 1));
   EXPECT_TRUE(has_line(p.startup_log, "print_info: file size   = 62.60 MiB (4.91 BPW)"));
 }
 

@@ -8,6 +8,7 @@
 #include "api/request_fields.h"
 #include "engines/engines.h"
 #include "engines/llamacpp.h"
+#include "engines/table.h"
 #include "engines/util.h"
 #include "gguf/gguf.h"
 #include "gguf/summary.h"
@@ -24,7 +25,8 @@ namespace {
 /// check looks only at the request, so the lite module answers exactly what the full one would or not at all.
 std::string lite_unsupported(const Request& r) {
   const Request d;
-  if (r.engine != "generic" && r.engine != "vllm") return "the " + r.engine + " engine";
+  // Engines this module does not link (and names no module knows: the full one answers those).
+  if (const auto id = engine_from_name(r.engine); !id || !find_engine(*id)) return "the " + r.engine + " engine";
   if (!r.gguf.empty()) return "GGUF files";
   {
     // Weight precisions the lite core knows; llama.cpp file types (Q4_K_M, ...) and anything unknown go to the
@@ -106,12 +108,13 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
 
   // ---- the engine ----
   {
-    const auto& names = engine_names();
-    if (std::find(names.begin(), names.end(), req.engine) == names.end()) {
+    const std::optional<EngineId> id = engine_from_name(req.engine);
+    if (!id) {
       std::string list;
-      for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+      for (const std::string& n : engine_names()) list += (list.empty() ? "" : ", ") + n;
       return make_error(ErrorCode::kInvalidRequest, "unknown engine '" + req.engine + "': use " + list, "/engine");
     }
+    in.engine = *id;
     auto lc = llamacpp_check_request(req);
     if (!lc.ok()) return lc.error();
   }
@@ -186,8 +189,8 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
                           std::to_string(m.num_hidden_layers()) + " layers");
   }
   in.layout = Layout{tp, pp, gpus / (tp * pp)};
-  // llama.cpp splits layers over every GPU (--split-mode layer): pipeline-style, one stage per GPU.
-  if (req.engine == "llama.cpp") in.layout = Layout{1, std::min(gpus, std::max<int64_t>(1, m.num_hidden_layers())), 1};
+  // The layout the engine runs (llama.cpp: one pipeline stage per GPU).
+  if (const auto run_layout = engine_of(in).run_layout) in.layout = run_layout(in.layout, m.num_hidden_layers());
   if (const std::string why = tp_problem(m, tp); !why.empty()) {
     out.warnings.push_back({"tp_not_dividing_heads", why + ": engines such as vLLM refuse this layout; the "
                                                            "estimate rounds the shards up"});
@@ -234,7 +237,7 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
   in.output_tokens = req.output_tokens;
   in.input_tokens = req.input_tokens;
   int64_t context = req.context;
-  if (context <= 0 && req.max_model_len > 0 && (req.engine == "vllm" || req.engine == "sglang")) {
+  if (context <= 0 && req.max_model_len > 0 && engine_of(in).max_model_len_is_context) {
     // The engine's max_model_len is the length its numbers are logged for; with no context given it is the context.
     context = req.max_model_len;
   }

@@ -22,6 +22,8 @@
 // Calibration: Meta-Llama-3-8B-Instruct Q4_K_M, flash attention, -ub 512: output phase = 128256 x 512 x 4
 // + 4096 x 512 x 4 = 258.50 MiB, the "CUDA0 compute buffer size = 258.50 MiB" llama.cpp logs for it.
 #include "engines/llamacpp.h"
+
+#include "engines/util.h"
 #include "units.h"
 
 #include <algorithm>
@@ -410,16 +412,66 @@ std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, cons
   return std::make_shared<const LlamaCppWeights>(model_weights(m, llamacpp_weight_format(weights, nullptr)));
 }
 
-EnginePlan plan_llamacpp(const ModelSpec& m, const Inputs& in, const LlamaCppWeights* precomputed) {
+namespace engine_util {
+
+const LlamaCppWeights& RankWeightsCache::llamacpp() {
+  if (!llamacpp_) llamacpp_ = llamacpp_weights(m_, f_);
+  return *llamacpp_;
+}
+
+Layout llamacpp_run_layout(const Layout& requested, int64_t layers) {
+  // llama.cpp splits layers over every GPU (--split-mode layer): pipeline-style, one stage per GPU.
+  return Layout{1, std::min(requested.gpus(), std::max<int64_t>(1, layers)), 1};
+}
+
+Capacity llamacpp_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache, double,
+                           int64_t batch, int64_t context) {
+  // No fast path: the whole plan per layout, with the model's weights computed once per search.
+  Inputs x = with_workload(in, batch, context);
+  x.layout = l;
+  const EnginePlan p = llamacpp_plan(m, x, cache);
+  Capacity c;
+  c.starts = p.failure.empty() && !p.per_gpu.empty();
+  c.max_concurrency = p.max_concurrency;
+  c.headroom_bytes = p.margin_bytes;
+  return c;
+}
+
+std::string llamacpp_launch_command(const ModelSpec& m, const Inputs& in) {
+  const LlamaFtypeInfo* ft = llama_ftype_info(llamacpp_weight_format(in.weights, nullptr).gguf_ftype);
+  const LlamaCppOptions o = llamacpp_options(m, in);
+  const int64_t n_layer = m.num_hidden_layers();
+  std::string model = in.request.model_id;
+  std::string cmd = "llama-server";
+  const std::string quant = ft ? ft->name : "";
+  if (!in.request.gguf.empty()) {
+    cmd += " -m " + (model.empty() ? std::string("model") : model.substr(model.find_last_of('/') + 1)) + ".gguf";
+  } else if (model.size() > 5 && lower(model.substr(model.size() - 5)) == "-gguf") {
+    cmd += " -hf " + model + (quant.empty() ? "" : ":" + quant);
+  } else {
+    std::string base = model.empty() ? std::string("model") : model.substr(model.find_last_of('/') + 1);
+    cmd += " -m " + base + (quant.empty() ? "" : "-" + quant) + ".gguf";
+  }
+  cmd += " -c " + std::to_string(o.requested_ctx) + " -np " + std::to_string(o.n_seq);
+  cmd += " -ngl " + (o.n_gpu_layers >= n_layer + 1 ? std::string("all") : std::to_string(o.n_gpu_layers));
+  if (o.type_k != GgmlType::kF16) cmd += std::string(" -ctk ") + ggml_type_info(o.type_k).name;
+  if (o.type_v != GgmlType::kF16) cmd += std::string(" -ctv ") + ggml_type_info(o.type_v).name;
+  cmd += o.flash_attn ? " -fa on" : " -fa off";
+  if (o.n_ubatch != 512 && in.request.ubatch > 0) cmd += " -ub " + std::to_string(o.n_ubatch);
+  if (in.request.n_batch > 0) cmd += " -b " + std::to_string(in.request.n_batch);
+  if (o.swa_full) cmd += " --swa-full";
+  if (o.kv_unified) cmd += " -kvu";
+  if (o.gpus > 1) cmd += " --split-mode layer";
+  return cmd;
+}
+
+EnginePlan llamacpp_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache& cache) {
   EnginePlan p;
-  p.engine = "llama.cpp";
   std::string note;
   const WeightFormat f = llamacpp_weight_format(in.weights, &note);
   if (!note.empty()) p.warnings.push_back({"llamacpp_gguf_only", note});
-  // Searches (solves, context curves) evaluate many plans of one model: they pass the weights in.
-  std::optional<LlamaCppWeights> own;
-  if (!precomputed) own = model_weights(m, f);
-  const LlamaCppWeights& mw = precomputed ? *precomputed : *own;
+  // Searches (solves, context curves) evaluate many plans of one model: the cache computes the weights once.
+  const LlamaCppWeights& mw = cache.llamacpp();
   const LlamaCppOptions o = llamacpp_options(m, in);
   const LlamaCppMemory mem = layout(m, in, o, mw);
   const int64_t capacity = in.gpu.memory_bytes();
@@ -432,11 +484,6 @@ EnginePlan plan_llamacpp(const ModelSpec& m, const Inputs& in, const LlamaCppWei
   }
 
   // ---- per GPU ----
-  int64_t kv_per_token_all = 0;
-  for (int64_t il = 0; il < n_layer; ++il) {
-    const LayerShape s = layer_shape(m, il, llamacpp_uses_swa(m));
-    kv_per_token_all += ggml_row_size(o.type_k, s.n_embd_k) + (s.n_embd_v > 0 ? ggml_row_size(o.type_v, s.n_embd_v) : 0);
-  }
   p.margin_bytes = std::numeric_limits<int64_t>::max();
   for (size_t d = 0; d < mem.gpus.size(); ++d) {
     const LlamaCppDevice& dev = mem.gpus[d];
@@ -571,32 +618,6 @@ EnginePlan plan_llamacpp(const ModelSpec& m, const Inputs& in, const LlamaCppWei
   log.push_back("llama_context:  " + host_buf + " compute buffer size = " + mib(mem.host.compute_bytes) + " MiB");
   if (!p.failure.empty()) log.push_back(p.failure);
 
-  // ---- launch command ----
-  {
-    std::string model = in.request.model_id;
-    std::string cmd = "llama-server";
-    const std::string quant = ft ? ft->name : "";
-    if (!in.request.gguf.empty()) {
-      cmd += " -m " + (model.empty() ? std::string("model") : model.substr(model.find_last_of('/') + 1)) + ".gguf";
-    } else if (model.size() > 5 && lower(model.substr(model.size() - 5)) == "-gguf") {
-      cmd += " -hf " + model + (quant.empty() ? "" : ":" + quant);
-    } else {
-      std::string base = model.empty() ? std::string("model") : model.substr(model.find_last_of('/') + 1);
-      cmd += " -m " + base + (quant.empty() ? "" : "-" + quant) + ".gguf";
-    }
-    cmd += " -c " + std::to_string(o.requested_ctx) + " -np " + std::to_string(o.n_seq);
-    cmd += " -ngl " + (o.n_gpu_layers >= n_layer + 1 ? std::string("all") : std::to_string(o.n_gpu_layers));
-    if (o.type_k != GgmlType::kF16) cmd += std::string(" -ctk ") + ggml_type_info(o.type_k).name;
-    if (o.type_v != GgmlType::kF16) cmd += std::string(" -ctv ") + ggml_type_info(o.type_v).name;
-    cmd += o.flash_attn ? " -fa on" : " -fa off";
-    if (o.n_ubatch != 512 && in.request.ubatch > 0) cmd += " -ub " + std::to_string(o.n_ubatch);
-    if (in.request.n_batch > 0) cmd += " -b " + std::to_string(in.request.n_batch);
-    if (o.swa_full) cmd += " --swa-full";
-    if (o.kv_unified) cmd += " -kvu";
-    if (o.gpus > 1) cmd += " --split-mode layer";
-    p.launch_command = cmd;
-  }
-
   // ---- assumptions ----
   auto& a = p.assumptions;
   a.push_back("llama.cpp: -c " + std::to_string(o.requested_ctx) + " padded to " + std::to_string(o.n_ctx) +
@@ -632,5 +653,7 @@ EnginePlan plan_llamacpp(const ModelSpec& m, const Inputs& in, const LlamaCppWei
   if (p.margin_bytes == std::numeric_limits<int64_t>::max()) p.margin_bytes = 0;
   return p;
 }
+
+}  // namespace engine_util
 
 }  // namespace llmsizer

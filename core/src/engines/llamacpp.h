@@ -99,12 +99,11 @@ int64_t llamacpp_kv_tensor_bytes(GgmlType type, int64_t n_embd_gqa, int64_t cell
 LlamaCppMemory llamacpp_memory(const ModelSpec& m, const Inputs& in, const LlamaCppOptions& o);
 
 /// The weights llama.cpp loads for a model and precision, by layer (computing them walks every tensor with
-/// llama-quantize's rules: searches compute them once and pass them to plan_llamacpp).
+/// llama-quantize's rules: searches compute them once, in engine_util::RankWeightsCache::llamacpp()).
 struct LlamaCppWeights;
 std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, const WeightFormat& weights);
 
-/// The engine profile: llama-server's memory plan, start-up lines and launch command. `precomputed`:
-/// llamacpp_weights(m, in.weights) when the caller has it.
-EnginePlan plan_llamacpp(const ModelSpec& m, const Inputs& in, const LlamaCppWeights* precomputed = nullptr);
+// The engine profile (llama-server's memory plan, start-up lines and launch command) is the llama.cpp row of
+// engines/table.cpp: engine_util::llamacpp_plan and its neighbours (util.h).
 
 }  // namespace llmsizer

@@ -545,8 +545,9 @@ namespace engine_util {
 
 using engine_util::gib_text;
 
-Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale, int64_t batch,
-                       int64_t context) {
+Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache, double scale,
+                       int64_t batch, int64_t context) {
+  TpData& d = cache.data(l.tp);
   vllm::Settings s = vllm::settings(in);
   s.max_model_len = context;
   vllm::prepare(d, m, in);
@@ -575,11 +576,11 @@ int64_t vllm_window_tokens(int64_t window, int64_t context, const Inputs& in) {
   return std::min(window - 1 + step, context);
 }
 
-void vllm_solve_knob(const ModelSpec& m, const Inputs& in, TpData& d, double scale, EngineSolves* sv) {
+void vllm_solve_knob(const ModelSpec& m, const Inputs& in, RankWeightsCache& cache, double scale, EngineSolves* sv) {
   // The smallest gpu_memory_utilization whose budget holds weights + activation peak + non-torch memory +
   // the blocks of N requests of L tokens on every stage: num_blocks = available // block bytes >= N x blocks per
   // request (the one-request check then holds too).
-  sv->knob = "gpu_memory_utilization";
+  TpData& d = cache.data(in.layout.tp);
   vllm::Settings s = vllm::settings(in);
   s.max_model_len = sv->context;
   s.kv_cache_memory_bytes = 0;
@@ -622,22 +623,21 @@ void vllm_solve_knob(const ModelSpec& m, const Inputs& in, TpData& d, double sca
   }
 }
 
-}  // namespace engine_util
+std::string vllm_launch_command(const ModelSpec& m, const Inputs& in) {
+  return vllm::launch_command(m, in, vllm::settings(in));
+}
 
-EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in) {
-  using engine_util::gib_text;
-  using engine_util::with_commas;
+EnginePlan vllm_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&) {
   EnginePlan plan;
-  plan.engine = "vllm";
   const vllm::Settings s = vllm::settings(in);
-  engine_util::TpData tpd;
+  TpData tpd;
   tpd.tp = std::max<int64_t>(1, in.layout.tp);
   tpd.rw = rank_weights(m, in.weights, tpd.tp, in.include_mtp, kVocabPadding, /*rope_cache=*/true);
   vllm::prepare(tpd, m, in);
-  const double scale = engine_util::safetensors_scale(m, in);
+  const double scale = safetensors_scale(m, in);
   const vllm::Profile p = vllm::profile(m, in, in.layout, tpd, scale, s);
   const int64_t dp = std::max<int64_t>(1, in.layout.dp);
-  const int64_t seqs = engine_util::per_replica(in.batch, dp);
+  const int64_t seqs = per_replica(in.batch, dp);
   const int64_t bpr_logged = vllm::blocks_per_request(p.kv(), s.max_model_len, s.max_num_batched_tokens);
   const int64_t bpr_work = vllm::blocks_per_request(p.kv(), in.context, s.max_num_batched_tokens);
   const int64_t total = in.gpu.memory_bytes();
@@ -697,7 +697,6 @@ EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in) {
   } else {
     plan.startup_log.push_back(plan.failure);
   }
-  plan.launch_command = vllm::launch_command(m, in, s);
 
   // ---- the rules the numbers rest on ----
   const vllm::BatchDefaults d = vllm::batch_defaults(in.gpu, in.request.vllm_offline);
@@ -773,5 +772,7 @@ EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in) {
                    {"cuda_graph_bytes", static_cast<double>(vllm::cuda_graph_bytes(s.enforce_eager))}};
   return plan;
 }
+
+}  // namespace engine_util
 
 }  // namespace llmsizer

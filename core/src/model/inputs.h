@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engines/settings.h"
 #include "llmsizer/gpu.h"
 #include "model/memory.h"
 #include "model/model.h"
@@ -16,6 +17,7 @@ namespace llmsizer {
 
 /// A request after defaults, presets and validation: everything the formulas need, nothing optional.
 struct Inputs {
+  EngineId engine = EngineId::kGeneric;  ///< the serving engine (its record: engines/table.h)
   GpuSpec gpu;
   Layout layout;
   WeightFormat weights;          ///< weight storage format

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 
+#include "engines/table.h"
+
 namespace llmsizer {
 
 // ================================================================================================
@@ -142,20 +144,10 @@ FamilyProfile family_profile(const std::string& family) {
   return p;
 }
 
+}  // namespace
+
 // ---- serving engines: what the software adds ---------------------------------------------------
-struct EngineProfile {
-  const char* engine;
-  bool calibrated;
-  double step_overhead_s;   ///< per engine step (scheduler + input preparation + sampling + output processing)
-  double layer_overhead_s;  ///< per decoder layer per step
-  bool cpu_overlaps_gpu;    ///< eager engines: the CPU launches while the GPU runs (step = max(CPU, GPU))
-  double kv_read_factor;    ///< KV bytes moved per KV byte attended in a decode step
-  double int8_read;         ///< 8-bit integer weights: multiplier on the bandwidth efficiency
-  double int4_read;         ///< 4-bit group-quantised weights (GPTQ/AWQ/compressed-tensors), MXFP4, NF4
-  double fp8_read;          ///< fp8 weights
-  double quant_cpu;         ///< eager engines: multiplier on the per-layer CPU cost with quantised kernels
-  double quant_layer_s;     ///< graph-replaying engines: added per decoder layer per step with quantised kernels
-};
+// Each engine's row in engines/table.cpp points to one of these profiles (EngineSpeed, speed.h).
 
 // vLLM (0.6.x, CUDA graphs, offline LLM.generate):
 //  layer_overhead 20 us — about ten kernels per decoder layer (two fused norms, qkv, rotary, cache write,
@@ -179,7 +171,12 @@ struct EngineProfile {
 //  int4_read 0.97 — fitted to GT0274 (GPTQ-Int4, 154.05 tok/s) and GT0275 (AWQ, 148.10 tok/s): Marlin
 //    (arXiv:2408.11743) keeps 4-bit batch-1 GEMVs close to the bandwidth bound.
 //  fp8_read 1.08 — no public fp8 measurement here; the 8-bit integer value (same bytes, similar kernels).
-constexpr EngineProfile kVllm{"vllm", true, 2.01e-3, 20e-6, false, 1.0, 1.08, 0.97, 1.08, 1.0, 35e-6};
+constexpr EngineSpeed kVllm{/*calibrated=*/true,     /*step_overhead_s=*/2.01e-3, /*layer_overhead_s=*/20e-6,
+                            /*cpu_overlaps_gpu=*/false, /*kv_read_factor=*/1.0,      /*kv_read_per_group=*/0.0,
+                            /*int8_read=*/1.08,         /*int4_read=*/0.97,          /*fp8_read=*/1.08,
+                            /*quant_cpu=*/1.0,          /*quant_cpu_exllama4=*/1.0,  /*quant_layer_s=*/35e-6,
+                            /*whole_prompt_prefill=*/false};
+const EngineSpeed kVllmSpeed = kVllm;
 
 // Hugging Face transformers generate() (4.46, eager PyTorch, DynamicCache, SDPA attention): fitted
 // separately, to GT0256-GT0271 (the same Qwen2.5-7B on the same A100).
@@ -189,7 +186,7 @@ constexpr EngineProfile kVllm{"vllm", true, 2.01e-3, 20e-6, false, 1.0, 1.08, 0.
 //    ~35 PyTorch ops per Qwen2 layer (modeling_qwen2.py) at ~24 us of Python dispatch and launch each.
 //    The 1.0 ms per step (the generate loop's logits processors, stopping criteria, cache bookkeeping) is
 //    an assumption that only splits the fit.
-//  kv_read_factor — set per model in speed_constants(): 3 + 2 x (query heads per KV head). Each step,
+//  kv_read_factor, kv_read_per_group — per model in speed_constants(): 3 + 2 x (query heads per KV head). Each step,
 //    DynamicCache.update torch.cat's every layer's cache (read + write: 2), and the SDPA path expands K and
 //    V to every query head (repeat_kv: write `groups` copies, attention reads them: 2 x groups) besides
 //    reading the cache (1) (transformers cache_utils.py, models/qwen2/modeling_qwen2.py). Checked on
@@ -197,17 +194,24 @@ constexpr EngineProfile kVllm{"vllm", true, 2.01e-3, 20e-6, false, 1.0, 1.08, 0.
 //    expanded copies in L2 (GT0260 adds less), longer ones add more (GT0268).
 //  quant_cpu 1.29 — GT0257 / GT0259 (GPTQ-Int8 31.55, AWQ 32.03 tok/s): the AutoGPTQ / AutoAWQ kernels
 //    add ops per layer. GPTQ 4-bit through the exllama kernels is cheaper: 0.93 (GT0258, 43.10 tok/s).
-constexpr EngineProfile kTransformers{"transformers", true, 1.0e-3, 0.83e-3, true, 3.0, 1.0, 1.0, 1.0, 1.29, 0.0};
-constexpr double kTransformersExllama4Cpu = 0.93;
+//  whole_prompt_prefill — generate() runs the whole prompt in one forward pass.
+const EngineSpeed kTransformersSpeed{
+    /*calibrated=*/true,  /*step_overhead_s=*/1.0e-3, /*layer_overhead_s=*/0.83e-3, /*cpu_overlaps_gpu=*/true,
+    /*kv_read_factor=*/3.0, /*kv_read_per_group=*/2.0, /*int8_read=*/1.0,           /*int4_read=*/1.0,
+    /*fp8_read=*/1.0,     /*quant_cpu=*/1.29,       /*quant_cpu_exllama4=*/0.93,  /*quant_layer_s=*/0.0,
+    /*whole_prompt_prefill=*/true};
 
-EngineProfile engine_profile(const std::string& engine) {
-  if (engine == "transformers") return kTransformers;
-  EngineProfile p = kVllm;
-  // "generic" is a well-tuned serving engine: vLLM's constants. SGLang, llama.cpp and others have no
-  // public speed rows in the reference set: vLLM's constants, marked uncalibrated.
-  if (engine != "vllm") p.calibrated = false;
+// "generic" is a well-tuned serving engine: vLLM's constants. SGLang, llama.cpp and others have no
+// public speed rows in the reference set: vLLM's constants, marked uncalibrated.
+namespace {
+constexpr EngineSpeed uncalibrated(EngineSpeed p) {
+  p.calibrated = false;
   return p;
 }
+}  // namespace
+const EngineSpeed kBorrowedVllmSpeed = uncalibrated(kVllm);
+
+namespace {
 
 // ---- tensor-parallel links ---------------------------------------------------------------------
 // Small-message all-reduce latency: vLLM's custom all-reduce (one-shot over NVLink P2P,
@@ -469,7 +473,7 @@ double hop_seconds(const ModelSpec& m, const Inputs& in, const SpeedConstants& k
   return tokens * static_cast<double>(m.hidden_size) * act_bytes(in) / k.link_bytes_per_s + k.link_latency_s;
 }
 
-bool is_eager(const SpeedConstants& k) { return k.engine == "transformers"; }
+bool is_eager(const SpeedConstants& k) { return k.cpu_overlaps_gpu; }
 
 // ---- the schedule -------------------------------------------------------------------------------
 
@@ -617,11 +621,13 @@ SpeedConstants speed_constants(const ModelSpec& m, const Inputs& in) {
   SpeedConstants k;
   const std::string fam = gpu_family(in.gpu);
   const FamilyProfile fp = family_profile(fam);
-  const EngineProfile ep = engine_profile(in.request.engine);
+  const Engine& engine = engine_of(in);
+  const EngineSpeed& ep = *engine.speed;
   k.gpu_family = fam.empty() ? "unknown" : fam;
   k.gpu_family_calibrated = fp.calibrated && fam == fp.family;
-  k.engine = in.request.engine.empty() ? "generic" : in.request.engine;
+  k.engine = engine.name;
   k.engine_calibrated = ep.calibrated;
+  k.cpu_overlaps_gpu = ep.cpu_overlaps_gpu;
   k.bandwidth_bytes_per_s = in.gpu.memory_bandwidth_gbps * 1e9;
   k.bandwidth_efficiency = fp.bandwidth;
   k.prefill_efficiency = fp.prefill;
@@ -675,21 +681,21 @@ SpeedConstants speed_constants(const ModelSpec& m, const Inputs& in) {
   if (f.method != QuantMethod::kNone && ep.cpu_overlaps_gpu) {
     // Eager engines: quantised layers launch more ops (GPTQ 4-bit through exllama kernels excepted, GT0258).
     const bool exllama4 = f.method == QuantMethod::kGptq && f.bits <= 4.5;
-    k.layer_overhead_s *= exllama4 ? kTransformersExllama4Cpu : ep.quant_cpu;
+    k.layer_overhead_s *= exllama4 ? ep.quant_cpu_exllama4 : ep.quant_cpu;
   } else if (f.method != QuantMethod::kNone) {
     k.layer_overhead_s += ep.quant_layer_s;
   }
-  if (k.engine == "transformers" && !m.layers.empty() && !m.layers.front().attn.mla) {
+  if (ep.kv_read_per_group > 0 && !m.layers.empty() && !m.layers.front().attn.mla) {
     const AttentionSpec& a = m.layers.front().attn;
     const double groups = static_cast<double>(a.num_heads) / static_cast<double>(std::max<int64_t>(1, a.num_kv_heads));
-    k.kv_read_factor = 3.0 + 2.0 * groups;
+    k.kv_read_factor = ep.kv_read_factor + ep.kv_read_per_group * groups;
   }
 
   // ---- chunked prefill ----
   // vLLM: max_num_batched_tokens (its default varies by version and GPU; the request's value when given,
   // else the tokens per prefill step the request resolved, 8192 by default). transformers: the whole
   // prompt in one forward pass.
-  if (k.engine == "transformers") {
+  if (ep.whole_prompt_prefill) {
     k.prefill_chunk_tokens = static_cast<double>(std::numeric_limits<int32_t>::max());
   } else if (in.request.max_num_batched_tokens > 0) {
     k.prefill_chunk_tokens = static_cast<double>(in.request.max_num_batched_tokens);
