@@ -71,8 +71,8 @@ TEST_P(VllmStartup, KvTokensAndConcurrency) {
   in.gpu.name = "H100 SXM 80GB";
   in.layout = Layout{c.tp, c.pp, 1};
   in.engine = EngineId::kVllm;
-  in.request.gpu_memory_utilization = 0.95;
-  in.request.max_model_len = c.max_model_len;
+  in.vllm.gpu_memory_utilization = 0.95;
+  in.vllm.max_model_len = c.max_model_len;
   const EnginePlan p = plan_engine(m, in);
   ASSERT_TRUE(p.failure.empty()) << p.failure;
   EXPECT_NEAR(static_cast<double>(p.kv_cache_tokens) / static_cast<double>(c.tokens) - 1.0, 0.0, c.tolerance)

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/resolve.h"
 #include "recommend/recommend.h"
 #include "engines/sglang.h"
 #include "test_util.h"
@@ -31,8 +32,8 @@ Inputs vllm_inputs(int64_t len, int64_t tp = 1, int64_t pp = 1, double util = 0.
   in.gpu = h100();
   in.layout = Layout{tp, pp, 1};
   in.engine = EngineId::kVllm;
-  in.request.gpu_memory_utilization = util;
-  in.request.max_model_len = len;
+  in.vllm.gpu_memory_utilization = util;
+  in.vllm.max_model_len = len;
   return in;
 }
 
@@ -204,9 +205,9 @@ TEST(Vllm, NoMemoryLeftAndInvalidSettings) {
             "ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when "
             "initializing the engine.");
   Inputs in = vllm_inputs(8192);
-  in.request.max_num_seqs = 8192;  // equal to max_num_batched_tokens: allowed
+  in.vllm.max_num_seqs = 8192;  // equal to max_num_batched_tokens: allowed
   EXPECT_TRUE(plan_engine(m, in).failure.empty());
-  in.request.max_num_seqs = 9000;
+  in.vllm.max_num_seqs = 9000;
   EXPECT_EQ(plan_engine(m, in).failure,
             "ValueError: max_num_batched_tokens (8192) must be greater than or equal to max_num_seqs (9000).");
   // TP 3 does not divide 32 heads.
@@ -233,29 +234,29 @@ TEST(Vllm, CudaGraphsAreSubtractedBefore019) {
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = vllm_inputs(8192);
   const EnginePlan now = plan_engine(m, in);
-  in.request.vllm_version = "0.10.1";
+  in.vllm.version_minor = 10;  // 0.10.1
   const EnginePlan old = plan_engine(m, in);
   // 768 MiB less for the KV cache.
   EXPECT_EQ(now.available_kv_cache_bytes - old.available_kv_cache_bytes, 768 * kMiB);
-  in.request.enforce_eager = true;
+  in.vllm.enforce_eager = true;
   EXPECT_EQ(plan_engine(m, in).available_kv_cache_bytes, now.available_kv_cache_bytes);
   // --kv-cache-memory-bytes replaces the profile: 2,097,152 x 1000 + 1 -> 1000 blocks.
   in = vllm_inputs(8192);
-  in.request.kv_cache_memory_bytes = 2097152LL * 1000 + 1;
+  in.vllm.kv_cache_memory_bytes = 2097152LL * 1000 + 1;
   EXPECT_EQ(plan_engine(m, in).kv_cache_blocks, 1000);
 }
 
 TEST(Vllm, LaunchCommand) {
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = vllm_inputs(32768, 2, 1, 0.9);
-  in.request.model_id = "meta-llama/Llama-3.1-8B-Instruct";
+  in.model_id = "meta-llama/Llama-3.1-8B-Instruct";
   in.kv_dtype = Dtype::kFp8;
   EXPECT_EQ(plan_engine(m, in).launch_command,
             "vllm serve meta-llama/Llama-3.1-8B-Instruct --tensor-parallel-size 2 --max-model-len 32768 "
             "--gpu-memory-utilization 0.90 --kv-cache-dtype fp8");
   in.weights = weight_format_from_name("fp8", Dtype::kBf16).value();
-  in.request.max_num_seqs = 64;
-  in.request.enforce_eager = true;
+  in.vllm.max_num_seqs = 64;
+  in.vllm.enforce_eager = true;
   EXPECT_EQ(plan_engine(m, in).launch_command,
             "vllm serve meta-llama/Llama-3.1-8B-Instruct --tensor-parallel-size 2 --max-model-len 32768 "
             "--gpu-memory-utilization 0.90 --quantization fp8 --kv-cache-dtype fp8 --max-num-seqs 64 --enforce-eager");
@@ -291,7 +292,7 @@ TEST(Sglang, PoolTokensByHand) {
   EXPECT_DOUBLE_EQ(p.max_concurrency, 50.63);
   EXPECT_EQ(p.launch_command,
             "python -m sglang.launch_server --model-path <hf-repo-id> --context-length 8192 --mem-fraction-static 0.834");
-  in.request.mem_fraction_static = 0.15;  // 0.15 x 78.69 GiB = 11.80 GiB < weights
+  in.sglang.mem_fraction_static = 0.15;  // 0.15 x 78.69 GiB = 11.80 GiB < weights
   EXPECT_EQ(plan_engine(m, in).failure, "RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.");
 }
 
@@ -303,9 +304,14 @@ TEST(Transformers, PrefillTransientPerToken) {
   // Qwen2.5-7B: (3 x 18,944 + 4 x 3,584) x 2 bytes = 142,336 bytes per prompt token.
   const ModelSpec m = test::fixture("qwen2.5-7b.json");
   EXPECT_DOUBLE_EQ(hf::prefill_layer_bytes_per_token(m, Dtype::kBf16, test::whole(m)), 142336.0);
-  EXPECT_TRUE(hf::full_prompt_logits("4.38.2"));
-  EXPECT_FALSE(hf::full_prompt_logits("4.46"));
-  EXPECT_FALSE(hf::full_prompt_logits("5.0"));
+  auto logits_for = [](const char* version) {
+    Request req;
+    req.transformers_version = version;
+    return hf::full_prompt_logits(transformers_options(req).value());
+  };
+  EXPECT_TRUE(logits_for("4.38.2"));
+  EXPECT_FALSE(logits_for("4.46"));
+  EXPECT_FALSE(logits_for("5.0"));
 }
 
 TEST(Transformers, PeakIsPrefillOrDecodeBound) {
@@ -321,7 +327,7 @@ TEST(Transformers, PeakIsPrefillOrDecodeBound) {
   // Reported activations = max(kv_prompt + prefill, kv_full + decode) - kv_full + workspace.
   EXPECT_DOUBLE_EQ(hf::activations_bytes(p), p.kv_prompt + p.prefill - p.kv_full + p.workspace);
   // Before 4.45 every prompt position gets logits: + (30,720 - 1) x 152,064 x 6 bytes.
-  in.request.transformers_version = "4.38";
+  in.transformers.version_minor = 38;  // 4.38
   EXPECT_DOUBLE_EQ(hf::peak(m, in, test::whole(m), 1, 30720, 2048).prefill - p.prefill, 30719.0 * 152064 * 6);
 }
 
@@ -335,7 +341,7 @@ TEST(Solves, VllmLargestContextKnobAndFewestGpus) {
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = vllm_inputs(32768, 1, 1, 0.9);
   in.batch = 20;
-  in.request.max_model_len = 0;
+  in.vllm.max_model_len = 0;
   EngineSolves s = solve_engine(m, in);
   EXPECT_EQ(s.max_context, 22160);
   // 20 x 32768 tokens = 40,960 blocks x 2,097,152 + 18,399,633,408 fixed = 104.3 GB > the GPU: none.
@@ -360,7 +366,7 @@ TEST(Solves, SglangLargestContextAndFraction) {
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = vllm_inputs(8192);
   in.engine = EngineId::kSglang;
-  in.request.max_model_len = 0;
+  in.vllm.max_model_len = 0;
   in.batch = 32;
   const EngineSolves s = solve_engine(m, in);
   EXPECT_EQ(s.max_context, 12963);

@@ -49,7 +49,7 @@ Inputs serving(const GpuSpec& gpu, Dtype dtype, int64_t tp, int64_t pp, int64_t 
   in.input_tokens = input;
   in.output_tokens = output;
   in.engine = EngineId::kVllm;
-  in.reserve = 0.1;
+  in.generic.reserve = 0.1;
   return in;
 }
 

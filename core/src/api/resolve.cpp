@@ -3,6 +3,7 @@
 #include "api/resolve.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "api/request_fields.h"
@@ -58,6 +59,100 @@ std::string lite_unsupported(const Request& r) {
 }  // namespace
 #endif
 
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// A version the request gives ("0.19", "v0.10.1.1", "4.46.0") as major and minor.
+Result<bool> read_version(const char* key, const std::string& text, int* major, int* minor) {
+  if (!engine_util::parse_version(text, major, minor)) {
+    return make_error(ErrorCode::kInvalidRequest,
+                      std::string("'") + key + "' = '" + text + "' is not a version (write it as 0.19 or 4.46)",
+                      std::string("/") + key);
+  }
+  return true;
+}
+
+/// A llama.cpp cache type from -ctk / -ctv, or nullptr when llama-server refuses the name.
+const LlamaCppCacheType* llamacpp_cache_type(const std::string& name) {
+  for (const LlamaCppCacheType& t : kLlamaCppCacheTypes) {
+    if (lower(name) == t.name) return &t;
+  }
+  return nullptr;
+}
+
+/// The request's generic kv_dtype names mapped to llama.cpp cache types (8-bit -> q8_0, 4-bit -> q4_0).
+GgmlType llamacpp_cache_type_of_dtype(const std::string& kv_dtype) {
+  const std::string s = lower(kv_dtype);
+  if (s == "fp32" || s == "float32") return GgmlType::kF32;
+  if (s == "bf16" || s == "bfloat16") return GgmlType::kBF16;
+  if (s == "fp8" || s == "int8" || s == "fp8_e4m3" || s == "fp8_e5m2") return GgmlType::kQ8_0;
+  if (s == "int4") return GgmlType::kQ4_0;
+  return GgmlType::kF16;
+}
+
+}  // namespace
+
+Result<LlamaCppOptions> llamacpp_options(const Request& r) {
+  LlamaCppOptions o;
+  GgmlType* types[] = {&o.type_k, &o.type_v};
+  const std::string* names[] = {&r.ctk, &r.ctv};
+  for (int i = 0; i < 2; ++i) {
+    if (names[i]->empty()) {
+      if (!r.kv_dtype.empty() && r.kv_dtype != "auto") *types[i] = llamacpp_cache_type_of_dtype(r.kv_dtype);
+      continue;
+    }
+    const LlamaCppCacheType* t = llamacpp_cache_type(*names[i]);
+    if (!t) {
+      return make_error(ErrorCode::kInvalidRequest,
+                        "llama.cpp cache type '" + *names[i] + "' is not one llama.cpp accepts: use f32, f16, bf16, q8_0, "
+                        "q4_0, q4_1, iq4_nl, q5_0 or q5_1",
+                        i == 0 ? "/ctk" : "/ctv");
+    }
+    *types[i] = t->type;
+  }
+  if (r.ngl < -1) return make_error(ErrorCode::kInvalidRequest, "'ngl' must be -1 (all) or 0 and up", "/ngl");
+  o.ctx_size = r.ctx_size;
+  o.np = r.np;
+  o.ngl = r.ngl;
+  o.n_batch_given = r.n_batch > 0;
+  if (o.n_batch_given) o.n_batch = r.n_batch;
+  o.n_ubatch_given = r.ubatch > 0;
+  if (o.n_ubatch_given) o.n_ubatch = r.ubatch;
+  o.flash_attn = r.flash_attn;
+  o.swa_full = r.swa_full;
+  o.kv_unified = r.kv_unified;
+  if (r.overhead_gib >= 0) o.gpu_overhead_bytes = static_cast<int64_t>(r.overhead_gib * kGiB);
+  return o;
+}
+
+Result<VllmSettings> vllm_settings(const Request& r) {
+  VllmSettings s;
+  auto v = read_version("vllm_version", r.vllm_version, &s.version_major, &s.version_minor);
+  if (!v.ok()) return v.error();
+  s.gpu_memory_utilization = r.gpu_memory_utilization;
+  s.max_model_len = r.max_model_len;
+  s.max_num_batched_tokens = r.max_num_batched_tokens;
+  s.max_num_seqs = r.max_num_seqs;
+  if (r.block_size > 0) s.block_size = r.block_size;
+  s.enforce_eager = r.enforce_eager;
+  s.kv_cache_memory_bytes = r.kv_cache_memory_bytes;
+  s.offline = r.vllm_offline;
+  s.estimate_cudagraphs = r.vllm_estimate_cudagraphs;
+  return s;
+}
+
+Result<TransformersOptions> transformers_options(const Request& r) {
+  TransformersOptions o;
+  auto v = read_version("transformers_version", r.transformers_version, &o.version_major, &o.version_minor);
+  if (!v.ok()) return v.error();
+  o.version = r.transformers_version;
+  return o;
+}
+
 Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
 #if LLMSIZER_LITE
   if (const std::string what = lite_unsupported(req); !what.empty()) {
@@ -104,7 +199,6 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
   const ModelSpec& m = out.model;
   Inputs& in = out.inputs;
   in.request = req;
-  if (in.request.model_id.empty()) in.request.model_id = req.model;
 
   // ---- the engine ----
   {
@@ -115,19 +209,20 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
       return make_error(ErrorCode::kInvalidRequest, "unknown engine '" + req.engine + "': use " + list, "/engine");
     }
     in.engine = *id;
-    auto lc = llamacpp_check_request(req);
-    if (!lc.ok()) return lc.error();
-  }
-
-  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"vllm_version", &req.vllm_version},
-                                    {"transformers_version", &req.transformers_version}}) {
-    int major = 0;
-    int minor = 0;
-    if (!engine_util::parse_version(*value, &major, &minor)) {
-      return make_error(ErrorCode::kInvalidRequest,
-                        std::string("'") + key + "' = '" + *value + "' is not a version (write it as 0.19 or 4.46)",
-                        std::string("/") + key);
-    }
+    // Every engine's options are checked whichever engine runs: a typo deserves an error.
+    auto llama = llamacpp_options(req);
+    if (!llama.ok()) return llama.error();
+    in.llamacpp = llama.value();
+    auto vllm = vllm_settings(req);
+    if (!vllm.ok()) return vllm.error();
+    in.vllm = vllm.value();
+    auto hf = transformers_options(req);
+    if (!hf.ok()) return hf.error();
+    in.transformers = hf.value();
+    in.sglang.mem_fraction_static = req.mem_fraction_static;
+    in.model_id = req.model_id.empty() ? req.model : req.model_id;
+    in.gguf_file = out.gguf != nullptr;
+    in.max_gpus = req.recommend_max_gpus;
   }
 
   // ---- the GPU ----
@@ -272,9 +367,9 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
                                 "): quality degrades and engines refuse it without rope scaling"});
   }
   in.prefill_tokens = req.max_batched_tokens > 0 ? req.max_batched_tokens : 8192;
-  in.reserve = req.reserve;
-  in.overhead_bytes = req.overhead_gib >= 0 ? static_cast<int64_t>(req.overhead_gib * kGiB)
-                                            : default_overhead_bytes(in.gpu, in.layout.tp);
+  in.generic.reserve = req.reserve;
+  in.generic.overhead_bytes = req.overhead_gib >= 0 ? static_cast<int64_t>(req.overhead_gib * kGiB)
+                                                    : default_overhead_bytes(in.gpu, in.layout.tp);
   in.include_mtp = req.include_mtp;
   if (m.mtp_layers > 0) {
     notes.push_back(std::string("DeepSeek-V3 multi-token-prediction layer ") +

@@ -46,7 +46,7 @@ void write_model(JsonWriter& w, const Estimate& e) {
   const ModelSpec& m = e.model;
   const ParameterCounts& p = e.parameters;
   w.begin_object();
-  w.field("id", e.inputs.request.model_id.empty() ? e.inputs.request.model : e.inputs.request.model_id)
+  w.field("id", e.inputs.model_id)
       .field("architecture", m.architecture)
       .field("model_type", m.model_type)
       .field("family", m.family)
@@ -297,7 +297,7 @@ void write_estimate(JsonWriter& w, const Estimate& e) {
       .field("input_tokens", in.input_tokens)
       .field("output_tokens", in.output_tokens)
       .field("prefill_tokens", in.prefill_tokens)
-      .field("reserve", stable(in.reserve));
+      .field("reserve", stable(in.generic.reserve));
   w.end_object();
   // memory.*: the binding GPU (least free memory) — the one that decides whether the deployment fits.
   const EnginePlan& plan = e.plan;

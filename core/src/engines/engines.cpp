@@ -77,7 +77,7 @@ bool tp_divides(const ModelSpec& m, int64_t tp) {
 }
 
 std::string repo_or_placeholder(const Inputs& in) {
-  return in.request.model_id.empty() ? std::string("<hf-repo-id>") : in.request.model_id;
+  return in.model_id.empty() ? std::string("<hf-repo-id>") : in.model_id;
 }
 
 int64_t per_replica(int64_t batch, int64_t dp) {
@@ -134,7 +134,7 @@ Inputs with_workload(const Inputs& in, int64_t batch, int64_t context) {
     x.context = context;
     x.output_tokens = std::min(in.output_tokens, std::max<int64_t>(1, context / 2));
     x.input_tokens = std::max<int64_t>(1, context - x.output_tokens);
-    if (x.request.max_model_len > 0) x.request.max_model_len = context;
+    if (x.vllm.max_model_len > 0) x.vllm.max_model_len = context;
   }
   return x;
 }
@@ -328,7 +328,7 @@ std::vector<ContextPoint> context_curve(const ModelSpec& m, const Inputs& in) {
   engine_util::RankWeightsCache cache(m, in);  // per-model data the engine reuses from point to point
   for (int64_t c : contexts) {
     Inputs x = engine_util::with_workload(in, in.batch, c);
-    if (x.request.max_model_len > 0) x.request.max_model_len = c;
+    if (x.vllm.max_model_len > 0) x.vllm.max_model_len = c;
     const EnginePlan p = e.plan(m, x, cache);
     if (p.per_gpu.empty()) continue;
     size_t tight = 0;
@@ -391,7 +391,7 @@ EngineSolves solve_engine(const ModelSpec& m, const Inputs& in) {
   }
 
   // ---- 3. the fewest GPUs of this type ----
-  const int64_t limit = std::max<int64_t>(1, in.request.recommend_max_gpus);
+  const int64_t limit = std::max<int64_t>(1, in.max_gpus);
   Capacity found;
   if (auto l = engine_util::fewest_gpus_cached(m, in, cache, scale, n, in.context, limit, &found)) {
     sv.fewest_gpus = l->gpus();

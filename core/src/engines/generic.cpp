@@ -55,9 +55,9 @@ std::vector<GpuMemory> generic_memory(const ModelSpec& m, const Inputs& in, cons
     g.kv_cache_bytes_per_sequence = to_bytes(kv_bytes_per_sequence_rank(m, in.kv_dtype, layout.tp, s, in.context));
     g.memory.kv_cache_bytes = g.kv_cache_bytes_per_sequence * batch;
     g.memory.activations_bytes = activation_peak_rank(m, in.act_dtype, layout.tp, s, step_tokens, batch).total();
-    g.memory.overhead_bytes = in.overhead_bytes;
+    g.memory.overhead_bytes = in.generic.overhead_bytes;
     g.capacity_bytes = in.gpu.memory_bytes();
-    g.usable_bytes = static_cast<int64_t>(static_cast<double>(g.capacity_bytes) * (1.0 - in.reserve));
+    g.usable_bytes = static_cast<int64_t>(static_cast<double>(g.capacity_bytes) * (1.0 - in.generic.reserve));
     g.free_bytes = g.usable_bytes - g.memory.total_bytes();
     g.max_concurrency = concurrency(g.usable_bytes, g.memory, g.kv_cache_bytes_per_sequence);
     out.push_back(g);
@@ -129,7 +129,7 @@ Capacity generic_capacity(const ModelSpec& m, const Inputs& in, const Layout& l,
   return c;
 }
 
-double generic_usable_fraction(const Inputs& in) { return 1.0 - in.reserve; }
+double generic_usable_fraction(const Inputs& in) { return 1.0 - in.generic.reserve; }
 
 }  // namespace engine_util
 

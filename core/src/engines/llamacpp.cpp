@@ -50,9 +50,6 @@ namespace {
 
 /// n_ctx and SWA cache padding (src/llama-context.cpp: GGML_PAD(n_ctx, 256); llama-kv-cache-iswa.cpp).
 constexpr int64_t kCtxPad = 256;
-/// Per-GPU footprint outside llama.cpp's buffers (CUDA context, cuBLAS workspace): ~250 MiB VRAM
-/// (gguf-parser-go's llama.cpp estimate; ../shared/reference/ENGINES.md).
-constexpr int64_t kGpuFootprint = 256 * kMiB;
 
 int64_t pad(int64_t x, int64_t n) { return (x + n - 1) / n * n; }
 
@@ -65,28 +62,6 @@ std::string mib(int64_t bytes) {
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-/// -ctk / -ctv types llama.cpp accepts (common/arg.cpp kv_cache_types).
-const GgmlTypeInfo* kv_type(const std::string& name) {
-  static const GgmlType kAllowed[] = {GgmlType::kF32,  GgmlType::kF16,   GgmlType::kBF16, GgmlType::kQ8_0, GgmlType::kQ4_0,
-                                      GgmlType::kQ4_1, GgmlType::kIQ4_NL, GgmlType::kQ5_0, GgmlType::kQ5_1};
-  const GgmlTypeInfo* t = ggml_type_by_name(name);
-  if (!t) return nullptr;
-  for (GgmlType a : kAllowed) {
-    if (a == t->type) return t;
-  }
-  return nullptr;
-}
-
-/// The generic kv_dtype names mapped to llama.cpp cache types (8-bit -> q8_0, 4-bit -> q4_0).
-GgmlType kv_from_dtype(const std::string& kv_dtype) {
-  const std::string s = lower(kv_dtype);
-  if (s == "fp32" || s == "float32") return GgmlType::kF32;
-  if (s == "bf16" || s == "bfloat16") return GgmlType::kBF16;
-  if (s == "fp8" || s == "int8" || s == "fp8_e4m3" || s == "fp8_e5m2") return GgmlType::kQ8_0;
-  if (s == "int4") return GgmlType::kQ4_0;
-  return GgmlType::kF16;
 }
 
 std::string device_prefix(const GpuSpec& g) {
@@ -194,19 +169,6 @@ bool llamacpp_uses_swa(const ModelSpec& m) {
   return m.family == "gemma2" || m.family == "gemma3" || m.family == "gpt_oss";
 }
 
-Result<bool> llamacpp_check_request(const Request& r) {
-  for (const auto* p : {&r.ctk, &r.ctv}) {
-    if (!p->empty() && !kv_type(*p)) {
-      return make_error(ErrorCode::kInvalidRequest,
-                        "llama.cpp cache type '" + *p + "' is not one llama.cpp accepts: use f32, f16, bf16, q8_0, "
-                        "q4_0, q4_1, iq4_nl, q5_0 or q5_1",
-                        p == &r.ctk ? "/ctk" : "/ctv");
-    }
-  }
-  if (r.ngl < -1) return make_error(ErrorCode::kInvalidRequest, "'ngl' must be -1 (all) or 0 and up", "/ngl");
-  return true;
-}
-
 WeightFormat llamacpp_weight_format(const WeightFormat& w, std::string* note) {
   if (w.method == QuantMethod::kGguf) return w;
   std::string name = "BF16";
@@ -230,9 +192,9 @@ int64_t llamacpp_kv_tensor_bytes(GgmlType type, int64_t n_embd_gqa, int64_t cell
   return ggml_row_size(type, n_embd_gqa) * cells;
 }
 
-LlamaCppOptions llamacpp_options(const ModelSpec& m, const Inputs& in) {
-  const Request& r = in.request;
-  LlamaCppOptions o;
+LlamaCppParams llamacpp_params(const ModelSpec& m, const Inputs& in) {
+  const LlamaCppOptions& r = in.llamacpp;
+  LlamaCppParams o;
   o.n_seq = r.np > 0 ? r.np : std::max<int64_t>(1, in.batch);
   o.kv_unified = r.kv_unified;
   o.flash_attn = r.flash_attn;
@@ -249,27 +211,19 @@ LlamaCppOptions llamacpp_options(const ModelSpec& m, const Inputs& in) {
     o.n_ctx = o.n_ctx_seq * o.n_seq;
     o.n_stream = o.n_seq;
   }
-  o.n_batch = std::min(o.n_ctx, r.n_batch > 0 ? r.n_batch : 2048);
-  o.n_ubatch = std::min(o.n_batch, r.ubatch > 0 ? r.ubatch : 512);
+  o.n_batch = std::min(o.n_ctx, r.n_batch);
+  o.n_ubatch = std::min(o.n_batch, r.n_ubatch);
   const int64_t n_layer = m.num_hidden_layers();
   o.n_gpu_layers = r.ngl < 0 ? n_layer + 1 : std::min(r.ngl, n_layer + 1);
-  if (!r.ctk.empty()) {
-    o.type_k = kv_type(r.ctk) ? kv_type(r.ctk)->type : GgmlType::kF16;
-  } else if (!r.kv_dtype.empty() && r.kv_dtype != "auto") {
-    o.type_k = kv_from_dtype(r.kv_dtype);
-  }
-  if (!r.ctv.empty()) {
-    o.type_v = kv_type(r.ctv) ? kv_type(r.ctv)->type : GgmlType::kF16;
-  } else if (!r.kv_dtype.empty() && r.kv_dtype != "auto") {
-    o.type_v = kv_from_dtype(r.kv_dtype);
-  }
+  o.type_k = r.type_k;
+  o.type_v = r.type_v;
   o.gpus = std::max<int64_t>(1, in.layout.gpus());
   return o;
 }
 
 namespace {
 
-LlamaCppMemory layout(const ModelSpec& m, const Inputs& in, const LlamaCppOptions& o, const LlamaCppWeights& mw) {
+LlamaCppMemory layout(const ModelSpec& m, const Inputs& in, const LlamaCppParams& o, const LlamaCppWeights& mw) {
   LlamaCppMemory mem;
   mem.opt = o;
   const int64_t n_layer = m.num_hidden_layers();
@@ -310,7 +264,7 @@ LlamaCppMemory layout(const ModelSpec& m, const Inputs& in, const LlamaCppOption
     g.gpu = true;
     g.first_layer = n_layer;
     g.end_layer = 0;
-    g.overhead_bytes = in.request.overhead_gib >= 0 ? static_cast<int64_t>(in.request.overhead_gib * kGiB) : kGpuFootprint;
+    g.overhead_bytes = in.llamacpp.gpu_overhead_bytes;
   }
   LlamaCppDevice& host = mem.host;
   host.name = "CPU";
@@ -403,7 +357,7 @@ bool gpus_fit(const LlamaCppMemory& mem, int64_t capacity) {
 
 }  // namespace
 
-LlamaCppMemory llamacpp_memory(const ModelSpec& m, const Inputs& in, const LlamaCppOptions& o) {
+LlamaCppMemory llamacpp_memory(const ModelSpec& m, const Inputs& in, const LlamaCppParams& o) {
   const WeightFormat f = llamacpp_weight_format(in.weights, nullptr);
   return layout(m, in, o, model_weights(m, f));
 }
@@ -439,12 +393,12 @@ Capacity llamacpp_capacity(const ModelSpec& m, const Inputs& in, const Layout& l
 
 std::string llamacpp_launch_command(const ModelSpec& m, const Inputs& in) {
   const LlamaFtypeInfo* ft = llama_ftype_info(llamacpp_weight_format(in.weights, nullptr).gguf_ftype);
-  const LlamaCppOptions o = llamacpp_options(m, in);
+  const LlamaCppParams o = llamacpp_params(m, in);
   const int64_t n_layer = m.num_hidden_layers();
-  std::string model = in.request.model_id;
+  const std::string& model = in.model_id;
   std::string cmd = "llama-server";
   const std::string quant = ft ? ft->name : "";
-  if (!in.request.gguf.empty()) {
+  if (in.gguf_file) {
     cmd += " -m " + (model.empty() ? std::string("model") : model.substr(model.find_last_of('/') + 1)) + ".gguf";
   } else if (model.size() > 5 && lower(model.substr(model.size() - 5)) == "-gguf") {
     cmd += " -hf " + model + (quant.empty() ? "" : ":" + quant);
@@ -457,8 +411,8 @@ std::string llamacpp_launch_command(const ModelSpec& m, const Inputs& in) {
   if (o.type_k != GgmlType::kF16) cmd += std::string(" -ctk ") + ggml_type_info(o.type_k).name;
   if (o.type_v != GgmlType::kF16) cmd += std::string(" -ctv ") + ggml_type_info(o.type_v).name;
   cmd += o.flash_attn ? " -fa on" : " -fa off";
-  if (o.n_ubatch != 512 && in.request.ubatch > 0) cmd += " -ub " + std::to_string(o.n_ubatch);
-  if (in.request.n_batch > 0) cmd += " -b " + std::to_string(in.request.n_batch);
+  if (o.n_ubatch != 512 && in.llamacpp.n_ubatch_given) cmd += " -ub " + std::to_string(o.n_ubatch);
+  if (in.llamacpp.n_batch_given) cmd += " -b " + std::to_string(in.llamacpp.n_batch);
   if (o.swa_full) cmd += " --swa-full";
   if (o.kv_unified) cmd += " -kvu";
   if (o.gpus > 1) cmd += " --split-mode layer";
@@ -472,7 +426,7 @@ EnginePlan llamacpp_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&
   if (!note.empty()) p.warnings.push_back({"llamacpp_gguf_only", note});
   // Searches (solves, context curves) evaluate many plans of one model: the cache computes the weights once.
   const LlamaCppWeights& mw = cache.llamacpp();
-  const LlamaCppOptions o = llamacpp_options(m, in);
+  const LlamaCppParams o = llamacpp_params(m, in);
   const LlamaCppMemory mem = layout(m, in, o, mw);
   const int64_t capacity = in.gpu.memory_bytes();
   const int64_t n_layer = m.num_hidden_layers();
@@ -516,10 +470,10 @@ EnginePlan llamacpp_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&
   // ---- max concurrency: the most slots of `context` tokens (-np N -c N x context) that fit ----
   {
     Inputs probe = in;
-    probe.request.ctx_size = 0;
+    probe.llamacpp.ctx_size = 0;
     auto fits_n = [&](int64_t n) {
-      probe.request.np = n;
-      return gpus_fit(layout(m, probe, llamacpp_options(m, probe), mw), capacity);
+      probe.llamacpp.np = n;
+      return gpus_fit(layout(m, probe, llamacpp_params(m, probe), mw), capacity);
     };
     int64_t lo = 0;
     int64_t hi = 1;
@@ -537,10 +491,10 @@ EnginePlan llamacpp_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&
   // ---- when it does not fit: the longest context per slot that would ----
   if (!p.fits && p.failure.empty()) {
     Inputs probe = in;
-    probe.request.np = o.n_seq;
+    probe.llamacpp.np = o.n_seq;
     auto fits_ctx = [&](int64_t c) {
-      probe.request.ctx_size = c * o.n_seq;
-      return gpus_fit(layout(m, probe, llamacpp_options(m, probe), mw), capacity);
+      probe.llamacpp.ctx_size = c * o.n_seq;
+      return gpus_fit(layout(m, probe, llamacpp_params(m, probe), mw), capacity);
     };
     int64_t lo = 0;
     int64_t hi = std::max<int64_t>(kCtxPad, o.n_ctx_seq) / kCtxPad;  // in units of 256 tokens
@@ -634,7 +588,7 @@ EnginePlan llamacpp_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&
   a.push_back("llama.cpp: compute buffer modelled as the reserved graph's peak at n_ubatch = " +
               std::to_string(o.n_ubatch) + " tokens (f32 activations, logits for every token of the micro-batch)");
   a.push_back("llama.cpp: no utilisation fraction or reserve: a GPU fits when model + KV + compute buffers + ~" +
-              std::to_string(kGpuFootprint / kMiB) + " MiB of CUDA context fit in its memory");
+              std::to_string(kLlamaCppGpuFootprint / kMiB) + " MiB of CUDA context fit in its memory");
   if (!llamacpp_uses_swa(m)) {
     for (const LayerSpec& l : m.layers) {
       if (l.attn.sliding_window > 0) {

@@ -133,7 +133,7 @@ namespace engine_util {
 
 Capacity sglang_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache, double scale,
                          int64_t batch, int64_t context) {
-  const Pool p = pool(m, in, l, cache.data(l.tp).rw, scale, in.request.mem_fraction_static);
+  const Pool p = pool(m, in, l, cache.data(l.tp).rw, scale, in.sglang.mem_fraction_static);
   Capacity c;
   if (!p.failure.empty() || p.tokens < context) return c;  // a request longer than the pool is refused
   c.starts = true;
@@ -152,14 +152,14 @@ Capacity sglang_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, 
 double sglang_usable_fraction(const Inputs& in) {
   // The static pool (free x mem_fraction_static) holds weights + KV; the default shrinks with tp x pp, so the
   // single-GPU default bounds every layout.
-  return in.request.mem_fraction_static > 0 ? in.request.mem_fraction_static
+  return in.sglang.mem_fraction_static > 0 ? in.sglang.mem_fraction_static
                                             : sglang::defaults(in.gpu, 1, 1).mem_fraction_static;
 }
 
 bool sglang_monotone_in_pp(const Inputs& in) {
   // SGLang's default reserve grows with tp x pp (sglang::defaults), so on small GPUs a deeper pipeline can serve
   // less; a fraction the request sets does not move.
-  return in.request.mem_fraction_static > 0;
+  return in.sglang.mem_fraction_static > 0;
 }
 
 int64_t sglang_window_tokens(int64_t, int64_t context, const Inputs&) {
@@ -196,8 +196,8 @@ void sglang_solve_knob(const ModelSpec& m, const Inputs& in, RankWeightsCache& c
 }
 
 std::string sglang_launch_command(const ModelSpec& m, const Inputs& in) {
-  const double fraction = in.request.mem_fraction_static > 0
-                              ? in.request.mem_fraction_static
+  const double fraction = in.sglang.mem_fraction_static > 0
+                              ? in.sglang.mem_fraction_static
                               : sglang::defaults(in.gpu, in.layout.tp, in.layout.pp).mem_fraction_static;
   std::string cmd = "python -m sglang.launch_server --model-path " + repo_or_placeholder(in);
   if (in.layout.tp > 1) cmd += " --tp-size " + std::to_string(in.layout.tp);
@@ -221,7 +221,7 @@ std::string sglang_launch_command(const ModelSpec& m, const Inputs& in) {
 EnginePlan sglang_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&) {
   EnginePlan plan;
   const RankWeights rw = rank_weights(m, in.weights, in.layout.tp, in.include_mtp, kVocabPadding, /*rope_cache=*/true);
-  const Pool p = pool(m, in, in.layout, rw, safetensors_scale(m, in), in.request.mem_fraction_static);
+  const Pool p = pool(m, in, in.layout, rw, safetensors_scale(m, in), in.sglang.mem_fraction_static);
   const int64_t dp = std::max<int64_t>(1, in.layout.dp);
   const int64_t seqs = per_replica(in.batch, dp);
   const int64_t total = in.gpu.memory_bytes();
@@ -282,7 +282,7 @@ EnginePlan sglang_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&) 
 
   plan.assumptions.push_back(
       "SGLang: KV pool = (free memory at start x mem_fraction_static " + knob_text(p.fraction) +
-      (in.request.mem_fraction_static > 0 ? "" : " (SGLang's default for this GPU and TP)") +
+      (in.sglang.mem_fraction_static > 0 ? "" : " (SGLang's default for this GPU and TP)") +
       " - weights) / KV bytes per token; free at start = " + gib_text(static_cast<double>(p.free)) +
       " GiB (total minus the CUDA context" + (in.layout.tp > 1 || in.layout.pp > 1 ? " and NCCL)" : ")"));
   plan.assumptions.push_back("SGLang keeps every layer's full KV (no sliding-window pool) with page size 1; "

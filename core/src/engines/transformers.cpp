@@ -37,11 +37,8 @@ constexpr int64_t kWorkspaceBytes = 88 * kMiB;
 constexpr double kHiddenCopies = 4.0;
 }  // namespace
 
-bool full_prompt_logits(const std::string& version) {
-  int major = 0;
-  int minor = 0;
-  if (!engine_util::parse_version(version, &major, &minor)) return false;
-  return major < 4 || (major == 4 && minor < 45);
+bool full_prompt_logits(const TransformersOptions& o) {
+  return o.version_major < 4 || (o.version_major == 4 && o.version_minor < 45);
 }
 
 double prefill_layer_bytes_per_token(const ModelSpec& m, Dtype act, const Stage& stage) {
@@ -102,7 +99,7 @@ Peak peak(const ModelSpec& m, const Inputs& in, const Stage& stage, int64_t batc
   p.prefill = prompt_tokens * prefill_layer_bytes_per_token(m, in.act_dtype, stage);
   if (stage.last) {
     // Logits in the model dtype and their fp32 copy (LlamaForCausalLM / Qwen2ForCausalLM: logits.float()).
-    const double rows = full_prompt_logits(in.request.transformers_version) ? prompt_tokens : b;
+    const double rows = full_prompt_logits(in.transformers) ? prompt_tokens : b;
     p.prefill += rows * vocab * (a + 4.0);
   }
   // Decode: the last position's logits (and generate()'s fp32 next-token copy), plus DynamicCache.update's
@@ -274,10 +271,10 @@ EnginePlan transformers_plan(const ModelSpec& m, const Inputs& in, RankWeightsCa
   if (!plan.fits) plan.startup_log.push_back(plan.failure);
 
   plan.assumptions.push_back(
-      "transformers generate() (" + in.request.transformers_version + " rules): peak = weights + the larger of "
+      "transformers generate() (" + in.transformers.version + " rules): peak = weights + the larger of "
       "(KV of the prompt + prefill transient) and (KV of prompt + output + decode transient), as "
       "torch.cuda.max_memory_allocated reports it; " +
-      std::string(hf::full_prompt_logits(in.request.transformers_version)
+      std::string(hf::full_prompt_logits(in.transformers)
                       ? "logits for every prompt position in fp32 (before 4.45)"
                       : "logits for the last position only (4.45+)") +
       "; the CUDA context (~0.5 GiB) is overhead outside that peak");

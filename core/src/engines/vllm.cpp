@@ -91,24 +91,22 @@ BatchDefaults batch_defaults(const GpuSpec& g, bool offline) {
   return d;
 }
 
-Settings settings(const Inputs& in) {
-  const Request& r = in.request;
-  Settings s;
+Startup startup(const Inputs& in) {
+  const VllmSettings& r = in.vllm;
+  Startup s;
   s.gpu_memory_utilization = r.gpu_memory_utilization;
   s.max_model_len = r.max_model_len > 0 ? r.max_model_len : in.context;
-  const BatchDefaults d = batch_defaults(in.gpu, r.vllm_offline);
+  const BatchDefaults d = batch_defaults(in.gpu, r.offline);
   s.max_num_batched_tokens = r.max_num_batched_tokens > 0 ? r.max_num_batched_tokens : d.max_num_batched_tokens;
   s.max_num_seqs = r.max_num_seqs > 0 ? r.max_num_seqs : d.max_num_seqs;
-  s.block_size = r.block_size > 0 ? r.block_size : 16;
+  s.block_size = r.block_size;
   s.enforce_eager = r.enforce_eager;
-  if (!engine_util::parse_version(r.vllm_version, &s.version_major, &s.version_minor)) {
-    s.version_major = 0;
-    s.version_minor = 19;
-  }
+  s.version_major = r.version_major;
+  s.version_minor = r.version_minor;
   const bool before_019 = s.version_major == 0 && s.version_minor < 19;
   // 0.19 estimates CUDA-graph memory and logs it without subtracting it; earlier versions subtract the estimate,
   // as 0.19 does with VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 (ENGINES.md). Eager mode captures none.
-  s.subtract_cuda_graphs = !s.enforce_eager && (before_019 || r.vllm_estimate_cudagraphs);
+  s.subtract_cuda_graphs = !s.enforce_eager && (before_019 || r.estimate_cudagraphs);
   s.kv_cache_memory_bytes = r.kv_cache_memory_bytes;
   return s;
 }
@@ -388,7 +386,7 @@ struct StagePlan {
 };
 
 struct Profile {
-  Settings s;
+  Startup s;
   const KvLayout* kvp = nullptr;  ///< the per-tp layout (engine_util::TpData), not copied per evaluation
   const KvLayout& kv() const { return *kvp; }
   std::vector<StagePlan> stages;
@@ -400,13 +398,13 @@ struct Profile {
 /// Fills the per-tp data vLLM needs once (KV layout, per-layer forward transients).
 void prepare(engine_util::TpData& d, const ModelSpec& m, const Inputs& in) {
   if (d.vllm_ready) return;
-  d.kv = kv_layout(m, in.kv_dtype, d.tp, in.request.block_size > 0 ? in.request.block_size : 16);
+  d.kv = kv_layout(m, in.kv_dtype, d.tp, in.vllm.block_size);
   d.forward = forward_layer_elements(m, d.tp);
   d.vllm_ready = true;
 }
 
 Profile profile(const ModelSpec& m, const Inputs& in, const Layout& layout, const engine_util::TpData& d, double scale,
-                const Settings& s) {
+                const Startup& s) {
   Profile p;
   p.s = s;
   const int64_t tp = std::max<int64_t>(1, layout.tp);
@@ -504,8 +502,8 @@ LengthCheck check_length(const Profile& p, int64_t len) {
   return c;
 }
 
-std::string launch_command(const ModelSpec& m, const Inputs& in, const Settings& s) {
-  const Request& r = in.request;
+std::string launch_command(const ModelSpec& m, const Inputs& in, const Startup& s) {
+  const VllmSettings& r = in.vllm;
   std::string c = "vllm serve " + engine_util::repo_or_placeholder(in);
   if (in.layout.tp > 1) c += " --tensor-parallel-size " + std::to_string(in.layout.tp);
   if (in.layout.pp > 1) c += " --pipeline-parallel-size " + std::to_string(in.layout.pp);
@@ -533,7 +531,7 @@ std::string launch_command(const ModelSpec& m, const Inputs& in, const Settings&
   if (s.enforce_eager) c += " --enforce-eager";
   if (s.kv_cache_memory_bytes > 0) c += " --kv-cache-memory-bytes " + std::to_string(s.kv_cache_memory_bytes);
   std::string env;
-  if (r.vllm_estimate_cudagraphs && !s.enforce_eager) env = "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 ";
+  if (r.estimate_cudagraphs && !s.enforce_eager) env = "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 ";
   return env + c;
 }
 
@@ -548,7 +546,7 @@ using engine_util::gib_text;
 Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache, double scale,
                        int64_t batch, int64_t context) {
   TpData& d = cache.data(l.tp);
-  vllm::Settings s = vllm::settings(in);
+  vllm::Startup s = vllm::startup(in);
   s.max_model_len = context;
   vllm::prepare(d, m, in);
   const vllm::Profile p = vllm::profile(m, in, l, d, scale, s);
@@ -567,12 +565,12 @@ Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, Ra
 
 double vllm_usable_fraction(const Inputs& in) {
   // The budget (total x gpu_memory_utilization) holds weights + KV; --kv-cache-memory-bytes can exceed it.
-  return in.request.kv_cache_memory_bytes > 0 ? 1.0 : std::min(1.0, in.request.gpu_memory_utilization);
+  return in.vllm.kv_cache_memory_bytes > 0 ? 1.0 : std::min(1.0, in.vllm.gpu_memory_utilization);
 }
 
 int64_t vllm_window_tokens(int64_t window, int64_t context, const Inputs& in) {
   // A sliding layer holds window - 1 + one scheduler step (at least 2048 tokens, the smallest default).
-  const int64_t step = in.request.max_num_batched_tokens > 0 ? in.request.max_num_batched_tokens : 2048;
+  const int64_t step = in.vllm.max_num_batched_tokens > 0 ? in.vllm.max_num_batched_tokens : 2048;
   return std::min(window - 1 + step, context);
 }
 
@@ -581,7 +579,7 @@ void vllm_solve_knob(const ModelSpec& m, const Inputs& in, RankWeightsCache& cac
   // the blocks of N requests of L tokens on every stage: num_blocks = available // block bytes >= N x blocks per
   // request (the one-request check then holds too).
   TpData& d = cache.data(in.layout.tp);
-  vllm::Settings s = vllm::settings(in);
+  vllm::Startup s = vllm::startup(in);
   s.max_model_len = sv->context;
   s.kv_cache_memory_bytes = 0;
   s.gpu_memory_utilization = 1.0;
@@ -616,7 +614,7 @@ void vllm_solve_knob(const ModelSpec& m, const Inputs& in, RankWeightsCache& cac
                     " GiB outside the budget for the CUDA context, NCCL and CUDA graphs (~" +
                     gib_text(static_cast<double>(room)) + " GiB): start-up may run out of memory";
   }
-  if (in.request.kv_cache_memory_bytes > 0) {
+  if (in.vllm.kv_cache_memory_bytes > 0) {
     sv->knob_note += std::string(sv->knob_note.empty() ? "" : "; ") +
                      "--kv-cache-memory-bytes overrides it: the KV cache needs " +
                      std::to_string(need_blocks * p.stages[p.binding].block_bytes) + " bytes per GPU";
@@ -624,12 +622,12 @@ void vllm_solve_knob(const ModelSpec& m, const Inputs& in, RankWeightsCache& cac
 }
 
 std::string vllm_launch_command(const ModelSpec& m, const Inputs& in) {
-  return vllm::launch_command(m, in, vllm::settings(in));
+  return vllm::launch_command(m, in, vllm::startup(in));
 }
 
 EnginePlan vllm_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&) {
   EnginePlan plan;
-  const vllm::Settings s = vllm::settings(in);
+  const vllm::Startup s = vllm::startup(in);
   TpData tpd;
   tpd.tp = std::max<int64_t>(1, in.layout.tp);
   tpd.rw = rank_weights(m, in.weights, tpd.tp, in.include_mtp, kVocabPadding, /*rope_cache=*/true);
@@ -699,8 +697,8 @@ EnginePlan vllm_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&) {
   }
 
   // ---- the rules the numbers rest on ----
-  const vllm::BatchDefaults d = vllm::batch_defaults(in.gpu, in.request.vllm_offline);
-  const bool default_batch = in.request.max_num_batched_tokens <= 0 && in.request.max_num_seqs <= 0;
+  const vllm::BatchDefaults d = vllm::batch_defaults(in.gpu, in.vllm.offline);
+  const bool default_batch = in.vllm.max_num_batched_tokens <= 0 && in.vllm.max_num_seqs <= 0;
   plan.assumptions.push_back(
       "vLLM V1 (" + std::to_string(s.version_major) + "." + std::to_string(s.version_minor) +
       " rules): KV budget per GPU = " + gib_text(static_cast<double>(total)) + " GiB x gpu_memory_utilization " +
@@ -708,7 +706,7 @@ EnginePlan vllm_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&) {
   plan.assumptions.push_back(
       "profiling run: max_num_batched_tokens " + std::to_string(s.max_num_batched_tokens) + ", max_num_seqs " +
       std::to_string(s.max_num_seqs) +
-      (default_batch ? std::string(" (vLLM's ") + (in.request.vllm_offline ? "offline LLM-class" : "OpenAI-server") +
+      (default_batch ? std::string(" (vLLM's ") + (in.vllm.offline ? "offline LLM-class" : "OpenAI-server") +
                            " defaults for " +
                            (d.max_num_seqs == 1024 ? "a GPU of >= 70 GiB that is not an A100)"
                                                    : "an A100 or a GPU under 70 GiB)")

@@ -697,8 +697,8 @@ SpeedConstants speed_constants(const ModelSpec& m, const Inputs& in) {
   // prompt in one forward pass.
   if (ep.whole_prompt_prefill) {
     k.prefill_chunk_tokens = static_cast<double>(std::numeric_limits<int32_t>::max());
-  } else if (in.request.max_num_batched_tokens > 0) {
-    k.prefill_chunk_tokens = static_cast<double>(in.request.max_num_batched_tokens);
+  } else if (in.vllm.max_num_batched_tokens > 0) {
+    k.prefill_chunk_tokens = static_cast<double>(in.vllm.max_num_batched_tokens);
   } else {
     k.prefill_chunk_tokens = static_cast<double>(std::max<int64_t>(1, in.prefill_tokens));
   }
