@@ -153,15 +153,10 @@ Result<TransformersOptions> transformers_options(const Request& r) {
   return o;
 }
 
-Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
-#if LLMSIZER_LITE
-  if (const std::string what = lite_unsupported(req); !what.empty()) {
-    return make_error(ErrorCode::kNeedsFullModule, what + " need the full module (the page loads it on demand)");
-  }
-#endif
-  Resolved out;
-  std::vector<std::string>& notes = out.assumptions;
+namespace {
 
+/// The model: a GGUF header, a config.json or a preset.
+Result<bool> resolve_model(const Request& req, const Catalog& catalog, Resolved& out) {
   // ---- the model ----
   std::string config_text = req.config_text;
   if (!req.gguf.empty()) {
@@ -196,36 +191,40 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
     if (!spec.ok()) return spec.error();
     out.model = std::move(spec).value();
   }
-  const ModelSpec& m = out.model;
+  return true;
+}
+
+/// The engine and every engine's typed options.
+Result<bool> resolve_engine(const Request& req, Resolved& out) {
   Inputs& in = out.inputs;
-  in.request = req;
-
-  // ---- the engine ----
-  {
-    const std::optional<EngineId> id = engine_from_name(req.engine);
-    if (!id) {
-      std::string list;
-      for (const std::string& n : engine_names()) list += (list.empty() ? "" : ", ") + n;
-      return make_error(ErrorCode::kInvalidRequest, "unknown engine '" + req.engine + "': use " + list, "/engine");
-    }
-    in.engine = *id;
-    // Every engine's options are checked whichever engine runs: a typo deserves an error.
-    auto llama = llamacpp_options(req);
-    if (!llama.ok()) return llama.error();
-    in.llamacpp = llama.value();
-    auto vllm = vllm_settings(req);
-    if (!vllm.ok()) return vllm.error();
-    in.vllm = vllm.value();
-    auto hf = transformers_options(req);
-    if (!hf.ok()) return hf.error();
-    in.transformers = hf.value();
-    in.sglang.mem_fraction_static = req.mem_fraction_static;
-    in.model_id = req.model_id.empty() ? req.model : req.model_id;
-    in.gguf_file = out.gguf != nullptr;
-    in.max_gpus = req.recommend_max_gpus;
+  const std::optional<EngineId> id = engine_from_name(req.engine);
+  if (!id) {
+    std::string list;
+    for (const std::string& n : engine_names()) list += (list.empty() ? "" : ", ") + n;
+    return make_error(ErrorCode::kInvalidRequest, "unknown engine '" + req.engine + "': use " + list, "/engine");
   }
+  in.engine = *id;
+  // Every engine's options are checked whichever engine runs: a typo deserves an error.
+  auto llama = llamacpp_options(req);
+  if (!llama.ok()) return llama.error();
+  in.llamacpp = llama.value();
+  auto vllm = vllm_settings(req);
+  if (!vllm.ok()) return vllm.error();
+  in.vllm = vllm.value();
+  auto hf = transformers_options(req);
+  if (!hf.ok()) return hf.error();
+  in.transformers = hf.value();
+  in.sglang.mem_fraction_static = req.mem_fraction_static;
+  in.model_id = req.model_id.empty() ? req.model : req.model_id;
+  in.gguf_file = out.gguf != nullptr;
+  in.max_gpus = req.recommend_max_gpus;
+  return true;
+}
 
-  // ---- the GPU ----
+/// The GPU: a preset, a preset named by its exact memory, or a custom memory size.
+Result<bool> resolve_gpu(const Request& req, const Catalog& catalog, Resolved& out) {
+  Inputs& in = out.inputs;
+  std::vector<std::string>& notes = out.assumptions;
   // A memory size without a preset names the preset whose total (as torch reports it) is exactly that
   // (79.19 GiB is an H100 80GB, 79.15 an A100 80GB): engines branch on the GPU's kind (vLLM's batch defaults
   // exclude A100s; NVLink SHARP needs NVSwitch), so a bare memory size must not inherit the default GPU's.
@@ -267,8 +266,13 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
     }
     in.gpu = *g;
   }
+  return true;
+}
 
-  // ---- layout ----
+/// The layout: tensor x pipeline x data-parallel replicas, as the engine runs it.
+Result<bool> resolve_layout(const Request& req, Resolved& out) {
+  const ModelSpec& m = out.model;
+  Inputs& in = out.inputs;
   const int64_t pp = std::max<int64_t>(1, req.pp);
   int64_t tp = req.tp;
   if (tp <= 0) tp = req.gpus > 0 ? std::max<int64_t>(1, req.gpus / pp) : 1;
@@ -290,8 +294,14 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
     out.warnings.push_back({"tp_not_dividing_heads", why + ": engines such as vLLM refuse this layout; the "
                                                            "estimate rounds the shards up"});
   }
+  return true;
+}
 
-  // ---- precision ----
+/// The precisions of the weights, the activations and the KV cache.
+Result<bool> resolve_precision(const Request& req, Resolved& out) {
+  const ModelSpec& m = out.model;
+  Inputs& in = out.inputs;
+  std::vector<std::string>& notes = out.assumptions;
   const Dtype ckpt = m.has_torch_dtype ? m.torch_dtype : Dtype::kBf16;
   if (req.dtype == "auto" || req.dtype.empty()) {
     if (m.has_quantization_config) {
@@ -326,8 +336,14 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
     if (!k.ok()) return make_error(ErrorCode::kInvalidRequest, k.error().message, "/kv_dtype");
     in.kv_dtype = k.value();
   }
+  return true;
+}
 
-  // ---- workload ----
+/// The workload: context, batch, prompt and output tokens, prefill step, multi-token prediction.
+Result<bool> resolve_workload(const Request& req, Resolved& out) {
+  const ModelSpec& m = out.model;
+  Inputs& in = out.inputs;
+  std::vector<std::string>& notes = out.assumptions;
   in.batch = req.batch;
   in.output_tokens = req.output_tokens;
   in.input_tokens = req.input_tokens;
@@ -367,17 +383,26 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
                                 "): quality degrades and engines refuse it without rope scaling"});
   }
   in.prefill_tokens = req.max_batched_tokens > 0 ? req.max_batched_tokens : 8192;
-  in.generic.reserve = req.reserve;
-  in.generic.overhead_bytes = req.overhead_gib >= 0 ? static_cast<int64_t>(req.overhead_gib * kGiB)
-                                                    : default_overhead_bytes(in.gpu, in.layout.tp);
   in.include_mtp = req.include_mtp;
   if (m.mtp_layers > 0) {
     notes.push_back(std::string("DeepSeek-V3 multi-token-prediction layer ") +
                     (req.include_mtp ? "included" : "not loaded (engines skip it unless speculative decoding uses it)") +
                     "; the Hub's parameter count includes it");
   }
+  return true;
+}
 
-  // ---- exact counts from the Hub ----
+/// The generic engine's budget: reserve and overhead (its default depends on the GPU and the layout).
+void resolve_generic(const Request& req, Inputs& in) {
+  in.generic.reserve = req.reserve;
+  in.generic.overhead_bytes = req.overhead_gib >= 0 ? static_cast<int64_t>(req.overhead_gib * kGiB)
+                                                    : default_overhead_bytes(in.gpu, in.layout.tp);
+}
+
+/// Exact counts from the Hub's safetensors metadata.
+void resolve_counts(const Request& req, Resolved& out) {
+  Inputs& in = out.inputs;
+  std::vector<std::string>& notes = out.assumptions;
   if (!req.safetensors.empty()) {
     int64_t n = 0;
     double bytes = 0;
@@ -391,6 +416,26 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
       notes.push_back("weights: exact checkpoint bytes from the Hub's safetensors metadata");
     }
   }
+}
+
+}  // namespace
+
+Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
+#if LLMSIZER_LITE
+  if (const std::string what = lite_unsupported(req); !what.empty()) {
+    return make_error(ErrorCode::kNeedsFullModule, what + " need the full module (the page loads it on demand)");
+  }
+#endif
+  Resolved out;
+  if (auto r = resolve_model(req, catalog, out); !r.ok()) return r.error();
+  out.inputs.request = req;
+  if (auto r = resolve_engine(req, out); !r.ok()) return r.error();
+  if (auto r = resolve_gpu(req, catalog, out); !r.ok()) return r.error();
+  if (auto r = resolve_layout(req, out); !r.ok()) return r.error();
+  if (auto r = resolve_precision(req, out); !r.ok()) return r.error();
+  if (auto r = resolve_workload(req, out); !r.ok()) return r.error();
+  resolve_generic(req, out.inputs);
+  resolve_counts(req, out);
   return out;
 }
 
