@@ -223,39 +223,46 @@ LlamaCppParams llamacpp_params(const ModelSpec& m, const Inputs& in) {
 
 namespace {
 
-LlamaCppMemory layout(const ModelSpec& m, const Inputs& in, const LlamaCppParams& o, const LlamaCppWeights& mw) {
-  LlamaCppMemory mem;
-  mem.opt = o;
-  const int64_t n_layer = m.num_hidden_layers();
-  const bool use_swa = llamacpp_uses_swa(m);
-  const int64_t T = std::max<int64_t>(1, std::min(o.n_ctx, o.n_ubatch));
-
-  // KV cells per stream (src/llama-kv-cache-iswa.cpp).
-  const int64_t full_cells = o.n_ctx_seq;
+/// KV cells per stream of the full-attention and the sliding-window caches (src/llama-kv-cache-iswa.cpp), and the
+/// widest V row (without flash attention V is stored transposed and padded to it, [TAG_V_CACHE_VARIABLE]).
+struct KvCells {
+  int64_t full = 0;
+  int64_t swa = 0;
+  int64_t v_max = 0;
+};
+KvCells kv_cells(const ModelSpec& m, const LlamaCppParams& o, bool use_swa) {
+  KvCells c;
+  c.full = o.n_ctx_seq;
   int64_t window = 0;
   for (const LayerSpec& l : m.layers) window = std::max(window, l.attn.sliding_window);
-  const int64_t swa_cells =
-      o.swa_full ? full_cells
-                 : pad(std::min(full_cells, window * (o.kv_unified ? o.n_seq : 1) + o.n_ubatch), kCtxPad);
-  // Without flash attention V is stored transposed and padded to the widest layer ([TAG_V_CACHE_VARIABLE]).
-  int64_t v_max = 0;
-  for (int64_t il = 0; il < n_layer; ++il) v_max = std::max(v_max, layer_shape(m, il, use_swa).n_embd_v);
+  c.swa = o.swa_full ? c.full : pad(std::min(c.full, window * (o.kv_unified ? o.n_seq : 1) + o.n_ubatch), kCtxPad);
+  for (int64_t il = 0; il < m.num_hidden_layers(); ++il) c.v_max = std::max(c.v_max, layer_shape(m, il, use_swa).n_embd_v);
+  return c;
+}
 
-  // Devices: repeating layer il and the output layer (il = n_layer) are on a GPU when
-  // il >= i_gpu_start = max(n_layer + 1 - ngl, 0); GPU index from the cumulative split (equal GPUs).
-  const int64_t ngl = o.n_gpu_layers;
-  const int64_t i_gpu_start = std::max<int64_t>(n_layer + 1 - ngl, 0);
-  const int64_t act = std::min(ngl, n_layer + 1);
-  const int64_t gpus = std::max<int64_t>(1, o.gpus);
-  auto device_of = [&](int64_t il) -> int64_t {  // -1 = CPU
+/// Devices: repeating layer il and the output layer (il = n_layer) are on a GPU when
+/// il >= i_gpu_start = max(n_layer + 1 - ngl, 0); GPU index from the cumulative split (equal GPUs).
+struct DeviceSplit {
+  int64_t i_gpu_start = 0;
+  int64_t act = 0;   ///< layers on GPUs
+  int64_t gpus = 1;
+  DeviceSplit(int64_t n_layer, int64_t ngl, int64_t n_gpus)
+      : i_gpu_start(std::max<int64_t>(n_layer + 1 - ngl, 0)), act(std::min(ngl, n_layer + 1)),
+        gpus(std::max<int64_t>(1, n_gpus)) {}
+  /// The GPU of layer il, -1 = the CPU.
+  int64_t operator()(int64_t il) const {
     if (il < i_gpu_start || il - i_gpu_start >= act) return -1;
     // std::upper_bound(splits, (il - i_gpu_start) / act) with splits = {1/n, 2/n, ..., 1}.
     const double x = static_cast<double>(il - i_gpu_start) / static_cast<double>(act);
     int64_t d = 0;
     while (d < gpus && static_cast<double>(d + 1) / static_cast<double>(gpus) <= x) ++d;
     return std::min(d, gpus - 1);
-  };
+  }
+};
 
+/// The GPUs' records (no layers yet) and the host's, which holds token_embd.
+void init_devices(const ModelSpec& m, const Inputs& in, const LlamaCppWeights& mw, int64_t gpus, LlamaCppMemory& mem) {
+  const int64_t n_layer = m.num_hidden_layers();
   const std::string prefix = device_prefix(in.gpu);
   mem.gpus.resize(static_cast<size_t>(gpus));
   for (int64_t d = 0; d < gpus; ++d) {
@@ -273,76 +280,101 @@ LlamaCppMemory layout(const ModelSpec& m, const Inputs& in, const LlamaCppParams
   host.model_bytes = mw.input_bytes;
   host.parameters = mw.w.first_params;
   host.first_layer = n_layer;
+}
 
-  std::vector<int64_t> phase_gpu(static_cast<size_t>(gpus), 0);
-  int64_t phase_cpu = 0;
+/// The largest phase (ggml-alloc peak) of each device's layers, and what the CPU-resident layers need.
+struct Phases {
+  std::vector<int64_t> gpu;
+  int64_t cpu_layer = 0;
   int64_t largest_cpu_weight = 0;
-  int64_t cpu_layer_phase = 0;
-  for (int64_t il = 0; il < n_layer; ++il) {
+};
+
+/// Places every repeating layer's weights and KV on its device.
+void place_layers(const ModelSpec& m, const LlamaCppParams& o, const LlamaCppWeights& mw, const KvCells& cells,
+                  const DeviceSplit& device_of, int64_t T, LlamaCppMemory& mem, Phases& ph) {
+  const bool use_swa = llamacpp_uses_swa(m);
+  for (int64_t il = 0; il < m.num_hidden_layers(); ++il) {
     const LayerShape s = layer_shape(m, il, use_swa);
-    const int64_t cells = s.swa ? swa_cells : full_cells;
-    const int64_t k = llamacpp_kv_tensor_bytes(o.type_k, s.n_embd_k, cells) * o.n_stream;
-    const int64_t v = s.n_embd_v > 0 ? llamacpp_kv_tensor_bytes(o.type_v, o.flash_attn ? s.n_embd_v : v_max, cells) * o.n_stream
-                                     : 0;
+    const int64_t n = s.swa ? cells.swa : cells.full;
+    const int64_t k = llamacpp_kv_tensor_bytes(o.type_k, s.n_embd_k, n) * o.n_stream;
+    const int64_t v =
+        s.n_embd_v > 0 ? llamacpp_kv_tensor_bytes(o.type_v, o.flash_attn ? s.n_embd_v : cells.v_max, n) * o.n_stream : 0;
     (s.swa ? mem.kv_k_swa : mem.kv_k_full) += k;
     (s.swa ? mem.kv_v_swa : mem.kv_v_full) += v;
     (s.swa ? mem.swa_layers : mem.full_layers) += 1;
     const int64_t d = device_of(il);
-    LlamaCppDevice& dev = d < 0 ? host : mem.gpus[static_cast<size_t>(d)];
+    LlamaCppDevice& dev = d < 0 ? mem.host : mem.gpus[static_cast<size_t>(d)];
     dev.model_bytes += static_cast<int64_t>(std::llround(mw.w.layer_bytes[static_cast<size_t>(il)]));
     dev.parameters += mw.w.layer_params[static_cast<size_t>(il)];
     dev.kv_k_bytes += k;
     dev.kv_v_bytes += v;
     dev.first_layer = std::min(dev.first_layer, il);
     dev.end_layer = std::max(dev.end_layer, il + 1);
-    const int64_t phase = layer_phase_bytes(m, il, T, cells, o.flash_attn);
+    const int64_t phase = layer_phase_bytes(m, il, T, n, o.flash_attn);
     if (d < 0) {
-      cpu_layer_phase = std::max(cpu_layer_phase, phase);
-      largest_cpu_weight = std::max(largest_cpu_weight, mw.largest_in_layer[static_cast<size_t>(il)]);
+      ph.cpu_layer = std::max(ph.cpu_layer, phase);
+      ph.largest_cpu_weight = std::max(ph.largest_cpu_weight, mw.largest_in_layer[static_cast<size_t>(il)]);
     } else {
-      phase_gpu[static_cast<size_t>(d)] = std::max(phase_gpu[static_cast<size_t>(d)], phase);
+      ph.gpu[static_cast<size_t>(d)] = std::max(ph.gpu[static_cast<size_t>(d)], phase);
     }
   }
-  mem.kv_cells_full = mem.full_layers > 0 ? full_cells * o.n_stream : 0;
-  mem.kv_cells_swa = mem.swa_layers > 0 ? swa_cells * o.n_stream : 0;
+  mem.kv_cells_full = mem.full_layers > 0 ? cells.full * o.n_stream : 0;
+  mem.kv_cells_swa = mem.swa_layers > 0 ? cells.swa * o.n_stream : 0;
+}
+
+/// Compute buffers: each GPU's largest phase; the host's graph inputs and CPU-resident phases; op offload.
+void compute_buffers(const ModelSpec& m, const LlamaCppParams& o, const KvCells& cells, int64_t T, int64_t out_dev,
+                     int64_t out_phase, const Phases& ph, LlamaCppMemory& mem) {
+  for (size_t d = 0; d < mem.gpus.size(); ++d) mem.gpus[d].compute_bytes = ph.gpu[d];
+  int64_t phase_cpu = 0;
+  const bool cpu_work = ph.cpu_layer > 0 || out_dev < 0;
+  if (cpu_work && o.op_offload && T >= 32) {
+    // GPU 0 runs the CPU-resident matmuls of a big batch, with a copy of the weight.
+    const int64_t phase = ph.largest_cpu_weight + (out_dev < 0 ? out_phase : ph.cpu_layer);
+    mem.gpus[0].compute_bytes = std::max(mem.gpus[0].compute_bytes, phase);
+  } else if (cpu_work) {
+    phase_cpu = std::max(ph.cpu_layer, out_dev < 0 ? out_phase : 0);
+  }
+  if (ph.cpu_layer > 0) phase_cpu = std::max(phase_cpu, ph.cpu_layer);
+  const int64_t mask_elem = o.flash_attn ? 2 : 4;
+  int64_t inputs = T * m.hidden_size * 4 + 3 * T * 4;
+  if (mem.full_layers > 0) inputs += cells.full * T * mask_elem;
+  if (mem.swa_layers > 0) inputs += cells.swa * T * mask_elem;
+  mem.host.compute_bytes = inputs + phase_cpu;
+  // Logits of one output per slot, f32 (llama_context::output_reserve(n_seq_max)).
+  mem.host.output_buffer_bytes = m.vocab_size * o.n_seq * 4;
+}
+
+LlamaCppMemory layout(const ModelSpec& m, const Inputs& in, const LlamaCppParams& o, const LlamaCppWeights& mw) {
+  LlamaCppMemory mem;
+  mem.opt = o;
+  const int64_t n_layer = m.num_hidden_layers();
+  const int64_t T = std::max<int64_t>(1, std::min(o.n_ctx, o.n_ubatch));
+  const KvCells cells = kv_cells(m, o, llamacpp_uses_swa(m));
+  const DeviceSplit device_of(n_layer, o.n_gpu_layers, o.gpus);
+  init_devices(m, in, mw, device_of.gpus, mem);
+  Phases ph;
+  ph.gpu.assign(static_cast<size_t>(device_of.gpus), 0);
+  place_layers(m, o, mw, cells, device_of, T, mem, ph);
 
   // The output layer.
   const int64_t out_dev = device_of(n_layer);
   const int64_t out_phase = output_phase_bytes(m, T);
-  LlamaCppDevice& od = out_dev < 0 ? host : mem.gpus[static_cast<size_t>(out_dev)];
+  LlamaCppDevice& od = out_dev < 0 ? mem.host : mem.gpus[static_cast<size_t>(out_dev)];
   od.output_layer = true;
   od.model_bytes += mw.output_bytes;
   od.parameters += mw.w.last_params;
   if (out_dev >= 0) {
-    phase_gpu[static_cast<size_t>(out_dev)] = std::max(phase_gpu[static_cast<size_t>(out_dev)], out_phase);
+    ph.gpu[static_cast<size_t>(out_dev)] = std::max(ph.gpu[static_cast<size_t>(out_dev)], out_phase);
   } else {
-    largest_cpu_weight = std::max(largest_cpu_weight, mw.largest_output);
+    ph.largest_cpu_weight = std::max(ph.largest_cpu_weight, mw.largest_output);
   }
 
-  // Compute buffers.
-  for (int64_t d = 0; d < gpus; ++d) mem.gpus[static_cast<size_t>(d)].compute_bytes = phase_gpu[static_cast<size_t>(d)];
-  const bool cpu_work = cpu_layer_phase > 0 || out_dev < 0;
-  if (cpu_work && o.op_offload && T >= 32) {
-    // GPU 0 runs the CPU-resident matmuls of a big batch, with a copy of the weight.
-    const int64_t phase = largest_cpu_weight + (out_dev < 0 ? out_phase : cpu_layer_phase);
-    mem.gpus[0].compute_bytes = std::max(mem.gpus[0].compute_bytes, phase);
-  } else if (cpu_work) {
-    phase_cpu = std::max(cpu_layer_phase, out_dev < 0 ? out_phase : 0);
-  } else {
-    phase_cpu = 0;
-  }
-  if (cpu_layer_phase > 0) phase_cpu = std::max(phase_cpu, cpu_layer_phase);
-  const int64_t mask_elem = o.flash_attn ? 2 : 4;
-  int64_t inputs = T * m.hidden_size * 4 + 3 * T * 4;
-  if (mem.full_layers > 0) inputs += full_cells * T * mask_elem;
-  if (mem.swa_layers > 0) inputs += swa_cells * T * mask_elem;
-  host.compute_bytes = inputs + phase_cpu;
-  // Logits of one output per slot, f32 (llama_context::output_reserve(n_seq_max)).
-  host.output_buffer_bytes = m.vocab_size * o.n_seq * 4;
+  compute_buffers(m, o, cells, T, out_dev, out_phase, ph, mem);
   for (LlamaCppDevice& g : mem.gpus) {
     if (g.first_layer >= g.end_layer) g.first_layer = g.end_layer = 0;
   }
-  if (host.first_layer >= host.end_layer) host.first_layer = host.end_layer = 0;
+  if (mem.host.first_layer >= mem.host.end_layer) mem.host.first_layer = mem.host.end_layer = 0;
   mem.weights_bytes = mw.total_file;
   mem.parameters = mw.parameters;
   return mem;
@@ -353,6 +385,182 @@ bool gpus_fit(const LlamaCppMemory& mem, int64_t capacity) {
     if (g.total_bytes() > capacity) return false;
   }
   return true;
+}
+
+/// One record per GPU of the layout, the plan's margin (the tightest GPU's free bytes) and its largest KV buffer.
+void gpu_records(const ModelSpec& m, const LlamaCppParams& o, const LlamaCppMemory& mem, int64_t capacity,
+                 EnginePlan& p) {
+  p.margin_bytes = std::numeric_limits<int64_t>::max();
+  for (size_t d = 0; d < mem.gpus.size(); ++d) {
+    const LlamaCppDevice& dev = mem.gpus[d];
+    GpuMemory g;
+    g.stage = static_cast<int64_t>(d);
+    g.first_layer = dev.first_layer;
+    g.end_layer = dev.end_layer;
+    g.memory.weights_bytes = dev.model_bytes;
+    g.memory.kv_cache_bytes = dev.kv_bytes();
+    g.memory.activations_bytes = dev.compute_bytes;
+    g.memory.overhead_bytes = dev.overhead_bytes;
+    g.weights_parameters = dev.parameters;
+    for (int64_t il = dev.first_layer; il < dev.end_layer; ++il) {
+      const LayerShape s = layer_shape(m, il, llamacpp_uses_swa(m));
+      if (s.swa) continue;
+      g.kv_cache_bytes_per_token += ggml_row_size(o.type_k, s.n_embd_k) + (s.n_embd_v > 0 ? ggml_row_size(o.type_v, s.n_embd_v) : 0);
+    }
+    g.kv_cache_bytes_per_sequence = o.n_seq > 0 ? dev.kv_bytes() / o.n_seq : dev.kv_bytes();
+    g.capacity_bytes = capacity;
+    g.usable_bytes = capacity;
+    g.free_bytes = capacity - dev.total_bytes();
+    p.margin_bytes = std::min(p.margin_bytes, g.free_bytes);
+    p.available_kv_cache_bytes = std::max(p.available_kv_cache_bytes, dev.kv_bytes());
+    p.per_gpu.push_back(g);
+  }
+}
+
+/// The most slots of `context` tokens (-np N -c N x context) that fit the GPUs: doubling, then bisection.
+int64_t most_slots(const ModelSpec& m, const Inputs& in, const LlamaCppWeights& mw, int64_t capacity) {
+  Inputs probe = in;
+  probe.llamacpp.ctx_size = 0;
+  auto fits_n = [&](int64_t n) {
+    probe.llamacpp.np = n;
+    return gpus_fit(layout(m, probe, llamacpp_params(m, probe), mw), capacity);
+  };
+  int64_t lo = 0;
+  int64_t hi = 1;
+  while (hi <= (int64_t{1} << 20) && fits_n(hi)) {
+    lo = hi;
+    hi *= 2;
+  }
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    (fits_n(mid) ? lo : hi) = mid;
+  }
+  return lo;
+}
+
+/// The longest context per slot (whole 256-token pads, the slots kept) that fits the GPUs.
+int64_t longest_context(const ModelSpec& m, const Inputs& in, const LlamaCppParams& o, const LlamaCppWeights& mw,
+                        int64_t capacity) {
+  Inputs probe = in;
+  probe.llamacpp.np = o.n_seq;
+  auto fits_ctx = [&](int64_t c) {
+    probe.llamacpp.ctx_size = c * o.n_seq;
+    return gpus_fit(layout(m, probe, llamacpp_params(m, probe), mw), capacity);
+  };
+  int64_t lo = 0;
+  int64_t hi = std::max<int64_t>(kCtxPad, o.n_ctx_seq) / kCtxPad;  // in units of 256 tokens
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    (fits_ctx(mid * kCtxPad) ? lo : hi) = mid;
+  }
+  return lo * kCtxPad;
+}
+
+/// The lines llama.cpp prints at start-up (formats of src/llama-model-loader.cpp print_info, src/llama-model.cpp
+/// load_tensors, src/llama-context.cpp, src/llama-kv-cache.cpp).
+std::vector<std::string> startup_lines(const ModelSpec& m, const LlamaCppParams& o, const LlamaCppMemory& mem,
+                                       const WeightFormat& f) {
+  const int64_t n_layer = m.num_hidden_layers();
+  std::vector<std::string> log;
+  const LlamaFtypeInfo* ft = llama_ftype_info(f.gguf_ftype);
+  char buf[256];
+  log.push_back(std::string("print_info: file type   = ") + (ft ? ft->log_name : "unknown"));
+  const double bpw = mem.parameters > 0 ? static_cast<double>(mem.weights_bytes) * 8.0 / static_cast<double>(mem.parameters) : 0;
+  if (mem.weights_bytes < static_cast<int64_t>(kGiB)) {
+    std::snprintf(buf, sizeof buf, "print_info: file size   = %.2f MiB (%.2f BPW)",
+                  static_cast<double>(mem.weights_bytes) / static_cast<double>(kMiB), bpw);
+  } else {
+    std::snprintf(buf, sizeof buf, "print_info: file size   = %.2f GiB (%.2f BPW)", static_cast<double>(mem.weights_bytes) / kGiB,
+                  bpw);
+  }
+  log.push_back(buf);
+  const int64_t n_gpu = std::min(o.n_gpu_layers, n_layer);
+  int64_t n_repeating = n_gpu;
+  if (n_repeating > 0) {
+    log.push_back("load_tensors: offloading output layer to GPU");
+    --n_repeating;
+  }
+  log.push_back("load_tensors: offloading " + std::to_string(n_repeating) + " repeating layers to GPU");
+  log.push_back("load_tensors: offloaded " + std::to_string(std::min(o.n_gpu_layers, n_layer + 1)) + "/" +
+                std::to_string(n_layer + 1) + " layers to GPU");
+  for (const LlamaCppDevice& g : mem.gpus) {
+    if (g.model_bytes > 0) log.push_back("load_tensors: " + std::string(12 - std::min<size_t>(12, g.name.size()), ' ') + g.name +
+                                         " model buffer size = " + mib(g.model_bytes) + " MiB");
+  }
+  log.push_back("load_tensors:   CPU_Mapped model buffer size = " + mib(mem.host.model_bytes) + " MiB");
+  log.push_back("llama_context: n_seq_max             = " + std::to_string(o.n_seq));
+  log.push_back("llama_context: n_ctx                 = " + std::to_string(o.n_ctx));
+  log.push_back("llama_context: n_ctx_seq             = " + std::to_string(o.n_ctx_seq));
+  log.push_back("llama_context: n_batch               = " + std::to_string(o.n_batch));
+  log.push_back("llama_context: n_ubatch              = " + std::to_string(o.n_ubatch));
+  log.push_back(std::string("llama_context: flash_attn            = ") + (o.flash_attn ? "enabled" : "disabled"));
+  log.push_back(std::string("llama_context: kv_unified            = ") + (o.kv_unified ? "true" : "false"));
+  const std::string host_buf = "CUDA_Host";
+  log.push_back("llama_context:  " + host_buf + "  output buffer size = " + mib(mem.host.output_buffer_bytes) + " MiB");
+  auto kv_lines = [&](const char* which, int64_t cells, int64_t layers, int64_t kb, int64_t vb) {
+    if (layers == 0) return;
+    if (mem.swa_layers > 0) {
+      log.push_back(std::string("llama_kv_cache_iswa: creating ") + which + " KV cache, size = " +
+                    std::to_string(cells / std::max<int64_t>(1, o.n_stream)) + " cells");
+    }
+    std::snprintf(buf, sizeof buf,
+                  "llama_kv_cache: size = %7.2f MiB (%6lld cells, %3lld layers, %2lld/%lld seqs), K (%s): %7.2f MiB, V (%s): %7.2f MiB",
+                  static_cast<double>(kb + vb) / static_cast<double>(kMiB),
+                  static_cast<long long>(cells / std::max<int64_t>(1, o.n_stream)), static_cast<long long>(layers),
+                  static_cast<long long>(o.n_seq), static_cast<long long>(o.n_stream), ggml_type_info(o.type_k).name,
+                  static_cast<double>(kb) / static_cast<double>(kMiB), ggml_type_info(o.type_v).name,
+                  static_cast<double>(vb) / static_cast<double>(kMiB));
+    log.push_back(buf);
+  };
+  for (const LlamaCppDevice& g : mem.gpus) {
+    if (g.kv_bytes() > 0) log.push_back("llama_kv_cache: " + std::string(10 - std::min<size_t>(10, g.name.size()), ' ') + g.name +
+                                        " KV buffer size = " + mib(g.kv_bytes()) + " MiB");
+  }
+  if (mem.host.kv_bytes() > 0) log.push_back("llama_kv_cache:        CPU KV buffer size = " + mib(mem.host.kv_bytes()) + " MiB");
+  kv_lines("non-SWA", mem.kv_cells_full, mem.full_layers, mem.kv_k_full, mem.kv_v_full);
+  kv_lines("    SWA", mem.kv_cells_swa, mem.swa_layers, mem.kv_k_swa, mem.kv_v_swa);
+  for (const LlamaCppDevice& g : mem.gpus) {
+    if (g.compute_bytes > 0) log.push_back("llama_context: " + std::string(10 - std::min<size_t>(10, g.name.size()), ' ') + g.name +
+                                           " compute buffer size = " + mib(g.compute_bytes) + " MiB");
+  }
+  log.push_back("llama_context:  " + host_buf + " compute buffer size = " + mib(mem.host.compute_bytes) + " MiB");
+  return log;
+}
+
+/// The rules the numbers rest on, and warnings about running this model under llama.cpp.
+void explain(const ModelSpec& m, const LlamaCppParams& o, const LlamaCppMemory& mem, EnginePlan& p) {
+  const int64_t n_layer = m.num_hidden_layers();
+  auto& a = p.assumptions;
+  a.push_back("llama.cpp: -c " + std::to_string(o.requested_ctx) + " padded to " + std::to_string(o.n_ctx) +
+              " cells (multiple of 256)" +
+              (o.kv_unified ? ", one KV pool shared by the " + std::to_string(o.n_seq) + " slot(s)"
+                            : ", split evenly: " + std::to_string(o.n_ctx_seq) + " per slot over " +
+                                  std::to_string(o.n_seq) + " slot(s) (explicit -np: no unified KV)"));
+  a.push_back("llama.cpp: KV cache " + std::string(ggml_type_info(o.type_k).name) + "/" + ggml_type_info(o.type_v).name +
+              ", row_size(type, n_embd_k_gqa) x cells per layer" +
+              (mem.swa_layers > 0 ? "; sliding-window layers keep " + std::to_string(mem.kv_cells_swa) + " cells" : ""));
+  a.push_back("llama.cpp: token_embd stays on the CPU; -ngl " + std::to_string(o.n_gpu_layers) + " of " +
+              std::to_string(n_layer + 1) + " layers (output layer first) on " + std::to_string(o.gpus) + " GPU(s)" +
+              (o.gpus > 1 ? ", split by layer evenly" : ""));
+  a.push_back("llama.cpp: compute buffer modelled as the reserved graph's peak at n_ubatch = " +
+              std::to_string(o.n_ubatch) + " tokens (f32 activations, logits for every token of the micro-batch)");
+  a.push_back("llama.cpp: no utilisation fraction or reserve: a GPU fits when model + KV + compute buffers + ~" +
+              std::to_string(kLlamaCppGpuFootprint / kMiB) + " MiB of CUDA context fit in its memory");
+  if (!llamacpp_uses_swa(m)) {
+    for (const LayerSpec& l : m.layers) {
+      if (l.attn.sliding_window > 0) {
+        p.warnings.push_back({"llamacpp_no_swa", "llama.cpp runs this architecture (" + m.family +
+                                                     ") without a sliding-window cache: every layer keeps the full "
+                                                     "context"});
+        break;
+      }
+    }
+  }
+  if (m.max_position_embeddings > 0 && o.n_ctx_seq > m.max_position_embeddings) {
+    p.warnings.push_back({"llamacpp_ctx_beyond_train", "n_ctx_seq (" + std::to_string(o.n_ctx_seq) + ") > n_ctx_train (" +
+                                                           std::to_string(m.max_position_embeddings) +
+                                                           ") -- possible training context overflow"});
+  }
 }
 
 }  // namespace
@@ -429,7 +637,6 @@ EnginePlan llamacpp_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&
   const LlamaCppParams o = llamacpp_params(m, in);
   const LlamaCppMemory mem = layout(m, in, o, mw);
   const int64_t capacity = in.gpu.memory_bytes();
-  const int64_t n_layer = m.num_hidden_layers();
 
   // ---- failures llama.cpp raises itself ----
   if (ggml_type_info(o.type_v).quantized && !o.flash_attn) {
@@ -437,173 +644,18 @@ EnginePlan llamacpp_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&
     p.failure = "llama_init_from_model: V cache quantization requires flash_attn";
   }
 
-  // ---- per GPU ----
-  p.margin_bytes = std::numeric_limits<int64_t>::max();
-  for (size_t d = 0; d < mem.gpus.size(); ++d) {
-    const LlamaCppDevice& dev = mem.gpus[d];
-    GpuMemory g;
-    g.stage = static_cast<int64_t>(d);
-    g.first_layer = dev.first_layer;
-    g.end_layer = dev.end_layer;
-    g.memory.weights_bytes = dev.model_bytes;
-    g.memory.kv_cache_bytes = dev.kv_bytes();
-    g.memory.activations_bytes = dev.compute_bytes;
-    g.memory.overhead_bytes = dev.overhead_bytes;
-    g.weights_parameters = dev.parameters;
-    for (int64_t il = dev.first_layer; il < dev.end_layer; ++il) {
-      const LayerShape s = layer_shape(m, il, llamacpp_uses_swa(m));
-      if (s.swa) continue;
-      g.kv_cache_bytes_per_token += ggml_row_size(o.type_k, s.n_embd_k) + (s.n_embd_v > 0 ? ggml_row_size(o.type_v, s.n_embd_v) : 0);
-    }
-    g.kv_cache_bytes_per_sequence = o.n_seq > 0 ? dev.kv_bytes() / o.n_seq : dev.kv_bytes();
-    g.capacity_bytes = capacity;
-    g.usable_bytes = capacity;
-    g.free_bytes = capacity - dev.total_bytes();
-    p.margin_bytes = std::min(p.margin_bytes, g.free_bytes);
-    p.available_kv_cache_bytes = std::max(p.available_kv_cache_bytes, dev.kv_bytes());
-    p.per_gpu.push_back(g);
-  }
+  gpu_records(m, o, mem, capacity, p);
   p.fits = p.failure.empty() && gpus_fit(mem, capacity);
   p.kv_cache_tokens = mem.kv_cells_full > 0 ? mem.kv_cells_full : mem.kv_cells_swa;
   p.system_ram_bytes = mem.host.total_bytes();
-
-  // ---- max concurrency: the most slots of `context` tokens (-np N -c N x context) that fit ----
-  {
-    Inputs probe = in;
-    probe.llamacpp.ctx_size = 0;
-    auto fits_n = [&](int64_t n) {
-      probe.llamacpp.np = n;
-      return gpus_fit(layout(m, probe, llamacpp_params(m, probe), mw), capacity);
-    };
-    int64_t lo = 0;
-    int64_t hi = 1;
-    while (hi <= (int64_t{1} << 20) && fits_n(hi)) {
-      lo = hi;
-      hi *= 2;
-    }
-    while (hi - lo > 1) {
-      const int64_t mid = lo + (hi - lo) / 2;
-      (fits_n(mid) ? lo : hi) = mid;
-    }
-    p.max_concurrency = p.failure.empty() ? static_cast<double>(lo) : 0.0;
-    for (GpuMemory& g : p.per_gpu) g.max_concurrency = lo;
-  }
-  // ---- when it does not fit: the longest context per slot that would ----
-  if (!p.fits && p.failure.empty()) {
-    Inputs probe = in;
-    probe.llamacpp.np = o.n_seq;
-    auto fits_ctx = [&](int64_t c) {
-      probe.llamacpp.ctx_size = c * o.n_seq;
-      return gpus_fit(layout(m, probe, llamacpp_params(m, probe), mw), capacity);
-    };
-    int64_t lo = 0;
-    int64_t hi = std::max<int64_t>(kCtxPad, o.n_ctx_seq) / kCtxPad;  // in units of 256 tokens
-    while (hi - lo > 1) {
-      const int64_t mid = lo + (hi - lo) / 2;
-      (fits_ctx(mid * kCtxPad) ? lo : hi) = mid;
-    }
-    p.max_model_len_that_fits = lo * kCtxPad;
-  }
-
-  // ---- start-up lines (formats of src/llama-model-loader.cpp print_info, src/llama-model.cpp
-  //      load_tensors, src/llama-context.cpp, src/llama-kv-cache.cpp) ----
-  auto& log = p.startup_log;
-  const LlamaFtypeInfo* ft = llama_ftype_info(f.gguf_ftype);
-  char buf[256];
-  log.push_back(std::string("print_info: file type   = ") + (ft ? ft->log_name : "unknown"));
-  const double bpw = mem.parameters > 0 ? static_cast<double>(mem.weights_bytes) * 8.0 / static_cast<double>(mem.parameters) : 0;
-  if (mem.weights_bytes < static_cast<int64_t>(kGiB)) {
-    std::snprintf(buf, sizeof buf, "print_info: file size   = %.2f MiB (%.2f BPW)",
-                  static_cast<double>(mem.weights_bytes) / static_cast<double>(kMiB), bpw);
-  } else {
-    std::snprintf(buf, sizeof buf, "print_info: file size   = %.2f GiB (%.2f BPW)", static_cast<double>(mem.weights_bytes) / kGiB,
-                  bpw);
-  }
-  log.push_back(buf);
-  const int64_t n_gpu = std::min(o.n_gpu_layers, n_layer);
-  int64_t n_repeating = n_gpu;
-  if (n_repeating > 0) {
-    log.push_back("load_tensors: offloading output layer to GPU");
-    --n_repeating;
-  }
-  log.push_back("load_tensors: offloading " + std::to_string(n_repeating) + " repeating layers to GPU");
-  log.push_back("load_tensors: offloaded " + std::to_string(std::min(o.n_gpu_layers, n_layer + 1)) + "/" +
-                std::to_string(n_layer + 1) + " layers to GPU");
-  for (const LlamaCppDevice& g : mem.gpus) {
-    if (g.model_bytes > 0) log.push_back("load_tensors: " + std::string(12 - std::min<size_t>(12, g.name.size()), ' ') + g.name +
-                                         " model buffer size = " + mib(g.model_bytes) + " MiB");
-  }
-  log.push_back("load_tensors:   CPU_Mapped model buffer size = " + mib(mem.host.model_bytes) + " MiB");
-  log.push_back("llama_context: n_seq_max             = " + std::to_string(o.n_seq));
-  log.push_back("llama_context: n_ctx                 = " + std::to_string(o.n_ctx));
-  log.push_back("llama_context: n_ctx_seq             = " + std::to_string(o.n_ctx_seq));
-  log.push_back("llama_context: n_batch               = " + std::to_string(o.n_batch));
-  log.push_back("llama_context: n_ubatch              = " + std::to_string(o.n_ubatch));
-  log.push_back(std::string("llama_context: flash_attn            = ") + (o.flash_attn ? "enabled" : "disabled"));
-  log.push_back(std::string("llama_context: kv_unified            = ") + (o.kv_unified ? "true" : "false"));
-  const std::string host_buf = "CUDA_Host";
-  log.push_back("llama_context:  " + host_buf + "  output buffer size = " + mib(mem.host.output_buffer_bytes) + " MiB");
-  auto kv_lines = [&](const char* which, int64_t cells, int64_t layers, int64_t kb, int64_t vb) {
-    if (layers == 0) return;
-    if (mem.swa_layers > 0) {
-      log.push_back(std::string("llama_kv_cache_iswa: creating ") + which + " KV cache, size = " +
-                    std::to_string(cells / std::max<int64_t>(1, o.n_stream)) + " cells");
-    }
-    std::snprintf(buf, sizeof buf,
-                  "llama_kv_cache: size = %7.2f MiB (%6lld cells, %3lld layers, %2lld/%lld seqs), K (%s): %7.2f MiB, V (%s): %7.2f MiB",
-                  static_cast<double>(kb + vb) / static_cast<double>(kMiB),
-                  static_cast<long long>(cells / std::max<int64_t>(1, o.n_stream)), static_cast<long long>(layers),
-                  static_cast<long long>(o.n_seq), static_cast<long long>(o.n_stream), ggml_type_info(o.type_k).name,
-                  static_cast<double>(kb) / static_cast<double>(kMiB), ggml_type_info(o.type_v).name,
-                  static_cast<double>(vb) / static_cast<double>(kMiB));
-    log.push_back(buf);
-  };
-  for (const LlamaCppDevice& g : mem.gpus) {
-    if (g.kv_bytes() > 0) log.push_back("llama_kv_cache: " + std::string(10 - std::min<size_t>(10, g.name.size()), ' ') + g.name +
-                                        " KV buffer size = " + mib(g.kv_bytes()) + " MiB");
-  }
-  if (mem.host.kv_bytes() > 0) log.push_back("llama_kv_cache:        CPU KV buffer size = " + mib(mem.host.kv_bytes()) + " MiB");
-  kv_lines("non-SWA", mem.kv_cells_full, mem.full_layers, mem.kv_k_full, mem.kv_v_full);
-  kv_lines("    SWA", mem.kv_cells_swa, mem.swa_layers, mem.kv_k_swa, mem.kv_v_swa);
-  for (const LlamaCppDevice& g : mem.gpus) {
-    if (g.compute_bytes > 0) log.push_back("llama_context: " + std::string(10 - std::min<size_t>(10, g.name.size()), ' ') + g.name +
-                                           " compute buffer size = " + mib(g.compute_bytes) + " MiB");
-  }
-  log.push_back("llama_context:  " + host_buf + " compute buffer size = " + mib(mem.host.compute_bytes) + " MiB");
-  if (!p.failure.empty()) log.push_back(p.failure);
-
-  // ---- assumptions ----
-  auto& a = p.assumptions;
-  a.push_back("llama.cpp: -c " + std::to_string(o.requested_ctx) + " padded to " + std::to_string(o.n_ctx) +
-              " cells (multiple of 256)" +
-              (o.kv_unified ? ", one KV pool shared by the " + std::to_string(o.n_seq) + " slot(s)"
-                            : ", split evenly: " + std::to_string(o.n_ctx_seq) + " per slot over " +
-                                  std::to_string(o.n_seq) + " slot(s) (explicit -np: no unified KV)"));
-  a.push_back("llama.cpp: KV cache " + std::string(ggml_type_info(o.type_k).name) + "/" + ggml_type_info(o.type_v).name +
-              ", row_size(type, n_embd_k_gqa) x cells per layer" +
-              (mem.swa_layers > 0 ? "; sliding-window layers keep " + std::to_string(mem.kv_cells_swa) + " cells" : ""));
-  a.push_back("llama.cpp: token_embd stays on the CPU; -ngl " + std::to_string(o.n_gpu_layers) + " of " +
-              std::to_string(n_layer + 1) + " layers (output layer first) on " + std::to_string(o.gpus) + " GPU(s)" +
-              (o.gpus > 1 ? ", split by layer evenly" : ""));
-  a.push_back("llama.cpp: compute buffer modelled as the reserved graph's peak at n_ubatch = " +
-              std::to_string(o.n_ubatch) + " tokens (f32 activations, logits for every token of the micro-batch)");
-  a.push_back("llama.cpp: no utilisation fraction or reserve: a GPU fits when model + KV + compute buffers + ~" +
-              std::to_string(kLlamaCppGpuFootprint / kMiB) + " MiB of CUDA context fit in its memory");
-  if (!llamacpp_uses_swa(m)) {
-    for (const LayerSpec& l : m.layers) {
-      if (l.attn.sliding_window > 0) {
-        p.warnings.push_back({"llamacpp_no_swa", "llama.cpp runs this architecture (" + m.family +
-                                                     ") without a sliding-window cache: every layer keeps the full "
-                                                     "context"});
-        break;
-      }
-    }
-  }
-  if (m.max_position_embeddings > 0 && o.n_ctx_seq > m.max_position_embeddings) {
-    p.warnings.push_back({"llamacpp_ctx_beyond_train", "n_ctx_seq (" + std::to_string(o.n_ctx_seq) + ") > n_ctx_train (" +
-                                                           std::to_string(m.max_position_embeddings) +
-                                                           ") -- possible training context overflow"});
-  }
+  const int64_t slots = most_slots(m, in, mw, capacity);
+  p.max_concurrency = p.failure.empty() ? static_cast<double>(slots) : 0.0;
+  for (GpuMemory& g : p.per_gpu) g.max_concurrency = slots;
+  // When it does not fit: the longest context per slot that would.
+  if (!p.fits && p.failure.empty()) p.max_model_len_that_fits = longest_context(m, in, o, mw, capacity);
+  p.startup_log = startup_lines(m, o, mem, f);
+  if (!p.failure.empty()) p.startup_log.push_back(p.failure);
+  explain(m, o, mem, p);
   if (p.margin_bytes == std::numeric_limits<int64_t>::max()) p.margin_bytes = 0;
   return p;
 }
