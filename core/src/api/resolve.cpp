@@ -108,8 +108,8 @@ Result<LlamaCppOptions> llamacpp_options(const Request& r) {
     const LlamaCppCacheType* t = llamacpp_cache_type(*names[i]);
     if (!t) {
       return make_error(ErrorCode::kInvalidRequest,
-                        "llama.cpp cache type '" + *names[i] + "' is not one llama.cpp accepts: use f32, f16, bf16, q8_0, "
-                        "q4_0, q4_1, iq4_nl, q5_0 or q5_1",
+                        "llama.cpp cache type '" + *names[i] +
+                            "' is not one llama.cpp accepts: use f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0 or q5_1",
                         i == 0 ? "/ctk" : "/ctv");
     }
     *types[i] = t->type;

@@ -1,9 +1,9 @@
 // Serving-engine profiles: each turns the resolved inputs into that engine's memory plan.
 //
 // Every engine is a row of engines/table.cpp. The generic profile (generic.cpp) is engine-neutral: weights +
-// KV(batch x context) + activations + overhead against capacity x (1 - reserve). Engine profiles replace those rules with the engine's own
-// budget (vLLM's gpu_memory_utilization and profiled peak, SGLang's mem_fraction_static, llama.cpp's
-// compute buffer and offload, ...). Every profile fills the same EnginePlan, so the JSON, the CLI and the
+// KV(batch x context) + activations + overhead against capacity x (1 - reserve). Engine profiles replace those
+// rules with the engine's own budget (vLLM's gpu_memory_utilization and profiled peak, SGLang's
+// mem_fraction_static, llama.cpp's compute buffer and offload, ...). Every profile fills the same EnginePlan, so the JSON, the CLI and the
 // page never need to know which engine they are showing.
 #pragma once
 

@@ -236,7 +236,9 @@ KvCells kv_cells(const ModelSpec& m, const LlamaCppParams& o, bool use_swa) {
   int64_t window = 0;
   for (const LayerSpec& l : m.layers) window = std::max(window, l.attn.sliding_window);
   c.swa = o.swa_full ? c.full : pad(std::min(c.full, window * (o.kv_unified ? o.n_seq : 1) + o.n_ubatch), kCtxPad);
-  for (int64_t il = 0; il < m.num_hidden_layers(); ++il) c.v_max = std::max(c.v_max, layer_shape(m, il, use_swa).n_embd_v);
+  for (int64_t il = 0; il < m.num_hidden_layers(); ++il) {
+    c.v_max = std::max(c.v_max, layer_shape(m, il, use_swa).n_embd_v);
+  }
   return c;
 }
 
@@ -297,8 +299,8 @@ void place_layers(const ModelSpec& m, const LlamaCppParams& o, const LlamaCppWei
     const LayerShape s = layer_shape(m, il, use_swa);
     const int64_t n = s.swa ? cells.swa : cells.full;
     const int64_t k = llamacpp_kv_tensor_bytes(o.type_k, s.n_embd_k, n) * o.n_stream;
-    const int64_t v =
-        s.n_embd_v > 0 ? llamacpp_kv_tensor_bytes(o.type_v, o.flash_attn ? s.n_embd_v : cells.v_max, n) * o.n_stream : 0;
+    const int64_t v_row = o.flash_attn ? s.n_embd_v : cells.v_max;
+    const int64_t v = s.n_embd_v > 0 ? llamacpp_kv_tensor_bytes(o.type_v, v_row, n) * o.n_stream : 0;
     (s.swa ? mem.kv_k_swa : mem.kv_k_full) += k;
     (s.swa ? mem.kv_v_swa : mem.kv_v_full) += v;
     (s.swa ? mem.swa_layers : mem.full_layers) += 1;

@@ -1,6 +1,7 @@
 // Helpers shared by the serving-engine profiles (engines.cpp, generic.cpp, vllm.cpp, sglang.cpp, transformers.cpp,
-// llamacpp.cpp, table.cpp, recommend.cpp): text formatting for start-up lines and launch commands, a per-tensor-parallel-size cache
-// of weights per rank, and small facts about GPUs the engines branch on. Internal to the core.
+// llamacpp.cpp, table.cpp, recommend.cpp): text formatting for start-up lines and launch commands, a
+// per-tensor-parallel-size cache of weights per rank, small facts about GPUs the engines branch on, and each
+// engine's entry points (the functions its row of the engine table names). Internal to the core.
 #pragma once
 
 #include <algorithm>

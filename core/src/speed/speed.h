@@ -86,7 +86,7 @@ struct SpeedConstants {
   bool gpu_family_calibrated = false;   ///< the family has its own measured constants
   std::string engine;                   ///< the serving engine whose overheads are used
   bool engine_calibrated = false;
-  bool cpu_overlaps_gpu = false;        ///< an eager engine: per-layer CPU cost overlaps the GPU time (speed.cpp finish)
+  bool cpu_overlaps_gpu = false;        ///< eager engine: the per-layer CPU cost overlaps the GPU time (finish())
   std::string compute_dtype;            ///< the `tflops` key the peak comes from ("bf16", "fp8", ...)
   double peak_flops_per_s = 0;          ///< dense peak of one GPU, FLOP/s
   double bandwidth_bytes_per_s = 0;     ///< datasheet memory bandwidth of one GPU, bytes/s (decimal)
