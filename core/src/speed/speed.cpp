@@ -600,6 +600,113 @@ void decode_timeline(const Ctx& x, int64_t seqs, int64_t prompt, int64_t output,
   t->tpot_s = sum / static_cast<double>(n);
 }
 
+// ---- the constants, section by section (speed_constants) ----------------------------------------
+
+/// The compute dtype (what the GEMMs run in: the `tflops` key of the GPU preset) and the GPU's dense peak for it.
+void compute_peak(const Inputs& in, SpeedConstants& k) {
+  // fp8 checkpoints run W8A8 fp8 GEMMs where the GPU has fp8 tensor cores (Ada, Hopper, Blackwell; vLLM
+  // fp8.py: activations quantised on the fly), else weight-only fp8 (Marlin) in 16-bit. 8-bit integer
+  // weights are taken as weight-only (GPTQ-Int8 / W8A16, the common kind; the format does not record
+  // whether activations are quantised): 16-bit GEMMs. With int8 peak the GPTQ-Int8 long-prompt rows come
+  // out 25-70 % too fast (GT0289, GT0293); W8A8 int8 GEMMs would prefill up to 2x faster than this.
+  // GPTQ / AWQ / NF4 / MXFP4 dequantise into 16-bit GEMMs.
+  std::string dtype = dtype_name(in.act_dtype);
+  if (in.weights.method == QuantMethod::kFp8 && tflops_of(in.gpu, "fp8") > 0) dtype = "fp8";
+  double peak = tflops_of(in.gpu, dtype.c_str());
+  if (peak <= 0 && (dtype == "bf16" || dtype == "fp16")) {
+    dtype = dtype == "bf16" ? "fp16" : "bf16";  // GPUs listing one 16-bit rate (V100, T4: fp16 only)
+    peak = tflops_of(in.gpu, dtype.c_str());
+  }
+  if (peak <= 0 && dtype != "fp32") {
+    dtype = "fp16";
+    peak = tflops_of(in.gpu, "fp16");
+    if (peak <= 0) {
+      dtype = "bf16";
+      peak = tflops_of(in.gpu, "bf16");
+    }
+  }
+  if (peak <= 0) {
+    dtype = "fp32";
+    peak = tflops_of(in.gpu, "fp32");
+  }
+  k.compute_dtype = dtype;
+  k.peak_flops_per_s = peak * 1e12;
+}
+
+/// Quantised weights: the dequantising kernels' read efficiency, and what their launches add per layer.
+void quantized_kernels(const WeightFormat& f, const EngineSpeed& ep, SpeedConstants& k) {
+  // By bits for the group formats (GPTQ/AWQ/compressed-tensors 8-bit run the 8-bit kernels); formats
+  // added later fall in by their width.
+  if (f.method == QuantMethod::kFp8) {
+    k.quantized_read_efficiency = ep.fp8_read;
+  } else if (f.method == QuantMethod::kInt8) {
+    k.quantized_read_efficiency = ep.int8_read;
+  } else if (f.method != QuantMethod::kNone) {
+    k.quantized_read_efficiency = f.bits > 6 ? ep.int8_read : ep.int4_read;
+  }
+  if (f.method != QuantMethod::kNone && ep.cpu_overlaps_gpu) {
+    // Eager engines: quantised layers launch more ops (GPTQ 4-bit through exllama kernels excepted, GT0258).
+    const bool exllama4 = f.method == QuantMethod::kGptq && f.bits <= 4.5;
+    k.layer_overhead_s *= exllama4 ? ep.quant_cpu_exllama4 : ep.quant_cpu;
+  } else if (f.method != QuantMethod::kNone) {
+    k.layer_overhead_s += ep.quant_layer_s;
+  }
+}
+
+/// Tokens per prefill step (chunked prefill).
+double prefill_chunk_tokens(const Inputs& in, const EngineSpeed& ep) {
+  // vLLM: max_num_batched_tokens (its default varies by version and GPU; the request's value when given,
+  // else the tokens per prefill step the request resolved, 8192 by default). transformers: the whole
+  // prompt in one forward pass.
+  if (ep.whole_prompt_prefill) return static_cast<double>(std::numeric_limits<int32_t>::max());
+  if (in.vllm.max_num_batched_tokens > 0) return static_cast<double>(in.vllm.max_num_batched_tokens);
+  return static_cast<double>(std::max<int64_t>(1, in.prefill_tokens));
+}
+
+/// The link between tensor-parallel ranks (its class, one-way bandwidth and latency); returns the GB/s.
+double tp_link(const GpuSpec& g, SpeedConstants& k) {
+  const std::string ic = lower(g.interconnect);
+  // Scale-up links (NVLink, AMD Infinity Fabric / xGMI, Huawei HCCS, TPU ICI, Gaudi's on-chip RoCE) vs PCIe.
+  const bool fast = contains(ic, "nvlink") || contains(ic, "infinity") || contains(ic, "xgmi") ||
+                    contains(ic, "hccs") || contains(ic, "ici") || contains(ic, "roce");
+  k.interconnect = fast ? "nvlink" : "pcie";
+  const double gbps = g.interconnect_gbps > 0 ? g.interconnect_gbps : (fast ? kNvlinkDefaultGbps : kPcieDefaultGbps);
+  k.link_bytes_per_s = gbps * 1e9;
+  k.link_latency_s = fast ? kNvlinkLatencyS : kPcieLatencyS;
+  return gbps;
+}
+
+/// What the numbers rest on: the calibration, and what is borrowed or not measured.
+void speed_notes(const Inputs& in, double gbps, SpeedConstants& k) {
+  const WeightFormat& f = in.weights;
+  const bool llm_int8 = f.method == QuantMethod::kInt8 && contains(f.label, "LLM.int8");
+  k.notes.push_back(
+      "efficiencies calibrated on Qwen2.5-7B-Instruct, one A100 80GB, vLLM 0.6.x and transformers 4.46 "
+      "(Qwen2.5 speed benchmark, cases GT0256-GT0295 of the public validation set)");
+  if (!k.gpu_family_calibrated) {
+    k.notes.push_back("no public speed measurements for the " + k.gpu_family +
+                      " GPU family: the A100 (Ampere) efficiencies are used with this GPU's own bandwidth and peak");
+  }
+  if (!k.engine_calibrated) {
+    k.notes.push_back("no public speed measurements for engine '" + k.engine +
+                      "': vLLM's calibrated overheads are used");
+  }
+  if (f.method == QuantMethod::kFp8) {
+    k.notes.push_back("fp8 weight read efficiency not measured: the 8-bit integer value is used");
+  }
+  if (f.method == QuantMethod::kBnb4 || f.method == QuantMethod::kMxfp4 || llm_int8) {
+    k.notes.push_back(std::string(quant_method_name(f.method)) +
+                      " kernels not measured: the GPTQ/AWQ read efficiency is used (bitsandbytes kernels are "
+                      "usually slower)");
+  }
+  if (in.layout.tp > 1 || in.layout.pp > 1) {
+    k.notes.push_back(std::string("tensor/pipeline-parallel communication over ") +
+                      (k.interconnect == "nvlink" ? "NVLink-class" : "PCIe") + " links, " +
+                      std::to_string(static_cast<int>(gbps)) + " GB/s one way and " + std::to_string(static_cast<int>(k.link_latency_s * 1e6)) +
+                      " us per collective (not calibrated: no multi-GPU speed rows)");
+  }
+}
+
 }  // namespace
 
 // ================================================================================================
@@ -636,84 +743,16 @@ SpeedConstants speed_constants(const ModelSpec& m, const Inputs& in) {
   k.step_overhead_s = ep.step_overhead_s;
   k.layer_overhead_s = ep.layer_overhead_s;
   k.kv_read_factor = ep.kv_read_factor;
-
-  // ---- compute dtype: what the GEMMs run in ----
-  // fp8 checkpoints run W8A8 fp8 GEMMs where the GPU has fp8 tensor cores (Ada, Hopper, Blackwell; vLLM
-  // fp8.py: activations quantised on the fly), else weight-only fp8 (Marlin) in 16-bit. 8-bit integer
-  // weights are taken as weight-only (GPTQ-Int8 / W8A16, the common kind; the format does not record
-  // whether activations are quantised): 16-bit GEMMs. With int8 peak the GPTQ-Int8 long-prompt rows come
-  // out 25-70 % too fast (GT0289, GT0293); W8A8 int8 GEMMs would prefill up to 2x faster than this.
-  // GPTQ / AWQ / NF4 / MXFP4 dequantise into 16-bit GEMMs.
-  const WeightFormat& f = in.weights;
-  std::string dtype = dtype_name(in.act_dtype);
-  if (f.method == QuantMethod::kFp8 && tflops_of(in.gpu, "fp8") > 0) dtype = "fp8";
-  const bool llm_int8 = f.method == QuantMethod::kInt8 && contains(f.label, "LLM.int8");
-  double peak = tflops_of(in.gpu, dtype.c_str());
-  if (peak <= 0 && (dtype == "bf16" || dtype == "fp16")) {
-    dtype = dtype == "bf16" ? "fp16" : "bf16";  // GPUs listing one 16-bit rate (V100, T4: fp16 only)
-    peak = tflops_of(in.gpu, dtype.c_str());
-  }
-  if (peak <= 0 && dtype != "fp32") {
-    dtype = "fp16";
-    peak = tflops_of(in.gpu, "fp16");
-    if (peak <= 0) {
-      dtype = "bf16";
-      peak = tflops_of(in.gpu, "bf16");
-    }
-  }
-  if (peak <= 0) {
-    dtype = "fp32";
-    peak = tflops_of(in.gpu, "fp32");
-  }
-  k.compute_dtype = dtype;
-  k.peak_flops_per_s = peak * 1e12;
-
-  // ---- quantised weights: the dequantising kernels' read efficiency ----
-  // By bits for the group formats (GPTQ/AWQ/compressed-tensors 8-bit run the 8-bit kernels); formats
-  // added later fall in by their width.
-  if (f.method == QuantMethod::kFp8) {
-    k.quantized_read_efficiency = ep.fp8_read;
-  } else if (f.method == QuantMethod::kInt8) {
-    k.quantized_read_efficiency = ep.int8_read;
-  } else if (f.method != QuantMethod::kNone) {
-    k.quantized_read_efficiency = f.bits > 6 ? ep.int8_read : ep.int4_read;
-  }
-  if (f.method != QuantMethod::kNone && ep.cpu_overlaps_gpu) {
-    // Eager engines: quantised layers launch more ops (GPTQ 4-bit through exllama kernels excepted, GT0258).
-    const bool exllama4 = f.method == QuantMethod::kGptq && f.bits <= 4.5;
-    k.layer_overhead_s *= exllama4 ? ep.quant_cpu_exllama4 : ep.quant_cpu;
-  } else if (f.method != QuantMethod::kNone) {
-    k.layer_overhead_s += ep.quant_layer_s;
-  }
+  compute_peak(in, k);
+  quantized_kernels(in.weights, ep, k);
   if (ep.kv_read_per_group > 0 && !m.layers.empty() && !m.layers.front().attn.mla) {
     const AttentionSpec& a = m.layers.front().attn;
     const double groups = static_cast<double>(a.num_heads) / static_cast<double>(std::max<int64_t>(1, a.num_kv_heads));
     k.kv_read_factor = ep.kv_read_factor + ep.kv_read_per_group * groups;
   }
 
-  // ---- chunked prefill ----
-  // vLLM: max_num_batched_tokens (its default varies by version and GPU; the request's value when given,
-  // else the tokens per prefill step the request resolved, 8192 by default). transformers: the whole
-  // prompt in one forward pass.
-  if (ep.whole_prompt_prefill) {
-    k.prefill_chunk_tokens = static_cast<double>(std::numeric_limits<int32_t>::max());
-  } else if (in.vllm.max_num_batched_tokens > 0) {
-    k.prefill_chunk_tokens = static_cast<double>(in.vllm.max_num_batched_tokens);
-  } else {
-    k.prefill_chunk_tokens = static_cast<double>(std::max<int64_t>(1, in.prefill_tokens));
-  }
-
-  // ---- the link between tensor-parallel ranks ----
-  const std::string ic = lower(in.gpu.interconnect);
-  // Scale-up links (NVLink, AMD Infinity Fabric / xGMI, Huawei HCCS, TPU ICI, Gaudi's on-chip RoCE) vs PCIe.
-  const bool fast = contains(ic, "nvlink") || contains(ic, "infinity") || contains(ic, "xgmi") ||
-                    contains(ic, "hccs") || contains(ic, "ici") || contains(ic, "roce");
-  k.interconnect = fast ? "nvlink" : "pcie";
-  const double gbps = in.gpu.interconnect_gbps > 0 ? in.gpu.interconnect_gbps
-                                                    : (fast ? kNvlinkDefaultGbps : kPcieDefaultGbps);
-  k.link_bytes_per_s = gbps * 1e9;
-  k.link_latency_s = fast ? kNvlinkLatencyS : kPcieLatencyS;
-
+  k.prefill_chunk_tokens = prefill_chunk_tokens(in, ep);
+  const double gbps = tp_link(in.gpu, k);
   // ---- request overrides ----
   if (in.request.bandwidth_efficiency > 0) {
     k.bandwidth_efficiency = in.request.bandwidth_efficiency;
@@ -724,32 +763,7 @@ SpeedConstants speed_constants(const ModelSpec& m, const Inputs& in) {
     k.notes.push_back("prefill efficiency set by the request");
   }
 
-  // ---- what the numbers rest on ----
-  k.notes.push_back(
-      "efficiencies calibrated on Qwen2.5-7B-Instruct, one A100 80GB, vLLM 0.6.x and transformers 4.46 "
-      "(Qwen2.5 speed benchmark, cases GT0256-GT0295 of the public validation set)");
-  if (!k.gpu_family_calibrated) {
-    k.notes.push_back("no public speed measurements for the " + k.gpu_family +
-                      " GPU family: the A100 (Ampere) efficiencies are used with this GPU's own bandwidth and peak");
-  }
-  if (!k.engine_calibrated) {
-    k.notes.push_back("no public speed measurements for engine '" + k.engine +
-                      "': vLLM's calibrated overheads are used");
-  }
-  if (f.method == QuantMethod::kFp8) {
-    k.notes.push_back("fp8 weight read efficiency not measured: the 8-bit integer value is used");
-  }
-  if (f.method == QuantMethod::kBnb4 || f.method == QuantMethod::kMxfp4 || llm_int8) {
-    k.notes.push_back(std::string(quant_method_name(f.method)) +
-                      " kernels not measured: the GPTQ/AWQ read efficiency is used (bitsandbytes kernels are "
-                      "usually slower)");
-  }
-  if (in.layout.tp > 1 || in.layout.pp > 1) {
-    k.notes.push_back(std::string("tensor/pipeline-parallel communication over ") +
-                      (fast ? "NVLink-class" : "PCIe") + " links, " + std::to_string(static_cast<int>(gbps)) +
-                      " GB/s one way and " + std::to_string(static_cast<int>(k.link_latency_s * 1e6)) +
-                      " us per collective (not calibrated: no multi-GPU speed rows)");
-  }
+  speed_notes(in, gbps, k);
   return k;
 }
 
