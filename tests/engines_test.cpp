@@ -12,6 +12,7 @@
 #include "test_util.h"
 #include "engines/transformers.h"
 #include "engines/vllm.h"
+#include "speed/speed.h"
 
 namespace llmsizer {
 namespace {
@@ -35,6 +36,128 @@ Inputs vllm_inputs(int64_t len, int64_t tp = 1, int64_t pp = 1, double util = 0.
   in.vllm.gpu_memory_utilization = util;
   in.vllm.max_model_len = len;
   return in;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The engine table and the typed settings resolve() fills
+// ---------------------------------------------------------------------------------------------
+
+TEST(EngineTable, OneRowPerEngineNamedAsRequestsSpellIt) {
+  // The catalogue's order, which the page's engine selector shows.
+  EXPECT_EQ(engine_names(), (std::vector<std::string>{"generic", "vllm", "sglang", "transformers", "llama.cpp"}));
+  for (EngineId id : {EngineId::kGeneric, EngineId::kVllm, EngineId::kSglang, EngineId::kTransformers,
+                      EngineId::kLlamaCpp}) {
+    const Engine* e = find_engine(id);  // the full core links every engine
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->id, id);
+    EXPECT_STREQ(e->name, engine_name(id));
+    EXPECT_EQ(engine_from_name(e->name), id);
+    EXPECT_NE(e->plan, nullptr);
+    EXPECT_NE(e->capacity, nullptr);
+    EXPECT_NE(e->speed, nullptr);
+    EXPECT_EQ(e->launch_command == nullptr, id == EngineId::kGeneric) << e->name;
+  }
+  // Names are exact, as the request validation has always compared them.
+  EXPECT_FALSE(engine_from_name("vLLM").has_value());
+  EXPECT_FALSE(engine_from_name("llamacpp").has_value());
+  EXPECT_FALSE(engine_from_name("").has_value());
+}
+
+TEST(EngineTable, RowsCarryTheEngineFacts) {
+  // The memory knobs the reverse solve tunes.
+  EXPECT_STREQ(find_engine(EngineId::kVllm)->knob.name, "gpu_memory_utilization");
+  EXPECT_STREQ(find_engine(EngineId::kSglang)->knob.name, "mem_fraction_static");
+  EXPECT_EQ(find_engine(EngineId::kTransformers)->knob.solve, nullptr);
+  EXPECT_EQ(find_engine(EngineId::kLlamaCpp)->knob.solve, nullptr);
+  // vLLM and SGLang pad the vocabulary to 64 rows per shard; transformers and llama.cpp split layers, not tensors.
+  EXPECT_EQ(find_engine(EngineId::kVllm)->traits.vocab_padding, 64);
+  EXPECT_EQ(find_engine(EngineId::kSglang)->traits.vocab_padding, 64);
+  EXPECT_FALSE(find_engine(EngineId::kTransformers)->traits.tensor_parallel);
+  EXPECT_FALSE(find_engine(EngineId::kLlamaCpp)->traits.tensor_parallel);
+  EXPECT_FALSE(find_engine(EngineId::kLlamaCpp)->traits.stage_bound);
+  // Speed: vLLM and transformers are calibrated; the others borrow vLLM's constants.
+  EXPECT_TRUE(find_engine(EngineId::kVllm)->speed->calibrated);
+  EXPECT_TRUE(find_engine(EngineId::kTransformers)->speed->calibrated);
+  EXPECT_FALSE(find_engine(EngineId::kSglang)->speed->calibrated);
+  EXPECT_EQ(find_engine(EngineId::kSglang)->speed->step_overhead_s, find_engine(EngineId::kVllm)->speed->step_overhead_s);
+  // max_model_len is the context for vLLM and SGLang only.
+  EXPECT_TRUE(find_engine(EngineId::kVllm)->max_model_len_is_context);
+  EXPECT_TRUE(find_engine(EngineId::kSglang)->max_model_len_is_context);
+  EXPECT_FALSE(find_engine(EngineId::kGeneric)->max_model_len_is_context);
+  // llama.cpp runs one pipeline stage per GPU: tp 2 x pp 2 = 4 GPUs -> 4 stages; never more stages than layers.
+  const auto run_layout = find_engine(EngineId::kLlamaCpp)->run_layout;
+  ASSERT_NE(run_layout, nullptr);
+  const Layout four = run_layout(Layout{2, 2, 1}, 32);
+  EXPECT_EQ(four.tp, 1);
+  EXPECT_EQ(four.pp, 4);
+  EXPECT_EQ(four.dp, 1);
+  EXPECT_EQ(run_layout(Layout{8, 1, 1}, 2).pp, 2);
+  EXPECT_EQ(find_engine(EngineId::kVllm)->run_layout, nullptr);
+}
+
+TEST(EngineSettings, ResolvedFromTheRequestWithDefaults) {
+  Request req;
+  // vLLM: block size 0 means 16; versions parse with a leading v and extra parts; a non-version names its key.
+  req.block_size = 0;
+  req.vllm_version = "v0.10.1.1";
+  VllmSettings v = vllm_settings(req).value();
+  EXPECT_EQ(v.block_size, 16);
+  EXPECT_EQ(v.version_major, 0);
+  EXPECT_EQ(v.version_minor, 10);
+  EXPECT_DOUBLE_EQ(v.gpu_memory_utilization, 0.9);
+  req.vllm_version = "latest";
+  EXPECT_EQ(vllm_settings(req).error().path, "/vllm_version");
+  // transformers: the version as written (for the assumptions) and parsed.
+  req = Request{};
+  req.transformers_version = "4.38.2";
+  const TransformersOptions t = transformers_options(req).value();
+  EXPECT_EQ(t.version, "4.38.2");
+  EXPECT_EQ(t.version_minor, 38);
+  // llama.cpp: -b / -ub keep their defaults (2048 / 512) unless given, and remember whether they were;
+  // --overhead-gib replaces the ~256 MiB footprint; -ngl below -1 is refused.
+  req = Request{};
+  LlamaCppOptions l = llamacpp_options(req).value();
+  EXPECT_EQ(l.n_batch, 2048);
+  EXPECT_FALSE(l.n_batch_given);
+  EXPECT_EQ(l.n_ubatch, 512);
+  EXPECT_EQ(l.gpu_overhead_bytes, 256 * kMiB);
+  EXPECT_EQ(l.type_k, GgmlType::kF16);
+  req.n_batch = 4096;
+  req.ubatch = 1024;
+  req.overhead_gib = 1;
+  l = llamacpp_options(req).value();
+  EXPECT_EQ(l.n_batch, 4096);
+  EXPECT_TRUE(l.n_batch_given);
+  EXPECT_EQ(l.n_ubatch, 1024);
+  EXPECT_TRUE(l.n_ubatch_given);
+  EXPECT_EQ(l.gpu_overhead_bytes, 1024 * kMiB);
+  req.ngl = -2;
+  EXPECT_EQ(llamacpp_options(req).error().path, "/ngl");
+}
+
+TEST(EngineSettings, ResolveFillsInputsOnce) {
+  Request req;
+  req.model = "meta-llama/Llama-3.1-8B-Instruct";
+  req.engine = "sglang";
+  req.mem_fraction_static = 0.8;
+  req.max_model_len = 16384;  // SGLang's --context-length: the context when none is given
+  req.reserve = 0.1;
+  req.recommend_max_gpus = 16;
+  const auto r = resolve(req, builtin_catalog());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const Inputs& in = r.value().inputs;
+  EXPECT_EQ(in.engine, EngineId::kSglang);
+  EXPECT_DOUBLE_EQ(in.sglang.mem_fraction_static, 0.8);
+  EXPECT_EQ(in.context, 16384);
+  EXPECT_EQ(in.model_id, "meta-llama/Llama-3.1-8B-Instruct");  // the preset id when no model_id is given
+  EXPECT_FALSE(in.gguf_file);
+  EXPECT_EQ(in.max_gpus, 16);
+  EXPECT_DOUBLE_EQ(in.generic.reserve, 0.1);
+  // The engine's overhead default: CUDA context 512 MiB + 256 MiB workspaces, no NCCL at tp 1.
+  EXPECT_EQ(in.generic.overhead_bytes, 768 * kMiB);
+  req.engine = "tgi";
+  EXPECT_EQ(resolve(req, builtin_catalog()).error().message,
+            "unknown engine 'tgi': use generic, vllm, sglang, transformers, llama.cpp");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -398,7 +521,7 @@ TEST(Solves, FewestGpusAgreesWithAnExhaustiveSearch) {
         in.engine = *engine_from_name(engine);
         std::optional<Layout> brute;
         for (int64_t tp : {8, 4, 2, 1}) {
-          if (std::string(engine) == "transformers" && tp > 1) continue;
+          if (!engine_of(in).traits.tensor_parallel && tp > 1) continue;
           if (!tp_problem(m, tp).empty()) continue;
           for (int64_t pp = 1; pp <= m.num_hidden_layers() && tp * pp <= 64; ++pp) {
             if (brute && tp * pp >= brute->gpus()) break;
