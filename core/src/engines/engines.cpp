@@ -86,7 +86,7 @@ int64_t per_replica(int64_t batch, int64_t dp) {
 }
 
 double safetensors_scale(const ModelSpec& m, const Inputs& in) {
-  // As the generic engine does (estimate.cpp generic_memory): the Hub's exact checkpoint bytes replace ours
+  // As the generic engine does (generic.cpp generic_memory): the Hub's exact checkpoint bytes replace ours
   // when the precision is the checkpoint's own; the split over ranks keeps our proportions.
   if (!in.safetensors_bytes) return 1.0;
   const RankWeights whole = rank_weights(m, in.weights, 1, in.include_mtp, 1, false);
