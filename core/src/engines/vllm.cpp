@@ -45,7 +45,6 @@ namespace vllm {
 namespace {
 
 using engine_util::ceil_div;
-constexpr double kGiBd = kGiB;
 
 /// Hidden-size vectors per token alive beside the largest layer transient during the profiling forward
 /// (residual, normed input, attention/MLP outputs, torch.compile temporaries). Fitted: Llama-3.1-8B pipeline
