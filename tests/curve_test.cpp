@@ -40,7 +40,7 @@ TEST(ContextCurve, LongerContextsServeFewerAndUseMore) {
   for (const char* engine : {"generic", "vllm", "sglang", "llama.cpp"}) {
     const ModelSpec m = test::fixture("qwen2.5-7b.json");
     Inputs in = test::inputs(Dtype::kBf16, Dtype::kBf16, 79.19, 8192, 4);
-    in.request.engine = engine;
+    in.engine = *engine_from_name(engine);
     const auto curve = context_curve(m, in);
     ASSERT_GE(curve.size(), 5u) << engine;
     for (size_t i = 1; i < curve.size(); ++i) {

@@ -70,10 +70,10 @@ TEST_P(VllmStartup, KvTokensAndConcurrency) {
   in.gpu.id = "nvidia-h100-sxm";
   in.gpu.name = "H100 SXM 80GB";
   in.layout = Layout{c.tp, c.pp, 1};
-  in.request.engine = "vllm";
-  in.request.gpu_memory_utilization = 0.95;
-  in.request.max_model_len = c.max_model_len;
-  const EnginePlan p = plan_vllm(m, in);
+  in.engine = EngineId::kVllm;
+  in.vllm.gpu_memory_utilization = 0.95;
+  in.vllm.max_model_len = c.max_model_len;
+  const EnginePlan p = plan_engine(m, in);
   ASSERT_TRUE(p.failure.empty()) << p.failure;
   EXPECT_NEAR(static_cast<double>(p.kv_cache_tokens) / static_cast<double>(c.tokens) - 1.0, 0.0, c.tolerance)
       << "ours " << p.kv_cache_tokens << " vs logged " << c.tokens;
@@ -122,8 +122,8 @@ TEST_P(HfGenerate, MaxMemoryAllocated) {
   in.kv_dtype = in.weights.dtype;
   in.input_tokens = c.input_tokens;
   in.output_tokens = 2048;
-  in.request.engine = "transformers";
-  const EnginePlan p = plan_transformers(m, in);
+  in.engine = EngineId::kTransformers;
+  const EnginePlan p = plan_engine(m, in);
   ASSERT_EQ(p.per_gpu.size(), 1u);
   const MemoryBreakdown& b = p.per_gpu[0].memory;
   const double ours = static_cast<double>(b.weights_bytes + b.kv_cache_bytes + b.activations_bytes) / kGiBd;

@@ -6,11 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/resolve.h"
 #include "recommend/recommend.h"
 #include "engines/sglang.h"
 #include "test_util.h"
 #include "engines/transformers.h"
 #include "engines/vllm.h"
+#include "speed/speed.h"
 
 namespace llmsizer {
 namespace {
@@ -30,10 +32,132 @@ Inputs vllm_inputs(int64_t len, int64_t tp = 1, int64_t pp = 1, double util = 0.
   Inputs in = test::inputs(Dtype::kBf16, Dtype::kBf16, 79.19, len, 1);
   in.gpu = h100();
   in.layout = Layout{tp, pp, 1};
-  in.request.engine = "vllm";
-  in.request.gpu_memory_utilization = util;
-  in.request.max_model_len = len;
+  in.engine = EngineId::kVllm;
+  in.vllm.gpu_memory_utilization = util;
+  in.vllm.max_model_len = len;
   return in;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The engine table and the typed settings resolve() fills
+// ---------------------------------------------------------------------------------------------
+
+TEST(EngineTable, OneRowPerEngineNamedAsRequestsSpellIt) {
+  // The catalogue's order, which the page's engine selector shows.
+  EXPECT_EQ(engine_names(), (std::vector<std::string>{"generic", "vllm", "sglang", "transformers", "llama.cpp"}));
+  for (EngineId id : {EngineId::kGeneric, EngineId::kVllm, EngineId::kSglang, EngineId::kTransformers,
+                      EngineId::kLlamaCpp}) {
+    const Engine* e = find_engine(id);  // the full core links every engine
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->id, id);
+    EXPECT_STREQ(e->name, engine_name(id));
+    EXPECT_EQ(engine_from_name(e->name), id);
+    EXPECT_NE(e->plan, nullptr);
+    EXPECT_NE(e->capacity, nullptr);
+    EXPECT_NE(e->speed, nullptr);
+    EXPECT_EQ(e->launch_command == nullptr, id == EngineId::kGeneric) << e->name;
+  }
+  // Names are exact, as the request validation has always compared them.
+  EXPECT_FALSE(engine_from_name("vLLM").has_value());
+  EXPECT_FALSE(engine_from_name("llamacpp").has_value());
+  EXPECT_FALSE(engine_from_name("").has_value());
+}
+
+TEST(EngineTable, RowsCarryTheEngineFacts) {
+  // The memory knobs the reverse solve tunes.
+  EXPECT_STREQ(find_engine(EngineId::kVllm)->knob.name, "gpu_memory_utilization");
+  EXPECT_STREQ(find_engine(EngineId::kSglang)->knob.name, "mem_fraction_static");
+  EXPECT_EQ(find_engine(EngineId::kTransformers)->knob.solve, nullptr);
+  EXPECT_EQ(find_engine(EngineId::kLlamaCpp)->knob.solve, nullptr);
+  // vLLM and SGLang pad the vocabulary to 64 rows per shard; transformers and llama.cpp split layers, not tensors.
+  EXPECT_EQ(find_engine(EngineId::kVllm)->traits.vocab_padding, 64);
+  EXPECT_EQ(find_engine(EngineId::kSglang)->traits.vocab_padding, 64);
+  EXPECT_FALSE(find_engine(EngineId::kTransformers)->traits.tensor_parallel);
+  EXPECT_FALSE(find_engine(EngineId::kLlamaCpp)->traits.tensor_parallel);
+  EXPECT_FALSE(find_engine(EngineId::kLlamaCpp)->traits.stage_bound);
+  // Speed: vLLM and transformers are calibrated; the others borrow vLLM's constants.
+  EXPECT_TRUE(find_engine(EngineId::kVllm)->speed->calibrated);
+  EXPECT_TRUE(find_engine(EngineId::kTransformers)->speed->calibrated);
+  EXPECT_FALSE(find_engine(EngineId::kSglang)->speed->calibrated);
+  EXPECT_EQ(find_engine(EngineId::kSglang)->speed->step_overhead_s, find_engine(EngineId::kVllm)->speed->step_overhead_s);
+  // max_model_len is the context for vLLM and SGLang only.
+  EXPECT_TRUE(find_engine(EngineId::kVllm)->max_model_len_is_context);
+  EXPECT_TRUE(find_engine(EngineId::kSglang)->max_model_len_is_context);
+  EXPECT_FALSE(find_engine(EngineId::kGeneric)->max_model_len_is_context);
+  // llama.cpp runs one pipeline stage per GPU: tp 2 x pp 2 = 4 GPUs -> 4 stages; never more stages than layers.
+  const auto run_layout = find_engine(EngineId::kLlamaCpp)->run_layout;
+  ASSERT_NE(run_layout, nullptr);
+  const Layout four = run_layout(Layout{2, 2, 1}, 32);
+  EXPECT_EQ(four.tp, 1);
+  EXPECT_EQ(four.pp, 4);
+  EXPECT_EQ(four.dp, 1);
+  EXPECT_EQ(run_layout(Layout{8, 1, 1}, 2).pp, 2);
+  EXPECT_EQ(find_engine(EngineId::kVllm)->run_layout, nullptr);
+}
+
+TEST(EngineSettings, ResolvedFromTheRequestWithDefaults) {
+  Request req;
+  // vLLM: block size 0 means 16; versions parse with a leading v and extra parts; a non-version names its key.
+  req.block_size = 0;
+  req.vllm_version = "v0.10.1.1";
+  VllmSettings v = vllm_settings(req).value();
+  EXPECT_EQ(v.block_size, 16);
+  EXPECT_EQ(v.version_major, 0);
+  EXPECT_EQ(v.version_minor, 10);
+  EXPECT_DOUBLE_EQ(v.gpu_memory_utilization, 0.9);
+  req.vllm_version = "latest";
+  EXPECT_EQ(vllm_settings(req).error().path, "/vllm_version");
+  // transformers: the version as written (for the assumptions) and parsed.
+  req = Request{};
+  req.transformers_version = "4.38.2";
+  const TransformersOptions t = transformers_options(req).value();
+  EXPECT_EQ(t.version, "4.38.2");
+  EXPECT_EQ(t.version_minor, 38);
+  // llama.cpp: -b / -ub keep their defaults (2048 / 512) unless given, and remember whether they were;
+  // --overhead-gib replaces the ~256 MiB footprint; -ngl below -1 is refused.
+  req = Request{};
+  LlamaCppOptions l = llamacpp_options(req).value();
+  EXPECT_EQ(l.n_batch, 2048);
+  EXPECT_FALSE(l.n_batch_given);
+  EXPECT_EQ(l.n_ubatch, 512);
+  EXPECT_EQ(l.gpu_overhead_bytes, 256 * kMiB);
+  EXPECT_EQ(l.type_k, GgmlType::kF16);
+  req.n_batch = 4096;
+  req.ubatch = 1024;
+  req.overhead_gib = 1;
+  l = llamacpp_options(req).value();
+  EXPECT_EQ(l.n_batch, 4096);
+  EXPECT_TRUE(l.n_batch_given);
+  EXPECT_EQ(l.n_ubatch, 1024);
+  EXPECT_TRUE(l.n_ubatch_given);
+  EXPECT_EQ(l.gpu_overhead_bytes, 1024 * kMiB);
+  req.ngl = -2;
+  EXPECT_EQ(llamacpp_options(req).error().path, "/ngl");
+}
+
+TEST(EngineSettings, ResolveFillsInputsOnce) {
+  Request req;
+  req.model = "meta-llama/Llama-3.1-8B-Instruct";
+  req.engine = "sglang";
+  req.mem_fraction_static = 0.8;
+  req.max_model_len = 16384;  // SGLang's --context-length: the context when none is given
+  req.reserve = 0.1;
+  req.recommend_max_gpus = 16;
+  const auto r = resolve(req, builtin_catalog());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const Inputs& in = r.value().inputs;
+  EXPECT_EQ(in.engine, EngineId::kSglang);
+  EXPECT_DOUBLE_EQ(in.sglang.mem_fraction_static, 0.8);
+  EXPECT_EQ(in.context, 16384);
+  EXPECT_EQ(in.model_id, "meta-llama/Llama-3.1-8B-Instruct");  // the preset id when no model_id is given
+  EXPECT_FALSE(in.gguf_file);
+  EXPECT_EQ(in.max_gpus, 16);
+  EXPECT_DOUBLE_EQ(in.generic.reserve, 0.1);
+  // The engine's overhead default: CUDA context 512 MiB + 256 MiB workspaces, no NCCL at tp 1.
+  EXPECT_EQ(in.generic.overhead_bytes, 768 * kMiB);
+  req.engine = "tgi";
+  EXPECT_EQ(resolve(req, builtin_catalog()).error().message,
+            "unknown engine 'tgi': use generic, vllm, sglang, transformers, llama.cpp");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -163,7 +287,7 @@ TEST(Vllm, WholePlanByHand) {
   //   non-torch  = 256 MiB                                              =    268,435,456
   //   available  = 62,378,500,881 -> // 2,097,152 = 29,744 blocks -> 475,904 tokens; 29,744 / 512 = 58.09x
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
-  const EnginePlan p = plan_vllm(m, vllm_inputs(8192));
+  const EnginePlan p = plan_engine(m, vllm_inputs(8192));
   ASSERT_TRUE(p.failure.empty()) << p.failure;
   EXPECT_EQ(p.per_gpu[0].memory.weights_bytes, 16094076928LL);
   EXPECT_EQ(p.per_gpu[0].memory.activations_bytes, 2037121024LL);
@@ -186,7 +310,7 @@ TEST(Vllm, OneRequestTooLongGivesVllmsErrorAndTheLengthThatFits) {
   // - 2,037,121,024 - 268,435,456 = 7,109,251,104 (6.62 GiB). 131,072 tokens need 8192 blocks x 2,097,152 =
   // 16.00 GiB. The longest that fits: floor(7,109,251,104 / 2,097,152) = 3389 blocks = 54,224 tokens.
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
-  const EnginePlan p = plan_vllm(m, vllm_inputs(131072, 1, 1, 0.30));
+  const EnginePlan p = plan_engine(m, vllm_inputs(131072, 1, 1, 0.30));
   EXPECT_FALSE(p.fits);
   EXPECT_EQ(p.max_model_len_that_fits, 54224);
   EXPECT_EQ(p.failure,
@@ -200,24 +324,24 @@ TEST(Vllm, OneRequestTooLongGivesVllmsErrorAndTheLengthThatFits) {
 TEST(Vllm, NoMemoryLeftAndInvalidSettings) {
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   // util 0.2: budget 15.84 GiB < weights 14.99 + activations 1.90 + 0.25.
-  EXPECT_EQ(plan_vllm(m, vllm_inputs(8192, 1, 1, 0.2)).failure,
+  EXPECT_EQ(plan_engine(m, vllm_inputs(8192, 1, 1, 0.2)).failure,
             "ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when "
             "initializing the engine.");
   Inputs in = vllm_inputs(8192);
-  in.request.max_num_seqs = 8192;  // equal to max_num_batched_tokens: allowed
-  EXPECT_TRUE(plan_vllm(m, in).failure.empty());
-  in.request.max_num_seqs = 9000;
-  EXPECT_EQ(plan_vllm(m, in).failure,
+  in.vllm.max_num_seqs = 8192;  // equal to max_num_batched_tokens: allowed
+  EXPECT_TRUE(plan_engine(m, in).failure.empty());
+  in.vllm.max_num_seqs = 9000;
+  EXPECT_EQ(plan_engine(m, in).failure,
             "ValueError: max_num_batched_tokens (8192) must be greater than or equal to max_num_seqs (9000).");
   // TP 3 does not divide 32 heads.
-  EXPECT_EQ(plan_vllm(m, vllm_inputs(8192, 3)).failure.rfind("ValueError: tensor parallel size 3", 0), 0u);
+  EXPECT_EQ(plan_engine(m, vllm_inputs(8192, 3)).failure.rfind("ValueError: tensor parallel size 3", 0), 0u);
 }
 
 TEST(Vllm, PipelineStagesTakeTheSmallestBlockCount) {
   // PP 2: 16 layers per stage, 16 x 65,536 = 1,048,576 bytes per block. The last stage holds the LM head
   // and the sampler: weights 7.51 GiB there too (untied), so it has the fewest blocks and binds.
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
-  const EnginePlan p = plan_vllm(m, vllm_inputs(8192, 1, 2));
+  const EnginePlan p = plan_engine(m, vllm_inputs(8192, 1, 2));
   ASSERT_EQ(p.per_gpu.size(), 2u);
   EXPECT_GT(p.per_gpu[1].memory.activations_bytes, p.per_gpu[0].memory.activations_bytes);
   auto blocks = [](const GpuMemory& g) {
@@ -232,31 +356,31 @@ TEST(Vllm, PipelineStagesTakeTheSmallestBlockCount) {
 TEST(Vllm, CudaGraphsAreSubtractedBefore019) {
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = vllm_inputs(8192);
-  const EnginePlan now = plan_vllm(m, in);
-  in.request.vllm_version = "0.10.1";
-  const EnginePlan old = plan_vllm(m, in);
+  const EnginePlan now = plan_engine(m, in);
+  in.vllm.version_minor = 10;  // 0.10.1
+  const EnginePlan old = plan_engine(m, in);
   // 768 MiB less for the KV cache.
   EXPECT_EQ(now.available_kv_cache_bytes - old.available_kv_cache_bytes, 768 * kMiB);
-  in.request.enforce_eager = true;
-  EXPECT_EQ(plan_vllm(m, in).available_kv_cache_bytes, now.available_kv_cache_bytes);
+  in.vllm.enforce_eager = true;
+  EXPECT_EQ(plan_engine(m, in).available_kv_cache_bytes, now.available_kv_cache_bytes);
   // --kv-cache-memory-bytes replaces the profile: 2,097,152 x 1000 + 1 -> 1000 blocks.
   in = vllm_inputs(8192);
-  in.request.kv_cache_memory_bytes = 2097152LL * 1000 + 1;
-  EXPECT_EQ(plan_vllm(m, in).kv_cache_blocks, 1000);
+  in.vllm.kv_cache_memory_bytes = 2097152LL * 1000 + 1;
+  EXPECT_EQ(plan_engine(m, in).kv_cache_blocks, 1000);
 }
 
 TEST(Vllm, LaunchCommand) {
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = vllm_inputs(32768, 2, 1, 0.9);
-  in.request.model_id = "meta-llama/Llama-3.1-8B-Instruct";
+  in.model_id = "meta-llama/Llama-3.1-8B-Instruct";
   in.kv_dtype = Dtype::kFp8;
-  EXPECT_EQ(plan_vllm(m, in).launch_command,
+  EXPECT_EQ(plan_engine(m, in).launch_command,
             "vllm serve meta-llama/Llama-3.1-8B-Instruct --tensor-parallel-size 2 --max-model-len 32768 "
             "--gpu-memory-utilization 0.90 --kv-cache-dtype fp8");
   in.weights = weight_format_from_name("fp8", Dtype::kBf16).value();
-  in.request.max_num_seqs = 64;
-  in.request.enforce_eager = true;
-  EXPECT_EQ(plan_vllm(m, in).launch_command,
+  in.vllm.max_num_seqs = 64;
+  in.vllm.enforce_eager = true;
+  EXPECT_EQ(plan_engine(m, in).launch_command,
             "vllm serve meta-llama/Llama-3.1-8B-Instruct --tensor-parallel-size 2 --max-model-len 32768 "
             "--gpu-memory-utilization 0.90 --quantization fp8 --kv-cache-dtype fp8 --max-num-seqs 64 --enforce-eager");
 }
@@ -283,16 +407,16 @@ TEST(Sglang, PoolTokensByHand) {
   // x 0.834 = 70,466,948,604 - weights 16,094,076,928 = 54,372,871,676 / 131,072 B per token = 414,832 tokens.
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = vllm_inputs(8192);
-  in.request.engine = "sglang";
-  const EnginePlan p = plan_sglang(m, in);
+  in.engine = EngineId::kSglang;
+  const EnginePlan p = plan_engine(m, in);
   ASSERT_TRUE(p.failure.empty()) << p.failure;
   EXPECT_EQ(p.kv_cache_tokens, 414832);
   // 414,832 / 8192 = 50.64 requests; floored to two decimals.
   EXPECT_DOUBLE_EQ(p.max_concurrency, 50.63);
   EXPECT_EQ(p.launch_command,
             "python -m sglang.launch_server --model-path <hf-repo-id> --context-length 8192 --mem-fraction-static 0.834");
-  in.request.mem_fraction_static = 0.15;  // 0.15 x 78.69 GiB = 11.80 GiB < weights
-  EXPECT_EQ(plan_sglang(m, in).failure, "RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.");
+  in.sglang.mem_fraction_static = 0.15;  // 0.15 x 78.69 GiB = 11.80 GiB < weights
+  EXPECT_EQ(plan_engine(m, in).failure, "RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,16 +427,21 @@ TEST(Transformers, PrefillTransientPerToken) {
   // Qwen2.5-7B: (3 x 18,944 + 4 x 3,584) x 2 bytes = 142,336 bytes per prompt token.
   const ModelSpec m = test::fixture("qwen2.5-7b.json");
   EXPECT_DOUBLE_EQ(hf::prefill_layer_bytes_per_token(m, Dtype::kBf16, test::whole(m)), 142336.0);
-  EXPECT_TRUE(hf::full_prompt_logits("4.38.2"));
-  EXPECT_FALSE(hf::full_prompt_logits("4.46"));
-  EXPECT_FALSE(hf::full_prompt_logits("5.0"));
+  auto logits_for = [](const char* version) {
+    Request req;
+    req.transformers_version = version;
+    return hf::full_prompt_logits(transformers_options(req).value());
+  };
+  EXPECT_TRUE(logits_for("4.38.2"));
+  EXPECT_FALSE(logits_for("4.46"));
+  EXPECT_FALSE(logits_for("5.0"));
 }
 
 TEST(Transformers, PeakIsPrefillOrDecodeBound) {
   // Qwen2.5-7B bf16, batch 1, KV 28 x 2 x 4 x 128 x 2 = 57,344 B per token.
   const ModelSpec m = test::fixture("qwen2.5-7b.json");
   Inputs in = test::inputs(Dtype::kBf16, Dtype::kBf16, 79.15, 30720 + 2048, 1);
-  in.request.engine = "transformers";
+  in.engine = EngineId::kTransformers;
   const hf::Peak p = hf::peak(m, in, test::whole(m), 1, 30720, 2048);
   EXPECT_DOUBLE_EQ(p.kv_prompt, 30720.0 * 57344);
   EXPECT_DOUBLE_EQ(p.kv_full, 32768.0 * 57344);
@@ -321,7 +450,7 @@ TEST(Transformers, PeakIsPrefillOrDecodeBound) {
   // Reported activations = max(kv_prompt + prefill, kv_full + decode) - kv_full + workspace.
   EXPECT_DOUBLE_EQ(hf::activations_bytes(p), p.kv_prompt + p.prefill - p.kv_full + p.workspace);
   // Before 4.45 every prompt position gets logits: + (30,720 - 1) x 152,064 x 6 bytes.
-  in.request.transformers_version = "4.38";
+  in.transformers.version_minor = 38;  // 4.38
   EXPECT_DOUBLE_EQ(hf::peak(m, in, test::whole(m), 1, 30720, 2048).prefill - p.prefill, 30719.0 * 152064 * 6);
 }
 
@@ -335,7 +464,7 @@ TEST(Solves, VllmLargestContextKnobAndFewestGpus) {
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = vllm_inputs(32768, 1, 1, 0.9);
   in.batch = 20;
-  in.request.max_model_len = 0;
+  in.vllm.max_model_len = 0;
   EngineSolves s = solve_engine(m, in);
   EXPECT_EQ(s.max_context, 22160);
   // 20 x 32768 tokens = 40,960 blocks x 2,097,152 + 18,399,633,408 fixed = 104.3 GB > the GPU: none.
@@ -359,8 +488,8 @@ TEST(Solves, SglangLargestContextAndFraction) {
   // At L = 8192: (16,094,076,928 + 32 x 8192 x 131,072) / 84,492,744,130 = 0.59713 -> 0.598.
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = vllm_inputs(8192);
-  in.request.engine = "sglang";
-  in.request.max_model_len = 0;
+  in.engine = EngineId::kSglang;
+  in.vllm.max_model_len = 0;
   in.batch = 32;
   const EngineSolves s = solve_engine(m, in);
   EXPECT_EQ(s.max_context, 12963);
@@ -373,7 +502,7 @@ TEST(Solves, CapacityMatchesThePlan) {
   const ModelSpec m = test::fixture("qwen2.5-7b.json");
   const Inputs in = vllm_inputs(8192, 2);
   const Capacity c = engine_capacity(m, in, in.layout, 1, 8192);
-  const EnginePlan p = plan_vllm(m, in);
+  const EnginePlan p = plan_engine(m, in);
   EXPECT_TRUE(c.starts);
   EXPECT_NEAR(c.max_concurrency, p.max_concurrency, 0.01);
   EXPECT_TRUE(c.serves(100));
@@ -389,10 +518,10 @@ TEST(Solves, FewestGpusAgreesWithAnExhaustiveSearch) {
     for (const char* engine : {"vllm", "sglang", "generic", "transformers"}) {
       for (double gib : {12.0, 23.64, 79.19}) {
         Inputs in = test::inputs(Dtype::kBf16, Dtype::kBf16, gib, 16384, 32);
-        in.request.engine = engine;
+        in.engine = *engine_from_name(engine);
         std::optional<Layout> brute;
         for (int64_t tp : {8, 4, 2, 1}) {
-          if (std::string(engine) == "transformers" && tp > 1) continue;
+          if (!engine_of(in).traits.tensor_parallel && tp > 1) continue;
           if (!tp_problem(m, tp).empty()) continue;
           for (int64_t pp = 1; pp <= m.num_hidden_layers() && tp * pp <= 64; ++pp) {
             if (brute && tp * pp >= brute->gpus()) break;

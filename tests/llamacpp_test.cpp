@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/resolve.h"
 #include "engines/llamacpp.h"
 #include "test_util.h"
 
@@ -17,7 +18,7 @@ constexpr int64_t kMiB = int64_t{1} << 20;
 Inputs llama_inputs(const char* dtype, double gib, int64_t context, int64_t batch) {
   Inputs in = test::inputs(Dtype::kFp16, Dtype::kFp16, gib, context, batch);
   in.weights = gguf_weight_format(dtype).value();
-  in.request.engine = "llama.cpp";
+  in.engine = EngineId::kLlamaCpp;
   in.layout = Layout{1, 1, 1};
   return in;
 }
@@ -32,25 +33,25 @@ bool has_line(const std::vector<std::string>& log, const std::string& line) {
 TEST(LlamaCpp, ContextPaddingAndSlots) {
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = llama_inputs("Q4_K_M", 80, 5000, 1);
-  LlamaCppOptions o = llamacpp_options(m, in);
+  LlamaCppParams o = llamacpp_params(m, in);
   EXPECT_EQ(o.n_ctx, 5120);  // GGML_PAD(5000, 256)
   EXPECT_EQ(o.n_ctx_seq, 5120);
   // -np 3 x 1100 tokens: -c 3300 -> 3328; per slot PAD(3328 / 3 = 1109, 256) = 1280; n_ctx = 3 x 1280.
   in = llama_inputs("Q4_K_M", 80, 1100, 3);
-  o = llamacpp_options(m, in);
+  o = llamacpp_params(m, in);
   EXPECT_EQ(o.requested_ctx, 3300);
   EXPECT_EQ(o.n_ctx_seq, 1280);
   EXPECT_EQ(o.n_ctx, 3840);
   EXPECT_EQ(o.n_stream, 3);
   // A unified cache keeps one pool of PAD(3300, 256) cells.
-  in.request.kv_unified = true;
-  o = llamacpp_options(m, in);
+  in.llamacpp.kv_unified = true;
+  o = llamacpp_params(m, in);
   EXPECT_EQ(o.n_ctx, 3328);
   EXPECT_EQ(o.n_ctx_seq, 3328);
   EXPECT_EQ(o.n_stream, 1);
   // n_batch = min(n_ctx, 2048), n_ubatch = min(n_batch, 512): a 256-token context caps both.
   in = llama_inputs("Q4_K_M", 80, 200, 1);
-  o = llamacpp_options(m, in);
+  o = llamacpp_params(m, in);
   EXPECT_EQ(o.n_ctx, 256);
   EXPECT_EQ(o.n_batch, 256);
   EXPECT_EQ(o.n_ubatch, 256);
@@ -62,20 +63,30 @@ TEST(LlamaCpp, KvCacheByType) {
   // q4_0: 32 x 18 = 576 B.
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = llama_inputs("Q4_K_M", 80, 8192, 1);
-  LlamaCppMemory mem = llamacpp_memory(m, in, llamacpp_options(m, in));
+  LlamaCppMemory mem = llamacpp_memory(m, in, llamacpp_params(m, in));
   EXPECT_EQ(mem.gpus[0].kv_bytes(), int64_t{1} << 30);
   EXPECT_EQ(mem.kv_cells_full, 8192);
-  in.request.ctk = "q8_0";
-  in.request.ctv = "q4_0";
-  mem = llamacpp_memory(m, in, llamacpp_options(m, in));
+  in.llamacpp.type_k = GgmlType::kQ8_0;
+  in.llamacpp.type_v = GgmlType::kQ4_0;
+  mem = llamacpp_memory(m, in, llamacpp_params(m, in));
   EXPECT_EQ(mem.gpus[0].kv_k_bytes, 1088LL * 8192 * 32);
   EXPECT_EQ(mem.gpus[0].kv_v_bytes, 576LL * 8192 * 32);
   // kv_dtype maps when ctk/ctv are not given: fp8 -> q8_0.
-  in.request.ctk.clear();
-  in.request.ctv.clear();
-  in.request.kv_dtype = "fp8";
-  mem = llamacpp_memory(m, in, llamacpp_options(m, in));
+  Request req;
+  req.kv_dtype = "fp8";
+  in.llamacpp = llamacpp_options(req).value();
+  EXPECT_EQ(in.llamacpp.type_k, GgmlType::kQ8_0);
+  EXPECT_EQ(in.llamacpp.type_v, GgmlType::kQ8_0);
+  mem = llamacpp_memory(m, in, llamacpp_params(m, in));
   EXPECT_EQ(mem.gpus[0].kv_bytes(), 2 * 1088LL * 8192 * 32);
+  // The names llama-server takes, in any case; others are refused with the key's path.
+  req.ctk = "Q4_1";
+  req.ctv = "iq4_nl";
+  in.llamacpp = llamacpp_options(req).value();
+  EXPECT_EQ(in.llamacpp.type_k, GgmlType::kQ4_1);
+  EXPECT_EQ(in.llamacpp.type_v, GgmlType::kIQ4_NL);
+  req.ctv = "q6_k";
+  EXPECT_EQ(llamacpp_options(req).error().path, "/ctv");
 }
 
 TEST(LlamaCpp, SlidingWindowLayers) {
@@ -84,19 +95,19 @@ TEST(LlamaCpp, SlidingWindowLayers) {
   // Full: 21 x 8192 x 8192 = 1,409,286,144; SWA: 21 x 4608 x 8192 = 792,723,456.
   const ModelSpec m = test::fixture("gemma-2-9b.json");
   Inputs in = llama_inputs("Q4_K_M", 80, 8192, 1);
-  LlamaCppMemory mem = llamacpp_memory(m, in, llamacpp_options(m, in));
+  LlamaCppMemory mem = llamacpp_memory(m, in, llamacpp_params(m, in));
   EXPECT_EQ(mem.swa_layers, 21);
   EXPECT_EQ(mem.kv_cells_swa, 4608);
   EXPECT_EQ(mem.kv_k_full + mem.kv_v_full, 1409286144);
   EXPECT_EQ(mem.kv_k_swa + mem.kv_v_swa, 792723456);
   // --swa-full keeps the whole context in every layer.
-  in.request.swa_full = true;
-  mem = llamacpp_memory(m, in, llamacpp_options(m, in));
+  in.llamacpp.swa_full = true;
+  mem = llamacpp_memory(m, in, llamacpp_params(m, in));
   EXPECT_EQ(mem.kv_cells_swa, 8192);
   // Mistral-7B-v0.1's window is ignored by llama.cpp (llama architecture: no SWA), with a warning.
   const ModelSpec mis = test::fixture("mistral-7b-v0.1.json");
   Inputs mi = llama_inputs("Q4_K_M", 80, 8192, 1);
-  const EnginePlan p = plan_llamacpp(mis, mi);
+  const EnginePlan p = plan_engine(mis, mi);
   EXPECT_EQ(p.kv_cache_tokens, 8192);
   bool warned = false;
   for (const Warning& w : p.warnings) warned = warned || w.code == "llamacpp_no_swa";
@@ -108,7 +119,7 @@ TEST(LlamaCpp, MlaCachesTheLatentOnlyInK) {
   // f16: 576 x 2 B x 4096 cells x 27 layers = 127,401,984.
   const ModelSpec m = test::fixture("deepseek-v2-lite.json");
   Inputs in = llama_inputs("Q4_K_M", 80, 4096, 1);
-  const LlamaCppMemory mem = llamacpp_memory(m, in, llamacpp_options(m, in));
+  const LlamaCppMemory mem = llamacpp_memory(m, in, llamacpp_params(m, in));
   EXPECT_EQ(mem.gpus[0].kv_k_bytes, 576LL * 2 * 4096 * 27);
   EXPECT_EQ(mem.gpus[0].kv_v_bytes, 0);
 }
@@ -116,7 +127,7 @@ TEST(LlamaCpp, MlaCachesTheLatentOnlyInK) {
 TEST(LlamaCpp, ComputeBuffers) {
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = llama_inputs("Q4_K_M", 80, 8192, 1);
-  LlamaCppMemory mem = llamacpp_memory(m, in, llamacpp_options(m, in));
+  LlamaCppMemory mem = llamacpp_memory(m, in, llamacpp_params(m, in));
   // Flash attention: the output phase dominates, logits 128256 x 512 x 4 + normed input 4096 x 512 x 4 =
   // 258.50 MiB (what llama.cpp logs as "CUDA0 compute buffer size" for Llama-3-8B).
   EXPECT_EQ(mem.gpus[0].compute_bytes, 128256LL * 512 * 4 + 4096LL * 512 * 4);
@@ -126,8 +137,8 @@ TEST(LlamaCpp, ComputeBuffers) {
   EXPECT_EQ(mem.host.output_buffer_bytes, 128256 * 4);
   // Without flash attention the KQ scores 8192 x 512 x 32 heads x 4 B (512 MiB) dominate: + residual 16 MiB
   // + q/k/v 512 x 6144 x 4 (12 MiB) + output 8 MiB = 548 MiB; the host mask is f32 (16 MiB): 24.01 MiB.
-  in.request.flash_attn = false;
-  mem = llamacpp_memory(m, in, llamacpp_options(m, in));
+  in.llamacpp.flash_attn = false;
+  mem = llamacpp_memory(m, in, llamacpp_params(m, in));
   EXPECT_EQ(mem.gpus[0].compute_bytes, 548 * kMiB);
   EXPECT_EQ(mem.host.compute_bytes, 8388608 + 6144 + 16777216);
 }
@@ -140,8 +151,8 @@ TEST(LlamaCpp, PartialOffload) {
   // CPU: token_embd 295,501,824 + 2,093,219,840 = 2,388,721,664. KV: 16 layers x 32 MiB on each side.
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = llama_inputs("Q4_K_M", 80, 8192, 1);
-  in.request.ngl = 17;
-  const LlamaCppMemory mem = llamacpp_memory(m, in, llamacpp_options(m, in));
+  in.llamacpp.ngl = 17;
+  const LlamaCppMemory mem = llamacpp_memory(m, in, llamacpp_params(m, in));
   EXPECT_EQ(mem.gpus[0].first_layer, 16);
   EXPECT_EQ(mem.gpus[0].end_layer, 32);
   EXPECT_TRUE(mem.gpus[0].output_layer);
@@ -149,17 +160,17 @@ TEST(LlamaCpp, PartialOffload) {
   EXPECT_EQ(mem.host.model_bytes, 2388721664);
   EXPECT_EQ(mem.gpus[0].kv_bytes(), 16 * 32 * kMiB);
   EXPECT_EQ(mem.host.kv_bytes(), 16 * 32 * kMiB);
-  const EnginePlan p = plan_llamacpp(m, in);
+  const EnginePlan p = plan_engine(m, in);
   EXPECT_EQ(p.system_ram_bytes, mem.host.total_bytes());
   EXPECT_TRUE(has_line(p.startup_log, "load_tensors: offloaded 17/33 layers to GPU"));
   EXPECT_TRUE(has_line(p.startup_log, "load_tensors: offloading 16 repeating layers to GPU"));
   // -ngl 1: the output layer alone; -ngl 0: everything on the CPU.
-  in.request.ngl = 1;
-  LlamaCppMemory one = llamacpp_memory(m, in, llamacpp_options(m, in));
+  in.llamacpp.ngl = 1;
+  LlamaCppMemory one = llamacpp_memory(m, in, llamacpp_params(m, in));
   EXPECT_EQ(one.gpus[0].model_bytes, 430940160 + 16384);
   EXPECT_EQ(one.gpus[0].kv_bytes(), 0);
-  in.request.ngl = 0;
-  LlamaCppMemory none = llamacpp_memory(m, in, llamacpp_options(m, in));
+  in.llamacpp.ngl = 0;
+  LlamaCppMemory none = llamacpp_memory(m, in, llamacpp_params(m, in));
   EXPECT_EQ(none.gpus[0].model_bytes, 0);
   EXPECT_TRUE(none.host.output_layer);
   EXPECT_EQ(none.host.model_bytes, 4912898048);
@@ -171,7 +182,7 @@ TEST(LlamaCpp, MultiGpuLayerSplit) {
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = llama_inputs("Q4_K_M", 80, 8192, 1);
   in.layout = Layout{1, 2, 1};
-  const EnginePlan p = plan_llamacpp(m, in);
+  const EnginePlan p = plan_engine(m, in);
   ASSERT_EQ(p.per_gpu.size(), 2u);
   EXPECT_EQ(p.per_gpu[0].first_layer, 0);
   EXPECT_EQ(p.per_gpu[0].end_layer, 17);
@@ -188,13 +199,13 @@ TEST(LlamaCpp, ConcurrencyAndLongestContext) {
   // (10,737,418,240 - 5,156,888,576) / 536,870,912 = 10.39 -> 10 slots.
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = llama_inputs("Q4_K_M", 10, 4096, 1);
-  EnginePlan p = plan_llamacpp(m, in);
+  EnginePlan p = plan_engine(m, in);
   EXPECT_TRUE(p.fits);
   EXPECT_EQ(p.max_concurrency, 10);
   // On 6 GiB (6,442,450,944 B) 1,285,562,368 B are left: 9808 tokens, 9728 in steps of 256. One slot of
   // 16384 does not fit; the longest that does is 9728.
   in = llama_inputs("Q4_K_M", 6, 16384, 1);
-  p = plan_llamacpp(m, in);
+  p = plan_engine(m, in);
   EXPECT_FALSE(p.fits);
   EXPECT_EQ(p.max_model_len_that_fits, 9728);
   EXPECT_LT(p.margin_bytes, 0);
@@ -203,9 +214,9 @@ TEST(LlamaCpp, ConcurrencyAndLongestContext) {
 TEST(LlamaCpp, QuantisedVNeedsFlashAttention) {
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = llama_inputs("Q4_K_M", 80, 4096, 1);
-  in.request.ctv = "q8_0";
-  in.request.flash_attn = false;
-  const EnginePlan p = plan_llamacpp(m, in);
+  in.llamacpp.type_v = GgmlType::kQ8_0;
+  in.llamacpp.flash_attn = false;
+  const EnginePlan p = plan_engine(m, in);
   EXPECT_FALSE(p.fits);
   EXPECT_EQ(p.failure, "llama_init_from_model: V cache quantization requires flash_attn");
   EXPECT_EQ(p.max_concurrency, 0);
@@ -214,10 +225,9 @@ TEST(LlamaCpp, QuantisedVNeedsFlashAttention) {
 TEST(LlamaCpp, StartupLinesAndLaunchCommand) {
   const ModelSpec m = test::fixture("llama-3.1-8b.json");
   Inputs in = llama_inputs("Q4_K_M", 80, 8192, 1);
-  in.request.model_id = "bartowski/Meta-Llama-3.1-8B-Instruct-GGUF";
-  in.request.ctk = "q8_0";
-  in.request.ctv = "q8_0";
-  const EnginePlan p = plan_llamacpp(m, in);
+  in.model_id = "bartowski/Meta-Llama-3.1-8B-Instruct-GGUF";
+  in.llamacpp.type_k = in.llamacpp.type_v = GgmlType::kQ8_0;
+  const EnginePlan p = plan_engine(m, in);
   // The lines llama.cpp prints for Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf with -ngl 99 (weights and
   // compute buffer; KV at q8_0: 2 x 1088 B x 8192 x 32 = 544 MiB).
   EXPECT_TRUE(has_line(p.startup_log, "print_info: file type   = Q4_K - Medium"));
@@ -299,9 +309,11 @@ TEST_P(LlamaCppCpuReference, ComputeAndKvBuffers) {
   const CpuCase& c = GetParam();
   const ModelSpec m = calib_model();
   Inputs in = llama_inputs("Q4_K_M", 80, c.ctx, c.np);
-  in.request.flash_attn = c.fa;
-  in.request.ctk = in.request.ctv = c.kv;
-  const LlamaCppMemory mem = llamacpp_memory(m, in, llamacpp_options(m, in));
+  in.llamacpp.flash_attn = c.fa;
+  Request req;
+  req.ctk = req.ctv = c.kv;
+  in.llamacpp.type_k = in.llamacpp.type_v = llamacpp_options(req).value().type_k;
+  const LlamaCppMemory mem = llamacpp_memory(m, in, llamacpp_params(m, in));
   const double compute = static_cast<double>(mem.gpus[0].compute_bytes + mem.host.compute_bytes) / kMiB;
   EXPECT_NEAR(compute / c.compute_mib - 1.0, 0.0, 0.005) << compute << " MiB";
   EXPECT_NEAR(static_cast<double>(mem.gpus[0].kv_bytes()) / kMiB, c.kv_mib, 0.005);
@@ -321,7 +333,7 @@ TEST(LlamaCppReference, QuantizedTypesAndFileSize) {
   EXPECT_EQ(q4k, 49);
   EXPECT_EQ(q6k, 9);
   EXPECT_EQ(f32, 17);
-  const EnginePlan p = plan_llamacpp(m, llama_inputs("Q4_K_M", 80, 4096, 1));
+  const EnginePlan p = plan_engine(m, llama_inputs("Q4_K_M", 80, 4096, 1));
   EXPECT_TRUE(has_line(p.startup_log, "print_info: file size   = 62.60 MiB (4.91 BPW)"));
 }
 

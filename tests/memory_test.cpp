@@ -199,8 +199,8 @@ TEST(Generic, MaxConcurrencyIsFreeOverPerRequest) {
   // = 905,969,664 B. Left: 50,914,123,776 B; per sequence 131,072 x 8,192 = 1,073,741,824 B -> 47.
   const ModelSpec m = fixture("llama-3.1-8b.json");
   Inputs in = test::inputs(Dtype::kBf16, Dtype::kBf16, 80, 8192, 1);
-  in.reserve = 0.2;
-  in.overhead_bytes = 805306368;
+  in.generic.reserve = 0.2;
+  in.generic.overhead_bytes = 805306368;
   const auto g = generic_memory(m, in, Layout{1, 1, 1});
   EXPECT_EQ(g[0].memory.activations_bytes, 905969664);
   EXPECT_EQ(g[0].usable_bytes, 68719476736);

@@ -48,12 +48,12 @@ Inputs serving(const GpuSpec& gpu, Dtype dtype, int64_t tp, int64_t pp, int64_t 
   in.layout = Layout{tp, pp, 1};
   in.input_tokens = input;
   in.output_tokens = output;
-  in.request.engine = "vllm";
-  in.reserve = 0.1;
+  in.engine = EngineId::kVllm;
+  in.generic.reserve = 0.1;
   return in;
 }
 
-SpeedEstimate speed_of(const ModelSpec& m, const Inputs& in) { return estimate_speed(m, in, plan_generic(m, in)); }
+SpeedEstimate speed_of(const ModelSpec& m, const Inputs& in) { return estimate_speed(m, in, plan_engine(m, in)); }
 
 /// Constants with every efficiency 1 and no overheads: the pure bandwidth / peak bounds of the articles.
 SpeedConstants ideal(const ModelSpec& m, const Inputs& in) {
@@ -282,7 +282,7 @@ TEST(SpeedModel, MoreConcurrencyNeverMorePerUserSpeed) {
       EXPECT_GE(b.decode_throughput_tokens_per_second, a.decode_throughput_tokens_per_second) << f;
     }
     // The curve ends at the KV-cache limit the engine plan reports.
-    EXPECT_EQ(static_cast<double>(s.curve.back().concurrency), std::floor(plan_generic(m, in).max_concurrency));
+    EXPECT_EQ(static_cast<double>(s.curve.back().concurrency), std::floor(plan_engine(m, in).max_concurrency));
   }
 }
 
@@ -391,9 +391,9 @@ TEST_P(QwenSpeed, WithinTolerance) {
   auto r = resolve(req, builtin_catalog());
   ASSERT_TRUE(r.ok()) << r.error().message;
   Inputs in = r.value().inputs;
-  in.request.engine = c.engine;
+  in.engine = *engine_from_name(c.engine);
   const ModelSpec& m = r.value().model;
-  const SpeedEstimate s = estimate_speed(m, in, plan_generic(m, in));
+  const SpeedEstimate s = estimate_speed(m, in, plan_engine(m, in));
   ASSERT_TRUE(s.available) << s.unavailable_reason;
   const double ours = 2048.0 / (s.ttft_seconds + 2048.0 * s.tpot_seconds);
   EXPECT_NEAR(ours / c.tokens_per_second - 1.0, 0.0, c.tolerance)

@@ -60,8 +60,8 @@ inline Inputs inputs(Dtype weights, Dtype kv, double gpu_gib_total, int64_t cont
   in.batch = batch;
   in.input_tokens = context;
   in.output_tokens = 1;
-  in.reserve = 0.0;
-  in.overhead_bytes = 0;
+  in.generic.reserve = 0.0;
+  in.generic.overhead_bytes = 0;
   return in;
 }
 

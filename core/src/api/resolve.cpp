@@ -3,11 +3,13 @@
 #include "api/resolve.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "api/request_fields.h"
 #include "engines/engines.h"
 #include "engines/llamacpp.h"
+#include "engines/table.h"
 #include "engines/util.h"
 #include "gguf/gguf.h"
 #include "gguf/summary.h"
@@ -24,7 +26,8 @@ namespace {
 /// check looks only at the request, so the lite module answers exactly what the full one would or not at all.
 std::string lite_unsupported(const Request& r) {
   const Request d;
-  if (r.engine != "generic" && r.engine != "vllm") return "the " + r.engine + " engine";
+  // Engines this module does not link (and names no module knows: the full one answers those).
+  if (const auto id = engine_from_name(r.engine); !id || !find_engine(*id)) return "the " + r.engine + " engine";
   if (!r.gguf.empty()) return "GGUF files";
   {
     // Weight precisions the lite core knows; llama.cpp file types (Q4_K_M, ...) and anything unknown go to the
@@ -56,15 +59,104 @@ std::string lite_unsupported(const Request& r) {
 }  // namespace
 #endif
 
-Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
-#if LLMSIZER_LITE
-  if (const std::string what = lite_unsupported(req); !what.empty()) {
-    return make_error(ErrorCode::kNeedsFullModule, what + " need the full module (the page loads it on demand)");
-  }
-#endif
-  Resolved out;
-  std::vector<std::string>& notes = out.assumptions;
+namespace {
 
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// A version the request gives ("0.19", "v0.10.1.1", "4.46.0") as major and minor.
+Result<bool> read_version(const char* key, const std::string& text, int* major, int* minor) {
+  if (!engine_util::parse_version(text, major, minor)) {
+    return make_error(ErrorCode::kInvalidRequest,
+                      std::string("'") + key + "' = '" + text + "' is not a version (write it as 0.19 or 4.46)",
+                      std::string("/") + key);
+  }
+  return true;
+}
+
+/// A llama.cpp cache type from -ctk / -ctv, or nullptr when llama-server refuses the name.
+const LlamaCppCacheType* llamacpp_cache_type(const std::string& name) {
+  for (const LlamaCppCacheType& t : kLlamaCppCacheTypes) {
+    if (lower(name) == t.name) return &t;
+  }
+  return nullptr;
+}
+
+/// The request's generic kv_dtype names mapped to llama.cpp cache types (8-bit -> q8_0, 4-bit -> q4_0).
+GgmlType llamacpp_cache_type_of_dtype(const std::string& kv_dtype) {
+  const std::string s = lower(kv_dtype);
+  if (s == "fp32" || s == "float32") return GgmlType::kF32;
+  if (s == "bf16" || s == "bfloat16") return GgmlType::kBF16;
+  if (s == "fp8" || s == "int8" || s == "fp8_e4m3" || s == "fp8_e5m2") return GgmlType::kQ8_0;
+  if (s == "int4") return GgmlType::kQ4_0;
+  return GgmlType::kF16;
+}
+
+}  // namespace
+
+Result<LlamaCppOptions> llamacpp_options(const Request& r) {
+  LlamaCppOptions o;
+  GgmlType* types[] = {&o.type_k, &o.type_v};
+  const std::string* names[] = {&r.ctk, &r.ctv};
+  for (int i = 0; i < 2; ++i) {
+    if (names[i]->empty()) {
+      if (!r.kv_dtype.empty() && r.kv_dtype != "auto") *types[i] = llamacpp_cache_type_of_dtype(r.kv_dtype);
+      continue;
+    }
+    const LlamaCppCacheType* t = llamacpp_cache_type(*names[i]);
+    if (!t) {
+      return make_error(ErrorCode::kInvalidRequest,
+                        "llama.cpp cache type '" + *names[i] +
+                            "' is not one llama.cpp accepts: use f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0 or q5_1",
+                        i == 0 ? "/ctk" : "/ctv");
+    }
+    *types[i] = t->type;
+  }
+  if (r.ngl < -1) return make_error(ErrorCode::kInvalidRequest, "'ngl' must be -1 (all) or 0 and up", "/ngl");
+  o.ctx_size = r.ctx_size;
+  o.np = r.np;
+  o.ngl = r.ngl;
+  o.n_batch_given = r.n_batch > 0;
+  if (o.n_batch_given) o.n_batch = r.n_batch;
+  o.n_ubatch_given = r.ubatch > 0;
+  if (o.n_ubatch_given) o.n_ubatch = r.ubatch;
+  o.flash_attn = r.flash_attn;
+  o.swa_full = r.swa_full;
+  o.kv_unified = r.kv_unified;
+  if (r.overhead_gib >= 0) o.gpu_overhead_bytes = static_cast<int64_t>(r.overhead_gib * kGiB);
+  return o;
+}
+
+Result<VllmSettings> vllm_settings(const Request& r) {
+  VllmSettings s;
+  auto v = read_version("vllm_version", r.vllm_version, &s.version_major, &s.version_minor);
+  if (!v.ok()) return v.error();
+  s.gpu_memory_utilization = r.gpu_memory_utilization;
+  s.max_model_len = r.max_model_len;
+  s.max_num_batched_tokens = r.max_num_batched_tokens;
+  s.max_num_seqs = r.max_num_seqs;
+  if (r.block_size > 0) s.block_size = r.block_size;
+  s.enforce_eager = r.enforce_eager;
+  s.kv_cache_memory_bytes = r.kv_cache_memory_bytes;
+  s.offline = r.vllm_offline;
+  s.estimate_cudagraphs = r.vllm_estimate_cudagraphs;
+  return s;
+}
+
+Result<TransformersOptions> transformers_options(const Request& r) {
+  TransformersOptions o;
+  auto v = read_version("transformers_version", r.transformers_version, &o.version_major, &o.version_minor);
+  if (!v.ok()) return v.error();
+  o.version = r.transformers_version;
+  return o;
+}
+
+namespace {
+
+/// The model: a GGUF header, a config.json or a preset.
+Result<bool> resolve_model(const Request& req, const Catalog& catalog, Resolved& out) {
   // ---- the model ----
   std::string config_text = req.config_text;
   if (!req.gguf.empty()) {
@@ -99,35 +191,40 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
     if (!spec.ok()) return spec.error();
     out.model = std::move(spec).value();
   }
-  const ModelSpec& m = out.model;
+  return true;
+}
+
+/// The engine and every engine's typed options.
+Result<bool> resolve_engine(const Request& req, Resolved& out) {
   Inputs& in = out.inputs;
-  in.request = req;
-  if (in.request.model_id.empty()) in.request.model_id = req.model;
-
-  // ---- the engine ----
-  {
-    const auto& names = engine_names();
-    if (std::find(names.begin(), names.end(), req.engine) == names.end()) {
-      std::string list;
-      for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
-      return make_error(ErrorCode::kInvalidRequest, "unknown engine '" + req.engine + "': use " + list, "/engine");
-    }
-    auto lc = llamacpp_check_request(req);
-    if (!lc.ok()) return lc.error();
+  const std::optional<EngineId> id = engine_from_name(req.engine);
+  if (!id) {
+    std::string list;
+    for (const std::string& n : engine_names()) list += (list.empty() ? "" : ", ") + n;
+    return make_error(ErrorCode::kInvalidRequest, "unknown engine '" + req.engine + "': use " + list, "/engine");
   }
+  in.engine = *id;
+  // Every engine's options are checked whichever engine runs: a typo deserves an error.
+  auto llama = llamacpp_options(req);
+  if (!llama.ok()) return llama.error();
+  in.llamacpp = llama.value();
+  auto vllm = vllm_settings(req);
+  if (!vllm.ok()) return vllm.error();
+  in.vllm = vllm.value();
+  auto hf = transformers_options(req);
+  if (!hf.ok()) return hf.error();
+  in.transformers = hf.value();
+  in.sglang.mem_fraction_static = req.mem_fraction_static;
+  in.model_id = req.model_id.empty() ? req.model : req.model_id;
+  in.gguf_file = out.gguf != nullptr;
+  in.max_gpus = req.recommend_max_gpus;
+  return true;
+}
 
-  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"vllm_version", &req.vllm_version},
-                                    {"transformers_version", &req.transformers_version}}) {
-    int major = 0;
-    int minor = 0;
-    if (!engine_util::parse_version(*value, &major, &minor)) {
-      return make_error(ErrorCode::kInvalidRequest,
-                        std::string("'") + key + "' = '" + *value + "' is not a version (write it as 0.19 or 4.46)",
-                        std::string("/") + key);
-    }
-  }
-
-  // ---- the GPU ----
+/// The GPU: a preset, a preset named by its exact memory, or a custom memory size.
+Result<bool> resolve_gpu(const Request& req, const Catalog& catalog, Resolved& out) {
+  Inputs& in = out.inputs;
+  std::vector<std::string>& notes = out.assumptions;
   // A memory size without a preset names the preset whose total (as torch reports it) is exactly that
   // (79.19 GiB is an H100 80GB, 79.15 an A100 80GB): engines branch on the GPU's kind (vLLM's batch defaults
   // exclude A100s; NVLink SHARP needs NVSwitch), so a bare memory size must not inherit the default GPU's.
@@ -169,8 +266,13 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
     }
     in.gpu = *g;
   }
+  return true;
+}
 
-  // ---- layout ----
+/// The layout: tensor x pipeline x data-parallel replicas, as the engine runs it.
+Result<bool> resolve_layout(const Request& req, Resolved& out) {
+  const ModelSpec& m = out.model;
+  Inputs& in = out.inputs;
   const int64_t pp = std::max<int64_t>(1, req.pp);
   int64_t tp = req.tp;
   if (tp <= 0) tp = req.gpus > 0 ? std::max<int64_t>(1, req.gpus / pp) : 1;
@@ -186,14 +288,20 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
                           std::to_string(m.num_hidden_layers()) + " layers");
   }
   in.layout = Layout{tp, pp, gpus / (tp * pp)};
-  // llama.cpp splits layers over every GPU (--split-mode layer): pipeline-style, one stage per GPU.
-  if (req.engine == "llama.cpp") in.layout = Layout{1, std::min(gpus, std::max<int64_t>(1, m.num_hidden_layers())), 1};
+  // The layout the engine runs (llama.cpp: one pipeline stage per GPU).
+  if (const auto run_layout = engine_of(in).run_layout) in.layout = run_layout(in.layout, m.num_hidden_layers());
   if (const std::string why = tp_problem(m, tp); !why.empty()) {
     out.warnings.push_back({"tp_not_dividing_heads", why + ": engines such as vLLM refuse this layout; the "
                                                            "estimate rounds the shards up"});
   }
+  return true;
+}
 
-  // ---- precision ----
+/// The precisions of the weights, the activations and the KV cache.
+Result<bool> resolve_precision(const Request& req, Resolved& out) {
+  const ModelSpec& m = out.model;
+  Inputs& in = out.inputs;
+  std::vector<std::string>& notes = out.assumptions;
   const Dtype ckpt = m.has_torch_dtype ? m.torch_dtype : Dtype::kBf16;
   if (req.dtype == "auto" || req.dtype.empty()) {
     if (m.has_quantization_config) {
@@ -228,13 +336,19 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
     if (!k.ok()) return make_error(ErrorCode::kInvalidRequest, k.error().message, "/kv_dtype");
     in.kv_dtype = k.value();
   }
+  return true;
+}
 
-  // ---- workload ----
+/// The workload: context, batch, prompt and output tokens, prefill step, multi-token prediction.
+Result<bool> resolve_workload(const Request& req, Resolved& out) {
+  const ModelSpec& m = out.model;
+  Inputs& in = out.inputs;
+  std::vector<std::string>& notes = out.assumptions;
   in.batch = req.batch;
   in.output_tokens = req.output_tokens;
   in.input_tokens = req.input_tokens;
   int64_t context = req.context;
-  if (context <= 0 && req.max_model_len > 0 && (req.engine == "vllm" || req.engine == "sglang")) {
+  if (context <= 0 && req.max_model_len > 0 && engine_of(in).max_model_len_is_context) {
     // The engine's max_model_len is the length its numbers are logged for; with no context given it is the context.
     context = req.max_model_len;
   }
@@ -269,17 +383,26 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
                                 "): quality degrades and engines refuse it without rope scaling"});
   }
   in.prefill_tokens = req.max_batched_tokens > 0 ? req.max_batched_tokens : 8192;
-  in.reserve = req.reserve;
-  in.overhead_bytes = req.overhead_gib >= 0 ? static_cast<int64_t>(req.overhead_gib * kGiB)
-                                            : default_overhead_bytes(in.gpu, in.layout.tp);
   in.include_mtp = req.include_mtp;
   if (m.mtp_layers > 0) {
     notes.push_back(std::string("DeepSeek-V3 multi-token-prediction layer ") +
                     (req.include_mtp ? "included" : "not loaded (engines skip it unless speculative decoding uses it)") +
                     "; the Hub's parameter count includes it");
   }
+  return true;
+}
 
-  // ---- exact counts from the Hub ----
+/// The generic engine's budget: reserve and overhead (its default depends on the GPU and the layout).
+void resolve_generic(const Request& req, Inputs& in) {
+  in.generic.reserve = req.reserve;
+  in.generic.overhead_bytes = req.overhead_gib >= 0 ? static_cast<int64_t>(req.overhead_gib * kGiB)
+                                                    : default_overhead_bytes(in.gpu, in.layout.tp);
+}
+
+/// Exact counts from the Hub's safetensors metadata.
+void resolve_counts(const Request& req, Resolved& out) {
+  Inputs& in = out.inputs;
+  std::vector<std::string>& notes = out.assumptions;
   if (!req.safetensors.empty()) {
     int64_t n = 0;
     double bytes = 0;
@@ -293,6 +416,26 @@ Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
       notes.push_back("weights: exact checkpoint bytes from the Hub's safetensors metadata");
     }
   }
+}
+
+}  // namespace
+
+Result<Resolved> resolve(const Request& req, const Catalog& catalog) {
+#if LLMSIZER_LITE
+  if (const std::string what = lite_unsupported(req); !what.empty()) {
+    return make_error(ErrorCode::kNeedsFullModule, what + " need the full module (the page loads it on demand)");
+  }
+#endif
+  Resolved out;
+  if (auto r = resolve_model(req, catalog, out); !r.ok()) return r.error();
+  out.inputs.request = req;
+  if (auto r = resolve_engine(req, out); !r.ok()) return r.error();
+  if (auto r = resolve_gpu(req, catalog, out); !r.ok()) return r.error();
+  if (auto r = resolve_layout(req, out); !r.ok()) return r.error();
+  if (auto r = resolve_precision(req, out); !r.ok()) return r.error();
+  if (auto r = resolve_workload(req, out); !r.ok()) return r.error();
+  resolve_generic(req, out.inputs);
+  resolve_counts(req, out);
   return out;
 }
 

@@ -24,4 +24,10 @@ struct Resolved {
 };
 Result<Resolved> resolve(const Request& req, const Catalog& catalog);
 
+/// Each engine's options from the request, defaults applied, as resolve() fills Inputs (engines/settings.h).
+/// Errors name the request key (a llama.cpp cache type llama-server refuses, a version that is not one).
+Result<LlamaCppOptions> llamacpp_options(const Request& req);
+Result<VllmSettings> vllm_settings(const Request& req);
+Result<TransformersOptions> transformers_options(const Request& req);
+
 }  // namespace llmsizer

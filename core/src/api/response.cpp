@@ -46,7 +46,7 @@ void write_model(JsonWriter& w, const Estimate& e) {
   const ModelSpec& m = e.model;
   const ParameterCounts& p = e.parameters;
   w.begin_object();
-  w.field("id", e.inputs.request.model_id.empty() ? e.inputs.request.model : e.inputs.request.model_id)
+  w.field("id", e.inputs.model_id)
       .field("architecture", m.architecture)
       .field("model_type", m.model_type)
       .field("family", m.family)
@@ -237,6 +237,56 @@ void write_solves(JsonWriter& w, const EngineSolves& s) {
   w.end_object();
 }
 
+/// serving.*: the engine's plan (fits, concurrency, KV pool, start-up log, launch command, settings), the reverse
+/// solves and the context curve.
+void write_serving(JsonWriter& w, const Estimate& e) {
+  const EnginePlan& plan = e.plan;
+  w.begin_object();
+  w.field("engine", plan.engine)
+      .field("fits", plan.fits)
+      .field("margin_bytes", plan.margin_bytes)
+      // Integral for engines that count whole sequences; vLLM logs fractions ("58.11x").
+      .field_number("max_concurrency", plan.max_concurrency == std::floor(plan.max_concurrency)
+                                           ? plan.max_concurrency
+                                           : stable(plan.max_concurrency))
+      .field("gpus_needed", e.gpus_needed);
+  if (e.gpus_needed_layout) {
+    w.key("gpus_needed_layout").begin_object();
+    w.field("tp", e.gpus_needed_layout->tp).field("pp", e.gpus_needed_layout->pp).field("dp", e.gpus_needed_layout->dp);
+    w.end_object();
+  }
+  if (!e.gpus_needed_note.empty()) w.field("gpus_needed_note", e.gpus_needed_note);
+  if (plan.kv_cache_tokens >= 0) w.field("kv_cache_tokens", plan.kv_cache_tokens);
+  if (plan.kv_cache_blocks >= 0) w.field("kv_cache_blocks", plan.kv_cache_blocks);
+  if (plan.available_kv_cache_bytes >= 0) w.field("available_kv_cache_bytes", plan.available_kv_cache_bytes);
+  if (plan.max_model_len_that_fits >= 0) w.field("max_model_len_that_fits", plan.max_model_len_that_fits);
+  if (plan.system_ram_bytes > 0) w.field("system_ram_bytes", plan.system_ram_bytes);
+  if (!plan.startup_log.empty()) w.field_strings("startup_log", plan.startup_log);
+  if (!plan.failure.empty()) w.field("failure", plan.failure);
+  if (!plan.launch_command.empty()) w.field("launch_command", plan.launch_command);
+  if (!plan.settings.empty()) {
+    w.key("settings").begin_object();
+    for (const auto& [k, v] : plan.settings) w.field_number(k, v);
+    w.end_object();
+  }
+  w.key("solves");
+  write_solves(w, e.solves);
+  w.key("context_curve").begin_array();
+  for (const ContextPoint& p : e.context_curve) {
+    w.begin_object();
+    w.field("context", p.context)
+        .field_number("max_concurrency", std::floor(p.max_concurrency * 100.0 + 1e-9) / 100.0)
+        .field("kv_cache_bytes_per_sequence", p.kv_cache_bytes_per_sequence);
+    w.key("memory").begin_object();
+    write_memory(w, p.memory);
+    w.end_object();
+    w.field("fits", p.fits);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+}
+
 }  // namespace
 
 void write_recommendations(JsonWriter& w, const std::vector<Recommendation>& recs) {
@@ -297,7 +347,7 @@ void write_estimate(JsonWriter& w, const Estimate& e) {
       .field("input_tokens", in.input_tokens)
       .field("output_tokens", in.output_tokens)
       .field("prefill_tokens", in.prefill_tokens)
-      .field("reserve", stable(in.reserve));
+      .field("reserve", stable(in.generic.reserve));
   w.end_object();
   // memory.*: the binding GPU (least free memory) — the one that decides whether the deployment fits.
   const EnginePlan& plan = e.plan;
@@ -319,50 +369,8 @@ void write_estimate(JsonWriter& w, const Estimate& e) {
   write_memory(w, e.all_gpus);
   w.end_object();
   w.end_object();
-  w.key("serving").begin_object();
-  w.field("engine", plan.engine)
-      .field("fits", plan.fits)
-      .field("margin_bytes", plan.margin_bytes)
-      // Integral for engines that count whole sequences; vLLM logs fractions ("58.11x").
-      .field_number("max_concurrency", plan.max_concurrency == std::floor(plan.max_concurrency)
-                                           ? plan.max_concurrency
-                                           : stable(plan.max_concurrency))
-      .field("gpus_needed", e.gpus_needed);
-  if (e.gpus_needed_layout) {
-    w.key("gpus_needed_layout").begin_object();
-    w.field("tp", e.gpus_needed_layout->tp).field("pp", e.gpus_needed_layout->pp).field("dp", e.gpus_needed_layout->dp);
-    w.end_object();
-  }
-  if (!e.gpus_needed_note.empty()) w.field("gpus_needed_note", e.gpus_needed_note);
-  if (plan.kv_cache_tokens >= 0) w.field("kv_cache_tokens", plan.kv_cache_tokens);
-  if (plan.kv_cache_blocks >= 0) w.field("kv_cache_blocks", plan.kv_cache_blocks);
-  if (plan.available_kv_cache_bytes >= 0) w.field("available_kv_cache_bytes", plan.available_kv_cache_bytes);
-  if (plan.max_model_len_that_fits >= 0) w.field("max_model_len_that_fits", plan.max_model_len_that_fits);
-  if (plan.system_ram_bytes > 0) w.field("system_ram_bytes", plan.system_ram_bytes);
-  if (!plan.startup_log.empty()) w.field_strings("startup_log", plan.startup_log);
-  if (!plan.failure.empty()) w.field("failure", plan.failure);
-  if (!plan.launch_command.empty()) w.field("launch_command", plan.launch_command);
-  if (!plan.settings.empty()) {
-    w.key("settings").begin_object();
-    for (const auto& [k, v] : plan.settings) w.field_number(k, v);
-    w.end_object();
-  }
-  w.key("solves");
-  write_solves(w, e.solves);
-  w.key("context_curve").begin_array();
-  for (const ContextPoint& p : e.context_curve) {
-    w.begin_object();
-    w.field("context", p.context)
-        .field_number("max_concurrency", std::floor(p.max_concurrency * 100.0 + 1e-9) / 100.0)
-        .field("kv_cache_bytes_per_sequence", p.kv_cache_bytes_per_sequence);
-    w.key("memory").begin_object();
-    write_memory(w, p.memory);
-    w.end_object();
-    w.field("fits", p.fits);
-    w.end_object();
-  }
-  w.end_array();
-  w.end_object();
+  w.key("serving");
+  write_serving(w, e);
   w.key("speed");
   write_speed(w, e);
   w.key("warnings");

@@ -1,5 +1,5 @@
-// The serving-engine dispatch, and what every engine shares: capacity of a layout, the fewest-GPU layout
-// search and the reverse solves (largest context, the memory knob, fewest GPUs).
+// What every engine shares: the plan through the engine's record (engines/table.h), capacity of a layout, the
+// fewest-GPU layout search, the reverse solves (largest context, the memory knob, fewest GPUs) and the context curve.
 #include "engines/engines.h"
 
 #include <algorithm>
@@ -8,9 +8,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "engines/table.h"
 #include "engines/util.h"
-#include "api/estimate.h"
-#include "engines/llamacpp.h"
 
 namespace llmsizer {
 
@@ -78,7 +77,7 @@ bool tp_divides(const ModelSpec& m, int64_t tp) {
 }
 
 std::string repo_or_placeholder(const Inputs& in) {
-  return in.request.model_id.empty() ? std::string("<hf-repo-id>") : in.request.model_id;
+  return in.model_id.empty() ? std::string("<hf-repo-id>") : in.model_id;
 }
 
 int64_t per_replica(int64_t batch, int64_t dp) {
@@ -87,7 +86,7 @@ int64_t per_replica(int64_t batch, int64_t dp) {
 }
 
 double safetensors_scale(const ModelSpec& m, const Inputs& in) {
-  // As the generic engine does (estimate.cpp generic_memory): the Hub's exact checkpoint bytes replace ours
+  // As the generic engine does (generic.cpp generic_memory): the Hub's exact checkpoint bytes replace ours
   // when the precision is the checkpoint's own; the split over ranks keeps our proportions.
   if (!in.safetensors_bytes) return 1.0;
   const RankWeights whole = rank_weights(m, in.weights, 1, in.include_mtp, 1, false);
@@ -123,10 +122,9 @@ TpData& RankWeightsCache::data(int64_t tp) {
   return items_.back();
 }
 
-const LlamaCppWeights* RankWeightsCache::llamacpp() {
-  if (!llamacpp_) llamacpp_ = llamacpp_weights(m_, f_);
-  return llamacpp_.get();
-}
+RankWeightsCache::RankWeightsCache(const ModelSpec& m, const Inputs& in)
+    : RankWeightsCache(m, in.weights, in.include_mtp, engine_of(in).traits.vocab_padding,
+                       engine_of(in).traits.rope_cache) {}
 
 Inputs with_workload(const Inputs& in, int64_t batch, int64_t context) {
   Inputs x = in;
@@ -136,75 +134,14 @@ Inputs with_workload(const Inputs& in, int64_t batch, int64_t context) {
     x.context = context;
     x.output_tokens = std::min(in.output_tokens, std::max<int64_t>(1, context / 2));
     x.input_tokens = std::max<int64_t>(1, context - x.output_tokens);
-    if (x.request.max_model_len > 0) x.request.max_model_len = context;
+    if (x.vllm.max_model_len > 0) x.vllm.max_model_len = context;
   }
   return x;
 }
 
-Capacity generic_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale, int64_t batch,
-                          int64_t context) {
-  const Inputs x = with_workload(in, batch, context);
-  const std::vector<GpuMemory> gpus = generic_memory(m, x, l, d.rw, scale);
-  Capacity c;
-  c.starts = !gpus.empty();
-  int64_t conc = std::numeric_limits<int64_t>::max();
-  c.headroom_bytes = std::numeric_limits<int64_t>::max();
-  for (const GpuMemory& g : gpus) {
-    conc = std::min(conc, g.max_concurrency);
-    c.headroom_bytes = std::min(c.headroom_bytes, g.free_bytes);
-  }
-  if (gpus.empty()) conc = c.headroom_bytes = 0;
-  c.starts = c.starts && conc >= 1;
-  c.max_concurrency = static_cast<double>(conc * std::max<int64_t>(1, l.dp));
-  return c;
-}
-
-EngineTraits engine_traits(const std::string& engine) {
-  EngineTraits t;
-  if (engine == "vllm" || engine == "sglang") {
-    // Both shard the vocabulary in 64-row padded pieces and allocate a rotary cos/sin cache
-    // (vllm/model_executor/layers/vocab_parallel_embedding.py DEFAULT_VOCAB_PADDING_SIZE; SGLang's copy).
-    t.vocab_padding = kVocabPadding;
-    t.rope_cache = true;
-    t.capacity = engine == "vllm" ? vllm_capacity : sglang_capacity;
-    t.usable_fraction = engine == "vllm" ? vllm_usable_fraction : sglang_usable_fraction;
-    // SGLang keeps full KV on every layer; vLLM keeps window - 1 + a scheduler step on sliding layers.
-    t.window_tokens = engine == "vllm" ? vllm_window_tokens
-                                       : [](int64_t, int64_t context, const Inputs&) { return context; };
-    if (engine == "sglang") {
-      t.monotone_in_pp = [](const Inputs& in) { return in.request.mem_fraction_static > 0; };
-    }
-  } else if (engine == "transformers") {
-    // Exact checkpoint tensors; rotary embeddings computed per forward (no cache); layers split over GPUs
-    // by device_map="auto" instead of tensor parallelism.
-    t.vocab_padding = 1;
-    t.rope_cache = false;
-    t.tensor_parallel = false;
-    t.capacity = transformers_capacity;
-  } else if (engine == "generic") {
-    t.vocab_padding = 1;
-    t.rope_cache = true;
-    t.capacity = generic_capacity;
-    t.usable_fraction = [](const Inputs& in) { return 1.0 - in.reserve; };
-  } else {
-    // Engines without a fast path (llama.cpp): their whole plan is run per layout; layers split over GPUs.
-    t.tensor_parallel = false;
-  }
-  return t;
-}
-
 Capacity capacity_cached(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache, double scale,
                          int64_t batch, int64_t context) {
-  const EngineTraits t = engine_traits(in.request.engine);
-  if (t.capacity) return t.capacity(m, in, l, cache.data(l.tp), scale, batch, context);
-  Inputs x = with_workload(in, batch, context);
-  x.layout = l;
-  const EnginePlan p = in.request.engine == "llama.cpp" ? plan_llamacpp(m, x, cache.llamacpp()) : plan_engine(m, x);
-  Capacity c;
-  c.starts = p.failure.empty() && !p.per_gpu.empty();
-  c.max_concurrency = p.max_concurrency;
-  c.headroom_bytes = p.margin_bytes;
-  return c;
+  return engine_of(in).capacity(m, in, l, cache, scale, batch, context);
 }
 
 namespace {
@@ -222,7 +159,7 @@ Depth smallest_depth(const ModelSpec& m, const Inputs& in, const EngineTraits& t
   const double memory = static_cast<double>(std::max<int64_t>(1, in.gpu.memory_bytes())) * t.usable_fraction(in);
   const double seqs = static_cast<double>(std::max<int64_t>(1, batch));
   int64_t lo = 1;
-  if (t.capacity) {
+  if (t.stage_bound) {
     // Whole layers per stage: each stage's weights on this rank and the KV of `batch` sequences (at least the
     // tokens the engine keeps per layer) must fit the engine's usable share of the GPU. Bisection on a check
     // that costs one pass over the stages (prefix sums, cached per tp).
@@ -323,7 +260,7 @@ std::optional<Layout> fewest_gpus_cached(const ModelSpec& m, const Inputs& in, R
   //
   // When no single replica serves `batch` sequences, data-parallel replicas of the layout that serves the most
   // sequences per GPU do (the engine's max concurrency is per replica).
-  const EngineTraits t = engine_traits(in.request.engine);
+  const EngineTraits& t = engine_of(in).traits;
   const int64_t layers = m.num_hidden_layers();
   const std::vector<int64_t> tps = t.tensor_parallel ? std::vector<int64_t>{1, 2, 4, 8} : std::vector<int64_t>{1};
   std::optional<Layout> best;
@@ -354,35 +291,25 @@ std::optional<Layout> fewest_gpus_cached(const ModelSpec& m, const Inputs& in, R
   return best;
 }
 
-void vllm_solve_knob(const ModelSpec& m, const Inputs& in, TpData& d, double scale, EngineSolves* sv);
-void sglang_solve_knob(const ModelSpec& m, const Inputs& in, TpData& d, double scale, EngineSolves* sv);
-
 }  // namespace engine_util
 
-const std::vector<std::string>& engine_names() {
-  static const std::vector<std::string> kNames = {"generic", "vllm", "sglang", "transformers", "llama.cpp"};
-  return kNames;
-}
-
 EnginePlan plan_engine(const ModelSpec& m, const Inputs& in) {
-  const std::string& e = in.request.engine;
-  if (e == "vllm") return plan_vllm(m, in);
-  if (e == "sglang") return plan_sglang(m, in);
-  if (e == "transformers") return plan_transformers(m, in);
-  if (e == "llama.cpp") return plan_llamacpp(m, in);
-  return plan_generic(m, in);
+  const Engine& e = engine_of(in);
+  engine_util::RankWeightsCache cache(m, in);
+  EnginePlan p = e.plan(m, in, cache);
+  p.engine = e.name;
+  if (e.launch_command) p.launch_command = e.launch_command(m, in);
+  return p;
 }
 
 Capacity engine_capacity(const ModelSpec& m, const Inputs& in, const Layout& layout, int64_t batch, int64_t context) {
-  const engine_util::EngineTraits t = engine_util::engine_traits(in.request.engine);
-  engine_util::RankWeightsCache cache(m, in.weights, in.include_mtp, t.vocab_padding, t.rope_cache);
+  engine_util::RankWeightsCache cache(m, in);
   return engine_util::capacity_cached(m, in, layout, cache, engine_util::safetensors_scale(m, in), batch, context);
 }
 
 std::optional<Layout> fewest_gpus(const ModelSpec& m, const Inputs& in, int64_t batch, int64_t context,
                                   int64_t max_gpus) {
-  const engine_util::EngineTraits t = engine_util::engine_traits(in.request.engine);
-  engine_util::RankWeightsCache cache(m, in.weights, in.include_mtp, t.vocab_padding, t.rope_cache);
+  engine_util::RankWeightsCache cache(m, in);
   return engine_util::fewest_gpus_cached(m, in, cache, engine_util::safetensors_scale(m, in), batch, context, max_gpus,
                                          nullptr);
 }
@@ -397,12 +324,12 @@ std::vector<ContextPoint> context_curve(const ModelSpec& m, const Inputs& in) {
   if (std::find(contexts.begin(), contexts.end(), in.context) == contexts.end()) contexts.push_back(in.context);
   std::sort(contexts.begin(), contexts.end());
   std::vector<ContextPoint> out;
-  const bool llama = in.request.engine == "llama.cpp";
-  const std::shared_ptr<const LlamaCppWeights> lw = llama ? llamacpp_weights(m, in.weights) : nullptr;
+  const Engine& e = engine_of(in);
+  engine_util::RankWeightsCache cache(m, in);  // per-model data the engine reuses from point to point
   for (int64_t c : contexts) {
     Inputs x = engine_util::with_workload(in, in.batch, c);
-    if (x.request.max_model_len > 0 || in.request.engine == "vllm") x.request.max_model_len = c;
-    const EnginePlan p = llama ? plan_llamacpp(m, x, lw.get()) : plan_engine(m, x);
+    if (x.vllm.max_model_len > 0) x.vllm.max_model_len = c;
+    const EnginePlan p = e.plan(m, x, cache);
     if (p.per_gpu.empty()) continue;
     size_t tight = 0;
     for (size_t i = 0; i < p.per_gpu.size(); ++i) {
@@ -424,8 +351,8 @@ EngineSolves solve_engine(const ModelSpec& m, const Inputs& in) {
   EngineSolves sv;
   sv.batch = std::max<int64_t>(1, in.batch);
   sv.context = in.context;
-  const engine_util::EngineTraits t = engine_util::engine_traits(in.request.engine);
-  engine_util::RankWeightsCache cache(m, in.weights, in.include_mtp, t.vocab_padding, t.rope_cache);
+  const Engine& e = engine_of(in);
+  engine_util::RankWeightsCache cache(m, in);
   const double scale = engine_util::safetensors_scale(m, in);
   const int64_t n = sv.batch;
 
@@ -458,14 +385,13 @@ EngineSolves solve_engine(const ModelSpec& m, const Inputs& in) {
   }
 
   // ---- 2. the engine's memory knob for N users at context L ----
-  if (in.request.engine == "vllm") {
-    engine_util::vllm_solve_knob(m, in, cache.data(in.layout.tp), scale, &sv);
-  } else if (in.request.engine == "sglang") {
-    engine_util::sglang_solve_knob(m, in, cache.data(in.layout.tp), scale, &sv);
+  if (e.knob.solve) {
+    sv.knob = e.knob.name;
+    e.knob.solve(m, in, cache, scale, &sv);
   }
 
   // ---- 3. the fewest GPUs of this type ----
-  const int64_t limit = std::max<int64_t>(1, in.request.recommend_max_gpus);
+  const int64_t limit = std::max<int64_t>(1, in.max_gpus);
   Capacity found;
   if (auto l = engine_util::fewest_gpus_cached(m, in, cache, scale, n, in.context, limit, &found)) {
     sv.fewest_gpus = l->gpus();

@@ -1,9 +1,9 @@
 // Serving-engine profiles: each turns the resolved inputs into that engine's memory plan.
 //
-// The generic profile (estimate.cpp) is engine-neutral: weights + KV(batch x context) + activations +
-// overhead against capacity x (1 - reserve). Engine profiles replace those rules with the engine's own
-// budget (vLLM's gpu_memory_utilization and profiled peak, SGLang's mem_fraction_static, llama.cpp's
-// compute buffer and offload, ...). Every profile fills the same EnginePlan, so the JSON, the CLI and the
+// Every engine is a row of engines/table.cpp. The generic profile (generic.cpp) is engine-neutral: weights +
+// KV(batch x context) + activations + overhead against capacity x (1 - reserve). Engine profiles replace those
+// rules with the engine's own budget (vLLM's gpu_memory_utilization and profiled peak, SGLang's
+// mem_fraction_static, llama.cpp's compute buffer and offload, ...). Every profile fills the same EnginePlan, so the JSON, the CLI and the
 // page never need to know which engine they are showing.
 #pragma once
 
@@ -13,12 +13,13 @@
 #include <utility>
 #include <vector>
 
+#include "engines/table.h"
 #include "model/inputs.h"
 
 namespace llmsizer {
 
 struct EnginePlan {
-  std::string engine = "generic";
+  std::string engine = "generic";        ///< the engine's name (plan_engine sets it from its record)
   std::vector<GpuMemory> per_gpu;        ///< memory per GPU (one entry per pipeline stage) as the engine lays it out
   bool fits = false;                     ///< the engine would start and serve the workload
   int64_t margin_bytes = 0;              ///< the tightest GPU's free bytes (negative: short by this much)
@@ -75,21 +76,10 @@ struct ContextPoint {
 /// max concurrency vs context and memory vs context.
 std::vector<ContextPoint> context_curve(const ModelSpec& m, const Inputs& in);
 
-/// The generic engine's plan (estimate.cpp).
-EnginePlan plan_generic(const ModelSpec& m, const Inputs& in);
-/// vLLM V1 (vllm.cpp), SGLang (sglang.cpp), Hugging Face transformers generate() (transformers.cpp).
-EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in);
-EnginePlan plan_sglang(const ModelSpec& m, const Inputs& in);
-EnginePlan plan_transformers(const ModelSpec& m, const Inputs& in);
-
-/// Dispatches on in.request.engine ("generic", "vllm", "sglang", "transformers", "llama.cpp").
-/// Unknown names are rejected when the request is resolved, so this always finds a profile (engines.cpp).
+/// The plan of in.engine (its record in engines/table.h): memory per GPU, start-up lines, launch command.
 EnginePlan plan_engine(const ModelSpec& m, const Inputs& in);
 
-/// The engine names plan_engine accepts.
-const std::vector<std::string>& engine_names();
-
-/// What `layout` of in.gpu serves for `batch` sequences of `context` tokens under in.request.engine.
+/// What `layout` of in.gpu serves for `batch` sequences of `context` tokens under in.engine.
 Capacity engine_capacity(const ModelSpec& m, const Inputs& in, const Layout& layout, int64_t batch, int64_t context);
 
 /// The fewest GPUs of in.gpu, with a valid layout (tensor parallel <= 8 dividing the heads, then pipeline

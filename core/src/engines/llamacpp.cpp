@@ -22,6 +22,8 @@
 // Calibration: Meta-Llama-3-8B-Instruct Q4_K_M, flash attention, -ub 512: output phase = 128256 x 512 x 4
 // + 4096 x 512 x 4 = 258.50 MiB, the "CUDA0 compute buffer size = 258.50 MiB" llama.cpp logs for it.
 #include "engines/llamacpp.h"
+
+#include "engines/util.h"
 #include "units.h"
 
 #include <algorithm>
@@ -48,9 +50,6 @@ namespace {
 
 /// n_ctx and SWA cache padding (src/llama-context.cpp: GGML_PAD(n_ctx, 256); llama-kv-cache-iswa.cpp).
 constexpr int64_t kCtxPad = 256;
-/// Per-GPU footprint outside llama.cpp's buffers (CUDA context, cuBLAS workspace): ~250 MiB VRAM
-/// (gguf-parser-go's llama.cpp estimate; ../shared/reference/ENGINES.md).
-constexpr int64_t kGpuFootprint = 256 * kMiB;
 
 int64_t pad(int64_t x, int64_t n) { return (x + n - 1) / n * n; }
 
@@ -63,28 +62,6 @@ std::string mib(int64_t bytes) {
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-/// -ctk / -ctv types llama.cpp accepts (common/arg.cpp kv_cache_types).
-const GgmlTypeInfo* kv_type(const std::string& name) {
-  static const GgmlType kAllowed[] = {GgmlType::kF32,  GgmlType::kF16,   GgmlType::kBF16, GgmlType::kQ8_0, GgmlType::kQ4_0,
-                                      GgmlType::kQ4_1, GgmlType::kIQ4_NL, GgmlType::kQ5_0, GgmlType::kQ5_1};
-  const GgmlTypeInfo* t = ggml_type_by_name(name);
-  if (!t) return nullptr;
-  for (GgmlType a : kAllowed) {
-    if (a == t->type) return t;
-  }
-  return nullptr;
-}
-
-/// The generic kv_dtype names mapped to llama.cpp cache types (8-bit -> q8_0, 4-bit -> q4_0).
-GgmlType kv_from_dtype(const std::string& kv_dtype) {
-  const std::string s = lower(kv_dtype);
-  if (s == "fp32" || s == "float32") return GgmlType::kF32;
-  if (s == "bf16" || s == "bfloat16") return GgmlType::kBF16;
-  if (s == "fp8" || s == "int8" || s == "fp8_e4m3" || s == "fp8_e5m2") return GgmlType::kQ8_0;
-  if (s == "int4") return GgmlType::kQ4_0;
-  return GgmlType::kF16;
 }
 
 std::string device_prefix(const GpuSpec& g) {
@@ -192,19 +169,6 @@ bool llamacpp_uses_swa(const ModelSpec& m) {
   return m.family == "gemma2" || m.family == "gemma3" || m.family == "gpt_oss";
 }
 
-Result<bool> llamacpp_check_request(const Request& r) {
-  for (const auto* p : {&r.ctk, &r.ctv}) {
-    if (!p->empty() && !kv_type(*p)) {
-      return make_error(ErrorCode::kInvalidRequest,
-                        "llama.cpp cache type '" + *p + "' is not one llama.cpp accepts: use f32, f16, bf16, q8_0, "
-                        "q4_0, q4_1, iq4_nl, q5_0 or q5_1",
-                        p == &r.ctk ? "/ctk" : "/ctv");
-    }
-  }
-  if (r.ngl < -1) return make_error(ErrorCode::kInvalidRequest, "'ngl' must be -1 (all) or 0 and up", "/ngl");
-  return true;
-}
-
 WeightFormat llamacpp_weight_format(const WeightFormat& w, std::string* note) {
   if (w.method == QuantMethod::kGguf) return w;
   std::string name = "BF16";
@@ -228,9 +192,9 @@ int64_t llamacpp_kv_tensor_bytes(GgmlType type, int64_t n_embd_gqa, int64_t cell
   return ggml_row_size(type, n_embd_gqa) * cells;
 }
 
-LlamaCppOptions llamacpp_options(const ModelSpec& m, const Inputs& in) {
-  const Request& r = in.request;
-  LlamaCppOptions o;
+LlamaCppParams llamacpp_params(const ModelSpec& m, const Inputs& in) {
+  const LlamaCppOptions& r = in.llamacpp;
+  LlamaCppParams o;
   o.n_seq = r.np > 0 ? r.np : std::max<int64_t>(1, in.batch);
   o.kv_unified = r.kv_unified;
   o.flash_attn = r.flash_attn;
@@ -247,59 +211,60 @@ LlamaCppOptions llamacpp_options(const ModelSpec& m, const Inputs& in) {
     o.n_ctx = o.n_ctx_seq * o.n_seq;
     o.n_stream = o.n_seq;
   }
-  o.n_batch = std::min(o.n_ctx, r.n_batch > 0 ? r.n_batch : 2048);
-  o.n_ubatch = std::min(o.n_batch, r.ubatch > 0 ? r.ubatch : 512);
+  o.n_batch = std::min(o.n_ctx, r.n_batch);
+  o.n_ubatch = std::min(o.n_batch, r.n_ubatch);
   const int64_t n_layer = m.num_hidden_layers();
   o.n_gpu_layers = r.ngl < 0 ? n_layer + 1 : std::min(r.ngl, n_layer + 1);
-  if (!r.ctk.empty()) {
-    o.type_k = kv_type(r.ctk) ? kv_type(r.ctk)->type : GgmlType::kF16;
-  } else if (!r.kv_dtype.empty() && r.kv_dtype != "auto") {
-    o.type_k = kv_from_dtype(r.kv_dtype);
-  }
-  if (!r.ctv.empty()) {
-    o.type_v = kv_type(r.ctv) ? kv_type(r.ctv)->type : GgmlType::kF16;
-  } else if (!r.kv_dtype.empty() && r.kv_dtype != "auto") {
-    o.type_v = kv_from_dtype(r.kv_dtype);
-  }
+  o.type_k = r.type_k;
+  o.type_v = r.type_v;
   o.gpus = std::max<int64_t>(1, in.layout.gpus());
   return o;
 }
 
 namespace {
 
-LlamaCppMemory layout(const ModelSpec& m, const Inputs& in, const LlamaCppOptions& o, const LlamaCppWeights& mw) {
-  LlamaCppMemory mem;
-  mem.opt = o;
-  const int64_t n_layer = m.num_hidden_layers();
-  const bool use_swa = llamacpp_uses_swa(m);
-  const int64_t T = std::max<int64_t>(1, std::min(o.n_ctx, o.n_ubatch));
-
-  // KV cells per stream (src/llama-kv-cache-iswa.cpp).
-  const int64_t full_cells = o.n_ctx_seq;
+/// KV cells per stream of the full-attention and the sliding-window caches (src/llama-kv-cache-iswa.cpp), and the
+/// widest V row (without flash attention V is stored transposed and padded to it, [TAG_V_CACHE_VARIABLE]).
+struct KvCells {
+  int64_t full = 0;
+  int64_t swa = 0;
+  int64_t v_max = 0;
+};
+KvCells kv_cells(const ModelSpec& m, const LlamaCppParams& o, bool use_swa) {
+  KvCells c;
+  c.full = o.n_ctx_seq;
   int64_t window = 0;
   for (const LayerSpec& l : m.layers) window = std::max(window, l.attn.sliding_window);
-  const int64_t swa_cells =
-      o.swa_full ? full_cells
-                 : pad(std::min(full_cells, window * (o.kv_unified ? o.n_seq : 1) + o.n_ubatch), kCtxPad);
-  // Without flash attention V is stored transposed and padded to the widest layer ([TAG_V_CACHE_VARIABLE]).
-  int64_t v_max = 0;
-  for (int64_t il = 0; il < n_layer; ++il) v_max = std::max(v_max, layer_shape(m, il, use_swa).n_embd_v);
+  c.swa = o.swa_full ? c.full : pad(std::min(c.full, window * (o.kv_unified ? o.n_seq : 1) + o.n_ubatch), kCtxPad);
+  for (int64_t il = 0; il < m.num_hidden_layers(); ++il) {
+    c.v_max = std::max(c.v_max, layer_shape(m, il, use_swa).n_embd_v);
+  }
+  return c;
+}
 
-  // Devices: repeating layer il and the output layer (il = n_layer) are on a GPU when
-  // il >= i_gpu_start = max(n_layer + 1 - ngl, 0); GPU index from the cumulative split (equal GPUs).
-  const int64_t ngl = o.n_gpu_layers;
-  const int64_t i_gpu_start = std::max<int64_t>(n_layer + 1 - ngl, 0);
-  const int64_t act = std::min(ngl, n_layer + 1);
-  const int64_t gpus = std::max<int64_t>(1, o.gpus);
-  auto device_of = [&](int64_t il) -> int64_t {  // -1 = CPU
+/// Devices: repeating layer il and the output layer (il = n_layer) are on a GPU when
+/// il >= i_gpu_start = max(n_layer + 1 - ngl, 0); GPU index from the cumulative split (equal GPUs).
+struct DeviceSplit {
+  int64_t i_gpu_start = 0;
+  int64_t act = 0;   ///< layers on GPUs
+  int64_t gpus = 1;
+  DeviceSplit(int64_t n_layer, int64_t ngl, int64_t n_gpus)
+      : i_gpu_start(std::max<int64_t>(n_layer + 1 - ngl, 0)), act(std::min(ngl, n_layer + 1)),
+        gpus(std::max<int64_t>(1, n_gpus)) {}
+  /// The GPU of layer il, -1 = the CPU.
+  int64_t operator()(int64_t il) const {
     if (il < i_gpu_start || il - i_gpu_start >= act) return -1;
     // std::upper_bound(splits, (il - i_gpu_start) / act) with splits = {1/n, 2/n, ..., 1}.
     const double x = static_cast<double>(il - i_gpu_start) / static_cast<double>(act);
     int64_t d = 0;
     while (d < gpus && static_cast<double>(d + 1) / static_cast<double>(gpus) <= x) ++d;
     return std::min(d, gpus - 1);
-  };
+  }
+};
 
+/// The GPUs' records (no layers yet) and the host's, which holds token_embd.
+void init_devices(const ModelSpec& m, const Inputs& in, const LlamaCppWeights& mw, int64_t gpus, LlamaCppMemory& mem) {
+  const int64_t n_layer = m.num_hidden_layers();
   const std::string prefix = device_prefix(in.gpu);
   mem.gpus.resize(static_cast<size_t>(gpus));
   for (int64_t d = 0; d < gpus; ++d) {
@@ -308,7 +273,7 @@ LlamaCppMemory layout(const ModelSpec& m, const Inputs& in, const LlamaCppOption
     g.gpu = true;
     g.first_layer = n_layer;
     g.end_layer = 0;
-    g.overhead_bytes = in.request.overhead_gib >= 0 ? static_cast<int64_t>(in.request.overhead_gib * kGiB) : kGpuFootprint;
+    g.overhead_bytes = in.llamacpp.gpu_overhead_bytes;
   }
   LlamaCppDevice& host = mem.host;
   host.name = "CPU";
@@ -317,76 +282,101 @@ LlamaCppMemory layout(const ModelSpec& m, const Inputs& in, const LlamaCppOption
   host.model_bytes = mw.input_bytes;
   host.parameters = mw.w.first_params;
   host.first_layer = n_layer;
+}
 
-  std::vector<int64_t> phase_gpu(static_cast<size_t>(gpus), 0);
-  int64_t phase_cpu = 0;
+/// The largest phase (ggml-alloc peak) of each device's layers, and what the CPU-resident layers need.
+struct Phases {
+  std::vector<int64_t> gpu;
+  int64_t cpu_layer = 0;
   int64_t largest_cpu_weight = 0;
-  int64_t cpu_layer_phase = 0;
-  for (int64_t il = 0; il < n_layer; ++il) {
+};
+
+/// Places every repeating layer's weights and KV on its device.
+void place_layers(const ModelSpec& m, const LlamaCppParams& o, const LlamaCppWeights& mw, const KvCells& cells,
+                  const DeviceSplit& device_of, int64_t T, LlamaCppMemory& mem, Phases& ph) {
+  const bool use_swa = llamacpp_uses_swa(m);
+  for (int64_t il = 0; il < m.num_hidden_layers(); ++il) {
     const LayerShape s = layer_shape(m, il, use_swa);
-    const int64_t cells = s.swa ? swa_cells : full_cells;
-    const int64_t k = llamacpp_kv_tensor_bytes(o.type_k, s.n_embd_k, cells) * o.n_stream;
-    const int64_t v = s.n_embd_v > 0 ? llamacpp_kv_tensor_bytes(o.type_v, o.flash_attn ? s.n_embd_v : v_max, cells) * o.n_stream
-                                     : 0;
+    const int64_t n = s.swa ? cells.swa : cells.full;
+    const int64_t k = llamacpp_kv_tensor_bytes(o.type_k, s.n_embd_k, n) * o.n_stream;
+    const int64_t v_row = o.flash_attn ? s.n_embd_v : cells.v_max;
+    const int64_t v = s.n_embd_v > 0 ? llamacpp_kv_tensor_bytes(o.type_v, v_row, n) * o.n_stream : 0;
     (s.swa ? mem.kv_k_swa : mem.kv_k_full) += k;
     (s.swa ? mem.kv_v_swa : mem.kv_v_full) += v;
     (s.swa ? mem.swa_layers : mem.full_layers) += 1;
     const int64_t d = device_of(il);
-    LlamaCppDevice& dev = d < 0 ? host : mem.gpus[static_cast<size_t>(d)];
+    LlamaCppDevice& dev = d < 0 ? mem.host : mem.gpus[static_cast<size_t>(d)];
     dev.model_bytes += static_cast<int64_t>(std::llround(mw.w.layer_bytes[static_cast<size_t>(il)]));
     dev.parameters += mw.w.layer_params[static_cast<size_t>(il)];
     dev.kv_k_bytes += k;
     dev.kv_v_bytes += v;
     dev.first_layer = std::min(dev.first_layer, il);
     dev.end_layer = std::max(dev.end_layer, il + 1);
-    const int64_t phase = layer_phase_bytes(m, il, T, cells, o.flash_attn);
+    const int64_t phase = layer_phase_bytes(m, il, T, n, o.flash_attn);
     if (d < 0) {
-      cpu_layer_phase = std::max(cpu_layer_phase, phase);
-      largest_cpu_weight = std::max(largest_cpu_weight, mw.largest_in_layer[static_cast<size_t>(il)]);
+      ph.cpu_layer = std::max(ph.cpu_layer, phase);
+      ph.largest_cpu_weight = std::max(ph.largest_cpu_weight, mw.largest_in_layer[static_cast<size_t>(il)]);
     } else {
-      phase_gpu[static_cast<size_t>(d)] = std::max(phase_gpu[static_cast<size_t>(d)], phase);
+      ph.gpu[static_cast<size_t>(d)] = std::max(ph.gpu[static_cast<size_t>(d)], phase);
     }
   }
-  mem.kv_cells_full = mem.full_layers > 0 ? full_cells * o.n_stream : 0;
-  mem.kv_cells_swa = mem.swa_layers > 0 ? swa_cells * o.n_stream : 0;
+  mem.kv_cells_full = mem.full_layers > 0 ? cells.full * o.n_stream : 0;
+  mem.kv_cells_swa = mem.swa_layers > 0 ? cells.swa * o.n_stream : 0;
+}
+
+/// Compute buffers: each GPU's largest phase; the host's graph inputs and CPU-resident phases; op offload.
+void compute_buffers(const ModelSpec& m, const LlamaCppParams& o, const KvCells& cells, int64_t T, int64_t out_dev,
+                     int64_t out_phase, const Phases& ph, LlamaCppMemory& mem) {
+  for (size_t d = 0; d < mem.gpus.size(); ++d) mem.gpus[d].compute_bytes = ph.gpu[d];
+  int64_t phase_cpu = 0;
+  const bool cpu_work = ph.cpu_layer > 0 || out_dev < 0;
+  if (cpu_work && o.op_offload && T >= 32) {
+    // GPU 0 runs the CPU-resident matmuls of a big batch, with a copy of the weight.
+    const int64_t phase = ph.largest_cpu_weight + (out_dev < 0 ? out_phase : ph.cpu_layer);
+    mem.gpus[0].compute_bytes = std::max(mem.gpus[0].compute_bytes, phase);
+  } else if (cpu_work) {
+    phase_cpu = std::max(ph.cpu_layer, out_dev < 0 ? out_phase : 0);
+  }
+  if (ph.cpu_layer > 0) phase_cpu = std::max(phase_cpu, ph.cpu_layer);
+  const int64_t mask_elem = o.flash_attn ? 2 : 4;
+  int64_t inputs = T * m.hidden_size * 4 + 3 * T * 4;
+  if (mem.full_layers > 0) inputs += cells.full * T * mask_elem;
+  if (mem.swa_layers > 0) inputs += cells.swa * T * mask_elem;
+  mem.host.compute_bytes = inputs + phase_cpu;
+  // Logits of one output per slot, f32 (llama_context::output_reserve(n_seq_max)).
+  mem.host.output_buffer_bytes = m.vocab_size * o.n_seq * 4;
+}
+
+LlamaCppMemory layout(const ModelSpec& m, const Inputs& in, const LlamaCppParams& o, const LlamaCppWeights& mw) {
+  LlamaCppMemory mem;
+  mem.opt = o;
+  const int64_t n_layer = m.num_hidden_layers();
+  const int64_t T = std::max<int64_t>(1, std::min(o.n_ctx, o.n_ubatch));
+  const KvCells cells = kv_cells(m, o, llamacpp_uses_swa(m));
+  const DeviceSplit device_of(n_layer, o.n_gpu_layers, o.gpus);
+  init_devices(m, in, mw, device_of.gpus, mem);
+  Phases ph;
+  ph.gpu.assign(static_cast<size_t>(device_of.gpus), 0);
+  place_layers(m, o, mw, cells, device_of, T, mem, ph);
 
   // The output layer.
   const int64_t out_dev = device_of(n_layer);
   const int64_t out_phase = output_phase_bytes(m, T);
-  LlamaCppDevice& od = out_dev < 0 ? host : mem.gpus[static_cast<size_t>(out_dev)];
+  LlamaCppDevice& od = out_dev < 0 ? mem.host : mem.gpus[static_cast<size_t>(out_dev)];
   od.output_layer = true;
   od.model_bytes += mw.output_bytes;
   od.parameters += mw.w.last_params;
   if (out_dev >= 0) {
-    phase_gpu[static_cast<size_t>(out_dev)] = std::max(phase_gpu[static_cast<size_t>(out_dev)], out_phase);
+    ph.gpu[static_cast<size_t>(out_dev)] = std::max(ph.gpu[static_cast<size_t>(out_dev)], out_phase);
   } else {
-    largest_cpu_weight = std::max(largest_cpu_weight, mw.largest_output);
+    ph.largest_cpu_weight = std::max(ph.largest_cpu_weight, mw.largest_output);
   }
 
-  // Compute buffers.
-  for (int64_t d = 0; d < gpus; ++d) mem.gpus[static_cast<size_t>(d)].compute_bytes = phase_gpu[static_cast<size_t>(d)];
-  const bool cpu_work = cpu_layer_phase > 0 || out_dev < 0;
-  if (cpu_work && o.op_offload && T >= 32) {
-    // GPU 0 runs the CPU-resident matmuls of a big batch, with a copy of the weight.
-    const int64_t phase = largest_cpu_weight + (out_dev < 0 ? out_phase : cpu_layer_phase);
-    mem.gpus[0].compute_bytes = std::max(mem.gpus[0].compute_bytes, phase);
-  } else if (cpu_work) {
-    phase_cpu = std::max(cpu_layer_phase, out_dev < 0 ? out_phase : 0);
-  } else {
-    phase_cpu = 0;
-  }
-  if (cpu_layer_phase > 0) phase_cpu = std::max(phase_cpu, cpu_layer_phase);
-  const int64_t mask_elem = o.flash_attn ? 2 : 4;
-  int64_t inputs = T * m.hidden_size * 4 + 3 * T * 4;
-  if (mem.full_layers > 0) inputs += full_cells * T * mask_elem;
-  if (mem.swa_layers > 0) inputs += swa_cells * T * mask_elem;
-  host.compute_bytes = inputs + phase_cpu;
-  // Logits of one output per slot, f32 (llama_context::output_reserve(n_seq_max)).
-  host.output_buffer_bytes = m.vocab_size * o.n_seq * 4;
+  compute_buffers(m, o, cells, T, out_dev, out_phase, ph, mem);
   for (LlamaCppDevice& g : mem.gpus) {
     if (g.first_layer >= g.end_layer) g.first_layer = g.end_layer = 0;
   }
-  if (host.first_layer >= host.end_layer) host.first_layer = host.end_layer = 0;
+  if (mem.host.first_layer >= mem.host.end_layer) mem.host.first_layer = mem.host.end_layer = 0;
   mem.weights_bytes = mw.total_file;
   mem.parameters = mw.parameters;
   return mem;
@@ -399,44 +389,9 @@ bool gpus_fit(const LlamaCppMemory& mem, int64_t capacity) {
   return true;
 }
 
-}  // namespace
-
-LlamaCppMemory llamacpp_memory(const ModelSpec& m, const Inputs& in, const LlamaCppOptions& o) {
-  const WeightFormat f = llamacpp_weight_format(in.weights, nullptr);
-  return layout(m, in, o, model_weights(m, f));
-}
-
-std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, const WeightFormat& weights) {
-  return std::make_shared<const LlamaCppWeights>(model_weights(m, llamacpp_weight_format(weights, nullptr)));
-}
-
-EnginePlan plan_llamacpp(const ModelSpec& m, const Inputs& in, const LlamaCppWeights* precomputed) {
-  EnginePlan p;
-  p.engine = "llama.cpp";
-  std::string note;
-  const WeightFormat f = llamacpp_weight_format(in.weights, &note);
-  if (!note.empty()) p.warnings.push_back({"llamacpp_gguf_only", note});
-  // Searches (solves, context curves) evaluate many plans of one model: they pass the weights in.
-  std::optional<LlamaCppWeights> own;
-  if (!precomputed) own = model_weights(m, f);
-  const LlamaCppWeights& mw = precomputed ? *precomputed : *own;
-  const LlamaCppOptions o = llamacpp_options(m, in);
-  const LlamaCppMemory mem = layout(m, in, o, mw);
-  const int64_t capacity = in.gpu.memory_bytes();
-  const int64_t n_layer = m.num_hidden_layers();
-
-  // ---- failures llama.cpp raises itself ----
-  if (ggml_type_info(o.type_v).quantized && !o.flash_attn) {
-    // src/llama-context.cpp llama_init_from_model: a quantised V cache needs flash attention.
-    p.failure = "llama_init_from_model: V cache quantization requires flash_attn";
-  }
-
-  // ---- per GPU ----
-  int64_t kv_per_token_all = 0;
-  for (int64_t il = 0; il < n_layer; ++il) {
-    const LayerShape s = layer_shape(m, il, llamacpp_uses_swa(m));
-    kv_per_token_all += ggml_row_size(o.type_k, s.n_embd_k) + (s.n_embd_v > 0 ? ggml_row_size(o.type_v, s.n_embd_v) : 0);
-  }
+/// One record per GPU of the layout, the plan's margin (the tightest GPU's free bytes) and its largest KV buffer.
+void gpu_records(const ModelSpec& m, const LlamaCppParams& o, const LlamaCppMemory& mem, int64_t capacity,
+                 EnginePlan& p) {
   p.margin_bytes = std::numeric_limits<int64_t>::max();
   for (size_t d = 0; d < mem.gpus.size(); ++d) {
     const LlamaCppDevice& dev = mem.gpus[d];
@@ -462,51 +417,53 @@ EnginePlan plan_llamacpp(const ModelSpec& m, const Inputs& in, const LlamaCppWei
     p.available_kv_cache_bytes = std::max(p.available_kv_cache_bytes, dev.kv_bytes());
     p.per_gpu.push_back(g);
   }
-  p.fits = p.failure.empty() && gpus_fit(mem, capacity);
-  p.kv_cache_tokens = mem.kv_cells_full > 0 ? mem.kv_cells_full : mem.kv_cells_swa;
-  p.system_ram_bytes = mem.host.total_bytes();
+}
 
-  // ---- max concurrency: the most slots of `context` tokens (-np N -c N x context) that fit ----
-  {
-    Inputs probe = in;
-    probe.request.ctx_size = 0;
-    auto fits_n = [&](int64_t n) {
-      probe.request.np = n;
-      return gpus_fit(layout(m, probe, llamacpp_options(m, probe), mw), capacity);
-    };
-    int64_t lo = 0;
-    int64_t hi = 1;
-    while (hi <= (int64_t{1} << 20) && fits_n(hi)) {
-      lo = hi;
-      hi *= 2;
-    }
-    while (hi - lo > 1) {
-      const int64_t mid = lo + (hi - lo) / 2;
-      (fits_n(mid) ? lo : hi) = mid;
-    }
-    p.max_concurrency = p.failure.empty() ? static_cast<double>(lo) : 0.0;
-    for (GpuMemory& g : p.per_gpu) g.max_concurrency = lo;
+/// The most slots of `context` tokens (-np N -c N x context) that fit the GPUs: doubling, then bisection.
+int64_t most_slots(const ModelSpec& m, const Inputs& in, const LlamaCppWeights& mw, int64_t capacity) {
+  Inputs probe = in;
+  probe.llamacpp.ctx_size = 0;
+  auto fits_n = [&](int64_t n) {
+    probe.llamacpp.np = n;
+    return gpus_fit(layout(m, probe, llamacpp_params(m, probe), mw), capacity);
+  };
+  int64_t lo = 0;
+  int64_t hi = 1;
+  while (hi <= (int64_t{1} << 20) && fits_n(hi)) {
+    lo = hi;
+    hi *= 2;
   }
-  // ---- when it does not fit: the longest context per slot that would ----
-  if (!p.fits && p.failure.empty()) {
-    Inputs probe = in;
-    probe.request.np = o.n_seq;
-    auto fits_ctx = [&](int64_t c) {
-      probe.request.ctx_size = c * o.n_seq;
-      return gpus_fit(layout(m, probe, llamacpp_options(m, probe), mw), capacity);
-    };
-    int64_t lo = 0;
-    int64_t hi = std::max<int64_t>(kCtxPad, o.n_ctx_seq) / kCtxPad;  // in units of 256 tokens
-    while (hi - lo > 1) {
-      const int64_t mid = lo + (hi - lo) / 2;
-      (fits_ctx(mid * kCtxPad) ? lo : hi) = mid;
-    }
-    p.max_model_len_that_fits = lo * kCtxPad;
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    (fits_n(mid) ? lo : hi) = mid;
   }
+  return lo;
+}
 
-  // ---- start-up lines (formats of src/llama-model-loader.cpp print_info, src/llama-model.cpp
-  //      load_tensors, src/llama-context.cpp, src/llama-kv-cache.cpp) ----
-  auto& log = p.startup_log;
+/// The longest context per slot (whole 256-token pads, the slots kept) that fits the GPUs.
+int64_t longest_context(const ModelSpec& m, const Inputs& in, const LlamaCppParams& o, const LlamaCppWeights& mw,
+                        int64_t capacity) {
+  Inputs probe = in;
+  probe.llamacpp.np = o.n_seq;
+  auto fits_ctx = [&](int64_t c) {
+    probe.llamacpp.ctx_size = c * o.n_seq;
+    return gpus_fit(layout(m, probe, llamacpp_params(m, probe), mw), capacity);
+  };
+  int64_t lo = 0;
+  int64_t hi = std::max<int64_t>(kCtxPad, o.n_ctx_seq) / kCtxPad;  // in units of 256 tokens
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    (fits_ctx(mid * kCtxPad) ? lo : hi) = mid;
+  }
+  return lo * kCtxPad;
+}
+
+/// The lines llama.cpp prints at start-up (formats of src/llama-model-loader.cpp print_info, src/llama-model.cpp
+/// load_tensors, src/llama-context.cpp, src/llama-kv-cache.cpp).
+std::vector<std::string> startup_lines(const ModelSpec& m, const LlamaCppParams& o, const LlamaCppMemory& mem,
+                                       const WeightFormat& f) {
+  const int64_t n_layer = m.num_hidden_layers();
+  std::vector<std::string> log;
   const LlamaFtypeInfo* ft = llama_ftype_info(f.gguf_ftype);
   char buf[256];
   log.push_back(std::string("print_info: file type   = ") + (ft ? ft->log_name : "unknown"));
@@ -569,35 +526,12 @@ EnginePlan plan_llamacpp(const ModelSpec& m, const Inputs& in, const LlamaCppWei
                                            " compute buffer size = " + mib(g.compute_bytes) + " MiB");
   }
   log.push_back("llama_context:  " + host_buf + " compute buffer size = " + mib(mem.host.compute_bytes) + " MiB");
-  if (!p.failure.empty()) log.push_back(p.failure);
+  return log;
+}
 
-  // ---- launch command ----
-  {
-    std::string model = in.request.model_id;
-    std::string cmd = "llama-server";
-    const std::string quant = ft ? ft->name : "";
-    if (!in.request.gguf.empty()) {
-      cmd += " -m " + (model.empty() ? std::string("model") : model.substr(model.find_last_of('/') + 1)) + ".gguf";
-    } else if (model.size() > 5 && lower(model.substr(model.size() - 5)) == "-gguf") {
-      cmd += " -hf " + model + (quant.empty() ? "" : ":" + quant);
-    } else {
-      std::string base = model.empty() ? std::string("model") : model.substr(model.find_last_of('/') + 1);
-      cmd += " -m " + base + (quant.empty() ? "" : "-" + quant) + ".gguf";
-    }
-    cmd += " -c " + std::to_string(o.requested_ctx) + " -np " + std::to_string(o.n_seq);
-    cmd += " -ngl " + (o.n_gpu_layers >= n_layer + 1 ? std::string("all") : std::to_string(o.n_gpu_layers));
-    if (o.type_k != GgmlType::kF16) cmd += std::string(" -ctk ") + ggml_type_info(o.type_k).name;
-    if (o.type_v != GgmlType::kF16) cmd += std::string(" -ctv ") + ggml_type_info(o.type_v).name;
-    cmd += o.flash_attn ? " -fa on" : " -fa off";
-    if (o.n_ubatch != 512 && in.request.ubatch > 0) cmd += " -ub " + std::to_string(o.n_ubatch);
-    if (in.request.n_batch > 0) cmd += " -b " + std::to_string(in.request.n_batch);
-    if (o.swa_full) cmd += " --swa-full";
-    if (o.kv_unified) cmd += " -kvu";
-    if (o.gpus > 1) cmd += " --split-mode layer";
-    p.launch_command = cmd;
-  }
-
-  // ---- assumptions ----
+/// The rules the numbers rest on, and warnings about running this model under llama.cpp.
+void explain(const ModelSpec& m, const LlamaCppParams& o, const LlamaCppMemory& mem, EnginePlan& p) {
+  const int64_t n_layer = m.num_hidden_layers();
   auto& a = p.assumptions;
   a.push_back("llama.cpp: -c " + std::to_string(o.requested_ctx) + " padded to " + std::to_string(o.n_ctx) +
               " cells (multiple of 256)" +
@@ -613,7 +547,7 @@ EnginePlan plan_llamacpp(const ModelSpec& m, const Inputs& in, const LlamaCppWei
   a.push_back("llama.cpp: compute buffer modelled as the reserved graph's peak at n_ubatch = " +
               std::to_string(o.n_ubatch) + " tokens (f32 activations, logits for every token of the micro-batch)");
   a.push_back("llama.cpp: no utilisation fraction or reserve: a GPU fits when model + KV + compute buffers + ~" +
-              std::to_string(kGpuFootprint / kMiB) + " MiB of CUDA context fit in its memory");
+              std::to_string(kLlamaCppGpuFootprint / kMiB) + " MiB of CUDA context fit in its memory");
   if (!llamacpp_uses_swa(m)) {
     for (const LayerSpec& l : m.layers) {
       if (l.attn.sliding_window > 0) {
@@ -629,8 +563,105 @@ EnginePlan plan_llamacpp(const ModelSpec& m, const Inputs& in, const LlamaCppWei
                                                            std::to_string(m.max_position_embeddings) +
                                                            ") -- possible training context overflow"});
   }
+}
+
+}  // namespace
+
+LlamaCppMemory llamacpp_memory(const ModelSpec& m, const Inputs& in, const LlamaCppParams& o) {
+  const WeightFormat f = llamacpp_weight_format(in.weights, nullptr);
+  return layout(m, in, o, model_weights(m, f));
+}
+
+std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, const WeightFormat& weights) {
+  return std::make_shared<const LlamaCppWeights>(model_weights(m, llamacpp_weight_format(weights, nullptr)));
+}
+
+namespace engine_util {
+
+const LlamaCppWeights& RankWeightsCache::llamacpp() {
+  if (!llamacpp_) llamacpp_ = llamacpp_weights(m_, f_);
+  return *llamacpp_;
+}
+
+Layout llamacpp_run_layout(const Layout& requested, int64_t layers) {
+  // llama.cpp splits layers over every GPU (--split-mode layer): pipeline-style, one stage per GPU.
+  return Layout{1, std::min(requested.gpus(), std::max<int64_t>(1, layers)), 1};
+}
+
+Capacity llamacpp_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache, double,
+                           int64_t batch, int64_t context) {
+  // No fast path: the whole plan per layout, with the model's weights computed once per search.
+  Inputs x = with_workload(in, batch, context);
+  x.layout = l;
+  const EnginePlan p = llamacpp_plan(m, x, cache);
+  Capacity c;
+  c.starts = p.failure.empty() && !p.per_gpu.empty();
+  c.max_concurrency = p.max_concurrency;
+  c.headroom_bytes = p.margin_bytes;
+  return c;
+}
+
+std::string llamacpp_launch_command(const ModelSpec& m, const Inputs& in) {
+  const LlamaFtypeInfo* ft = llama_ftype_info(llamacpp_weight_format(in.weights, nullptr).gguf_ftype);
+  const LlamaCppParams o = llamacpp_params(m, in);
+  const int64_t n_layer = m.num_hidden_layers();
+  const std::string& model = in.model_id;
+  std::string cmd = "llama-server";
+  const std::string quant = ft ? ft->name : "";
+  if (in.gguf_file) {
+    cmd += " -m " + (model.empty() ? std::string("model") : model.substr(model.find_last_of('/') + 1)) + ".gguf";
+  } else if (model.size() > 5 && lower(model.substr(model.size() - 5)) == "-gguf") {
+    cmd += " -hf " + model + (quant.empty() ? "" : ":" + quant);
+  } else {
+    std::string base = model.empty() ? std::string("model") : model.substr(model.find_last_of('/') + 1);
+    cmd += " -m " + base + (quant.empty() ? "" : "-" + quant) + ".gguf";
+  }
+  cmd += " -c " + std::to_string(o.requested_ctx) + " -np " + std::to_string(o.n_seq);
+  cmd += " -ngl " + (o.n_gpu_layers >= n_layer + 1 ? std::string("all") : std::to_string(o.n_gpu_layers));
+  if (o.type_k != GgmlType::kF16) cmd += std::string(" -ctk ") + ggml_type_info(o.type_k).name;
+  if (o.type_v != GgmlType::kF16) cmd += std::string(" -ctv ") + ggml_type_info(o.type_v).name;
+  cmd += o.flash_attn ? " -fa on" : " -fa off";
+  if (o.n_ubatch != 512 && in.llamacpp.n_ubatch_given) cmd += " -ub " + std::to_string(o.n_ubatch);
+  if (in.llamacpp.n_batch_given) cmd += " -b " + std::to_string(in.llamacpp.n_batch);
+  if (o.swa_full) cmd += " --swa-full";
+  if (o.kv_unified) cmd += " -kvu";
+  if (o.gpus > 1) cmd += " --split-mode layer";
+  return cmd;
+}
+
+EnginePlan llamacpp_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache& cache) {
+  EnginePlan p;
+  std::string note;
+  const WeightFormat f = llamacpp_weight_format(in.weights, &note);
+  if (!note.empty()) p.warnings.push_back({"llamacpp_gguf_only", note});
+  // Searches (solves, context curves) evaluate many plans of one model: the cache computes the weights once.
+  const LlamaCppWeights& mw = cache.llamacpp();
+  const LlamaCppParams o = llamacpp_params(m, in);
+  const LlamaCppMemory mem = layout(m, in, o, mw);
+  const int64_t capacity = in.gpu.memory_bytes();
+
+  // ---- failures llama.cpp raises itself ----
+  if (ggml_type_info(o.type_v).quantized && !o.flash_attn) {
+    // src/llama-context.cpp llama_init_from_model: a quantised V cache needs flash attention.
+    p.failure = "llama_init_from_model: V cache quantization requires flash_attn";
+  }
+
+  gpu_records(m, o, mem, capacity, p);
+  p.fits = p.failure.empty() && gpus_fit(mem, capacity);
+  p.kv_cache_tokens = mem.kv_cells_full > 0 ? mem.kv_cells_full : mem.kv_cells_swa;
+  p.system_ram_bytes = mem.host.total_bytes();
+  const int64_t slots = most_slots(m, in, mw, capacity);
+  p.max_concurrency = p.failure.empty() ? static_cast<double>(slots) : 0.0;
+  for (GpuMemory& g : p.per_gpu) g.max_concurrency = slots;
+  // When it does not fit: the longest context per slot that would.
+  if (!p.fits && p.failure.empty()) p.max_model_len_that_fits = longest_context(m, in, o, mw, capacity);
+  p.startup_log = startup_lines(m, o, mem, f);
+  if (!p.failure.empty()) p.startup_log.push_back(p.failure);
+  explain(m, o, mem, p);
   if (p.margin_bytes == std::numeric_limits<int64_t>::max()) p.margin_bytes = 0;
   return p;
 }
+
+}  // namespace engine_util
 
 }  // namespace llmsizer

@@ -26,8 +26,9 @@
 
 namespace llmsizer {
 
-/// llama-server's options as the request resolves them.
-struct LlamaCppOptions {
+/// The context parameters llama.cpp derives from llama-server's options (in.llamacpp, LlamaCppOptions) for a
+/// model, a batch and a context (src/llama-context.cpp cparams).
+struct LlamaCppParams {
   int64_t requested_ctx = 0;  ///< -c as given (before padding)
   int64_t n_ctx = 0;          ///< after llama.cpp's padding: cells of the full-attention cache, all slots
   int64_t n_ctx_seq = 0;      ///< cells one slot (sequence) may use
@@ -45,11 +46,8 @@ struct LlamaCppOptions {
   int64_t gpus = 1;           ///< devices the layers are split over (--split-mode layer)
 };
 
-/// Checks the request's llama.cpp fields (KV cache types, ...). Called when the request is resolved.
-Result<bool> llamacpp_check_request(const Request& r);
-
-/// Resolves the options for the model and inputs (np = in.batch unless set; -c = np x context unless set).
-LlamaCppOptions llamacpp_options(const ModelSpec& m, const Inputs& in);
+/// The parameters for the model and inputs (np = in.batch unless set; -c = np x context unless set).
+LlamaCppParams llamacpp_params(const ModelSpec& m, const Inputs& in);
 
 /// The GGUF format llama.cpp would run for the inputs' weights (kGguf as is; plain dtypes as the F32/F16/
 /// BF16 file types; other quantisations as the nearest GGUF type, with a note).
@@ -80,7 +78,7 @@ struct LlamaCppDevice {
 
 /// The whole layout: GPUs (one entry per device, in split order) and the host.
 struct LlamaCppMemory {
-  LlamaCppOptions opt;
+  LlamaCppParams opt;
   std::vector<LlamaCppDevice> gpus;
   LlamaCppDevice host;
   int64_t kv_cells_full = 0;   ///< cells of the full-attention cache (all streams)
@@ -95,16 +93,15 @@ struct LlamaCppMemory {
 /// Bytes of one layer's K (or V) cache: row_size(type, n_embd_gqa) x cells (ggml_new_tensor_3d).
 int64_t llamacpp_kv_tensor_bytes(GgmlType type, int64_t n_embd_gqa, int64_t cells);
 
-/// The layout for explicit options.
-LlamaCppMemory llamacpp_memory(const ModelSpec& m, const Inputs& in, const LlamaCppOptions& o);
+/// The layout for explicit parameters.
+LlamaCppMemory llamacpp_memory(const ModelSpec& m, const Inputs& in, const LlamaCppParams& o);
 
 /// The weights llama.cpp loads for a model and precision, by layer (computing them walks every tensor with
-/// llama-quantize's rules: searches compute them once and pass them to plan_llamacpp).
+/// llama-quantize's rules: searches compute them once, in engine_util::RankWeightsCache::llamacpp()).
 struct LlamaCppWeights;
 std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, const WeightFormat& weights);
 
-/// The engine profile: llama-server's memory plan, start-up lines and launch command. `precomputed`:
-/// llamacpp_weights(m, in.weights) when the caller has it.
-EnginePlan plan_llamacpp(const ModelSpec& m, const Inputs& in, const LlamaCppWeights* precomputed = nullptr);
+// The engine profile (llama-server's memory plan, start-up lines and launch command) is the llama.cpp row of
+// engines/table.cpp: engine_util::llamacpp_plan and its neighbours (util.h).
 
 }  // namespace llmsizer

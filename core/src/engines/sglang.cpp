@@ -131,9 +131,9 @@ int64_t max_running(const Pool& p, int64_t context) {
 
 namespace engine_util {
 
-Capacity sglang_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale, int64_t batch,
-                         int64_t context) {
-  const Pool p = pool(m, in, l, d.rw, scale, in.request.mem_fraction_static);
+Capacity sglang_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache, double scale,
+                         int64_t batch, int64_t context) {
+  const Pool p = pool(m, in, l, cache.data(l.tp).rw, scale, in.sglang.mem_fraction_static);
   Capacity c;
   if (!p.failure.empty() || p.tokens < context) return c;  // a request longer than the pool is refused
   c.starts = true;
@@ -152,13 +152,23 @@ Capacity sglang_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, 
 double sglang_usable_fraction(const Inputs& in) {
   // The static pool (free x mem_fraction_static) holds weights + KV; the default shrinks with tp x pp, so the
   // single-GPU default bounds every layout.
-  return in.request.mem_fraction_static > 0 ? in.request.mem_fraction_static
+  return in.sglang.mem_fraction_static > 0 ? in.sglang.mem_fraction_static
                                             : sglang::defaults(in.gpu, 1, 1).mem_fraction_static;
 }
 
-void sglang_solve_knob(const ModelSpec& m, const Inputs& in, TpData& d, double scale, EngineSolves* sv) {
-  sv->knob = "mem_fraction_static";
-  const Pool p = pool(m, in, in.layout, d.rw, scale, 1.0);
+bool sglang_monotone_in_pp(const Inputs& in) {
+  // SGLang's default reserve grows with tp x pp (sglang::defaults), so on small GPUs a deeper pipeline can serve
+  // less; a fraction the request sets does not move.
+  return in.sglang.mem_fraction_static > 0;
+}
+
+int64_t sglang_window_tokens(int64_t, int64_t context, const Inputs&) {
+  // SGLang keeps full KV on every layer (no sliding-window pool).
+  return context;
+}
+
+void sglang_solve_knob(const ModelSpec& m, const Inputs& in, RankWeightsCache& cache, double scale, EngineSolves* sv) {
+  const Pool p = pool(m, in, in.layout, cache.data(in.layout.tp).rw, scale, 1.0);
   if (!p.failure.empty() && p.failure.rfind("RuntimeError: Not enough memory", 0) != 0) {
     sv->knob_note = "no value works: " + p.failure;
     return;
@@ -185,16 +195,35 @@ void sglang_solve_knob(const ModelSpec& m, const Inputs& in, TpData& d, double s
   }
 }
 
-}  // namespace engine_util
+std::string sglang_launch_command(const ModelSpec& m, const Inputs& in) {
+  const double fraction = in.sglang.mem_fraction_static > 0
+                              ? in.sglang.mem_fraction_static
+                              : sglang::defaults(in.gpu, in.layout.tp, in.layout.pp).mem_fraction_static;
+  std::string cmd = "python -m sglang.launch_server --model-path " + repo_or_placeholder(in);
+  if (in.layout.tp > 1) cmd += " --tp-size " + std::to_string(in.layout.tp);
+  if (in.layout.pp > 1) cmd += " --pp-size " + std::to_string(in.layout.pp);
+  if (in.layout.dp > 1) cmd += " --dp-size " + std::to_string(in.layout.dp);
+  cmd += " --context-length " + std::to_string(in.context);
+  cmd += " --mem-fraction-static " + knob_text(fraction);
+  if (in.kv_dtype == Dtype::kFp8) cmd += " --kv-cache-dtype fp8_e5m2";
+  if (in.weights.method == QuantMethod::kFp8 && !m.has_quantization_config) cmd += " --quantization fp8";
+  if (in.weights.method == QuantMethod::kNone) {
+    const Dtype ckpt = m.has_torch_dtype ? m.torch_dtype : Dtype::kBf16;
+    const Dtype served = ckpt == Dtype::kFp32 ? Dtype::kBf16 : ckpt;
+    if (in.weights.dtype != served) {
+      cmd += std::string(" --dtype ") +
+             (in.weights.dtype == Dtype::kFp32 ? "float32" : in.weights.dtype == Dtype::kFp16 ? "float16" : "bfloat16");
+    }
+  }
+  return cmd;
+}
 
-EnginePlan plan_sglang(const ModelSpec& m, const Inputs& in) {
-  using engine_util::gib_text;
+EnginePlan sglang_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&) {
   EnginePlan plan;
-  plan.engine = "sglang";
   const RankWeights rw = rank_weights(m, in.weights, in.layout.tp, in.include_mtp, kVocabPadding, /*rope_cache=*/true);
-  const Pool p = pool(m, in, in.layout, rw, engine_util::safetensors_scale(m, in), in.request.mem_fraction_static);
+  const Pool p = pool(m, in, in.layout, rw, safetensors_scale(m, in), in.sglang.mem_fraction_static);
   const int64_t dp = std::max<int64_t>(1, in.layout.dp);
-  const int64_t seqs = engine_util::per_replica(in.batch, dp);
+  const int64_t seqs = per_replica(in.batch, dp);
   const int64_t total = in.gpu.memory_bytes();
   const int64_t context = in.context;
   plan.failure = p.failure;
@@ -251,27 +280,9 @@ EnginePlan plan_sglang(const ModelSpec& m, const Inputs& in) {
   }
   if (!starts) plan.startup_log.push_back(plan.failure);
 
-  std::string cmd = "python -m sglang.launch_server --model-path " + engine_util::repo_or_placeholder(in);
-  if (in.layout.tp > 1) cmd += " --tp-size " + std::to_string(in.layout.tp);
-  if (in.layout.pp > 1) cmd += " --pp-size " + std::to_string(in.layout.pp);
-  if (dp > 1) cmd += " --dp-size " + std::to_string(dp);
-  cmd += " --context-length " + std::to_string(context);
-  cmd += " --mem-fraction-static " + engine_util::knob_text(p.fraction);
-  if (in.kv_dtype == Dtype::kFp8) cmd += " --kv-cache-dtype fp8_e5m2";
-  if (in.weights.method == QuantMethod::kFp8 && !m.has_quantization_config) cmd += " --quantization fp8";
-  if (in.weights.method == QuantMethod::kNone) {
-    const Dtype ckpt = m.has_torch_dtype ? m.torch_dtype : Dtype::kBf16;
-    const Dtype served = ckpt == Dtype::kFp32 ? Dtype::kBf16 : ckpt;
-    if (in.weights.dtype != served) {
-      cmd += std::string(" --dtype ") +
-             (in.weights.dtype == Dtype::kFp32 ? "float32" : in.weights.dtype == Dtype::kFp16 ? "float16" : "bfloat16");
-    }
-  }
-  plan.launch_command = cmd;
-
   plan.assumptions.push_back(
-      "SGLang: KV pool = (free memory at start x mem_fraction_static " + engine_util::knob_text(p.fraction) +
-      (in.request.mem_fraction_static > 0 ? "" : " (SGLang's default for this GPU and TP)") +
+      "SGLang: KV pool = (free memory at start x mem_fraction_static " + knob_text(p.fraction) +
+      (in.sglang.mem_fraction_static > 0 ? "" : " (SGLang's default for this GPU and TP)") +
       " - weights) / KV bytes per token; free at start = " + gib_text(static_cast<double>(p.free)) +
       " GiB (total minus the CUDA context" + (in.layout.tp > 1 || in.layout.pp > 1 ? " and NCCL)" : ")"));
   plan.assumptions.push_back("SGLang keeps every layer's full KV (no sliding-window pool) with page size 1; "
@@ -286,5 +297,7 @@ EnginePlan plan_sglang(const ModelSpec& m, const Inputs& in) {
                    {"max_running_requests", static_cast<double>(max_running(p, context))}};
   return plan;
 }
+
+}  // namespace engine_util
 
 }  // namespace llmsizer

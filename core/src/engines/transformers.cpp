@@ -37,11 +37,8 @@ constexpr int64_t kWorkspaceBytes = 88 * kMiB;
 constexpr double kHiddenCopies = 4.0;
 }  // namespace
 
-bool full_prompt_logits(const std::string& version) {
-  int major = 0;
-  int minor = 0;
-  if (!engine_util::parse_version(version, &major, &minor)) return false;
-  return major < 4 || (major == 4 && minor < 45);
+bool full_prompt_logits(const TransformersOptions& o) {
+  return o.version_major < 4 || (o.version_major == 4 && o.version_minor < 45);
 }
 
 double prefill_layer_bytes_per_token(const ModelSpec& m, Dtype act, const Stage& stage) {
@@ -102,7 +99,7 @@ Peak peak(const ModelSpec& m, const Inputs& in, const Stage& stage, int64_t batc
   p.prefill = prompt_tokens * prefill_layer_bytes_per_token(m, in.act_dtype, stage);
   if (stage.last) {
     // Logits in the model dtype and their fp32 copy (LlamaForCausalLM / Qwen2ForCausalLM: logits.float()).
-    const double rows = full_prompt_logits(in.request.transformers_version) ? prompt_tokens : b;
+    const double rows = full_prompt_logits(in.transformers) ? prompt_tokens : b;
     p.prefill += rows * vocab * (a + 4.0);
   }
   // Decode: the last position's logits (and generate()'s fp32 next-token copy), plus DynamicCache.update's
@@ -201,9 +198,9 @@ int64_t max_batch(const ModelSpec& m, const Inputs& in, const Layout& l, const R
 
 namespace engine_util {
 
-Capacity transformers_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale,
-                               int64_t batch, int64_t context) {
-  const RankWeights& rw = d.rw;
+Capacity transformers_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache,
+                               double scale, int64_t batch, int64_t context) {
+  const RankWeights& rw = cache.data(l.tp).rw;
   const Inputs x = with_workload(in, batch, context);
   const Layout s = split(l);
   Capacity c;
@@ -216,17 +213,27 @@ Capacity transformers_capacity(const ModelSpec& m, const Inputs& in, const Layou
   return c;
 }
 
-}  // namespace engine_util
+std::string transformers_launch_command(const ModelSpec&, const Inputs& in) {
+  const int64_t seqs = per_replica(in.batch, std::max<int64_t>(1, split(in.layout).dp));
+  const char* dtype = in.weights.dtype == Dtype::kFp32 ? "torch.float32"
+                      : in.weights.dtype == Dtype::kFp16 ? "torch.float16"
+                                                          : "torch.bfloat16";
+  return "python -c \"import torch; from transformers import AutoModelForCausalLM; m = "
+         "AutoModelForCausalLM.from_pretrained('" +
+         repo_or_placeholder(in) + "', torch_dtype=" + dtype +
+         ", device_map='auto'); out = m.generate(torch.ones(" + std::to_string(seqs) + ", " +
+         std::to_string(in.input_tokens) + ", dtype=torch.long, device=m.device), max_new_tokens=" +
+         std::to_string(in.output_tokens) + ", min_new_tokens=" + std::to_string(in.output_tokens) +
+         "); print(torch.cuda.max_memory_allocated() / 2**30)\"";
+}
 
-EnginePlan plan_transformers(const ModelSpec& m, const Inputs& in) {
-  using engine_util::gib_text;
+EnginePlan transformers_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&) {
   EnginePlan plan;
-  plan.engine = "transformers";
   const Layout l = split(in.layout);
   const RankWeights rw = rank_weights(m, in.weights, 1, in.include_mtp, 1, /*rope_cache=*/false);
-  const double scale = engine_util::safetensors_scale(m, in);
+  const double scale = safetensors_scale(m, in);
   const int64_t dp = std::max<int64_t>(1, l.dp);
-  const int64_t seqs = engine_util::per_replica(in.batch, dp);
+  const int64_t seqs = per_replica(in.batch, dp);
   const int64_t total = in.gpu.memory_bytes();
   const std::vector<StageMem> stages = stages_for(m, in, l, rw, scale, seqs, in.input_tokens, in.output_tokens);
   plan.margin_bytes = std::numeric_limits<int64_t>::max();
@@ -263,22 +270,11 @@ EnginePlan plan_transformers(const ModelSpec& m, const Inputs& in) {
                              " GiB" + (l.pp > 1 ? " (last GPU)" : ""));
   if (!plan.fits) plan.startup_log.push_back(plan.failure);
 
-  const char* dtype = in.weights.dtype == Dtype::kFp32 ? "torch.float32"
-                      : in.weights.dtype == Dtype::kFp16 ? "torch.float16"
-                                                          : "torch.bfloat16";
-  plan.launch_command = "python -c \"import torch; from transformers import AutoModelForCausalLM; m = "
-                        "AutoModelForCausalLM.from_pretrained('" +
-                        engine_util::repo_or_placeholder(in) + "', torch_dtype=" + dtype +
-                        ", device_map='auto'); out = m.generate(torch.ones(" + std::to_string(seqs) + ", " +
-                        std::to_string(in.input_tokens) + ", dtype=torch.long, device=m.device), max_new_tokens=" +
-                        std::to_string(in.output_tokens) + ", min_new_tokens=" + std::to_string(in.output_tokens) +
-                        "); print(torch.cuda.max_memory_allocated() / 2**30)\"";
-
   plan.assumptions.push_back(
-      "transformers generate() (" + in.request.transformers_version + " rules): peak = weights + the larger of "
+      "transformers generate() (" + in.transformers.version + " rules): peak = weights + the larger of "
       "(KV of the prompt + prefill transient) and (KV of prompt + output + decode transient), as "
       "torch.cuda.max_memory_allocated reports it; " +
-      std::string(hf::full_prompt_logits(in.request.transformers_version)
+      std::string(hf::full_prompt_logits(in.transformers)
                       ? "logits for every prompt position in fp32 (before 4.45)"
                       : "logits for the last position only (4.45+)") +
       "; the CUDA context (~0.5 GiB) is overhead outside that peak");
@@ -292,5 +288,7 @@ EnginePlan plan_transformers(const ModelSpec& m, const Inputs& in) {
                    {"output_tokens", static_cast<double>(in.output_tokens)}};
   return plan;
 }
+
+}  // namespace engine_util
 
 }  // namespace llmsizer

@@ -10,7 +10,7 @@
 namespace llmsizer::hf {
 
 /// Whether this transformers version computes logits for every prompt position (before 4.45).
-bool full_prompt_logits(const std::string& version);
+bool full_prompt_logits(const TransformersOptions& o);
 
 /// Bytes per prompt token of the prefill's largest layer transient plus the hidden states alive beside it.
 double prefill_layer_bytes_per_token(const ModelSpec& m, Dtype act, const Stage& stage);

@@ -1,6 +1,7 @@
-// Helpers shared by the serving-engine profiles (engines.cpp, vllm.cpp, sglang.cpp, transformers.cpp,
-// recommend.cpp): text formatting for start-up lines and launch commands, a per-tensor-parallel-size cache
-// of weights per rank, and small facts about GPUs the engines branch on. Internal to the core.
+// Helpers shared by the serving-engine profiles (engines.cpp, generic.cpp, vllm.cpp, sglang.cpp, transformers.cpp,
+// llamacpp.cpp, table.cpp, recommend.cpp): text formatting for start-up lines and launch commands, a
+// per-tensor-parallel-size cache of weights per rank, small facts about GPUs the engines branch on, and each
+// engine's entry points (the functions its row of the engine table names). Internal to the core.
 #pragma once
 
 #include <algorithm>
@@ -11,7 +12,7 @@
 #include <vector>
 
 #include "engines/engines.h"
-#include "api/estimate.h"
+#include "engines/generic.h"
 #include "engines/llamacpp.h"
 #include "engines/vllm.h"
 
@@ -71,10 +72,13 @@ class RankWeightsCache {
  public:
   RankWeightsCache(const ModelSpec& m, const WeightFormat& f, bool include_mtp, int64_t vocab_padding, bool rope_cache)
       : m_(m), f_(f), mtp_(include_mtp), pad_(vocab_padding), rope_(rope_cache) {}
+  /// The weights as in.engine sizes them (its vocabulary padding and rope-cache rule, engines/table.h).
+  RankWeightsCache(const ModelSpec& m, const Inputs& in);
   TpData& data(int64_t tp);
   const RankWeights& at(int64_t tp) { return data(tp).rw; }
   /// llama.cpp's per-layer weights (computed on first use; the layout search runs whole llama.cpp plans).
-  const LlamaCppWeights* llamacpp();
+  /// Defined in llamacpp.cpp: only the llama.cpp engine asks for them.
+  const LlamaCppWeights& llamacpp();
 
  private:
   const ModelSpec& m_;
@@ -86,41 +90,40 @@ class RankWeightsCache {
   std::shared_ptr<const LlamaCppWeights> llamacpp_;
 };
 
-/// Per-engine entry points behind engine_capacity (each in its engine's file). `d` holds this layout's tp
-/// data (weights built with the engine's vocabulary padding and rope-cache rule); `scale` from
-/// safetensors_scale.
-Capacity generic_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale,
+/// Each engine's entry points, the functions its row of engines/table.cpp names (each in its engine's file:
+/// generic.cpp, vllm.cpp, sglang.cpp, transformers.cpp, llamacpp.cpp). See table.h for what each one answers.
+EnginePlan generic_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache& cache);
+Capacity generic_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache, double scale,
                           int64_t batch, int64_t context);
-Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale, int64_t batch,
-                       int64_t context);
-Capacity sglang_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale, int64_t batch,
-                         int64_t context);
-Capacity transformers_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale,
-                               int64_t batch, int64_t context);
+double generic_usable_fraction(const Inputs& in);
 
+EnginePlan vllm_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache& cache);
+Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache, double scale,
+                       int64_t batch, int64_t context);
+void vllm_solve_knob(const ModelSpec& m, const Inputs& in, RankWeightsCache& cache, double scale, EngineSolves* sv);
+std::string vllm_launch_command(const ModelSpec& m, const Inputs& in);
 double vllm_usable_fraction(const Inputs& in);
 int64_t vllm_window_tokens(int64_t window, int64_t context, const Inputs& in);
-double sglang_usable_fraction(const Inputs& in);
 
-/// How an engine sizes weights and whether it shards tensors: what the layout search and the caches need.
-struct EngineTraits {
-  int64_t vocab_padding = 1;  ///< vocabulary padding of the embeddings / LM head (vLLM, SGLang: 64)
-  bool rope_cache = false;    ///< allocates a rotary cos/sin cache buffer
-  bool tensor_parallel = true;  ///< shards tensors (transformers generate() splits layers instead)
-  /// The fast capacity path, or nullptr: then engine_capacity runs the engine's whole plan.
-  Capacity (*capacity)(const ModelSpec&, const Inputs&, const Layout&, TpData&, double, int64_t, int64_t) = nullptr;
-  /// The largest share of a GPU's memory the engine lets weights + KV cache use (bounds the layout search).
-  double (*usable_fraction)(const Inputs&) = [](const Inputs&) { return 1.0; };
-  /// Whether serving only gets easier with more pipeline stages (SGLang's default reserve grows with tp x pp, so
-  /// on small GPUs a deeper pipeline can serve less): when not, the search scans depths one by one.
-  bool (*monotone_in_pp)(const Inputs&) = [](const Inputs&) { return true; };
-  /// The fewest tokens a sliding-window layer keeps for a request of `context` tokens (bounds the search).
-  int64_t (*window_tokens)(int64_t window, int64_t context, const Inputs&) = [](int64_t window, int64_t context,
-                                                                               const Inputs&) {
-    return std::min(window, context);
-  };
-};
-EngineTraits engine_traits(const std::string& engine);
+EnginePlan sglang_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache& cache);
+Capacity sglang_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache, double scale,
+                         int64_t batch, int64_t context);
+void sglang_solve_knob(const ModelSpec& m, const Inputs& in, RankWeightsCache& cache, double scale, EngineSolves* sv);
+std::string sglang_launch_command(const ModelSpec& m, const Inputs& in);
+double sglang_usable_fraction(const Inputs& in);
+bool sglang_monotone_in_pp(const Inputs& in);
+int64_t sglang_window_tokens(int64_t window, int64_t context, const Inputs& in);
+
+EnginePlan transformers_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache& cache);
+Capacity transformers_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache,
+                               double scale, int64_t batch, int64_t context);
+std::string transformers_launch_command(const ModelSpec& m, const Inputs& in);
+
+EnginePlan llamacpp_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache& cache);
+Capacity llamacpp_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache,
+                           double scale, int64_t batch, int64_t context);
+std::string llamacpp_launch_command(const ModelSpec& m, const Inputs& in);
+Layout llamacpp_run_layout(const Layout& requested, int64_t layers);
 
 /// engine_capacity with a caller-held weights cache (the recommendations share one across GPUs).
 Capacity capacity_cached(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache, double scale,

@@ -45,7 +45,6 @@ namespace vllm {
 namespace {
 
 using engine_util::ceil_div;
-constexpr double kGiBd = kGiB;
 
 /// Hidden-size vectors per token alive beside the largest layer transient during the profiling forward
 /// (residual, normed input, attention/MLP outputs, torch.compile temporaries). Fitted: Llama-3.1-8B pipeline
@@ -91,24 +90,22 @@ BatchDefaults batch_defaults(const GpuSpec& g, bool offline) {
   return d;
 }
 
-Settings settings(const Inputs& in) {
-  const Request& r = in.request;
-  Settings s;
+Startup startup(const Inputs& in) {
+  const VllmSettings& r = in.vllm;
+  Startup s;
   s.gpu_memory_utilization = r.gpu_memory_utilization;
   s.max_model_len = r.max_model_len > 0 ? r.max_model_len : in.context;
-  const BatchDefaults d = batch_defaults(in.gpu, r.vllm_offline);
+  const BatchDefaults d = batch_defaults(in.gpu, r.offline);
   s.max_num_batched_tokens = r.max_num_batched_tokens > 0 ? r.max_num_batched_tokens : d.max_num_batched_tokens;
   s.max_num_seqs = r.max_num_seqs > 0 ? r.max_num_seqs : d.max_num_seqs;
-  s.block_size = r.block_size > 0 ? r.block_size : 16;
+  s.block_size = r.block_size;
   s.enforce_eager = r.enforce_eager;
-  if (!engine_util::parse_version(r.vllm_version, &s.version_major, &s.version_minor)) {
-    s.version_major = 0;
-    s.version_minor = 19;
-  }
+  s.version_major = r.version_major;
+  s.version_minor = r.version_minor;
   const bool before_019 = s.version_major == 0 && s.version_minor < 19;
   // 0.19 estimates CUDA-graph memory and logs it without subtracting it; earlier versions subtract the estimate,
   // as 0.19 does with VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 (ENGINES.md). Eager mode captures none.
-  s.subtract_cuda_graphs = !s.enforce_eager && (before_019 || r.vllm_estimate_cudagraphs);
+  s.subtract_cuda_graphs = !s.enforce_eager && (before_019 || r.estimate_cudagraphs);
   s.kv_cache_memory_bytes = r.kv_cache_memory_bytes;
   return s;
 }
@@ -388,7 +385,7 @@ struct StagePlan {
 };
 
 struct Profile {
-  Settings s;
+  Startup s;
   const KvLayout* kvp = nullptr;  ///< the per-tp layout (engine_util::TpData), not copied per evaluation
   const KvLayout& kv() const { return *kvp; }
   std::vector<StagePlan> stages;
@@ -400,13 +397,13 @@ struct Profile {
 /// Fills the per-tp data vLLM needs once (KV layout, per-layer forward transients).
 void prepare(engine_util::TpData& d, const ModelSpec& m, const Inputs& in) {
   if (d.vllm_ready) return;
-  d.kv = kv_layout(m, in.kv_dtype, d.tp, in.request.block_size > 0 ? in.request.block_size : 16);
+  d.kv = kv_layout(m, in.kv_dtype, d.tp, in.vllm.block_size);
   d.forward = forward_layer_elements(m, d.tp);
   d.vllm_ready = true;
 }
 
 Profile profile(const ModelSpec& m, const Inputs& in, const Layout& layout, const engine_util::TpData& d, double scale,
-                const Settings& s) {
+                const Startup& s) {
   Profile p;
   p.s = s;
   const int64_t tp = std::max<int64_t>(1, layout.tp);
@@ -504,8 +501,8 @@ LengthCheck check_length(const Profile& p, int64_t len) {
   return c;
 }
 
-std::string launch_command(const ModelSpec& m, const Inputs& in, const Settings& s) {
-  const Request& r = in.request;
+std::string launch_command(const ModelSpec& m, const Inputs& in, const Startup& s) {
+  const VllmSettings& r = in.vllm;
   std::string c = "vllm serve " + engine_util::repo_or_placeholder(in);
   if (in.layout.tp > 1) c += " --tensor-parallel-size " + std::to_string(in.layout.tp);
   if (in.layout.pp > 1) c += " --pipeline-parallel-size " + std::to_string(in.layout.pp);
@@ -533,8 +530,131 @@ std::string launch_command(const ModelSpec& m, const Inputs& in, const Settings&
   if (s.enforce_eager) c += " --enforce-eager";
   if (s.kv_cache_memory_bytes > 0) c += " --kv-cache-memory-bytes " + std::to_string(s.kv_cache_memory_bytes);
   std::string env;
-  if (r.vllm_estimate_cudagraphs && !s.enforce_eager) env = "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 ";
+  if (r.estimate_cudagraphs && !s.enforce_eager) env = "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 ";
   return env + c;
+}
+
+using engine_util::gib_text;
+using engine_util::with_commas;
+
+/// One record per pipeline stage's GPU, and the plan's margin (the tightest GPU's free bytes). `seqs` sequences of
+/// `bpr_work` blocks each run per replica; `blocks` is the pool (0 when vLLM does not start).
+void gpu_records(const ModelSpec& m, const Inputs& in, const Startup& s, const Profile& p, int64_t seqs,
+                 int64_t bpr_work, int64_t blocks, bool starts, EnginePlan& plan) {
+  const int64_t total = in.gpu.memory_bytes();
+  plan.margin_bytes = std::numeric_limits<int64_t>::max();
+  for (const auto& sp : p.stages) {
+    GpuMemory g = stage_gpu(sp.stage, sp.weights, sp.parameters);
+    g.memory.activations_bytes = sp.activation;
+    g.memory.overhead_bytes = sp.non_torch + (s.subtract_cuda_graphs ? sp.cuda_graph : 0);
+    g.memory.kv_cache_bytes = seqs * bpr_work * sp.block_bytes;
+    double per_token = 0;
+    for (int64_t i = sp.stage.first_layer; i < sp.stage.end_layer; ++i) {
+      per_token += kv_bytes_per_token_layer(m.layers[static_cast<size_t>(i)].attn, in.kv_dtype, in.layout.tp);
+    }
+    g.kv_cache_bytes_per_token = static_cast<int64_t>(std::llround(per_token));
+    g.kv_cache_bytes_per_sequence = bpr_work * sp.block_bytes;
+    g.capacity_bytes = total;
+    g.usable_bytes = s.kv_cache_memory_bytes > 0
+                         ? sp.weights + sp.activation + g.memory.overhead_bytes + s.kv_cache_memory_bytes
+                         : sp.budget;
+    g.free_bytes = g.usable_bytes - g.memory.total_bytes();
+    g.max_concurrency = bpr_work > 0 && starts ? blocks / bpr_work : 0;
+    plan.margin_bytes = std::min(plan.margin_bytes, g.free_bytes);
+    plan.per_gpu.push_back(g);
+  }
+}
+
+/// The lines vLLM prints at start-up (vllm/v1/worker/gpu_worker.py, vllm/v1/core/kv_cache_utils.py).
+void startup_lines(const Inputs& in, const Startup& s, const Profile& p, bool starts, EnginePlan& plan) {
+  const int64_t dp = std::max<int64_t>(1, in.layout.dp);
+  for (const auto& sp : p.stages) {
+    std::string prefix = in.layout.pp > 1 ? "(PP rank " + std::to_string(sp.stage.index) + ") " : "";
+    plan.startup_log.push_back(prefix + "Model loading took " + gib_text(static_cast<double>(sp.weights)) +
+                               " GiB memory");
+  }
+  if (p.failure.empty() || starts) {
+    const auto& sp = p.stages[p.binding];
+    plan.startup_log.push_back("Available KV cache memory: " + gib_text(static_cast<double>(sp.available)) + " GiB");
+  }
+  if (starts) {
+    plan.startup_log.push_back("GPU KV cache size: " + with_commas(plan.kv_cache_tokens) + " tokens");
+    plan.startup_log.push_back("Maximum concurrency for " + with_commas(s.max_model_len) + " tokens per request: " +
+                               engine_util::fixed(plan.max_concurrency / static_cast<double>(dp), 2) + "x");
+  } else {
+    plan.startup_log.push_back(plan.failure);
+  }
+}
+
+/// The rules the numbers rest on.
+void assumptions(const ModelSpec& m, const Inputs& in, const Startup& s, const Profile& p, EnginePlan& plan) {
+  const int64_t total = in.gpu.memory_bytes();
+  const vllm::BatchDefaults d = vllm::batch_defaults(in.gpu, in.vllm.offline);
+  const bool default_batch = in.vllm.max_num_batched_tokens <= 0 && in.vllm.max_num_seqs <= 0;
+  plan.assumptions.push_back(
+      "vLLM V1 (" + std::to_string(s.version_major) + "." + std::to_string(s.version_minor) +
+      " rules): KV budget per GPU = " + gib_text(static_cast<double>(total)) + " GiB x gpu_memory_utilization " +
+      engine_util::knob_text(s.gpu_memory_utilization) + " - weights - profiled activation peak - non-torch memory");
+  plan.assumptions.push_back(
+      "profiling run: max_num_batched_tokens " + std::to_string(s.max_num_batched_tokens) + ", max_num_seqs " +
+      std::to_string(s.max_num_seqs) +
+      (default_batch ? std::string(" (vLLM's ") + (in.vllm.offline ? "offline LLM-class" : "OpenAI-server") +
+                           " defaults for " +
+                           (d.max_num_seqs == 1024 ? "a GPU of >= 70 GiB that is not an A100)"
+                                                   : "an A100 or a GPU under 70 GiB)")
+                     : "") +
+      "; activation peak = max(forward of those tokens, sampler warm-up over " + with_commas(m.vocab_size) +
+      " vocabulary entries per sequence)");
+  if (!p.stages.empty()) {
+    plan.assumptions.push_back(
+        "non-torch memory " + gib_text(static_cast<double>(p.stages.front().non_torch)) + " GiB per GPU" +
+        (in.layout.tp > 1 ? (engine_util::nvlink_sharp(in.gpu) ? " (incl. NCCL NVLink-SHARP buffers of NVSwitch systems)"
+                                                                : " (NCCL buffers; no NVLink SHARP on this GPU)")
+                          : ""));
+  }
+  plan.assumptions.push_back(
+      std::string("CUDA graphs: ") +
+      (s.enforce_eager ? "none (--enforce-eager)"
+                       : "~" + gib_text(static_cast<double>(vllm::cuda_graph_bytes(false))) + " GiB, " +
+                             (s.subtract_cuda_graphs ? "subtracted from the budget"
+                                                     : "outside the budget (0.19 logs the estimate without subtracting it)")));
+  plan.assumptions.push_back("KV cache in blocks of " + std::to_string(s.block_size) + " tokens" +
+                             (p.kv().uniform_type ? "" : "; " + std::to_string(p.kv().groups.size()) +
+                                                            " layer groups (hybrid allocator: sliding-window layers keep "
+                                                            "window - 1 + max_num_batched_tokens tokens)") +
+                             "; the smallest pipeline stage's block count applies to all");
+}
+
+/// What may go wrong that the numbers do not show.
+void warnings(const ModelSpec& m, const Inputs& in, const Startup& s, const Profile& p, EnginePlan& plan) {
+  const int64_t total = in.gpu.memory_bytes();
+  if (s.kv_cache_memory_bytes <= 0 && !p.stages.empty()) {
+    const int64_t outside = total - p.stages.front().budget;
+    const int64_t context = vllm::context_bytes(in.layout);
+    const int64_t graphs = s.subtract_cuda_graphs ? 0 : vllm::cuda_graph_bytes(s.enforce_eager);
+    if (outside < context + graphs) {
+      plan.warnings.push_back(
+          {"vllm_little_outside_budget",
+           "gpu_memory_utilization " + engine_util::knob_text(s.gpu_memory_utilization) + " leaves " +
+               gib_text(static_cast<double>(outside)) + " GiB outside vLLM's budget, where the CUDA context and NCCL (~" +
+               gib_text(static_cast<double>(context)) + " GiB)" +
+               (graphs > 0 ? " and CUDA graphs (~" + gib_text(static_cast<double>(graphs)) + " GiB)" : std::string()) +
+               " live: start-up may run out of memory"});
+    }
+  }
+  if (m.vision.parameters > 0) {
+    plan.warnings.push_back({"vllm_multimodal_profile",
+                             "vLLM also profiles the vision encoder with its largest dummy images; that activation is "
+                             "not modelled, so the KV cache may come out smaller"});
+  }
+  if (in.kv_dtype == Dtype::kInt4) {
+    plan.warnings.push_back({"vllm_kv_dtype", "vLLM has no int4 KV cache (use fp8)"});
+  }
+  if (in.context > s.max_model_len) {
+    plan.warnings.push_back({"context_beyond_max_model_len", "requests of " + std::to_string(in.context) +
+                                                                 " tokens exceed max_model_len " +
+                                                                 std::to_string(s.max_model_len) + ": vLLM rejects them"});
+  }
 }
 
 }  // namespace
@@ -545,9 +665,10 @@ namespace engine_util {
 
 using engine_util::gib_text;
 
-Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, TpData& d, double scale, int64_t batch,
-                       int64_t context) {
-  vllm::Settings s = vllm::settings(in);
+Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache, double scale,
+                       int64_t batch, int64_t context) {
+  TpData& d = cache.data(l.tp);
+  vllm::Startup s = vllm::startup(in);
   s.max_model_len = context;
   vllm::prepare(d, m, in);
   const vllm::Profile p = vllm::profile(m, in, l, d, scale, s);
@@ -566,21 +687,21 @@ Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, Tp
 
 double vllm_usable_fraction(const Inputs& in) {
   // The budget (total x gpu_memory_utilization) holds weights + KV; --kv-cache-memory-bytes can exceed it.
-  return in.request.kv_cache_memory_bytes > 0 ? 1.0 : std::min(1.0, in.request.gpu_memory_utilization);
+  return in.vllm.kv_cache_memory_bytes > 0 ? 1.0 : std::min(1.0, in.vllm.gpu_memory_utilization);
 }
 
 int64_t vllm_window_tokens(int64_t window, int64_t context, const Inputs& in) {
   // A sliding layer holds window - 1 + one scheduler step (at least 2048 tokens, the smallest default).
-  const int64_t step = in.request.max_num_batched_tokens > 0 ? in.request.max_num_batched_tokens : 2048;
+  const int64_t step = in.vllm.max_num_batched_tokens > 0 ? in.vllm.max_num_batched_tokens : 2048;
   return std::min(window - 1 + step, context);
 }
 
-void vllm_solve_knob(const ModelSpec& m, const Inputs& in, TpData& d, double scale, EngineSolves* sv) {
+void vllm_solve_knob(const ModelSpec& m, const Inputs& in, RankWeightsCache& cache, double scale, EngineSolves* sv) {
   // The smallest gpu_memory_utilization whose budget holds weights + activation peak + non-torch memory +
   // the blocks of N requests of L tokens on every stage: num_blocks = available // block bytes >= N x blocks per
   // request (the one-request check then holds too).
-  sv->knob = "gpu_memory_utilization";
-  vllm::Settings s = vllm::settings(in);
+  TpData& d = cache.data(in.layout.tp);
+  vllm::Startup s = vllm::startup(in);
   s.max_model_len = sv->context;
   s.kv_cache_memory_bytes = 0;
   s.gpu_memory_utilization = 1.0;
@@ -615,32 +736,30 @@ void vllm_solve_knob(const ModelSpec& m, const Inputs& in, TpData& d, double sca
                     " GiB outside the budget for the CUDA context, NCCL and CUDA graphs (~" +
                     gib_text(static_cast<double>(room)) + " GiB): start-up may run out of memory";
   }
-  if (in.request.kv_cache_memory_bytes > 0) {
+  if (in.vllm.kv_cache_memory_bytes > 0) {
     sv->knob_note += std::string(sv->knob_note.empty() ? "" : "; ") +
                      "--kv-cache-memory-bytes overrides it: the KV cache needs " +
                      std::to_string(need_blocks * p.stages[p.binding].block_bytes) + " bytes per GPU";
   }
 }
 
-}  // namespace engine_util
+std::string vllm_launch_command(const ModelSpec& m, const Inputs& in) {
+  return vllm::launch_command(m, in, vllm::startup(in));
+}
 
-EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in) {
-  using engine_util::gib_text;
-  using engine_util::with_commas;
+EnginePlan vllm_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&) {
   EnginePlan plan;
-  plan.engine = "vllm";
-  const vllm::Settings s = vllm::settings(in);
-  engine_util::TpData tpd;
+  const vllm::Startup s = vllm::startup(in);
+  TpData tpd;
   tpd.tp = std::max<int64_t>(1, in.layout.tp);
   tpd.rw = rank_weights(m, in.weights, tpd.tp, in.include_mtp, kVocabPadding, /*rope_cache=*/true);
   vllm::prepare(tpd, m, in);
-  const double scale = engine_util::safetensors_scale(m, in);
+  const double scale = safetensors_scale(m, in);
   const vllm::Profile p = vllm::profile(m, in, in.layout, tpd, scale, s);
   const int64_t dp = std::max<int64_t>(1, in.layout.dp);
-  const int64_t seqs = engine_util::per_replica(in.batch, dp);
+  const int64_t seqs = per_replica(in.batch, dp);
   const int64_t bpr_logged = vllm::blocks_per_request(p.kv(), s.max_model_len, s.max_num_batched_tokens);
   const int64_t bpr_work = vllm::blocks_per_request(p.kv(), in.context, s.max_num_batched_tokens);
-  const int64_t total = in.gpu.memory_bytes();
 
   vllm::LengthCheck len;
   if (p.failure.empty()) len = vllm::check_length(p, s.max_model_len);
@@ -649,27 +768,7 @@ EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in) {
   const bool starts = plan.failure.empty();
   const int64_t blocks = starts ? p.num_blocks : 0;
 
-  plan.margin_bytes = std::numeric_limits<int64_t>::max();
-  for (const auto& sp : p.stages) {
-    GpuMemory g = stage_gpu(sp.stage, sp.weights, sp.parameters);
-    g.memory.activations_bytes = sp.activation;
-    g.memory.overhead_bytes = sp.non_torch + (s.subtract_cuda_graphs ? sp.cuda_graph : 0);
-    g.memory.kv_cache_bytes = seqs * bpr_work * sp.block_bytes;
-    double per_token = 0;
-    for (int64_t i = sp.stage.first_layer; i < sp.stage.end_layer; ++i) {
-      per_token += kv_bytes_per_token_layer(m.layers[static_cast<size_t>(i)].attn, in.kv_dtype, in.layout.tp);
-    }
-    g.kv_cache_bytes_per_token = static_cast<int64_t>(std::llround(per_token));
-    g.kv_cache_bytes_per_sequence = bpr_work * sp.block_bytes;
-    g.capacity_bytes = total;
-    g.usable_bytes = s.kv_cache_memory_bytes > 0
-                         ? sp.weights + sp.activation + g.memory.overhead_bytes + s.kv_cache_memory_bytes
-                         : sp.budget;
-    g.free_bytes = g.usable_bytes - g.memory.total_bytes();
-    g.max_concurrency = bpr_work > 0 && starts ? blocks / bpr_work : 0;
-    plan.margin_bytes = std::min(plan.margin_bytes, g.free_bytes);
-    plan.per_gpu.push_back(g);
-  }
+  vllm::gpu_records(m, in, s, p, seqs, bpr_work, blocks, starts, plan);
   if (plan.per_gpu.empty()) plan.margin_bytes = 0;
   plan.fits = starts && blocks >= seqs * bpr_work && !p.stages.empty();
   if (starts) {
@@ -680,90 +779,9 @@ EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in) {
     // vLLM logs two decimals ("58.11x"); the JSON carries the same rounding.
     plan.max_concurrency = std::round(plan.max_concurrency * 100.0) / 100.0;
   }
-
-  // ---- what vLLM would print ----
-  for (const auto& sp : p.stages) {
-    std::string prefix = in.layout.pp > 1 ? "(PP rank " + std::to_string(sp.stage.index) + ") " : "";
-    plan.startup_log.push_back(prefix + "Model loading took " + gib_text(static_cast<double>(sp.weights)) + " GiB memory");
-  }
-  if (p.failure.empty() || starts) {
-    const auto& sp = p.stages[p.binding];
-    plan.startup_log.push_back("Available KV cache memory: " + gib_text(static_cast<double>(sp.available)) + " GiB");
-  }
-  if (starts) {
-    plan.startup_log.push_back("GPU KV cache size: " + with_commas(plan.kv_cache_tokens) + " tokens");
-    plan.startup_log.push_back("Maximum concurrency for " + with_commas(s.max_model_len) +
-                               " tokens per request: " + engine_util::fixed(plan.max_concurrency / static_cast<double>(dp), 2) + "x");
-  } else {
-    plan.startup_log.push_back(plan.failure);
-  }
-  plan.launch_command = vllm::launch_command(m, in, s);
-
-  // ---- the rules the numbers rest on ----
-  const vllm::BatchDefaults d = vllm::batch_defaults(in.gpu, in.request.vllm_offline);
-  const bool default_batch = in.request.max_num_batched_tokens <= 0 && in.request.max_num_seqs <= 0;
-  plan.assumptions.push_back(
-      "vLLM V1 (" + std::to_string(s.version_major) + "." + std::to_string(s.version_minor) +
-      " rules): KV budget per GPU = " + gib_text(static_cast<double>(total)) + " GiB x gpu_memory_utilization " +
-      engine_util::knob_text(s.gpu_memory_utilization) + " - weights - profiled activation peak - non-torch memory");
-  plan.assumptions.push_back(
-      "profiling run: max_num_batched_tokens " + std::to_string(s.max_num_batched_tokens) + ", max_num_seqs " +
-      std::to_string(s.max_num_seqs) +
-      (default_batch ? std::string(" (vLLM's ") + (in.request.vllm_offline ? "offline LLM-class" : "OpenAI-server") +
-                           " defaults for " +
-                           (d.max_num_seqs == 1024 ? "a GPU of >= 70 GiB that is not an A100)"
-                                                   : "an A100 or a GPU under 70 GiB)")
-                     : "") +
-      "; activation peak = max(forward of those tokens, sampler warm-up over " + with_commas(m.vocab_size) +
-      " vocabulary entries per sequence)");
-  if (!p.stages.empty()) {
-    plan.assumptions.push_back(
-        "non-torch memory " + gib_text(static_cast<double>(p.stages.front().non_torch)) + " GiB per GPU" +
-        (in.layout.tp > 1 ? (engine_util::nvlink_sharp(in.gpu) ? " (incl. NCCL NVLink-SHARP buffers of NVSwitch systems)"
-                                                                : " (NCCL buffers; no NVLink SHARP on this GPU)")
-                          : ""));
-  }
-  plan.assumptions.push_back(
-      std::string("CUDA graphs: ") +
-      (s.enforce_eager ? "none (--enforce-eager)"
-                       : "~" + gib_text(static_cast<double>(vllm::cuda_graph_bytes(false))) + " GiB, " +
-                             (s.subtract_cuda_graphs ? "subtracted from the budget"
-                                                     : "outside the budget (0.19 logs the estimate without subtracting it)")));
-  plan.assumptions.push_back("KV cache in blocks of " + std::to_string(s.block_size) + " tokens" +
-                             (p.kv().uniform_type ? "" : "; " + std::to_string(p.kv().groups.size()) +
-                                                            " layer groups (hybrid allocator: sliding-window layers keep "
-                                                            "window - 1 + max_num_batched_tokens tokens)") +
-                             "; the smallest pipeline stage's block count applies to all");
-
-  // ---- warnings ----
-  if (s.kv_cache_memory_bytes <= 0 && !p.stages.empty()) {
-    const int64_t outside = total - p.stages.front().budget;
-    const int64_t context = vllm::context_bytes(in.layout);
-    const int64_t graphs = s.subtract_cuda_graphs ? 0 : vllm::cuda_graph_bytes(s.enforce_eager);
-    if (outside < context + graphs) {
-      plan.warnings.push_back(
-          {"vllm_little_outside_budget",
-           "gpu_memory_utilization " + engine_util::knob_text(s.gpu_memory_utilization) + " leaves " +
-               gib_text(static_cast<double>(outside)) + " GiB outside vLLM's budget, where the CUDA context and NCCL (~" +
-               gib_text(static_cast<double>(context)) + " GiB)" +
-               (graphs > 0 ? " and CUDA graphs (~" + gib_text(static_cast<double>(graphs)) + " GiB)" : std::string()) +
-               " live: start-up may run out of memory"});
-    }
-  }
-  if (m.vision.parameters > 0) {
-    plan.warnings.push_back({"vllm_multimodal_profile",
-                             "vLLM also profiles the vision encoder with its largest dummy images; that activation is "
-                             "not modelled, so the KV cache may come out smaller"});
-  }
-  if (in.kv_dtype == Dtype::kInt4) {
-    plan.warnings.push_back({"vllm_kv_dtype", "vLLM has no int4 KV cache (use fp8)"});
-  }
-  if (in.context > s.max_model_len) {
-    plan.warnings.push_back({"context_beyond_max_model_len", "requests of " + std::to_string(in.context) +
-                                                                 " tokens exceed max_model_len " +
-                                                                 std::to_string(s.max_model_len) + ": vLLM rejects them"});
-  }
-
+  vllm::startup_lines(in, s, p, starts, plan);
+  vllm::assumptions(m, in, s, p, plan);
+  vllm::warnings(m, in, s, p, plan);
   plan.settings = {{"gpu_memory_utilization", s.gpu_memory_utilization},
                    {"max_model_len", static_cast<double>(s.max_model_len)},
                    {"max_num_batched_tokens", static_cast<double>(s.max_num_batched_tokens)},
@@ -773,5 +791,7 @@ EnginePlan plan_vllm(const ModelSpec& m, const Inputs& in) {
                    {"cuda_graph_bytes", static_cast<double>(vllm::cuda_graph_bytes(s.enforce_eager))}};
   return plan;
 }
+
+}  // namespace engine_util
 
 }  // namespace llmsizer

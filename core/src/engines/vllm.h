@@ -22,8 +22,9 @@ struct BatchDefaults {
 };
 BatchDefaults batch_defaults(const GpuSpec& g, bool offline);
 
-/// The settings one vLLM start-up uses, defaults resolved.
-struct Settings {
+/// The engine arguments one vLLM start-up runs with: in.vllm (VllmSettings) with the defaults that depend on
+/// the GPU and the context filled in, and the version's rules resolved.
+struct Startup {
   double gpu_memory_utilization = 0.9;
   int64_t max_model_len = 0;
   int64_t max_num_batched_tokens = 0;
@@ -35,7 +36,7 @@ struct Settings {
   bool subtract_cuda_graphs = false;  ///< older versions / VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1
   int64_t kv_cache_memory_bytes = 0;  ///< --kv-cache-memory-bytes (0 = profile)
 };
-Settings settings(const Inputs& in);
+Startup startup(const Inputs& in);
 
 /// The largest transient of each decoder layer in the profiling forward, elements per token on one rank.
 std::vector<double> forward_layer_elements(const ModelSpec& m, int64_t tp);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engines/settings.h"
 #include "llmsizer/gpu.h"
 #include "model/memory.h"
 #include "model/model.h"
@@ -16,6 +17,7 @@ namespace llmsizer {
 
 /// A request after defaults, presets and validation: everything the formulas need, nothing optional.
 struct Inputs {
+  EngineId engine = EngineId::kGeneric;  ///< the serving engine (its record: engines/table.h)
   GpuSpec gpu;
   Layout layout;
   WeightFormat weights;          ///< weight storage format
@@ -26,13 +28,22 @@ struct Inputs {
   int64_t input_tokens = 0;      ///< prompt tokens per request
   int64_t output_tokens = 0;     ///< generated tokens per request
   int64_t prefill_tokens = 8192; ///< tokens per prefill step (chunked prefill)
-  double reserve = 0.2;          ///< fraction of GPU memory kept free
-  int64_t overhead_bytes = 0;    ///< runtime overhead per GPU
   bool include_mtp = false;
   /// Checkpoint bytes from the Hub's safetensors counts (used for weights when the precision is auto).
   std::optional<double> safetensors_bytes;
   std::optional<int64_t> safetensors_parameters;
-  Request request;               ///< the raw request, for engine-specific options
+  std::string model_id;          ///< Hub repo id (or the preset's) for labels and launch commands ("" = none)
+  bool gguf_file = false;        ///< the model came from a GGUF file's header (launch commands name the file)
+  int64_t max_gpus = 64;         ///< layout searches give up beyond this many GPUs (recommend_max_gpus)
+
+  // ---- each engine's options, typed (engines/settings.h) ----
+  GenericSettings generic;
+  VllmSettings vllm;
+  SglangSettings sglang;
+  TransformersOptions transformers;
+  LlamaCppOptions llamacpp;
+
+  Request request;  ///< the raw request: fine-tuning, the recommendations' filters and the speed overrides read it
 };
 
 struct MemoryBreakdown {

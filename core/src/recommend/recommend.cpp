@@ -21,11 +21,10 @@ std::string lower(std::string s) {
 
 std::vector<Recommendation> recommend_gpus(const ModelSpec& m, const Inputs& in, const std::vector<GpuSpec>& gpus) {
   const Request& r = in.request;
-  const engine_util::EngineTraits t = engine_util::engine_traits(r.engine);
   // Weights per rank do not depend on the GPU: one cache for every preset.
-  engine_util::RankWeightsCache cache(m, in.weights, in.include_mtp, t.vocab_padding, t.rope_cache);
+  engine_util::RankWeightsCache cache(m, in);
   const double scale = engine_util::safetensors_scale(m, in);
-  const int64_t limit = std::max<int64_t>(1, r.recommend_max_gpus);
+  const int64_t limit = std::max<int64_t>(1, in.max_gpus);
   const std::string vendor = lower(r.recommend_vendor);
   const std::string market = lower(r.recommend_market);
   std::vector<Recommendation> out;

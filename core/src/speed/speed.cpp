@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 
+#include "engines/table.h"
+
 namespace llmsizer {
 
 // ================================================================================================
@@ -142,20 +144,10 @@ FamilyProfile family_profile(const std::string& family) {
   return p;
 }
 
+}  // namespace
+
 // ---- serving engines: what the software adds ---------------------------------------------------
-struct EngineProfile {
-  const char* engine;
-  bool calibrated;
-  double step_overhead_s;   ///< per engine step (scheduler + input preparation + sampling + output processing)
-  double layer_overhead_s;  ///< per decoder layer per step
-  bool cpu_overlaps_gpu;    ///< eager engines: the CPU launches while the GPU runs (step = max(CPU, GPU))
-  double kv_read_factor;    ///< KV bytes moved per KV byte attended in a decode step
-  double int8_read;         ///< 8-bit integer weights: multiplier on the bandwidth efficiency
-  double int4_read;         ///< 4-bit group-quantised weights (GPTQ/AWQ/compressed-tensors), MXFP4, NF4
-  double fp8_read;          ///< fp8 weights
-  double quant_cpu;         ///< eager engines: multiplier on the per-layer CPU cost with quantised kernels
-  double quant_layer_s;     ///< graph-replaying engines: added per decoder layer per step with quantised kernels
-};
+// Each engine's row in engines/table.cpp points to one of these profiles (EngineSpeed, speed.h).
 
 // vLLM (0.6.x, CUDA graphs, offline LLM.generate):
 //  layer_overhead 20 us — about ten kernels per decoder layer (two fused norms, qkv, rotary, cache write,
@@ -179,7 +171,12 @@ struct EngineProfile {
 //  int4_read 0.97 — fitted to GT0274 (GPTQ-Int4, 154.05 tok/s) and GT0275 (AWQ, 148.10 tok/s): Marlin
 //    (arXiv:2408.11743) keeps 4-bit batch-1 GEMVs close to the bandwidth bound.
 //  fp8_read 1.08 — no public fp8 measurement here; the 8-bit integer value (same bytes, similar kernels).
-constexpr EngineProfile kVllm{"vllm", true, 2.01e-3, 20e-6, false, 1.0, 1.08, 0.97, 1.08, 1.0, 35e-6};
+constexpr EngineSpeed kVllm{/*calibrated=*/true,     /*step_overhead_s=*/2.01e-3, /*layer_overhead_s=*/20e-6,
+                            /*cpu_overlaps_gpu=*/false, /*kv_read_factor=*/1.0,      /*kv_read_per_group=*/0.0,
+                            /*int8_read=*/1.08,         /*int4_read=*/0.97,          /*fp8_read=*/1.08,
+                            /*quant_cpu=*/1.0,          /*quant_cpu_exllama4=*/1.0,  /*quant_layer_s=*/35e-6,
+                            /*whole_prompt_prefill=*/false};
+const EngineSpeed kVllmSpeed = kVllm;
 
 // Hugging Face transformers generate() (4.46, eager PyTorch, DynamicCache, SDPA attention): fitted
 // separately, to GT0256-GT0271 (the same Qwen2.5-7B on the same A100).
@@ -189,7 +186,7 @@ constexpr EngineProfile kVllm{"vllm", true, 2.01e-3, 20e-6, false, 1.0, 1.08, 0.
 //    ~35 PyTorch ops per Qwen2 layer (modeling_qwen2.py) at ~24 us of Python dispatch and launch each.
 //    The 1.0 ms per step (the generate loop's logits processors, stopping criteria, cache bookkeeping) is
 //    an assumption that only splits the fit.
-//  kv_read_factor — set per model in speed_constants(): 3 + 2 x (query heads per KV head). Each step,
+//  kv_read_factor, kv_read_per_group — per model in speed_constants(): 3 + 2 x (query heads per KV head). Each step,
 //    DynamicCache.update torch.cat's every layer's cache (read + write: 2), and the SDPA path expands K and
 //    V to every query head (repeat_kv: write `groups` copies, attention reads them: 2 x groups) besides
 //    reading the cache (1) (transformers cache_utils.py, models/qwen2/modeling_qwen2.py). Checked on
@@ -197,17 +194,24 @@ constexpr EngineProfile kVllm{"vllm", true, 2.01e-3, 20e-6, false, 1.0, 1.08, 0.
 //    expanded copies in L2 (GT0260 adds less), longer ones add more (GT0268).
 //  quant_cpu 1.29 — GT0257 / GT0259 (GPTQ-Int8 31.55, AWQ 32.03 tok/s): the AutoGPTQ / AutoAWQ kernels
 //    add ops per layer. GPTQ 4-bit through the exllama kernels is cheaper: 0.93 (GT0258, 43.10 tok/s).
-constexpr EngineProfile kTransformers{"transformers", true, 1.0e-3, 0.83e-3, true, 3.0, 1.0, 1.0, 1.0, 1.29, 0.0};
-constexpr double kTransformersExllama4Cpu = 0.93;
+//  whole_prompt_prefill — generate() runs the whole prompt in one forward pass.
+const EngineSpeed kTransformersSpeed{
+    /*calibrated=*/true,  /*step_overhead_s=*/1.0e-3, /*layer_overhead_s=*/0.83e-3, /*cpu_overlaps_gpu=*/true,
+    /*kv_read_factor=*/3.0, /*kv_read_per_group=*/2.0, /*int8_read=*/1.0,           /*int4_read=*/1.0,
+    /*fp8_read=*/1.0,     /*quant_cpu=*/1.29,       /*quant_cpu_exllama4=*/0.93,  /*quant_layer_s=*/0.0,
+    /*whole_prompt_prefill=*/true};
 
-EngineProfile engine_profile(const std::string& engine) {
-  if (engine == "transformers") return kTransformers;
-  EngineProfile p = kVllm;
-  // "generic" is a well-tuned serving engine: vLLM's constants. SGLang, llama.cpp and others have no
-  // public speed rows in the reference set: vLLM's constants, marked uncalibrated.
-  if (engine != "vllm") p.calibrated = false;
+// "generic" is a well-tuned serving engine: vLLM's constants. SGLang, llama.cpp and others have no
+// public speed rows in the reference set: vLLM's constants, marked uncalibrated.
+namespace {
+constexpr EngineSpeed uncalibrated(EngineSpeed p) {
+  p.calibrated = false;
   return p;
 }
+}  // namespace
+const EngineSpeed kBorrowedVllmSpeed = uncalibrated(kVllm);
+
+namespace {
 
 // ---- tensor-parallel links ---------------------------------------------------------------------
 // Small-message all-reduce latency: vLLM's custom all-reduce (one-shot over NVLink P2P,
@@ -469,7 +473,7 @@ double hop_seconds(const ModelSpec& m, const Inputs& in, const SpeedConstants& k
   return tokens * static_cast<double>(m.hidden_size) * act_bytes(in) / k.link_bytes_per_s + k.link_latency_s;
 }
 
-bool is_eager(const SpeedConstants& k) { return k.engine == "transformers"; }
+bool is_eager(const SpeedConstants& k) { return k.cpu_overlaps_gpu; }
 
 // ---- the schedule -------------------------------------------------------------------------------
 
@@ -596,52 +600,18 @@ void decode_timeline(const Ctx& x, int64_t seqs, int64_t prompt, int64_t output,
   t->tpot_s = sum / static_cast<double>(n);
 }
 
-}  // namespace
+// ---- the constants, section by section (speed_constants) ----------------------------------------
 
-// ================================================================================================
-// Public entry points
-// ================================================================================================
-
-std::string gpu_family(const GpuSpec& gpu) {
-  // The preset's architecture when it has one; else read from the id, then the name (custom GPUs).
-  if (!gpu.architecture.empty()) return lower(gpu.architecture);
-  for (const std::string& text : {lower(gpu.id), lower(gpu.name)}) {
-    for (const auto& f : kFamilies) {
-      if (contains(text, f[0])) return f[1];
-    }
-  }
-  return "";
-}
-
-SpeedConstants speed_constants(const ModelSpec& m, const Inputs& in) {
-  SpeedConstants k;
-  const std::string fam = gpu_family(in.gpu);
-  const FamilyProfile fp = family_profile(fam);
-  const EngineProfile ep = engine_profile(in.request.engine);
-  k.gpu_family = fam.empty() ? "unknown" : fam;
-  k.gpu_family_calibrated = fp.calibrated && fam == fp.family;
-  k.engine = in.request.engine.empty() ? "generic" : in.request.engine;
-  k.engine_calibrated = ep.calibrated;
-  k.bandwidth_bytes_per_s = in.gpu.memory_bandwidth_gbps * 1e9;
-  k.bandwidth_efficiency = fp.bandwidth;
-  k.prefill_efficiency = fp.prefill;
-  k.attention_efficiency = fp.attention;
-  k.decode_compute_efficiency = fp.decode_compute;
-  k.step_overhead_s = ep.step_overhead_s;
-  k.layer_overhead_s = ep.layer_overhead_s;
-  k.kv_read_factor = ep.kv_read_factor;
-
-  // ---- compute dtype: what the GEMMs run in ----
+/// The compute dtype (what the GEMMs run in: the `tflops` key of the GPU preset) and the GPU's dense peak for it.
+void compute_peak(const Inputs& in, SpeedConstants& k) {
   // fp8 checkpoints run W8A8 fp8 GEMMs where the GPU has fp8 tensor cores (Ada, Hopper, Blackwell; vLLM
   // fp8.py: activations quantised on the fly), else weight-only fp8 (Marlin) in 16-bit. 8-bit integer
   // weights are taken as weight-only (GPTQ-Int8 / W8A16, the common kind; the format does not record
   // whether activations are quantised): 16-bit GEMMs. With int8 peak the GPTQ-Int8 long-prompt rows come
   // out 25-70 % too fast (GT0289, GT0293); W8A8 int8 GEMMs would prefill up to 2x faster than this.
   // GPTQ / AWQ / NF4 / MXFP4 dequantise into 16-bit GEMMs.
-  const WeightFormat& f = in.weights;
   std::string dtype = dtype_name(in.act_dtype);
-  if (f.method == QuantMethod::kFp8 && tflops_of(in.gpu, "fp8") > 0) dtype = "fp8";
-  const bool llm_int8 = f.method == QuantMethod::kInt8 && contains(f.label, "LLM.int8");
+  if (in.weights.method == QuantMethod::kFp8 && tflops_of(in.gpu, "fp8") > 0) dtype = "fp8";
   double peak = tflops_of(in.gpu, dtype.c_str());
   if (peak <= 0 && (dtype == "bf16" || dtype == "fp16")) {
     dtype = dtype == "bf16" ? "fp16" : "bf16";  // GPUs listing one 16-bit rate (V100, T4: fp16 only)
@@ -661,8 +631,10 @@ SpeedConstants speed_constants(const ModelSpec& m, const Inputs& in) {
   }
   k.compute_dtype = dtype;
   k.peak_flops_per_s = peak * 1e12;
+}
 
-  // ---- quantised weights: the dequantising kernels' read efficiency ----
+/// Quantised weights: the dequantising kernels' read efficiency, and what their launches add per layer.
+void quantized_kernels(const WeightFormat& f, const EngineSpeed& ep, SpeedConstants& k) {
   // By bits for the group formats (GPTQ/AWQ/compressed-tensors 8-bit run the 8-bit kernels); formats
   // added later fall in by their width.
   if (f.method == QuantMethod::kFp8) {
@@ -675,50 +647,39 @@ SpeedConstants speed_constants(const ModelSpec& m, const Inputs& in) {
   if (f.method != QuantMethod::kNone && ep.cpu_overlaps_gpu) {
     // Eager engines: quantised layers launch more ops (GPTQ 4-bit through exllama kernels excepted, GT0258).
     const bool exllama4 = f.method == QuantMethod::kGptq && f.bits <= 4.5;
-    k.layer_overhead_s *= exllama4 ? kTransformersExllama4Cpu : ep.quant_cpu;
+    k.layer_overhead_s *= exllama4 ? ep.quant_cpu_exllama4 : ep.quant_cpu;
   } else if (f.method != QuantMethod::kNone) {
     k.layer_overhead_s += ep.quant_layer_s;
   }
-  if (k.engine == "transformers" && !m.layers.empty() && !m.layers.front().attn.mla) {
-    const AttentionSpec& a = m.layers.front().attn;
-    const double groups = static_cast<double>(a.num_heads) / static_cast<double>(std::max<int64_t>(1, a.num_kv_heads));
-    k.kv_read_factor = 3.0 + 2.0 * groups;
-  }
+}
 
-  // ---- chunked prefill ----
+/// Tokens per prefill step (chunked prefill).
+double prefill_chunk_tokens(const Inputs& in, const EngineSpeed& ep) {
   // vLLM: max_num_batched_tokens (its default varies by version and GPU; the request's value when given,
   // else the tokens per prefill step the request resolved, 8192 by default). transformers: the whole
   // prompt in one forward pass.
-  if (k.engine == "transformers") {
-    k.prefill_chunk_tokens = static_cast<double>(std::numeric_limits<int32_t>::max());
-  } else if (in.request.max_num_batched_tokens > 0) {
-    k.prefill_chunk_tokens = static_cast<double>(in.request.max_num_batched_tokens);
-  } else {
-    k.prefill_chunk_tokens = static_cast<double>(std::max<int64_t>(1, in.prefill_tokens));
-  }
+  if (ep.whole_prompt_prefill) return static_cast<double>(std::numeric_limits<int32_t>::max());
+  if (in.vllm.max_num_batched_tokens > 0) return static_cast<double>(in.vllm.max_num_batched_tokens);
+  return static_cast<double>(std::max<int64_t>(1, in.prefill_tokens));
+}
 
-  // ---- the link between tensor-parallel ranks ----
-  const std::string ic = lower(in.gpu.interconnect);
+/// The link between tensor-parallel ranks (its class, one-way bandwidth and latency); returns the GB/s.
+double tp_link(const GpuSpec& g, SpeedConstants& k) {
+  const std::string ic = lower(g.interconnect);
   // Scale-up links (NVLink, AMD Infinity Fabric / xGMI, Huawei HCCS, TPU ICI, Gaudi's on-chip RoCE) vs PCIe.
   const bool fast = contains(ic, "nvlink") || contains(ic, "infinity") || contains(ic, "xgmi") ||
                     contains(ic, "hccs") || contains(ic, "ici") || contains(ic, "roce");
   k.interconnect = fast ? "nvlink" : "pcie";
-  const double gbps = in.gpu.interconnect_gbps > 0 ? in.gpu.interconnect_gbps
-                                                    : (fast ? kNvlinkDefaultGbps : kPcieDefaultGbps);
+  const double gbps = g.interconnect_gbps > 0 ? g.interconnect_gbps : (fast ? kNvlinkDefaultGbps : kPcieDefaultGbps);
   k.link_bytes_per_s = gbps * 1e9;
   k.link_latency_s = fast ? kNvlinkLatencyS : kPcieLatencyS;
+  return gbps;
+}
 
-  // ---- request overrides ----
-  if (in.request.bandwidth_efficiency > 0) {
-    k.bandwidth_efficiency = in.request.bandwidth_efficiency;
-    k.notes.push_back("bandwidth efficiency set by the request");
-  }
-  if (in.request.prefill_efficiency > 0) {
-    k.prefill_efficiency = in.request.prefill_efficiency;
-    k.notes.push_back("prefill efficiency set by the request");
-  }
-
-  // ---- what the numbers rest on ----
+/// What the numbers rest on: the calibration, and what is borrowed or not measured.
+void speed_notes(const Inputs& in, double gbps, SpeedConstants& k) {
+  const WeightFormat& f = in.weights;
+  const bool llm_int8 = f.method == QuantMethod::kInt8 && contains(f.label, "LLM.int8");
   k.notes.push_back(
       "efficiencies calibrated on Qwen2.5-7B-Instruct, one A100 80GB, vLLM 0.6.x and transformers 4.46 "
       "(Qwen2.5 speed benchmark, cases GT0256-GT0295 of the public validation set)");
@@ -740,10 +701,69 @@ SpeedConstants speed_constants(const ModelSpec& m, const Inputs& in) {
   }
   if (in.layout.tp > 1 || in.layout.pp > 1) {
     k.notes.push_back(std::string("tensor/pipeline-parallel communication over ") +
-                      (fast ? "NVLink-class" : "PCIe") + " links, " + std::to_string(static_cast<int>(gbps)) +
-                      " GB/s one way and " + std::to_string(static_cast<int>(k.link_latency_s * 1e6)) +
+                      (k.interconnect == "nvlink" ? "NVLink-class" : "PCIe") + " links, " +
+                      std::to_string(static_cast<int>(gbps)) + " GB/s one way and " + std::to_string(static_cast<int>(k.link_latency_s * 1e6)) +
                       " us per collective (not calibrated: no multi-GPU speed rows)");
   }
+}
+
+}  // namespace
+
+// ================================================================================================
+// Public entry points
+// ================================================================================================
+
+std::string gpu_family(const GpuSpec& gpu) {
+  // The preset's architecture when it has one; else read from the id, then the name (custom GPUs).
+  if (!gpu.architecture.empty()) return lower(gpu.architecture);
+  for (const std::string& text : {lower(gpu.id), lower(gpu.name)}) {
+    for (const auto& f : kFamilies) {
+      if (contains(text, f[0])) return f[1];
+    }
+  }
+  return "";
+}
+
+SpeedConstants speed_constants(const ModelSpec& m, const Inputs& in) {
+  SpeedConstants k;
+  const std::string fam = gpu_family(in.gpu);
+  const FamilyProfile fp = family_profile(fam);
+  const Engine& engine = engine_of(in);
+  const EngineSpeed& ep = *engine.speed;
+  k.gpu_family = fam.empty() ? "unknown" : fam;
+  k.gpu_family_calibrated = fp.calibrated && fam == fp.family;
+  k.engine = engine.name;
+  k.engine_calibrated = ep.calibrated;
+  k.cpu_overlaps_gpu = ep.cpu_overlaps_gpu;
+  k.bandwidth_bytes_per_s = in.gpu.memory_bandwidth_gbps * 1e9;
+  k.bandwidth_efficiency = fp.bandwidth;
+  k.prefill_efficiency = fp.prefill;
+  k.attention_efficiency = fp.attention;
+  k.decode_compute_efficiency = fp.decode_compute;
+  k.step_overhead_s = ep.step_overhead_s;
+  k.layer_overhead_s = ep.layer_overhead_s;
+  k.kv_read_factor = ep.kv_read_factor;
+  compute_peak(in, k);
+  quantized_kernels(in.weights, ep, k);
+  if (ep.kv_read_per_group > 0 && !m.layers.empty() && !m.layers.front().attn.mla) {
+    const AttentionSpec& a = m.layers.front().attn;
+    const double groups = static_cast<double>(a.num_heads) / static_cast<double>(std::max<int64_t>(1, a.num_kv_heads));
+    k.kv_read_factor = ep.kv_read_factor + ep.kv_read_per_group * groups;
+  }
+
+  k.prefill_chunk_tokens = prefill_chunk_tokens(in, ep);
+  const double gbps = tp_link(in.gpu, k);
+  // ---- request overrides ----
+  if (in.request.bandwidth_efficiency > 0) {
+    k.bandwidth_efficiency = in.request.bandwidth_efficiency;
+    k.notes.push_back("bandwidth efficiency set by the request");
+  }
+  if (in.request.prefill_efficiency > 0) {
+    k.prefill_efficiency = in.request.prefill_efficiency;
+    k.notes.push_back("prefill efficiency set by the request");
+  }
+
+  speed_notes(in, gbps, k);
   return k;
 }
 

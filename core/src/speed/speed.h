@@ -57,12 +57,36 @@ double ring_allreduce_seconds(double bytes, int64_t ranks, double link_bytes_per
 
 // ---- the calibrated constants ------------------------------------------------------------------
 
+/// What a serving engine's software adds to each step, and how its kernels read quantised weights: the speed
+/// profile of an engine's row in engines/table.cpp (the values and their sources are in speed.cpp).
+struct EngineSpeed {
+  bool calibrated;          ///< fitted to public measurements of this engine (else borrowed, and said so)
+  double step_overhead_s;   ///< per engine step (scheduler + input preparation + sampling + output processing)
+  double layer_overhead_s;  ///< per decoder layer per step
+  bool cpu_overlaps_gpu;    ///< eager engines: the CPU launches while the GPU runs (step = max(CPU, GPU))
+  double kv_read_factor;    ///< KV bytes moved per KV byte attended in a decode step
+  double kv_read_per_group; ///< added per query head of a KV head (copies expanded to every query head), not MLA
+  double int8_read;         ///< 8-bit integer weights: multiplier on the bandwidth efficiency
+  double int4_read;         ///< 4-bit group-quantised weights (GPTQ/AWQ/compressed-tensors), MXFP4, NF4
+  double fp8_read;          ///< fp8 weights
+  double quant_cpu;         ///< eager engines: multiplier on the per-layer CPU cost with quantised kernels
+  double quant_cpu_exllama4;  ///< eager engines: the same for 4-bit GPTQ through the exllama kernels
+  double quant_layer_s;     ///< graph-replaying engines: added per decoder layer per step with quantised kernels
+  bool whole_prompt_prefill;  ///< one forward pass over the whole prompt (no chunked prefill)
+};
+/// vLLM's fitted profile, transformers generate()'s, and vLLM's values marked uncalibrated for the engines
+/// without public speed measurements (generic, SGLang, llama.cpp).
+extern const EngineSpeed kVllmSpeed;
+extern const EngineSpeed kTransformersSpeed;
+extern const EngineSpeed kBorrowedVllmSpeed;
+
 /// Efficiencies and overheads the estimate used (each from a table in speed.cpp, or a request override).
 struct SpeedConstants {
   std::string gpu_family;               ///< "ampere", "hopper", "ada", ... (from the GPU preset's id)
   bool gpu_family_calibrated = false;   ///< the family has its own measured constants
   std::string engine;                   ///< the serving engine whose overheads are used
   bool engine_calibrated = false;
+  bool cpu_overlaps_gpu = false;        ///< eager engine: the per-layer CPU cost overlaps the GPU time (finish())
   std::string compute_dtype;            ///< the `tflops` key the peak comes from ("bf16", "fp8", ...)
   double peak_flops_per_s = 0;          ///< dense peak of one GPU, FLOP/s
   double bandwidth_bytes_per_s = 0;     ///< datasheet memory bandwidth of one GPU, bytes/s (decimal)

@@ -1,15 +1,13 @@
-// The lite core's stand-ins for what it leaves out (core/CMakeLists.txt, LLMSIZER_LITE): llama.cpp and GGUF,
-// SGLang, transformers, fine-tuning estimates and GPU recommendations. resolve() sends every request that would
-// need them to the full module first (api.cpp lite_unsupported), so none of these is reached by a request the
-// lite module answers; each still returns a well-formed value or a "needs_full_module" error, never aborts.
+// The lite core's stand-ins for the parts it leaves out besides engines (core/CMakeLists.txt, LLMSIZER_LITE): GGUF
+// files and llama.cpp's file types, fine-tuning estimates and GPU recommendations. (Engines need none: the lite
+// module links a table with the generic and vLLM rows only, engines/table.cpp.) resolve() sends every request that
+// would need them to the full module first (resolve.cpp lite_unsupported), so none of these is reached by a request
+// the lite module answers; each still returns a well-formed value or a "needs_full_module" error, never aborts.
 #include <memory>
 
-#include "engines/util.h"
+#include "gguf/gguf.h"
 #include "gguf/summary.h"
 #include "json/writer.h"
-#include "engines/engines.h"
-#include "gguf/gguf.h"
-#include "engines/llamacpp.h"
 #include "recommend/recommend.h"
 #include "training/training_json.h"
 
@@ -19,30 +17,7 @@ namespace {
 Error needs_full(const char* what) {
   return make_error(ErrorCode::kNeedsFullModule, std::string(what) + " need the full module (the page loads it on demand)");
 }
-EnginePlan no_plan(const char* engine) {
-  EnginePlan p;
-  p.engine = engine;
-  p.failure = "this engine needs the full module";
-  return p;
-}
 }  // namespace
-
-namespace engine_util {
-Capacity sglang_capacity(const ModelSpec&, const Inputs&, const Layout&, TpData&, double, int64_t, int64_t) {
-  return Capacity{};
-}
-void sglang_solve_knob(const ModelSpec&, const Inputs&, TpData&, double, EngineSolves*) {}
-Capacity transformers_capacity(const ModelSpec&, const Inputs&, const Layout&, TpData&, double, int64_t, int64_t) {
-  return Capacity{};
-}
-double sglang_usable_fraction(const Inputs&) { return 0.0; }
-}  // namespace engine_util
-
-EnginePlan plan_sglang(const ModelSpec&, const Inputs&) { return no_plan("sglang"); }
-EnginePlan plan_transformers(const ModelSpec&, const Inputs&) { return no_plan("transformers"); }
-EnginePlan plan_llamacpp(const ModelSpec&, const Inputs&, const LlamaCppWeights*) { return no_plan("llama.cpp"); }
-std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec&, const WeightFormat&) { return nullptr; }
-Result<bool> llamacpp_check_request(const Request&) { return true; }
 
 int64_t ggml_row_size(GgmlType, int64_t) { return 0; }
 const LlamaFtypeInfo* llama_ftype_info(int) { return nullptr; }
