@@ -1,0 +1,458 @@
+// Fine-tuning: the estimate, section by section (model states, LoRA/QLoRA, activations, other, the fit on
+// the GPUs, speed). Declared in training.h (estimate_training); the formulas of each term live in training.cpp
+// (states, LoRA) and activations.cpp.
+#include <algorithm>
+#include <cmath>
+
+#include "model/memory.h"
+#include "training/training.h"
+#include "training/training_util.h"
+#include "units.h"
+
+namespace llmsizer {
+
+namespace {
+
+using training_util::ceil_div;
+using training_util::fmt_gib;
+
+// What every section reads: the inputs and the facts derived from them once.
+struct Setup {
+  const ModelSpec& m;
+  const GpuSpec& gpu;
+  const TrainingOptions& opts;
+  bool lora = false;
+  bool qlora = false;
+  bool mixed = false;
+  bool fp32 = false;
+  ParameterCounts pc;
+  double e = 2;                     ///< activation / 16-bit weight bytes
+  std::vector<TensorGroup> tensors;
+  Setup(const ModelSpec& m_, const GpuSpec& gpu_, const TrainingOptions& o)
+      : m(m_), gpu(gpu_), opts(o), lora(o.mode == TrainingMode::kLora || o.mode == TrainingMode::kQlora),
+        qlora(o.mode == TrainingMode::kQlora), mixed(o.precision == TrainingPrecision::kMixed),
+        fp32(o.precision == TrainingPrecision::kFp32), pc(count_parameters(m_)),
+        e(dtype_bits(o.compute_dtype) / 8.0), tensors(weight_tensors(m_, false)) {}
+};
+
+// Parameters that a token multiplies (2 FLOPs each in the forward): every matrix except lookup tables,
+// routed experts scaled by top-k / experts, the tied LM head counted once more as a matmul. Vision towers
+// and MTP are left out (text tokens only).
+double matmul_parameters_per_token(const ModelSpec& m) {
+  double n = 0;
+  for (const TensorGroup& g : weight_tensors(m, false)) {
+    if (g.cols <= 1) continue;  // vectors: norms, biases (negligible FLOPs)
+    if (g.role == TensorRole::kVision || g.role == TensorRole::kMtp || g.role == TensorRole::kPosition) continue;
+    if (g.role == TensorRole::kEmbedding && std::string(g.name) == "embed_tokens") continue;  // a lookup
+    double x = static_cast<double>(g.elements());
+    if (g.role == TensorRole::kExperts) {
+      const MlpSpec& p = m.layers[static_cast<size_t>(g.layer)].mlp;  // g comes from weight_tensors(m): in range
+      x *= static_cast<double>(std::min(p.experts_per_token, p.num_experts)) / static_cast<double>(p.num_experts);
+    }
+    n += x;
+  }
+  if (m.tie_word_embeddings) {
+    n += static_cast<double>(m.vocab_size) * static_cast<double>(m.embed_proj_dim > 0 ? m.embed_proj_dim : m.hidden_size);
+  }
+  return n;
+}
+
+// Attention score FLOPs of one token's forward: QK^T and AV, 2 FLOPs per multiply-add over the tokens it
+// attends to: 2·heads·(d_qk + d_v)·s per layer (PaLM Appendix B counts 12·L·H·Q·T for forward + backward
+// with d_qk = d_v = Q and no causal halving; sliding-window layers attend to at most their window).
+double attention_flops_per_token(const ModelSpec& m, int64_t seq) {
+  double f = 0;
+  for (const LayerSpec& l : m.layers) {
+    const AttentionSpec& a = l.attn;
+    const double d_qk = static_cast<double>(a.mla ? a.qk_nope_head_dim + a.qk_rope_head_dim : a.head_dim);
+    const double ctx = static_cast<double>(a.sliding_window > 0 ? std::min(seq, a.sliding_window) : seq);
+    f += 2.0 * static_cast<double>(a.num_heads) * (d_qk + static_cast<double>(a.v_head_dim)) * ctx;
+  }
+  return f;
+}
+
+
+// ---- model states of one replica: full fine-tuning -------------------------------------------------------
+
+/// Fills the replica's weights, gradients and optimizer; returns the gradient bytes per trainable value.
+double full_model_states(const Setup& s, TrainingEstimate& est) {
+  const TrainingOptions& opts = s.opts;
+  const ParameterCounts& pc = s.pc;
+  const bool mixed = s.mixed;
+  const bool fp32 = s.fp32;
+  const double e = s.e;
+  std::vector<std::string>& notes = est.assumptions;
+  double grad_bytes = 0;  // per trainable value, on the GPU
+  // Full fine-tuning, ZeRO §3.1: mixed precision keeps 16-bit weights (2Ψ) and gradients (2Ψ) and, in the
+  // optimizer, an fp32 master copy (4Ψ) plus Adam's fp32 m and v (8Ψ): K = 12, 16 bytes per parameter.
+  // fp32: 4 + 4 + 8. Pure bf16 (no master copy; torch optimizers keep states in the parameter dtype):
+  // 2 + 2 + 4 with Adam.
+  est.trainable_parameters = pc.total;
+  const double w = fp32 ? 4.0 : e;
+  grad_bytes = w;
+  est.base_weights_bytes = static_cast<double>(pc.total) * w;
+  est.replica.weights = est.base_weights_bytes;
+  est.replica.gradients = static_cast<double>(pc.total) * grad_bytes;
+  est.master_weights_bytes = mixed ? 4.0 * static_cast<double>(pc.total) : 0;
+  const double state = opts.precision == TrainingPrecision::kBf16 ? 2.0 : 4.0;
+  for (const TensorGroup& g : s.tensors) {
+    est.optimizer_states_bytes += optimizer_state_bytes(opts.optimizer, state, g.rows, g.cols, g.count);
+  }
+  est.replica.optimizer = est.master_weights_bytes + est.optimizer_states_bytes;
+  notes.push_back(std::string("full fine-tuning, ") + training_precision_name(opts.precision) +
+                  (mixed ? " precision: 16-bit weights and gradients, fp32 master weights and optimizer states "
+                           "(counted in optimizer, as the ZeRO paper's K does)"
+                         : fp32 ? " precision: fp32 weights, gradients and optimizer states"
+                                : " precision: bf16 weights, gradients and optimizer states, no master copy"));
+  return grad_bytes;
+}
+
+// ---- model states of one replica: LoRA and QLoRA --------------------------------------------------------
+
+/// Fills the adapters and the replica's weights, gradients and optimizer; returns the gradient bytes per
+/// trainable value.
+double lora_model_states(const Setup& s, TrainingEstimate& est) {
+  const ModelSpec& m = s.m;
+  const TrainingOptions& opts = s.opts;
+  const ParameterCounts& pc = s.pc;
+  const bool qlora = s.qlora;
+  std::vector<std::string>& notes = est.assumptions;
+  double grad_bytes = 0;
+  est.adapters = lora_adapters(m, opts.lora_targets);
+  if (opts.lora_targets != kLoraAllLinear) {
+    for (uint32_t bit = 1; bit < (1u << 13); bit <<= 1) {
+      if ((opts.lora_targets & bit) && lora_adapters(m, bit).empty()) {
+        est.warnings.push_back({"lora_target_missing", "LoRA target " + lora_target_names(bit).front() +
+                                                           " matches no layer of this model"});
+      }
+    }
+  }
+  est.trainable_parameters = lora_parameters(est.adapters, opts.lora_rank);
+  // Frozen base in its storage format, tensor by tensor (the same per-tensor rules as inference, tp = 1).
+  const RankWeights rw = rank_weights(m, opts.base_format, 1, false, 1, false);
+  double base = rw.first_bytes + rw.last_bytes;
+  for (double x : rw.layer_bytes) base += x;
+  if (qlora) {
+    // qlora.py casts the norms to fp32 ("if 'norm' in name: module.to(torch.float32)"): +2 B per value.
+    base += 2.0 * static_cast<double>(pc.norms);
+  }
+  est.base_weights_bytes = base;
+  // Adapters: PEFT upcasts bf16/fp16 adapter weights to fp32 (get_peft_model autocast_adapter_dtype=True)
+  // and autocast computes in 16-bit; with --training-precision bf16 (the QLoRA recipe) they stay bf16.
+  const double a = opts.precision == TrainingPrecision::kBf16 ? 2.0 : 4.0;
+  grad_bytes = a;
+  const double tp = static_cast<double>(est.trainable_parameters);
+  est.adapter_weights_bytes = tp * a;
+  est.replica.weights = base + est.adapter_weights_bytes;
+  est.replica.gradients = tp * a;
+  // bitsandbytes' paged 32-bit AdamW (QLoRA's paged_adamw_32bit) keeps fp32 states whatever the adapter
+  // dtype; torch optimizers keep them in the adapter dtype.
+  const bool paged = qlora && (opts.optimizer == Optimizer::kAdamW || opts.optimizer == Optimizer::kAdamW8bit);
+  const double state = paged ? 4.0 : a;
+  for (const LoraAdapter& ad : est.adapters) {
+    est.optimizer_states_bytes += optimizer_state_bytes(opts.optimizer, state, opts.lora_rank, ad.in, ad.copies);
+    est.optimizer_states_bytes += optimizer_state_bytes(opts.optimizer, state, ad.out, opts.lora_rank, ad.copies);
+  }
+  est.replica.optimizer = est.optimizer_states_bytes;
+  if (qlora) {
+    notes.push_back("QLoRA: linear layers in NF4 with double quantisation (4 bits + an 8-bit absmax per 64 "
+                    "weights + an fp32 constant per 256 absmax = 4.127 bits); embeddings and LM head 16-bit, "
+                    "norms fp32 (qlora.py)");
+    if (paged) {
+      notes.push_back("paged optimizer: bitsandbytes allocates the states in CUDA unified memory, so they stay "
+                      "on the GPU until it runs short, then move to CPU RAM; counted on the GPU (pageable_bytes), "
+                      "with fits_with_paging telling whether moving them out would let it fit");
+    }
+  } else {
+    notes.push_back("LoRA: frozen base in " + opts.base_format.label + "; adapters, their gradients and optimizer "
+                    "states in " + (a == 4.0 ? "fp32 (PEFT's default upcast)" : "bf16"));
+  }
+  notes.push_back("LoRA trainable parameters: r x (in + out) per adapted matrix from the real shapes (Hu et al. "
+                  "2021); the output layer, embeddings and vision tower are never adapted");
+  return grad_bytes;
+}
+
+/// Bytes per parameter of each state and the optimizer's note.
+void optimizer_figures(const Setup& s, double grad_bytes, TrainingEstimate& est) {
+  const TrainingOptions& opts = s.opts;
+  std::vector<std::string>& notes = est.assumptions;
+  est.weight_bytes_per_parameter =
+      est.parameters > 0 ? est.replica.weights / static_cast<double>(est.parameters) : 0;
+  est.gradient_bytes_per_trainable = grad_bytes;
+  est.optimizer_bytes_per_trainable =
+      est.trainable_parameters > 0 ? est.replica.optimizer / static_cast<double>(est.trainable_parameters) : 0;
+  switch (opts.optimizer) {
+    case Optimizer::kAdamW: break;
+    case Optimizer::kAdamW8bit:
+      notes.push_back("8-bit AdamW (Dettmers et al. 2022): 2 bytes of state per parameter + an fp32 absmax per "
+                      "2048-value block; tensors under 4096 values keep fp32 states (bitsandbytes min_8bit_size)");
+      break;
+    case Optimizer::kSgd: notes.push_back("SGD without momentum keeps no optimizer state"); break;
+    case Optimizer::kSgdMomentum: notes.push_back("SGD with momentum: one state value per parameter"); break;
+    case Optimizer::kAdafactor:
+      notes.push_back("Adafactor (Shazeer & Stern 2018): factored second moment, rows + cols per matrix, no first "
+                      "moment (transformers' default beta1 = None)");
+      break;
+  }}
+
+// ---- activations -----------------------------------------------------------------------------------------
+
+void estimate_activations(const Setup& s, TrainingEstimate& est) {
+  const ModelSpec& m = s.m;
+  const TrainingOptions& opts = s.opts;
+  const bool lora = s.lora;
+  const double e = s.e;
+  const ParameterCounts& pc = s.pc;
+  std::vector<std::string>& notes = est.assumptions;
+  ActivationOptions ao;
+  ao.micro_batch = opts.micro_batch;
+  ao.seq_len = opts.seq_len;
+  ao.bytes = e;
+  ao.flash_attention = opts.flash_attention;
+  ao.dropout = opts.dropout;
+  ao.checkpointing = opts.checkpointing;
+  LoraSetup ls;
+  if (lora) {
+    ls.adapters = est.adapters;
+    ls.rank = opts.lora_rank;
+    ls.dropout = opts.lora_dropout;
+  }
+  est.activations = activation_bytes(m, ao, lora ? &ls : nullptr);
+  notes.push_back(std::string("activations: micro-batch ") + std::to_string(opts.micro_batch) + " x " +
+                  std::to_string(opts.seq_len) + " tokens in " + dtype_name(opts.compute_dtype) + ", " +
+                  (opts.flash_attention ? "FlashAttention (no tokens x tokens scores)" : "eager attention") +
+                  ", no dropout in the model, gradient checkpointing " + checkpointing_name(opts.checkpointing) +
+                  " (Korthikanti et al. 2022 terms from the real shapes; frozen linear layers keep no inputs)");
+  if (m.vision.parameters > 0) {
+    notes.push_back("vision tower: its weights are counted (trained in full fine-tuning, frozen in LoRA); its "
+                    "activations are not (text-only batches)");
+  }
+  if (lora && (opts.lora_targets & kLoraExperts) && pc.experts > 0) {
+    notes.push_back("routed experts adapted one by one, as transformers 4.x lays them out (an nn.Linear per "
+                    "expert); implementations that fuse experts into one parameter (gpt-oss, transformers 5) expose "
+                    "no per-expert linear layers to PEFT");
+  }
+  if (lora && opts.lora_dropout > 0) {
+    notes.push_back("LoRA dropout: each adapted layer keeps its own dropped copy of its input and a 1-byte mask "
+                    "(PEFT applies lora_dropout per adapted module)");
+  }
+  if (opts.checkpointing == Checkpointing::kSelective && opts.flash_attention) {
+    notes.push_back("selective recomputation drops the attention scores (Korthikanti §4.2), which FlashAttention "
+                    "already never stores: it saves nothing more here");
+  }
+  notes.push_back("logits: micro-batch x seq x vocab in the compute dtype + fp32 log-softmax + fp32 gradient");
+}
+
+// ---- other and the fit: context, NCCL, buckets, dequantisation; totals per GPU; GPUs needed ------------
+
+// DeepSpeed defaults (deepspeed/runtime/zero/config.py): reduce_bucket_size 5e8 values,
+// stage3_prefetch_bucket_size 5e7 values; stage 0 all-reduces in flat buffers of 5e8 values
+// (engine.py buffered_allreduce_fallback, elements_per_buffer=500000000).
+constexpr double kReduceBucket = 5e8;
+constexpr double kPrefetchBucket = 5e7;
+
+/// The per-GPU memory of a layout (n data-parallel GPUs, a ZeRO stage, offload), from the replica.
+struct Fit {
+  const Setup& s;
+  const TrainingEstimate& est;
+  double grad_bytes = 0;
+  double largest_module_bytes = 0;
+  int64_t largest_module_params = 0;
+  double largest_quantized_matrix = 0;  ///< values in one 4-bit matrix
+  double trainable = 0;
+
+  Fit(const Setup& setup, const TrainingEstimate& e, double grad) : s(setup), est(e), grad_bytes(grad) {
+    // Full fine-tuning: base_format is the trained dtype (resolve_training); LoRA: the frozen base's storage.
+    const RankWeights rw = rank_weights(s.m, s.opts.base_format, 1, false, 1, false);
+    largest_module_bytes = std::max(rw.first_bytes, rw.last_bytes);
+    largest_module_params = std::max(rw.first_params, rw.last_params);
+    for (size_t i = 0; i < rw.layer_bytes.size(); ++i) {
+      if (rw.layer_bytes[i] > largest_module_bytes) {
+        largest_module_bytes = rw.layer_bytes[i];
+        largest_module_params = rw.layer_params[i];
+      }
+    }
+    if (s.qlora) {
+      for (const TensorGroup& g : s.tensors) {
+        if (g.matrix) largest_quantized_matrix = std::max(largest_quantized_matrix, static_cast<double>(g.rows * g.cols));
+      }
+    }
+    trainable = static_cast<double>(est.trainable_parameters);
+  }
+
+  TrainingOther other_for(int64_t n, int zero) const {
+    TrainingOther x;
+    // CUDA context + cuBLAS workspaces (memory.cpp default_overhead_bytes) and, across GPUs, NCCL's
+    // communicator buffers (the same 512 MiB memory.cpp counts for tensor parallelism).
+    x.cuda_context = s.opts.overhead_bytes >= 0 ? static_cast<double>(s.opts.overhead_bytes)
+                                                : static_cast<double>(default_overhead_bytes(s.gpu, 1));
+    x.nccl = n > 1 ? 512.0 * kMiB : 0;
+    if (zero >= 1 || n > 1) x.comm_buckets = std::min(kReduceBucket, trainable) * grad_bytes;
+    if (zero >= 3) {
+      // ZeRO-3 / FSDP gathers one module's full parameters at a time, plus the prefetched next bucket.
+      const double per_param =
+          largest_module_params > 0 ? largest_module_bytes / static_cast<double>(largest_module_params) : s.e;
+      x.comm_buckets += largest_module_bytes +
+                        std::min(kPrefetchBucket, static_cast<double>(largest_module_params)) * per_param;
+    }
+    // bitsandbytes MatMul4Bit dequantises the whole weight to the compute dtype for each matmul
+    // (bitsandbytes/autograd/_functions.py: F.dequantize_4bit(B, quant_state).to(A.dtype)).
+    x.dequant = largest_quantized_matrix * s.e;
+    return x;
+  }
+
+  ModelStateBytes per_gpu_states(int64_t n, int zero, bool offload, double* cpu) const {
+    ModelStateBytes st = shard_model_states(est.replica, zero, n);
+    *cpu = 0;
+    if (offload) {
+      // ZeRO-Offload (arXiv:2101.06840 §4.1): gradients, optimizer states (with the fp32 master copy) and the
+      // update move to the CPU; the GPU keeps the 16-bit parameters, gradients pass through the reduce bucket.
+      *cpu = st.optimizer + ceil_div(trainable * 4.0, n);
+      st.optimizer = 0;
+      st.gradients = 0;
+    }
+    return st;
+  }
+
+  // Whole bytes per part (rounded up), and the total as their sum, so the parts always add up.
+  static int64_t whole(double x) { return static_cast<int64_t>(std::ceil(x)); }
+
+  int64_t total_for(int64_t n, int zero, bool offload) const {
+    double cpu = 0;
+    const ModelStateBytes st = per_gpu_states(n, zero, offload, &cpu);
+    return whole(st.weights) + whole(st.gradients) + whole(st.optimizer) + whole(est.activations.total()) +
+           whole(other_for(n, zero).total());
+  }
+};
+
+/// Per-GPU memory, what fits, the GPUs needed per ZeRO stage, and their notes.
+void estimate_fit(const Setup& s, double grad_bytes, TrainingEstimate& est) {
+  const TrainingOptions& opts = s.opts;
+  const GpuSpec& gpu = s.gpu;
+  std::vector<std::string>& notes = est.assumptions;
+  const Fit fit(s, est, grad_bytes);
+  est.per_gpu = fit.per_gpu_states(opts.gpus, opts.zero, opts.offload_optimizer, &est.cpu_offload_bytes);
+  est.other = fit.other_for(opts.gpus, opts.zero);
+  est.total_bytes = fit.total_for(opts.gpus, opts.zero, opts.offload_optimizer);
+  est.capacity_bytes = gpu.memory_bytes();
+  est.usable_bytes = static_cast<int64_t>(static_cast<double>(est.capacity_bytes) * (1.0 - opts.reserve));
+  est.free_bytes = est.usable_bytes - est.total_bytes;
+  est.fits = est.free_bytes >= 0;
+  const bool paged = s.qlora && !opts.offload_optimizer &&
+                     (opts.optimizer == Optimizer::kAdamW || opts.optimizer == Optimizer::kAdamW8bit);
+  est.pageable_bytes = paged ? est.per_gpu.optimizer : 0;
+  est.fits_with_paging = static_cast<double>(est.total_bytes) - est.pageable_bytes <= static_cast<double>(est.usable_bytes);
+  // The fewest data-parallel GPUs that fit, for each ZeRO stage (offload kept for stages >= 1 when asked).
+  for (int zero = 0; zero <= 3; ++zero) {
+    const bool offload = opts.offload_optimizer && zero >= 1;
+    int64_t needed = 0;
+    for (int64_t n = 1; n <= opts.max_gpus; ++n) {
+      if (fit.total_for(n, zero, offload) <= est.usable_bytes) {
+        needed = n;
+        break;
+      }
+      if (zero == 0 && n > 1) break;  // without ZeRO more GPUs divide nothing
+    }
+    est.gpus_needed_by_zero[static_cast<size_t>(zero)] = needed;
+  }
+  est.gpus_needed = est.gpus_needed_by_zero[static_cast<size_t>(opts.zero)];
+  notes.push_back("data parallel over " + std::to_string(opts.gpus) + " GPU(s), ZeRO stage " +
+                  std::to_string(opts.zero) +
+                  (opts.zero == 0   ? " (every GPU holds all model states)"
+                   : opts.zero == 1 ? " (optimizer states divided over the GPUs)"
+                   : opts.zero == 2 ? " (optimizer states and gradients divided)"
+                                    : " (optimizer states, gradients and weights divided; FSDP full sharding)") +
+                  (opts.offload_optimizer ? ", optimizer offloaded to the CPU (ZeRO-Offload)" : ""));
+  if (opts.zero == 0 && opts.gpus > 1) {
+    notes.push_back("ZeRO 0 is counted as DeepSpeed's data parallelism (gradients all-reduced through 5e8-value "
+                    "buffers); PyTorch DDP without gradient_as_bucket_view=True keeps a second copy of every "
+                    "gradient in its buckets (torch.nn.parallel.DistributedDataParallel docs)");
+  }
+  notes.push_back("other: CUDA context and workspaces" + std::string(opts.gpus > 1 ? ", NCCL buffers" : "") +
+                  (est.other.comm_buckets > 0 ? ", DeepSpeed buckets (reduce 5e8 values" +
+                                                    std::string(opts.zero >= 3 ? ", the largest module gathered + "
+                                                                                 "a 5e7-value prefetch bucket)"
+                                                                               : ")")
+                                              : "") +
+                  (est.other.dequant > 0 ? ", one dequantised 16-bit matrix (bitsandbytes)" : ""));
+  notes.push_back("usable: GPU memory minus a " + std::to_string(static_cast<int>(std::lround(opts.reserve * 100))) +
+                  " % reserve for allocator fragmentation (--training-reserve; a judgement, not a measured constant)");}
+
+// ---- speed ---------------------------------------------------------------------------------------------
+
+void estimate_speed(const Setup& s, TrainingEstimate& est) {
+  const ModelSpec& m = s.m;
+  const GpuSpec& gpu = s.gpu;
+  const TrainingOptions& opts = s.opts;
+  const bool lora = s.lora;
+  const bool qlora = s.qlora;
+  const bool fp32 = s.fp32;
+  std::vector<std::string>& notes = est.assumptions;
+  TrainingSpeed& sp = est.speed;
+  sp.peak_dtype = fp32 ? "fp32" : (opts.compute_dtype == Dtype::kFp16 ? "fp16" : "bf16");
+  auto it = gpu.tflops.find(sp.peak_dtype);
+  if (it == gpu.tflops.end() && sp.peak_dtype == "fp16") it = gpu.tflops.find("bf16");
+  if (it == gpu.tflops.end() && sp.peak_dtype == "bf16") it = gpu.tflops.find("fp16");
+  const double p_mm = matmul_parameters_per_token(m);
+  const double attn = attention_flops_per_token(m, opts.seq_len);
+  double adapter = 0;  // forward FLOPs of the adapters per token: 2·r·(in + out) per copy a token passes
+  for (const LoraAdapter& ad : est.adapters) {
+    adapter += 2.0 * static_cast<double>(opts.lora_rank) * static_cast<double>(ad.in + ad.out) *
+               static_cast<double>(ad.copies) * ad.token_share;
+  }
+  const double forward = 2.0 * p_mm + adapter + attn;
+  // Backward = 2 x forward for trained weights (input and weight gradients, Kaplan et al. 2020 §2.1: 6N);
+  // a frozen matrix only needs the input gradient, 1 x its forward (so LoRA costs ~4 x base + 6 x adapters).
+  const double backward = lora ? 2.0 * p_mm + 2.0 * adapter + 2.0 * attn : 2.0 * forward;
+  sp.model_flops_per_token = forward + backward;
+  double recompute = 0;
+  if (opts.checkpointing == Checkpointing::kFull) recompute = forward;  // one more forward: 6N -> 8N
+  if (opts.checkpointing == Checkpointing::kSelective && !opts.flash_attention) recompute = attn;
+  sp.executed_flops_per_token = sp.model_flops_per_token + recompute;
+  if (it != gpu.tflops.end() && it->second > 0) {
+    sp.available = true;
+    sp.peak_tflops = it->second;
+    sp.hfu = opts.mfu;
+    sp.tokens_per_second_per_gpu = opts.mfu * sp.peak_tflops * 1e12 / sp.executed_flops_per_token;
+    sp.mfu = sp.tokens_per_second_per_gpu * sp.model_flops_per_token / (sp.peak_tflops * 1e12);
+    sp.tokens_per_second = sp.tokens_per_second_per_gpu * static_cast<double>(opts.gpus);
+    sp.seconds_per_step =
+        static_cast<double>(opts.micro_batch * opts.seq_len) / sp.tokens_per_second_per_gpu;
+    if (opts.dataset_tokens > 0) sp.seconds_per_epoch = static_cast<double>(opts.dataset_tokens) / sp.tokens_per_second;
+    notes.push_back("speed: " + std::to_string(static_cast<int>(std::lround(opts.mfu * 100))) +
+                    " % of the GPU's dense " + sp.peak_dtype +
+                    " peak spent on the executed FLOPs (Llama 3 reports 38-43 % BF16 MFU, arXiv:2407.21783 "
+                    "Table 4); model FLOPs per token = 6 x matmul parameters + attention (PaLM Appendix B)" +
+                    (lora ? ", LoRA: 4 x frozen + 6 x adapter parameters" : "") +
+                    (recompute > 0 ? "; recomputation adds one more forward" : "") +
+                    "; communication and CPU-offload time not modelled");
+  } else {
+    notes.push_back("speed: no dense " + sp.peak_dtype + " TFLOPS for this GPU in the catalogue, so no tokens/s");
+  }
+  if (fp32 && sp.available) {
+    notes.push_back("fp32 training runs at the fp32 (non-tensor-core) peak: PyTorch leaves TF32 matmuls off by "
+                    "default (torch.backends.cuda.matmul.allow_tf32 = False since 1.12)");
+  }
+  if (qlora) notes.push_back("QLoRA's per-matmul dequantisation slows it further; not modelled");
+  if (!est.fits && est.fits_with_paging) {
+    est.warnings.push_back({"fits_only_with_paging", "the paged optimizer states would have to move to CPU RAM (" +
+                                                         fmt_gib(est.pageable_bytes) + "): it runs, but slower"});
+  }
+}
+
+}  // namespace
+
+TrainingEstimate estimate_training(const ModelSpec& m, const GpuSpec& gpu, const TrainingOptions& opts) {
+  TrainingEstimate est;
+  est.options = opts;
+  const Setup s(m, gpu, opts);
+  est.parameters = s.pc.total;
+  const double grad_bytes = s.lora ? lora_model_states(s, est) : full_model_states(s, est);
+  optimizer_figures(s, grad_bytes, est);
+  estimate_activations(s, est);
+  estimate_fit(s, grad_bytes, est);
+  estimate_speed(s, est);
+  return est;
+}
+
+}  // namespace llmsizer
