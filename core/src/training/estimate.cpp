@@ -72,16 +72,25 @@ double attention_flops_per_token(const ModelSpec& m, int64_t seq) {
 }
 
 
+/// What the model-state sections tell the later ones.
+struct States {
+  double grad_bytes = 0;   ///< gradient bytes per trainable value, on the GPU
+  double state_bytes = 4;  ///< bytes per optimizer state value (torch optimizers: the parameter dtype)
+  double largest = 0;      ///< values in the largest trainable tensor (the for-loop update's temporaries)
+  bool paged = false;      ///< bitsandbytes paged optimizer (QLoRA)
+};
+
 // ---- model states of one replica: full fine-tuning -------------------------------------------------------
 
-/// Fills the replica's weights, gradients and optimizer; returns the gradient bytes per trainable value.
-double full_model_states(const Setup& s, TrainingEstimate& est) {
+/// Fills the replica's weights, gradients and optimizer.
+States full_model_states(const Setup& s, TrainingEstimate& est) {
   const TrainingOptions& opts = s.opts;
   const ParameterCounts& pc = s.pc;
   const bool mixed = s.mixed;
   const bool fp32 = s.fp32;
   const double e = s.e;
   std::vector<std::string>& notes = est.assumptions;
+  States out;
   double grad_bytes = 0;  // per trainable value, on the GPU
   // Full fine-tuning, ZeRO §3.1: mixed precision keeps 16-bit weights (2Ψ) and gradients (2Ψ) and, in the
   // optimizer, an fp32 master copy (4Ψ) plus Adam's fp32 m and v (8Ψ): K = 12, 16 bytes per parameter.
@@ -97,26 +106,29 @@ double full_model_states(const Setup& s, TrainingEstimate& est) {
   const double state = opts.precision == TrainingPrecision::kBf16 ? 2.0 : 4.0;
   for (const TensorGroup& g : s.tensors) {
     est.optimizer_states_bytes += optimizer_state_bytes(opts.optimizer, state, g.rows, g.cols, g.count);
+    out.largest = std::max(out.largest, static_cast<double>(g.rows) * static_cast<double>(g.cols));
   }
+  out.state_bytes = state;
   est.replica.optimizer = est.master_weights_bytes + est.optimizer_states_bytes;
   notes.push_back(std::string("full fine-tuning, ") + training_precision_name(opts.precision) +
                   (mixed ? " precision: 16-bit weights and gradients, fp32 master weights and optimizer states "
                            "(counted in optimizer, as the ZeRO paper's K does)"
                          : fp32 ? " precision: fp32 weights, gradients and optimizer states"
                                 : " precision: bf16 weights, gradients and optimizer states, no master copy"));
-  return grad_bytes;
+  out.grad_bytes = grad_bytes;
+  return out;
 }
 
 // ---- model states of one replica: LoRA and QLoRA --------------------------------------------------------
 
-/// Fills the adapters and the replica's weights, gradients and optimizer; returns the gradient bytes per
-/// trainable value.
-double lora_model_states(const Setup& s, TrainingEstimate& est) {
+/// Fills the adapters and the replica's weights, gradients and optimizer.
+States lora_model_states(const Setup& s, TrainingEstimate& est) {
   const ModelSpec& m = s.m;
   const TrainingOptions& opts = s.opts;
   const ParameterCounts& pc = s.pc;
   const bool qlora = s.qlora;
   std::vector<std::string>& notes = est.assumptions;
+  States out;
   double grad_bytes = 0;
   est.adapters = lora_adapters(m, opts.lora_targets);
   if (opts.lora_targets != kLoraAllLinear) {
@@ -152,7 +164,10 @@ double lora_model_states(const Setup& s, TrainingEstimate& est) {
   for (const LoraAdapter& ad : est.adapters) {
     est.optimizer_states_bytes += optimizer_state_bytes(opts.optimizer, state, opts.lora_rank, ad.in, ad.copies);
     est.optimizer_states_bytes += optimizer_state_bytes(opts.optimizer, state, ad.out, opts.lora_rank, ad.copies);
+    out.largest = std::max(out.largest, static_cast<double>(opts.lora_rank) * static_cast<double>(std::max(ad.in, ad.out)));
   }
+  out.state_bytes = state;
+  out.paged = paged;
   est.replica.optimizer = est.optimizer_states_bytes;
   if (qlora) {
     notes.push_back("QLoRA: linear layers in NF4 with double quantisation (4 bits + an 8-bit absmax per 64 "
@@ -169,7 +184,8 @@ double lora_model_states(const Setup& s, TrainingEstimate& est) {
   }
   notes.push_back("LoRA trainable parameters: r x (in + out) per adapted matrix from the real shapes (Hu et al. "
                   "2021); the output layer, embeddings and vision tower are never adapted");
-  return grad_bytes;
+  out.grad_bytes = grad_bytes;
+  return out;
 }
 
 /// Bytes per parameter of each state and the optimizer's note.
@@ -255,13 +271,15 @@ constexpr double kPrefetchBucket = 5e7;
 struct Fit {
   const Setup& s;
   const TrainingEstimate& est;
+  const States& states;
   double grad_bytes = 0;
   double largest_module_bytes = 0;
   int64_t largest_module_params = 0;
   double largest_quantized_matrix = 0;  ///< values in one 4-bit matrix
   double trainable = 0;
 
-  Fit(const Setup& setup, const TrainingEstimate& e, double grad) : s(setup), est(e), grad_bytes(grad) {
+  Fit(const Setup& setup, const TrainingEstimate& e, const States& st)
+      : s(setup), est(e), states(st), grad_bytes(st.grad_bytes) {
     // Full fine-tuning: base_format is the trained dtype (resolve_training); LoRA: the frozen base's storage.
     const RankWeights rw = rank_weights(s.m, s.opts.base_format, 1, false, 1, false);
     largest_module_bytes = std::max(rw.first_bytes, rw.last_bytes);
@@ -314,26 +332,86 @@ struct Fit {
     return st;
   }
 
-  // Whole bytes per part (rounded up), and the total as their sum, so the parts always add up.
-  static int64_t whole(double x) { return static_cast<int64_t>(std::ceil(x)); }
+  /// The update's temporary on one GPU. DeepSpeed (ZeRO >= 1) steps with its FusedAdam (multi_tensor_apply,
+  /// in place: deepspeed/ops/adam/fused_adam.py) and ZeRO-Offload on the CPU: nothing on the GPU then.
+  double step_temporary(int zero, bool offload) const {
+    if (zero >= 1 || offload || states.paged) return 0;
+    return optimizer_step_temporary_bytes(s.opts.optimizer, s.opts.optimizer_impl, states.state_bytes, trainable,
+                                          states.largest);
+  }
 
-  int64_t total_for(int64_t n, int zero, bool offload) const {
+  /// One GPU at each phase of a step (Phase order). PyTorch (ZeRO 0) frees the gradients after every step
+  /// (optimizer.zero_grad(set_to_none=True), the default since torch 2.0): they exist from the backward to the
+  /// step. DeepSpeed (ZeRO >= 1) keeps its gradient partitions and buckets allocated through the step.
+  std::array<PhaseBytes, 3> phases_for(int64_t n, int zero, bool offload) const {
     double cpu = 0;
     const ModelStateBytes st = per_gpu_states(n, zero, offload, &cpu);
-    return whole(st.weights) + whole(st.gradients) + whole(st.optimizer) + whole(est.activations.total()) +
-           whole(other_for(n, zero).total());
+    const double other = other_for(n, zero).total();
+    const double held = zero >= 1 ? st.gradients : 0;
+    const double act = est.activations.total();
+    std::array<PhaseBytes, 3> p;
+    p[static_cast<size_t>(Phase::kForward)] = PhaseBytes{st.weights, held, st.optimizer, act, other};
+    p[static_cast<size_t>(Phase::kBackward)] = PhaseBytes{st.weights, held, st.optimizer, act, other};
+    p[static_cast<size_t>(Phase::kOptimizerStep)] =
+        PhaseBytes{st.weights, st.gradients, st.optimizer + step_temporary(zero, offload), 0, other};
+    return p;
+  }
+
+  /// The phase with the most memory; on a tie the later one in the step wins over the forward, the backward
+  /// over the step (the activations are what a user can change).
+  static Phase peak_of(const std::array<PhaseBytes, 3>& p) {
+    Phase best = Phase::kBackward;
+    for (Phase x : {Phase::kForward, Phase::kOptimizerStep}) {
+      if (p[static_cast<size_t>(x)].total() > p[static_cast<size_t>(best)].total()) best = x;
+    }
+    return best;
+  }
+
+  int64_t total_for(int64_t n, int zero, bool offload) const {
+    const std::array<PhaseBytes, 3> p = phases_for(n, zero, offload);
+    return p[static_cast<size_t>(peak_of(p))].total();
   }
 };
 
+/// What the optimizer step adds, and which phase sets the peak.
+std::string step_note(const Setup& s, const TrainingEstimate& est) {
+  const TrainingOptions& o = s.opts;
+  std::string impl;
+  if (o.zero >= 1 || o.offload_optimizer) {
+    impl = o.offload_optimizer ? "the update runs on the CPU (DeepSpeedCPUAdam)"
+                               : "DeepSpeed's FusedAdam updates in place (no temporary)";
+  } else if (est.pageable_bytes > 0 || o.optimizer == Optimizer::kAdamW8bit) {
+    impl = "bitsandbytes updates each tensor in one fused kernel (no temporary)";
+  } else if (o.optimizer == Optimizer::kAdamW) {
+    impl = o.optimizer_impl == OptimizerImpl::kForeach
+               ? "AdamW foreach (torch's default) allocates sqrt(exp_avg_sq) for every parameter at once: " +
+                     fmt_gib(est.optimizer_temp_bytes) + " (torch/optim/adamw.py _multi_tensor_adamw)"
+           : o.optimizer_impl == OptimizerImpl::kFused
+               ? std::string("AdamW fused=True updates in place (torch._fused_adamw_): no temporary")
+               : "AdamW for-loop (foreach=False) holds sqrt(exp_avg_sq) and its quotient for one tensor at a time: " +
+                     fmt_gib(est.optimizer_temp_bytes);
+  } else if (o.optimizer == Optimizer::kAdafactor) {
+    impl = "Adafactor's update of the largest tensor (2 fp32 temporaries): " + fmt_gib(est.optimizer_temp_bytes);
+  } else {
+    impl = "SGD updates in place (no temporary)";
+  }
+  return std::string("phases: peak at the ") + phase_name(est.peak_phase) +
+         " (forward / backward: weights, optimizer states, activations" + (o.zero >= 1 ? ", gradient buffers" : "") +
+         "; optimizer step: weights, gradients, states and the update's temporary); " + impl;
+}
+
 /// Per-GPU memory, what fits, the GPUs needed per ZeRO stage, and their notes.
-void estimate_fit(const Setup& s, double grad_bytes, TrainingEstimate& est) {
+void estimate_fit(const Setup& s, const States& states, TrainingEstimate& est) {
   const TrainingOptions& opts = s.opts;
   const GpuSpec& gpu = s.gpu;
   std::vector<std::string>& notes = est.assumptions;
-  const Fit fit(s, est, grad_bytes);
+  const Fit fit(s, est, states);
   est.per_gpu = fit.per_gpu_states(opts.gpus, opts.zero, opts.offload_optimizer, &est.cpu_offload_bytes);
   est.other = fit.other_for(opts.gpus, opts.zero);
-  est.total_bytes = fit.total_for(opts.gpus, opts.zero, opts.offload_optimizer);
+  est.optimizer_temp_bytes = fit.step_temporary(opts.zero, opts.offload_optimizer);
+  est.phases = fit.phases_for(opts.gpus, opts.zero, opts.offload_optimizer);
+  est.peak_phase = Fit::peak_of(est.phases);
+  est.total_bytes = est.phases[static_cast<size_t>(est.peak_phase)].total();
   est.capacity_bytes = gpu.memory_bytes();
   est.usable_bytes = static_cast<int64_t>(static_cast<double>(est.capacity_bytes) * (1.0 - opts.reserve));
   est.free_bytes = est.usable_bytes - est.total_bytes;
@@ -368,6 +446,7 @@ void estimate_fit(const Setup& s, double grad_bytes, TrainingEstimate& est) {
                     "buffers); PyTorch DDP without gradient_as_bucket_view=True keeps a second copy of every "
                     "gradient in its buckets (torch.nn.parallel.DistributedDataParallel docs)");
   }
+  notes.push_back(step_note(s, est));
   notes.push_back("other: CUDA context and workspaces" + std::string(opts.gpus > 1 ? ", NCCL buffers" : "") +
                   (est.other.comm_buckets > 0 ? ", DeepSpeed buckets (reduce 5e8 values" +
                                                     std::string(opts.zero >= 3 ? ", the largest module gathered + "
@@ -447,10 +526,10 @@ TrainingEstimate estimate_training(const ModelSpec& m, const GpuSpec& gpu, const
   est.options = opts;
   const Setup s(m, gpu, opts);
   est.parameters = s.pc.total;
-  const double grad_bytes = s.lora ? lora_model_states(s, est) : full_model_states(s, est);
-  optimizer_figures(s, grad_bytes, est);
+  const States states = s.lora ? lora_model_states(s, est) : full_model_states(s, est);
+  optimizer_figures(s, states.grad_bytes, est);
   estimate_activations(s, est);
-  estimate_fit(s, grad_bytes, est);
+  estimate_fit(s, states, est);
   estimate_speed(s, est);
   return est;
 }

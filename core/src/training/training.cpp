@@ -64,6 +64,24 @@ const char* checkpointing_name(Checkpointing c) {
   return "none";
 }
 
+const char* optimizer_impl_name(OptimizerImpl i) {
+  switch (i) {
+    case OptimizerImpl::kForeach: return "foreach";
+    case OptimizerImpl::kFused: return "fused";
+    case OptimizerImpl::kForLoop: return "for-loop";
+  }
+  return "foreach";
+}
+
+const char* phase_name(Phase p) {
+  switch (p) {
+    case Phase::kForward: return "forward";
+    case Phase::kBackward: return "backward";
+    case Phase::kOptimizerStep: return "optimizer_step";
+  }
+  return "backward";
+}
+
 namespace {
 
 using training_util::ceil_div;
@@ -297,5 +315,25 @@ double optimizer_state_bytes(Optimizer o, double state_bytes, int64_t rows, int6
   return 0;
 }
 
+
+double optimizer_step_temporary_bytes(Optimizer o, OptimizerImpl impl, double state_bytes, double values,
+                                      double largest) {
+  switch (o) {
+    case Optimizer::kAdamW:
+      if (impl == OptimizerImpl::kFused) return 0;
+      if (impl == OptimizerImpl::kForLoop) return 2.0 * largest * state_bytes;
+      return values * state_bytes;
+    case Optimizer::kAdafactor: return 2.0 * largest * 4.0;
+    case Optimizer::kAdamW8bit:
+    case Optimizer::kSgd:
+    case Optimizer::kSgdMomentum: return 0;
+  }
+  return 0;
+}
+
+int64_t PhaseBytes::total() const {
+  auto whole = [](double x) { return static_cast<int64_t>(std::ceil(x)); };
+  return whole(weights) + whole(gradients) + whole(optimizer) + whole(activations) + whole(other);
+}
 
 }  // namespace llmsizer

@@ -31,11 +31,17 @@ enum class TrainingMode { kInference, kFull, kLora, kQlora };
 enum class Optimizer { kAdamW, kAdamW8bit, kSgd, kSgdMomentum, kAdafactor };
 enum class TrainingPrecision { kMixed, kFp32, kBf16 };
 enum class Checkpointing { kNone, kSelective, kFull };
+/// How torch.optim runs the update (torch/optim/adamw.py: foreach=None picks _multi_tensor_adamw on CUDA).
+enum class OptimizerImpl { kForeach, kFused, kForLoop };
+/// The three moments of a training step whose memory is tracked; the largest is the step's peak.
+enum class Phase { kForward, kBackward, kOptimizerStep };
 
 const char* training_mode_name(TrainingMode m);         ///< "inference", "full", "lora", "qlora"
 const char* optimizer_name(Optimizer o);                ///< "adamw", "adamw-8bit", "sgd", "sgd-momentum", "adafactor"
 const char* training_precision_name(TrainingPrecision p);  ///< "mixed", "fp32", "bf16"
 const char* checkpointing_name(Checkpointing c);        ///< "none", "selective", "full"
+const char* optimizer_impl_name(OptimizerImpl i);       ///< "foreach", "fused", "for-loop"
+const char* phase_name(Phase p);                        ///< "forward", "backward", "optimizer_step"
 
 /// LoRA target classes. A target names every linear layer of that kind in every decoder layer.
 enum LoraTarget : uint32_t {
@@ -68,6 +74,7 @@ std::vector<std::string> lora_target_names(uint32_t targets);
 struct TrainingOptions {
   TrainingMode mode = TrainingMode::kFull;
   Optimizer optimizer = Optimizer::kAdamW;
+  OptimizerImpl optimizer_impl = OptimizerImpl::kForeach;  ///< torch.optim's update path (ZeRO 0)
   TrainingPrecision precision = TrainingPrecision::kMixed;
   int64_t micro_batch = 1;        ///< sequences per GPU per forward/backward
   int64_t seq_len = 2048;         ///< tokens per sequence
@@ -115,6 +122,20 @@ ModelStateBytes shard_model_states(const ModelStateBytes& replica, int zero, int
 /// per 2048-value block each (tensors under 4096 values keep fp32 states); SGD: none; SGD with momentum: 1;
 /// Adafactor: factored second moment rows + cols for matrices, full for vectors, no first moment.
 double optimizer_state_bytes(Optimizer o, double state_bytes, int64_t rows, int64_t cols, int64_t count);
+
+/// Bytes the optimizer's update allocates on top of the states while it runs, for `values` trainable values
+/// whose largest single tensor has `largest` values, states of `state_bytes`:
+///  - AdamW foreach (torch/optim/adamw.py _multi_tensor_adamw): exp_avg_sq_sqrt = torch._foreach_sqrt(
+///    device_exp_avg_sqs) is one new tensor per parameter, all alive together: values x state_bytes;
+///  - AdamW for-loop (_single_tensor_adamw): denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
+///    holds the sqrt and the quotient of one parameter at a time: 2 x largest x state_bytes;
+///  - AdamW fused (_fused_adamw, torch._fused_adamw_): updates in place, nothing;
+///  - 8-bit and paged bitsandbytes optimizers (one fused kernel per tensor) and SGD (in-place foreach ops with
+///    the default weight_decay 0): nothing;
+///  - Adafactor (transformers/optimization.py, a loop over parameters): update = grad**2 + eps and the
+///    approximated second moment of one tensor, fp32: 2 x largest x 4.
+double optimizer_step_temporary_bytes(Optimizer o, OptimizerImpl impl, double state_bytes, double values,
+                                      double largest);
 
 // ---- LoRA -----------------------------------------------------------------------------------------
 
@@ -221,6 +242,17 @@ struct TrainingSpeed {
   double seconds_per_epoch = 0;    ///< 0 when dataset_tokens is 0
 };
 
+/// Memory of one GPU at one phase of the step, by part (the five parts of the breakdown).
+struct PhaseBytes {
+  double weights = 0;      ///< parameters (+ autocast's 16-bit weight copies while they live)
+  double gradients = 0;    ///< gradients that exist at this phase
+  double optimizer = 0;    ///< optimizer states (+ master weights, + the update's temporary at the step)
+  double activations = 0;  ///< what the forward keeps for the backward + the transients at this phase
+  double other = 0;        ///< CUDA context, communication buffers
+  /// Whole bytes: each part rounded up, then added, so the parts always sum to the total.
+  int64_t total() const;
+};
+
 struct TrainingOther {
   double cuda_context = 0;   ///< CUDA context + cuBLAS workspaces
   double nccl = 0;           ///< NCCL communicator buffers (N > 1)
@@ -248,7 +280,10 @@ struct TrainingEstimate {
   double cpu_offload_bytes = 0;      ///< host memory per GPU process (offload)
   ActivationBytes activations;
   TrainingOther other;
-  int64_t total_bytes = 0;           ///< weights + gradients + optimizer + activations + other, one GPU
+  double optimizer_temp_bytes = 0;   ///< the update's temporary (optimizer_step_temporary_bytes), one GPU
+  std::array<PhaseBytes, 3> phases;  ///< one GPU at the forward, backward and optimizer step (Phase order)
+  Phase peak_phase = Phase::kBackward;  ///< the phase that sets the peak
+  int64_t total_bytes = 0;           ///< the peak: the peak phase's weights + gradients + optimizer + activations + other
   int64_t capacity_bytes = 0;
   int64_t usable_bytes = 0;          ///< capacity x (1 - reserve)
   int64_t free_bytes = 0;            ///< usable - total

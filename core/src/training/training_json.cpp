@@ -74,11 +74,22 @@ struct Field {
 };
 
 bool if_lora(const View& v) { return v.lora; }
+
+/// The words the page and the CLI show for a phase.
+const char* phase_label(Phase p) {
+  switch (p) {
+    case Phase::kForward: return "the forward pass";
+    case Phase::kBackward: return "the backward pass";
+    case Phase::kOptimizerStep: return "the optimizer step";
+  }
+  return "the backward pass";
+}
 bool if_speed(const View& v) { return v.t.speed.available; }
 bool if_speed_epoch(const View& v) { return v.t.speed.available && v.o.dataset_tokens > 0; }
 
 const Field kInputs[] = {
     {"optimizer", [](const View& v) { return text(optimizer_name(v.o.optimizer)); }},
+    {"optimizer_impl", [](const View& v) { return text(optimizer_impl_name(v.o.optimizer_impl)); }},
     {"training_precision", [](const View& v) { return text(training_precision_name(v.o.precision)); }},
     {"compute_dtype", [](const View& v) { return text(dtype_name(v.o.compute_dtype)); }},
     {"micro_batch", [](const View& v) { return integer(v.o.micro_batch); }},
@@ -115,6 +126,8 @@ const Field kTotals[] = {
     {"activations_bytes", [](const View& v) { return integer(v.act); }},
     {"other_bytes", [](const View& v) { return integer(v.other); }},
     {"total_bytes", [](const View& v) { return integer(v.t.total_bytes); }},
+    {"peak_phase", [](const View& v) { return text(phase_name(v.t.peak_phase)); }},
+    {"peak_phase_label", [](const View& v) { return text(phase_label(v.t.peak_phase)); }},
     {"gpu_memory_bytes", [](const View& v) { return integer(v.t.capacity_bytes); }},
     {"usable_bytes", [](const View& v) { return integer(v.t.usable_bytes); }},
     {"reserve_bytes", [](const View& v) { return integer(v.t.capacity_bytes - v.t.usable_bytes); }},
@@ -149,6 +162,7 @@ const Field kOptimizer[] = {
     {"name", [](const View& v) { return text(optimizer_name(v.o.optimizer)); }},
     {"master_weights_bytes", [](const View& v) { return integer(whole(v.t.master_weights_bytes)); }},
     {"states_bytes", [](const View& v) { return integer(whole(v.t.optimizer_states_bytes)); }},
+    {"step_temporary_bytes", [](const View& v) { return integer(whole(v.t.optimizer_temp_bytes)); }},
     {"bytes_per_trainable_parameter", [](const View& v) { return number(v.t.optimizer_bytes_per_trainable); }},
     {"sharded", [](const View& v) { return boolean(v.o.zero >= 1); }},
     {"on_cpu", [](const View& v) { return boolean(v.o.offload_optimizer); }},
@@ -206,6 +220,17 @@ const Field kSpeed[] = {
     {"seconds_per_epoch", [](const View& v) { return number(v.t.speed.seconds_per_epoch); }, if_speed_epoch},
 };
 
+/// One phase's parts (the phases object holds one per phase).
+struct PhaseRow {
+  const char* key;
+  double PhaseBytes::*part;
+};
+constexpr PhaseRow kPhaseRows[] = {{"weights_bytes", &PhaseBytes::weights},
+                                   {"gradients_bytes", &PhaseBytes::gradients},
+                                   {"optimizer_bytes", &PhaseBytes::optimizer},
+                                   {"activations_bytes", &PhaseBytes::activations},
+                                   {"other_bytes", &PhaseBytes::other}};
+
 /// The speed figures repeated at the top level of the section.
 const Field kSpeedSummary[] = {
     {"tokens_per_second_per_gpu", [](const View& v) { return number(v.t.speed.tokens_per_second_per_gpu); }, if_speed},
@@ -235,6 +260,18 @@ void write_object(JsonWriter& j, const char* key, const Field (&table)[N], const
   j.end_object();
 }
 
+void write_phases(JsonWriter& j, const View& v) {
+  j.key("phases").begin_object();
+  for (Phase p : {Phase::kForward, Phase::kBackward, Phase::kOptimizerStep}) {
+    const PhaseBytes& b = v.t.phases[static_cast<size_t>(p)];
+    j.key(phase_name(p)).begin_object();
+    for (const PhaseRow& r : kPhaseRows) j.field(r.key, whole(b.*r.part));
+    j.field("total_bytes", b.total());
+    j.end_object();
+  }
+  j.end_object();
+}
+
 // ---- the parts that are lists, not rows ----------------------------------------------------------------
 
 void write_breakdown(JsonWriter& j, const View& v) {
@@ -246,15 +283,21 @@ void write_breakdown(JsonWriter& j, const View& v) {
   part("weights", "Weights", v.w,
        v.lora ? "frozen base (" + o.base_format.label + ") + adapters"
               : std::string(dtype_name(o.compute_dtype == Dtype::kFp32 ? Dtype::kFp32 : o.compute_dtype)) + " weights");
+  const bool step = v.t.peak_phase == Phase::kOptimizerStep;
   part("gradients", "Gradients", v.g,
-       o.offload_optimizer ? std::string("streamed to the CPU") : v.gdt + " gradients of the trainable parameters");
+       o.offload_optimizer ? std::string("streamed to the CPU")
+       : v.g == 0          ? std::string("none yet: freed after every step (zero_grad(set_to_none=True)), they "
+                                         "appear during the backward")
+                           : v.gdt + " gradients of the trainable parameters");
   part("optimizer", "Optimizer", v.opt,
        o.offload_optimizer ? std::string("offloaded to the CPU")
                            : std::string(optimizer_name(o.optimizer)) + " states" +
-                                 (v.t.master_weights_bytes > 0 ? " + fp32 master weights" : ""));
+                                 (v.t.master_weights_bytes > 0 ? " + fp32 master weights" : "") +
+                                 (step && v.t.optimizer_temp_bytes > 0 ? " + the update's temporary" : ""));
   part("activations", "Activations", v.act,
-       std::string("micro-batch ") + std::to_string(o.micro_batch) + " x " + std::to_string(o.seq_len) +
-           " tokens, checkpointing " + checkpointing_name(o.checkpointing) + ", logits");
+       step ? std::string("freed before the optimizer step")
+            : std::string("micro-batch ") + std::to_string(o.micro_batch) + " x " + std::to_string(o.seq_len) +
+                  " tokens, checkpointing " + checkpointing_name(o.checkpointing) + ", logits");
   part("other", "Other", v.other, "CUDA context, communication buffers");
   j.end_array();
 }
@@ -299,15 +342,16 @@ void write_lora(JsonWriter& j, const View& v) {
 
 std::string training_estimate_json(const TrainingEstimate& t, const GpuSpec& gpu) {
   const TrainingOptions& o = t.options;
+  const PhaseBytes& peak = t.phases[static_cast<size_t>(t.peak_phase)];
   const View v{t,
                gpu,
                o,
                o.mode == TrainingMode::kLora || o.mode == TrainingMode::kQlora,
-               whole(t.per_gpu.weights),
-               whole(t.per_gpu.gradients),
-               whole(t.per_gpu.optimizer),
-               whole(t.activations.total()),
-               whole(t.other.total()),
+               whole(peak.weights),
+               whole(peak.gradients),
+               whole(peak.optimizer),
+               whole(peak.activations),
+               whole(peak.other),
                t.gradient_bytes_per_trainable == 4.0 ? "fp32" : dtype_name(o.compute_dtype)};
   JsonWriter j;
   j.begin_object();
@@ -319,6 +363,7 @@ std::string training_estimate_json(const TrainingEstimate& t, const GpuSpec& gpu
   j.end_array();
   write_fields(j, kPaging, v);
   write_breakdown(j, v);
+  write_phases(j, v);
   write_object(j, "weights", kWeights, v);
   write_object(j, "gradients", kGradients, v);
   write_object(j, "optimizer", kOptimizer, v);

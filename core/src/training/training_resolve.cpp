@@ -37,6 +37,10 @@ constexpr Choice<Checkpointing> kCheckpointing[] = {
     {"none", Checkpointing::kNone}, {"off", Checkpointing::kNone},         {"false", Checkpointing::kNone},
     {"selective", Checkpointing::kSelective}, {"full", Checkpointing::kFull}, {"on", Checkpointing::kFull},
     {"true", Checkpointing::kFull}};
+constexpr Choice<OptimizerImpl> kOptimizerImpls[] = {
+    {"foreach", OptimizerImpl::kForeach}, {"", OptimizerImpl::kForeach},      {"fused", OptimizerImpl::kFused},
+    {"for-loop", OptimizerImpl::kForLoop}, {"for_loop", OptimizerImpl::kForLoop}, {"forloop", OptimizerImpl::kForLoop},
+    {"single-tensor", OptimizerImpl::kForLoop}};
 constexpr Choice<bool> kAttention[] = {{"flash", true}, {"sdpa", true}, {"", true}, {"eager", false}};
 
 /// The value whose name is `text` (case-insensitive), or false.
@@ -64,6 +68,10 @@ Result<bool> resolve_method(const Request& req, TrainingOptions& o) {
   if (!choose(kOptimizers, req.optimizer, &o.optimizer)) {
     return bad("/optimizer",
                "unknown optimizer '" + req.optimizer + "': use adamw, adamw-8bit, sgd, sgd-momentum or adafactor");
+  }
+  if (!choose(kOptimizerImpls, req.optimizer_impl, &o.optimizer_impl)) {
+    return bad("/optimizer_impl",
+               "unknown optimizer implementation '" + req.optimizer_impl + "': use foreach, fused or for-loop");
   }
   const std::string prec = lower(req.training_precision);
   if (prec == "auto" || prec.empty()) {
