@@ -47,15 +47,25 @@ json config(const char* name) { return json::parse(test::fixture_text(name)); }
 // ---- model states ---------------------------------------------------------------------------------
 
 TEST(TrainingStates, Llama2FullMixedAdamIs16BytesPerParameter) {
-  // ZeRO §3.1: 2Ψ fp16 weights + 2Ψ fp16 gradients + 12Ψ (fp32 master 4Ψ + Adam m 4Ψ + v 4Ψ)
+  // Mixed precision as transformers' Trainer(bf16=True) runs it on one GPU: the model stays fp32 under
+  // torch.autocast, so 4Ψ weights + 4Ψ gradients + Adam's fp32 m and v 8Ψ, no separate master copy
   // = 16 × 6,738,415,616 = 107,814,649,856 B.
   const TrainingEstimate t = estimate_training(fixture("llama-2-7b.json"), h100(), full_opts());
   EXPECT_EQ(t.trainable_parameters, 6738415616);
-  EXPECT_EQ(t.replica.weights, 2 * kPsiLlama2);
-  EXPECT_EQ(t.replica.gradients, 2 * kPsiLlama2);
-  EXPECT_EQ(t.master_weights_bytes, 4 * kPsiLlama2);
+  EXPECT_EQ(t.replica.weights, 4 * kPsiLlama2);
+  EXPECT_EQ(t.replica.gradients, 4 * kPsiLlama2);
+  EXPECT_EQ(t.master_weights_bytes, 0.0);
   EXPECT_EQ(t.optimizer_states_bytes, 8 * kPsiLlama2);
   EXPECT_EQ(t.replica.total(), 107814649856.0);
+  // Under DeepSpeed (ZeRO >= 1), ZeRO §3.1: 2Ψ fp16 weights + 2Ψ fp16 gradients + 12Ψ (fp32 master 4Ψ + Adam m
+  // 4Ψ + v 4Ψ): the same 16Ψ, split the ZeRO paper's way.
+  TrainingOptions z1 = full_opts();
+  z1.zero = 1;
+  const TrainingEstimate d = estimate_training(fixture("llama-2-7b.json"), h100(), z1);
+  EXPECT_EQ(d.replica.weights, 2 * kPsiLlama2);
+  EXPECT_EQ(d.replica.gradients, 2 * kPsiLlama2);
+  EXPECT_EQ(d.master_weights_bytes, 4 * kPsiLlama2);
+  EXPECT_EQ(d.replica.total(), 107814649856.0);
 }
 
 TEST(TrainingStates, PrecisionsAndOptimizers) {
@@ -68,17 +78,16 @@ TEST(TrainingStates, PrecisionsAndOptimizers) {
   const TrainingEstimate bf = estimate_training(m, h100(), full_opts(TrainingPrecision::kBf16));
   EXPECT_EQ(bf.replica.total(), 8 * kPsiLlama2);
   EXPECT_EQ(bf.replica.optimizer, 4 * kPsiLlama2);
-  // SGD: only the master copy (4Ψ); with momentum + one fp32 buffer (8Ψ).
-  EXPECT_EQ(estimate_training(m, h100(), full_opts(TrainingPrecision::kMixed, Optimizer::kSgd)).replica.optimizer,
-            4 * kPsiLlama2);
+  // Mixed precision (fp32 parameters): SGD keeps no state; with momentum one fp32 buffer (4Ψ).
+  EXPECT_EQ(estimate_training(m, h100(), full_opts(TrainingPrecision::kMixed, Optimizer::kSgd)).replica.optimizer, 0.0);
   EXPECT_EQ(
       estimate_training(m, h100(), full_opts(TrainingPrecision::kMixed, Optimizer::kSgdMomentum)).replica.optimizer,
-      8 * kPsiLlama2);
+      4 * kPsiLlama2);
   // 8-bit AdamW: every Llama-2-7B tensor has >= 4096 values and a multiple of 2048, so blocks = Ψ / 2048 =
-  // 3,290,242 per state; states = 2 × (Ψ + 4 × 3,290,242) = 2Ψ + 26,321,936; plus the 4Ψ master copy.
+  // 3,290,242 per state; states = 2 × (Ψ + 4 × 3,290,242) = 2Ψ + 26,321,936 (the fp32 weights are the master).
   const TrainingEstimate a8 = estimate_training(m, h100(), full_opts(TrainingPrecision::kMixed, Optimizer::kAdamW8bit));
   EXPECT_EQ(a8.optimizer_states_bytes, 2 * kPsiLlama2 + 26321936.0);
-  EXPECT_EQ(a8.replica.optimizer, 6 * kPsiLlama2 + 26321936.0);
+  EXPECT_EQ(a8.replica.optimizer, 2 * kPsiLlama2 + 26321936.0);
   // Adafactor (factored, no first moment): embeddings and head (32000 + 4096) each; per layer q,k,v,o
   // 4 × 8192, gate/up 2 × (11008 + 4096), down 15104, two norm vectors 2 × 4096 = 86,272 × 32 = 2,760,704;
   // final norm 4096 -> 2,836,992 fp32 values = 11,347,968 B.
@@ -173,6 +182,33 @@ TEST(TrainingStep, MixedPrecisionStepIsTwentyBytesPerParameter) {
   const TrainingEstimate f = estimate_training(m, h100(), o);
   const PhaseBytes& fstep = f.phases[static_cast<size_t>(Phase::kOptimizerStep)];
   EXPECT_EQ(fstep.weights + fstep.gradients + fstep.optimizer, 16 * 3212749824.0);
+}
+
+// ---- mixed precision as Trainer(bf16=True) runs it ------------------------------------------------
+
+TEST(TrainingPrecisionTest, AutocastCachesBf16CopiesOfTheLinearWeights) {
+  // torch.autocast casts each fp32 weight a matmul uses to bf16 once and caches it until the autocast region
+  // ends; the linear's backward saves the cast, so every copy lives into the backward. Qwen2.5-0.5B
+  // (h 896, 24 layers, q/o 896 × 896, k/v 128 × 896, gate/up/down 4864 × 896, tied head 151,936 × 896):
+  // per layer 2 × 802,816 + 2 × 114,688 + 3 × 4,358,144 = 14,909,440 values; × 24 = 357,826,560; + head
+  // 136,134,656 = 493,961,216 values -> a 987,922,432 B cache on top of the 4 × 494,032,768 fp32 weights.
+  const ModelSpec m = fixture("qwen2.5-0.5b.json");
+  ASSERT_EQ(count_parameters(m).total, 494032768);
+  TrainingOptions o = full_opts();
+  o.seq_len = 512;
+  const TrainingEstimate t = estimate_training(m, h100(), o);
+  const double w = 4.0 * 494032768;
+  EXPECT_EQ(t.phases[static_cast<size_t>(Phase::kForward)].weights, w + 987922432.0);
+  EXPECT_EQ(t.phases[static_cast<size_t>(Phase::kBackward)].weights, w + 987922432.0);
+  EXPECT_EQ(t.phases[static_cast<size_t>(Phase::kOptimizerStep)].weights, w);  // freed by then
+  // Gradient checkpointing: the layers save nothing, so after the forward only the LM head's copy (outside
+  // the checkpointed layers) and the one layer being rebuilt: 2 × (136,134,656 + 14,909,440) = 302,088,192 B.
+  o.checkpointing = Checkpointing::kFull;
+  const TrainingEstimate c = estimate_training(m, h100(), o);
+  EXPECT_EQ(c.phases[static_cast<size_t>(Phase::kForward)].weights, w + 987922432.0);
+  EXPECT_EQ(c.phases[static_cast<size_t>(Phase::kBackward)].weights, w + 302088192.0);
+  // Pure bf16 and DeepSpeed's bf16 parameters have nothing to cast.
+  EXPECT_EQ(estimate_training(m, h100(), full_opts(TrainingPrecision::kBf16)).phases[0].weights, 2.0 * 494032768);
 }
 
 // ---- LoRA -----------------------------------------------------------------------------------------

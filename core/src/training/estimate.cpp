@@ -72,50 +72,107 @@ double attention_flops_per_token(const ModelSpec& m, int64_t seq) {
 }
 
 
-/// What the model-state sections tell the later ones.
+/// What the model-state sections tell the later ones. Mixed precision keeps its model states one way under
+/// plain PyTorch (ZeRO 0: Trainer(bf16=True) = fp32 parameters under torch.autocast) and another under
+/// DeepSpeed (ZeRO >= 1: 16-bit parameters, fp32 master copy in the optimizer), so each has its replica.
 struct States {
-  double grad_bytes = 0;   ///< gradient bytes per trainable value, on the GPU
-  double state_bytes = 4;  ///< bytes per optimizer state value (torch optimizers: the parameter dtype)
-  double largest = 0;      ///< values in the largest trainable tensor (the for-loop update's temporaries)
-  bool paged = false;      ///< bitsandbytes paged optimizer (QLoRA)
+  ModelStateBytes torch;         ///< one replica, ZeRO 0
+  ModelStateBytes deepspeed;     ///< one replica, ZeRO >= 1
+  double torch_grad_bytes = 0;   ///< gradient bytes per trainable value, ZeRO 0
+  double deepspeed_grad_bytes = 0;
+  double state_bytes = 4;        ///< bytes per optimizer state value (torch optimizers: the parameter dtype)
+  double largest = 0;            ///< values in the largest trainable tensor (the for-loop update's temporaries)
+  bool paged = false;            ///< bitsandbytes paged optimizer (QLoRA)
+  /// torch.autocast's cache of 16-bit copies of fp32 weights (ZeRO 0): all of them at the end of the forward;
+  /// during the backward (without checkpointing all, with it the LM head's and one rebuilt layer's).
+  double cache_forward = 0;
+  double cache_backward = 0;
+  const ModelStateBytes& replica(int zero) const { return zero >= 1 ? deepspeed : torch; }
+  double grad_bytes(int zero) const { return zero >= 1 ? deepspeed_grad_bytes : torch_grad_bytes; }
 };
+
+/// Weights that go through a matmul (nn.Linear and the LM head; the tied head's embedding counted as the
+/// head), in values: what autocast casts. `largest_layer` receives the largest decoder layer's share.
+double linear_weight_values(const ModelSpec& m, double* largest_layer, double* head) {
+  std::vector<double> per_layer(m.layers.size(), 0.0);
+  double n = 0;
+  *head = 0;
+  for (const TensorGroup& g : weight_tensors(m, false)) {
+    if (g.cols <= 1) continue;  // norms, biases: elementwise, not cast
+    if (g.role == TensorRole::kVision || g.role == TensorRole::kMtp || g.role == TensorRole::kPosition) continue;
+    if (g.role == TensorRole::kEmbedding && std::string(g.name) == "embed_tokens") continue;  // a lookup
+    const double x = static_cast<double>(g.elements());
+    n += x;
+    if (g.layer >= 0 && static_cast<size_t>(g.layer) < per_layer.size()) per_layer[static_cast<size_t>(g.layer)] += x;
+    if (g.role == TensorRole::kLmHead) *head += x;
+  }
+  if (m.tie_word_embeddings) {
+    const double tied = static_cast<double>(m.vocab_size) * static_cast<double>(m.embed_proj_dim > 0 ? m.embed_proj_dim : m.hidden_size);
+    n += tied;
+    *head += tied;
+  }
+  *largest_layer = per_layer.empty() ? 0 : *std::max_element(per_layer.begin(), per_layer.end());
+  return n;
+}
 
 // ---- model states of one replica: full fine-tuning -------------------------------------------------------
 
 /// Fills the replica's weights, gradients and optimizer.
 States full_model_states(const Setup& s, TrainingEstimate& est) {
   const TrainingOptions& opts = s.opts;
-  const ParameterCounts& pc = s.pc;
+  const double P = static_cast<double>(s.pc.total);
   const bool mixed = s.mixed;
   const bool fp32 = s.fp32;
-  const double e = s.e;
   std::vector<std::string>& notes = est.assumptions;
   States out;
-  double grad_bytes = 0;  // per trainable value, on the GPU
-  // Full fine-tuning, ZeRO §3.1: mixed precision keeps 16-bit weights (2Ψ) and gradients (2Ψ) and, in the
-  // optimizer, an fp32 master copy (4Ψ) plus Adam's fp32 m and v (8Ψ): K = 12, 16 bytes per parameter.
-  // fp32: 4 + 4 + 8. Pure bf16 (no master copy; torch optimizers keep states in the parameter dtype):
-  // 2 + 2 + 4 with Adam.
-  est.trainable_parameters = pc.total;
-  const double w = fp32 ? 4.0 : e;
-  grad_bytes = w;
-  est.base_weights_bytes = static_cast<double>(pc.total) * w;
-  est.replica.weights = est.base_weights_bytes;
-  est.replica.gradients = static_cast<double>(pc.total) * grad_bytes;
-  est.master_weights_bytes = mixed ? 4.0 * static_cast<double>(pc.total) : 0;
+  est.trainable_parameters = s.pc.total;
+  // torch optimizers keep their states in the parameter dtype (torch.zeros_like(param)): fp32 for mixed and fp32
+  // training, bf16 for pure bf16. DeepSpeed's mixed precision keeps them fp32 next to its fp32 master copy.
   const double state = opts.precision == TrainingPrecision::kBf16 ? 2.0 : 4.0;
+  double states = 0;
   for (const TensorGroup& g : s.tensors) {
-    est.optimizer_states_bytes += optimizer_state_bytes(opts.optimizer, state, g.rows, g.cols, g.count);
+    states += optimizer_state_bytes(opts.optimizer, state, g.rows, g.cols, g.count);
     out.largest = std::max(out.largest, static_cast<double>(g.rows) * static_cast<double>(g.cols));
   }
   out.state_bytes = state;
-  est.replica.optimizer = est.master_weights_bytes + est.optimizer_states_bytes;
+  // PyTorch (ZeRO 0): mixed precision as transformers' Trainer(bf16=True) runs it — the model stays fp32 and
+  // torch.autocast computes in bf16 (trainer.py: autocast_smart_context_manager), so weights, gradients and both
+  // Adam states are fp32: 4 + 4 + 8 = 16 B per parameter, no separate master copy. fp32: the same; pure bf16
+  // (the model in bf16, no autocast): 2 + 2 + 4.
+  const double w_torch = (mixed || fp32) ? 4.0 : 2.0;
+  out.torch = ModelStateBytes{P * w_torch, P * w_torch, states};
+  out.torch_grad_bytes = w_torch;
+  // DeepSpeed (ZeRO >= 1), ZeRO §3.1: mixed precision keeps 16-bit weights (2Ψ) and gradients (2Ψ) and, in the
+  // optimizer, an fp32 master copy (4Ψ) plus Adam's fp32 m and v (8Ψ): K = 12, 16 bytes per parameter.
+  const double w_ds = fp32 ? 4.0 : 2.0;
+  const double master_ds = mixed ? 4.0 * P : 0;
+  out.deepspeed = ModelStateBytes{P * w_ds, P * w_ds, master_ds + states};
+  out.deepspeed_grad_bytes = w_ds;
+  // torch.autocast caches the bf16 cast of every fp32 weight a matmul uses until the autocast region ends
+  // (torch/amp/autocast_mode.py: the cache is cleared on exiting the outermost region); the linear layers'
+  // backward saves the cast, so each copy lives until its layer's backward. With gradient checkpointing the
+  // layers save nothing, the cache goes at the end of the forward, and the LM head (outside the checkpointed
+  // layers) keeps its copy; the layer being rebuilt casts its weights again.
+  if (mixed) {
+    double largest_layer = 0;
+    double head = 0;
+    const double linear = linear_weight_values(s.m, &largest_layer, &head);
+    out.cache_forward = 2.0 * linear;
+    out.cache_backward = opts.checkpointing == Checkpointing::kFull ? 2.0 * (head + largest_layer) : 2.0 * linear;
+  }
+  const bool ds = opts.zero >= 1;
+  est.replica = out.replica(opts.zero);
+  est.base_weights_bytes = est.replica.weights;
+  est.master_weights_bytes = ds ? master_ds : 0;
+  est.optimizer_states_bytes = states;
   notes.push_back(std::string("full fine-tuning, ") + training_precision_name(opts.precision) +
-                  (mixed ? " precision: 16-bit weights and gradients, fp32 master weights and optimizer states "
-                           "(counted in optimizer, as the ZeRO paper's K does)"
+                  (mixed ? (ds ? " precision under DeepSpeed: 16-bit weights and gradients, fp32 master weights and "
+                                 "optimizer states (counted in optimizer, as the ZeRO paper's K does)"
+                               : " precision as transformers' Trainer(bf16=True) runs it: fp32 weights, gradients "
+                                 "and optimizer states, bf16 compute under torch.autocast, whose cache keeps a bf16 "
+                                 "copy of every linear weight until the backward has used it")
                          : fp32 ? " precision: fp32 weights, gradients and optimizer states"
                                 : " precision: bf16 weights, gradients and optimizer states, no master copy"));
-  out.grad_bytes = grad_bytes;
   return out;
 }
 
@@ -149,9 +206,10 @@ States lora_model_states(const Setup& s, TrainingEstimate& est) {
     base += 2.0 * static_cast<double>(pc.norms);
   }
   est.base_weights_bytes = base;
-  // Adapters: PEFT upcasts bf16/fp16 adapter weights to fp32 (get_peft_model autocast_adapter_dtype=True)
-  // and autocast computes in 16-bit; with --training-precision bf16 (the QLoRA recipe) they stay bf16.
-  const double a = opts.precision == TrainingPrecision::kBf16 ? 2.0 : 4.0;
+  // Adapters: PEFT upcasts bf16/fp16 adapter weights to fp32 (peft 0.21 get_peft_model
+  // autocast_adapter_dtype=True, tuners_utils.py cast_adapter_dtype), whatever the training precision; QLoRA's
+  // recipe (qlora.py with --bf16) casts them back to bf16.
+  const double a = qlora && opts.precision == TrainingPrecision::kBf16 ? 2.0 : 4.0;
   grad_bytes = a;
   const double tp = static_cast<double>(est.trainable_parameters);
   est.adapter_weights_bytes = tp * a;
@@ -169,6 +227,15 @@ States lora_model_states(const Setup& s, TrainingEstimate& est) {
   out.state_bytes = state;
   out.paged = paged;
   est.replica.optimizer = est.optimizer_states_bytes;
+  out.torch = est.replica;
+  out.deepspeed = est.replica;
+  out.torch_grad_bytes = grad_bytes;
+  out.deepspeed_grad_bytes = grad_bytes;
+  // Under torch.autocast (mixed precision) the fp32 adapters are cast to bf16 and cached like any weight.
+  if (s.mixed && a == 4.0) {
+    out.cache_forward = 2.0 * tp;
+    out.cache_backward = 2.0 * tp;
+  }
   if (qlora) {
     notes.push_back("QLoRA: linear layers in NF4 with double quantisation (4 bits + an 8-bit absmax per 64 "
                     "weights + an fp32 constant per 256 absmax = 4.127 bits); embeddings and LM head 16-bit, "
@@ -184,7 +251,6 @@ States lora_model_states(const Setup& s, TrainingEstimate& est) {
   }
   notes.push_back("LoRA trainable parameters: r x (in + out) per adapted matrix from the real shapes (Hu et al. "
                   "2021); the output layer, embeddings and vision tower are never adapted");
-  out.grad_bytes = grad_bytes;
   return out;
 }
 
@@ -272,14 +338,13 @@ struct Fit {
   const Setup& s;
   const TrainingEstimate& est;
   const States& states;
-  double grad_bytes = 0;
   double largest_module_bytes = 0;
   int64_t largest_module_params = 0;
   double largest_quantized_matrix = 0;  ///< values in one 4-bit matrix
   double trainable = 0;
 
   Fit(const Setup& setup, const TrainingEstimate& e, const States& st)
-      : s(setup), est(e), states(st), grad_bytes(st.grad_bytes) {
+      : s(setup), est(e), states(st) {
     // Full fine-tuning: base_format is the trained dtype (resolve_training); LoRA: the frozen base's storage.
     const RankWeights rw = rank_weights(s.m, s.opts.base_format, 1, false, 1, false);
     largest_module_bytes = std::max(rw.first_bytes, rw.last_bytes);
@@ -305,7 +370,7 @@ struct Fit {
     x.cuda_context = s.opts.overhead_bytes >= 0 ? static_cast<double>(s.opts.overhead_bytes)
                                                 : static_cast<double>(default_overhead_bytes(s.gpu, 1));
     x.nccl = n > 1 ? 512.0 * kMiB : 0;
-    if (zero >= 1 || n > 1) x.comm_buckets = std::min(kReduceBucket, trainable) * grad_bytes;
+    if (zero >= 1 || n > 1) x.comm_buckets = std::min(kReduceBucket, trainable) * states.grad_bytes(zero);
     if (zero >= 3) {
       // ZeRO-3 / FSDP gathers one module's full parameters at a time, plus the prefetched next bucket.
       const double per_param =
@@ -320,7 +385,7 @@ struct Fit {
   }
 
   ModelStateBytes per_gpu_states(int64_t n, int zero, bool offload, double* cpu) const {
-    ModelStateBytes st = shard_model_states(est.replica, zero, n);
+    ModelStateBytes st = shard_model_states(states.replica(zero), zero, n);
     *cpu = 0;
     if (offload) {
       // ZeRO-Offload (arXiv:2101.06840 §4.1): gradients, optimizer states (with the fp32 master copy) and the
@@ -349,9 +414,12 @@ struct Fit {
     const double other = other_for(n, zero).total();
     const double held = zero >= 1 ? st.gradients : 0;
     const double act = est.activations.total();
+    // torch.autocast's weight cache exists only where the parameters stay fp32 (ZeRO 0).
+    const double cache_f = zero >= 1 ? 0 : states.cache_forward;
+    const double cache_b = zero >= 1 ? 0 : states.cache_backward;
     std::array<PhaseBytes, 3> p;
-    p[static_cast<size_t>(Phase::kForward)] = PhaseBytes{st.weights, held, st.optimizer, act, other};
-    p[static_cast<size_t>(Phase::kBackward)] = PhaseBytes{st.weights, held, st.optimizer, act, other};
+    p[static_cast<size_t>(Phase::kForward)] = PhaseBytes{st.weights + cache_f, held, st.optimizer, act, other};
+    p[static_cast<size_t>(Phase::kBackward)] = PhaseBytes{st.weights + cache_b, held, st.optimizer, act, other};
     p[static_cast<size_t>(Phase::kOptimizerStep)] =
         PhaseBytes{st.weights, st.gradients, st.optimizer + step_temporary(zero, offload), 0, other};
     return p;
@@ -411,6 +479,9 @@ void estimate_fit(const Setup& s, const States& states, TrainingEstimate& est) {
   est.optimizer_temp_bytes = fit.step_temporary(opts.zero, opts.offload_optimizer);
   est.phases = fit.phases_for(opts.gpus, opts.zero, opts.offload_optimizer);
   est.peak_phase = Fit::peak_of(est.phases);
+  est.autocast_cache_bytes = opts.zero >= 1 || est.peak_phase == Phase::kOptimizerStep ? 0
+                             : est.peak_phase == Phase::kForward                      ? states.cache_forward
+                                                                                      : states.cache_backward;
   est.total_bytes = est.phases[static_cast<size_t>(est.peak_phase)].total();
   est.capacity_bytes = gpu.memory_bytes();
   est.usable_bytes = static_cast<int64_t>(static_cast<double>(est.capacity_bytes) * (1.0 - opts.reserve));
@@ -527,7 +598,7 @@ TrainingEstimate estimate_training(const ModelSpec& m, const GpuSpec& gpu, const
   const Setup s(m, gpu, opts);
   est.parameters = s.pc.total;
   const States states = s.lora ? lora_model_states(s, est) : full_model_states(s, est);
-  optimizer_figures(s, states.grad_bytes, est);
+  optimizer_figures(s, states.grad_bytes(opts.zero), est);
   estimate_activations(s, est);
   estimate_fit(s, states, est);
   estimate_speed(s, est);

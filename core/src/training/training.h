@@ -281,6 +281,7 @@ struct TrainingEstimate {
   ActivationBytes activations;
   TrainingOther other;
   double optimizer_temp_bytes = 0;   ///< the update's temporary (optimizer_step_temporary_bytes), one GPU
+  double autocast_cache_bytes = 0;   ///< torch.autocast's bf16 weight copies at the peak phase (in its weights)
   std::array<PhaseBytes, 3> phases;  ///< one GPU at the forward, backward and optimizer step (Phase order)
   Phase peak_phase = Phase::kBackward;  ///< the phase that sets the peak
   int64_t total_bytes = 0;           ///< the peak: the peak phase's weights + gradients + optimizer + activations + other

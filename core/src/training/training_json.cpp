@@ -146,6 +146,7 @@ const Field kPaging[] = {
 const Field kWeights[] = {
     {"base_bytes", [](const View& v) { return integer(whole(v.t.base_weights_bytes)); }},
     {"adapters_bytes", [](const View& v) { return integer(whole(v.t.adapter_weights_bytes)); }},
+    {"autocast_cache_bytes", [](const View& v) { return integer(whole(v.t.autocast_cache_bytes)); }},
     {"base_format", [](const View& v) { return text(v.o.base_format.label); }},
     {"bytes_per_parameter", [](const View& v) { return number(v.t.weight_bytes_per_parameter); }},
     {"sharded", [](const View& v) { return boolean(v.o.zero >= 3); }},
@@ -280,9 +281,10 @@ void write_breakdown(JsonWriter& j, const View& v) {
     j.begin_object().field("key", key).field("label", label).field("bytes", bytes).field("detail", detail).end_object();
   };
   j.key("breakdown").begin_array();
+  const std::string cache = v.t.autocast_cache_bytes > 0 ? " + bf16 copies cached by torch.autocast" : "";
   part("weights", "Weights", v.w,
-       v.lora ? "frozen base (" + o.base_format.label + ") + adapters"
-              : std::string(dtype_name(o.compute_dtype == Dtype::kFp32 ? Dtype::kFp32 : o.compute_dtype)) + " weights");
+       v.lora ? "frozen base (" + o.base_format.label + ") + adapters" + cache
+              : std::string(v.t.weight_bytes_per_parameter == 4.0 ? "fp32" : "bf16") + " weights" + cache);
   const bool step = v.t.peak_phase == Phase::kOptimizerStep;
   part("gradients", "Gradients", v.g,
        o.offload_optimizer ? std::string("streamed to the CPU")
