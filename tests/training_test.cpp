@@ -332,10 +332,13 @@ TEST(TrainingActivations, Llama2LayerByHand) {
   EXPECT_EQ(layer_activation_bytes(m, m.layers[0], o, TrainableLinears{}), 314851328.0);
   const ActivationBytes a = activation_bytes(m, o, nullptr);
   EXPECT_EQ(a.layers, 32 * 314851328.0);
-  // Head: final norm 2048 × (8192 + 4) + LM-head input 2048 × 8192 = 33,562,624;
-  // logits 2048 × 32000 × (2 + 4 + 4) = 655,360,000.
+  // Head: final norm 2048 × (8192 + 4) + LM-head input 2048 × 8192 = 33,562,624.
+  // Loss (transformers ForCausalLMLoss: logits.float(), cross_entropy), 2048 × 32000 = 65,536,000 logits: the
+  // forward holds bf16 logits + fp32 copy + fp32 log-softmax = 10 B each = 655,360,000; the backward starts with
+  // the log-softmax, nll_loss's fp32 gradient and log_softmax_backward's fp32 result = 12 B = 786,432,000.
   EXPECT_EQ(a.head, 33562624.0);
-  EXPECT_EQ(a.logits, 655360000.0);
+  EXPECT_EQ(a.loss_forward, 655360000.0);
+  EXPECT_EQ(a.loss_backward, 786432000.0);
   // Full checkpointing: 32 layer inputs × 2048 × 4096 × 2 = 536,870,912 + one layer rebuilt.
   o.checkpointing = Checkpointing::kFull;
   const ActivationBytes f = activation_bytes(m, o, nullptr);
@@ -398,11 +401,12 @@ TEST(TrainingQlora, Llama65BOnOne48GBGpu) {
   //   activations: 80 layer inputs 80 × 512 × 8192 × 2 = 671,088,640; one layer rebuilt: norms 16,781,312,
   //     Q,K,V 25,165,824, output + LSE 8,519,680, gate/up/SiLU 67,633,152, adapters (A·x + dropped input +
   //     mask) 6 × 512 × (128 + 3 × 8192) + 512 × (128 + 3 × 22016) = 109,772,800 -> 227,872,768;
-  //     final norm 8,390,656; logits 512 × 32000 × 10 = 163,840,000  ->  1,071,192,064
+  //     final norm 8,390,656; loss at the backward's start 512 × 32000 × 12 = 196,608,000 (freed before the
+  //     first layer is rebuilt)  ->  backward peak 671,088,640 + max(204,998,656, 227,872,768) = 898,961,408
   //   other: CUDA context 805,306,368 + one dequantised down_proj 8192 × 22016 × 2 = 360,710,144
   // Phases (PyTorch frees the gradients after each step; paged_adamw_32bit updates in place):
-  //   backward  base + adapters 36,060,643,328 + states 6,396,313,600 + activations 1,071,192,064 + other
-  //             1,166,016,512 = 44,694,165,504
+  //   backward  base + adapters 36,060,643,328 + states 6,396,313,600 + activations 898,961,408 + other
+  //             1,166,016,512 = 44,521,934,848
   //   step      36,060,643,328 + gradients 1,599,078,400 + states 6,396,313,600 + other 1,166,016,512
   //             = 45,222,051,840 B = 42.12 GiB  <- the peak
   const ModelSpec m = fixture("llama-65b.json");
@@ -419,8 +423,8 @@ TEST(TrainingQlora, Llama65BOnOne48GBGpu) {
   EXPECT_EQ(t["gradients_bytes"].get<int64_t>(), 1599078400);
   EXPECT_EQ(t["optimizer_bytes"].get<int64_t>(), 6396313600);
   EXPECT_EQ(t["activations_bytes"].get<int64_t>(), 0);
-  EXPECT_EQ(t["phases"]["backward"]["activations_bytes"].get<int64_t>(), 1071192064);
-  EXPECT_EQ(t["phases"]["backward"]["total_bytes"].get<int64_t>(), 44694165504);
+  EXPECT_EQ(t["phases"]["backward"]["activations_bytes"].get<int64_t>(), 898961408);
+  EXPECT_EQ(t["phases"]["backward"]["total_bytes"].get<int64_t>(), 44521934848);
   EXPECT_EQ(t["other_bytes"].get<int64_t>(), 805306368 + 360710144);
   EXPECT_EQ(t["total_bytes"].get<int64_t>(), 45222051840);
   EXPECT_EQ(t["inputs"]["gradient_checkpointing"].get<std::string>(), "full");

@@ -14,6 +14,9 @@ namespace llmsizer {
 
 namespace {
 
+// Gemma 2 soft-caps its logits (config final_logit_softcapping = 30.0; Gemma 3's default is None).
+bool final_logit_softcap(const ModelSpec& m) { return m.family == "gemma2"; }
+
 // Bytes of the fp32 statistics a norm keeps per token: RMSNorm 1/rms; LayerNorm mean and 1/std
 // (apex/Megatron fused norms, torch native_layer_norm's saved mean/rstd).
 double norm_stat_bytes(const ModelSpec& m) { return m.norm == NormKind::kLayerNorm ? 8.0 : 4.0; }
@@ -191,11 +194,17 @@ ActivationBytes activation_bytes(const ModelSpec& m, const ActivationOptions& o,
   if (m.final_norm) out.head += e * t * h + norm_stat_bytes(m) * t;
   // (Vision towers: their weights are counted; their activations are not — text-only batches.)
   if (!lora) out.head += e * t * static_cast<double>(m.embed_proj_dim > 0 ? m.embed_proj_dim : m.hidden_size);
-  // Logits: the model returns them in the compute dtype (kept by the training loop, CausalLMOutput.logits);
-  // the loss upcasts to fp32 and log_softmax keeps its fp32 output; the backward makes an fp32 gradient of
-  // the same size (transformers loss_utils.py ForCausalLMLoss: logits.float(); torch cross_entropy).
-  // Counted: e + 4 + 4 bytes per logit.
-  out.logits = t * static_cast<double>(m.vocab_size) * (e + 8.0);
+  // The loss (transformers 5.x loss/loss_utils.py ForCausalLMLoss): logits = logits.float(), then
+  // nn.functional.cross_entropy = log_softmax + nll_loss. At the loss in the forward the LM head's output (compute
+  // dtype), its fp32 copy and log_softmax's fp32 output exist together; only the log-softmax is saved (its
+  // backward reads its output; the cast and the view save nothing). The backward starts with nll_loss's
+  // gradient, a dense fp32 tokens x vocab tensor, and log_softmax_backward writes the input's fp32 gradient
+  // while both are alive: 3 x 4 B per logit. (fp32 logits: .float() is the same tensor.) Gemma 2's final logit
+  // soft-capping (logits / cap, tanh, * cap; modeling_gemma2.py) keeps tanh's output for its backward.
+  const double tv = t * static_cast<double>(m.vocab_size);
+  const double softcap = final_logit_softcap(m) ? e * tv : 0;
+  out.loss_forward = tv * (e + (e == 4.0 ? 0.0 : 4.0) + 4.0) + 2.0 * softcap;
+  out.loss_backward = tv * 12.0 + softcap;
   return out;
 }
 

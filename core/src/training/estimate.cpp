@@ -322,7 +322,9 @@ void estimate_activations(const Setup& s, TrainingEstimate& est) {
     notes.push_back("selective recomputation drops the attention scores (Korthikanti §4.2), which FlashAttention "
                     "already never stores: it saves nothing more here");
   }
-  notes.push_back("logits: micro-batch x seq x vocab in the compute dtype + fp32 log-softmax + fp32 gradient");
+  notes.push_back("loss in fp32 (transformers ForCausalLMLoss: logits.float(), cross_entropy): the forward holds "
+                  "the logits, their fp32 copy and the fp32 log-softmax; the backward starts with the log-softmax, "
+                  "its fp32 gradient and the input's fp32 gradient, 12 B per token and vocabulary entry");
 }
 
 // ---- other and the fit: context, NCCL, buckets, dequantisation; totals per GPU; GPUs needed ------------
@@ -413,13 +415,13 @@ struct Fit {
     const ModelStateBytes st = per_gpu_states(n, zero, offload, &cpu);
     const double other = other_for(n, zero).total();
     const double held = zero >= 1 ? st.gradients : 0;
-    const double act = est.activations.total();
+    const ActivationBytes& a = est.activations;
     // torch.autocast's weight cache exists only where the parameters stay fp32 (ZeRO 0).
     const double cache_f = zero >= 1 ? 0 : states.cache_forward;
     const double cache_b = zero >= 1 ? 0 : states.cache_backward;
     std::array<PhaseBytes, 3> p;
-    p[static_cast<size_t>(Phase::kForward)] = PhaseBytes{st.weights + cache_f, held, st.optimizer, act, other};
-    p[static_cast<size_t>(Phase::kBackward)] = PhaseBytes{st.weights + cache_b, held, st.optimizer, act, other};
+    p[static_cast<size_t>(Phase::kForward)] = PhaseBytes{st.weights + cache_f, held, st.optimizer, a.forward(), other};
+    p[static_cast<size_t>(Phase::kBackward)] = PhaseBytes{st.weights + cache_b, held, st.optimizer, a.backward(), other};
     p[static_cast<size_t>(Phase::kOptimizerStep)] =
         PhaseBytes{st.weights, st.gradients, st.optimizer + step_temporary(zero, offload), 0, other};
     return p;

@@ -209,9 +209,14 @@ struct ActivationBytes {
   double recompute = 0;     ///< full checkpointing: the one layer rebuilt during its backward
   double largest_layer = 0; ///< one layer's activations without checkpointing (the largest layer)
   double head = 0;          ///< final norm input and, when the head trains, its input
-  double logits = 0;        ///< logits in the compute dtype + fp32 log-softmax + fp32 gradient
+  double loss_forward = 0;  ///< at the loss in the forward: logits (compute dtype) + their fp32 copy + log-softmax
+  double loss_backward = 0; ///< at the start of the backward: log-softmax output + its fp32 gradient + the input's
   double lora = 0;          ///< adapters: r-dim intermediates and dropped inputs (included in layers/recompute)
-  double total() const { return layers + recompute + head + logits; }
+  /// At the end of the forward: every layer's saved tensors, the head's, and the loss being computed.
+  double forward() const { return layers + head + loss_forward; }
+  /// The backward's peak: at its start (the loss's gradient, all saved tensors still held) or, with
+  /// checkpointing, while a layer is rebuilt (the loss and the head's tensors freed by then).
+  double backward() const { return layers + std::max(head + loss_backward, recompute); }
 };
 
 /// LoRA's part in the activations: the adapters, their rank and dropout.

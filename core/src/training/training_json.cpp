@@ -174,7 +174,9 @@ const Field kActivations[] = {
     {"layers_bytes", [](const View& v) { return integer(whole(v.t.activations.layers)); }},
     {"recompute_bytes", [](const View& v) { return integer(whole(v.t.activations.recompute)); }},
     {"head_bytes", [](const View& v) { return integer(whole(v.t.activations.head)); }},
-    {"logits_bytes", [](const View& v) { return integer(whole(v.t.activations.logits)); }},
+    {"logits_bytes", [](const View& v) { return integer(whole(v.t.activations.loss_backward)); }},
+    {"loss_forward_bytes", [](const View& v) { return integer(whole(v.t.activations.loss_forward)); }},
+    {"loss_backward_bytes", [](const View& v) { return integer(whole(v.t.activations.loss_backward)); }},
     {"lora_bytes", [](const View& v) { return integer(whole(v.t.activations.lora)); }},
     {"largest_layer_bytes", [](const View& v) { return integer(whole(v.t.activations.largest_layer)); }},
 };
