@@ -87,6 +87,9 @@ struct States {
   /// during the backward (without checkpointing all, with it the LM head's and one rebuilt layer's).
   double cache_forward = 0;
   double cache_backward = 0;
+  /// Gradients that exist while the first checkpointed layer is rebuilt (ZeRO 0): the LM head's and that
+  /// layer's.
+  double rebuild_grads = 0;
   const ModelStateBytes& replica(int zero) const { return zero >= 1 ? deepspeed : torch; }
   double grad_bytes(int zero) const { return zero >= 1 ? deepspeed_grad_bytes : torch_grad_bytes; }
 };
@@ -153,13 +156,14 @@ States full_model_states(const Setup& s, TrainingEstimate& est) {
   // backward saves the cast, so each copy lives until its layer's backward. With gradient checkpointing the
   // layers save nothing, the cache goes at the end of the forward, and the LM head (outside the checkpointed
   // layers) keeps its copy; the layer being rebuilt casts its weights again.
+  double largest_layer = 0;
+  double head = 0;
+  const double linear = linear_weight_values(s.m, &largest_layer, &head);
   if (mixed) {
-    double largest_layer = 0;
-    double head = 0;
-    const double linear = linear_weight_values(s.m, &largest_layer, &head);
     out.cache_forward = 2.0 * linear;
     out.cache_backward = opts.checkpointing == Checkpointing::kFull ? 2.0 * (head + largest_layer) : 2.0 * linear;
   }
+  out.rebuild_grads = w_torch * (head + largest_layer);
   const bool ds = opts.zero >= 1;
   est.replica = out.replica(opts.zero);
   est.base_weights_bytes = est.replica.weights;
@@ -279,32 +283,68 @@ void optimizer_figures(const Setup& s, double grad_bytes, TrainingEstimate& est)
 
 // ---- activations -----------------------------------------------------------------------------------------
 
-void estimate_activations(const Setup& s, TrainingEstimate& est) {
-  const ModelSpec& m = s.m;
+/// The activation regimes of plain PyTorch (ZeRO 0) and DeepSpeed (ZeRO >= 1).
+struct Activations {
+  ActivationBytes torch;
+  ActivationBytes deepspeed;
+  const ActivationBytes& at(int zero) const { return zero >= 1 ? deepspeed : torch; }
+};
+
+/// How the step's tensors are typed at a ZeRO stage. Full fine-tuning in mixed precision at ZeRO 0 is
+/// Trainer(bf16=True): the fp32 model under torch.autocast, so the embeddings and the residual stream are fp32;
+/// DeepSpeed's bf16 (ZeRO >= 1) and pure bf16 run a bf16 model without autocast. LoRA keeps the base as loaded
+/// (bf16, or fp32 with --training-precision fp32) under autocast when mixed, with peft's fp32 adapters; QLoRA's
+/// norms are fp32 (qlora.py), so their outputs promote to fp32.
+ActivationOptions regime(const Setup& s, int zero, double adapter_bytes) {
   const TrainingOptions& opts = s.opts;
-  const bool lora = s.lora;
-  const double e = s.e;
-  const ParameterCounts& pc = s.pc;
-  std::vector<std::string>& notes = est.assumptions;
   ActivationOptions ao;
   ao.micro_batch = opts.micro_batch;
   ao.seq_len = opts.seq_len;
-  ao.bytes = e;
   ao.flash_attention = opts.flash_attention;
   ao.dropout = opts.dropout;
   ao.checkpointing = opts.checkpointing;
+  ao.weights_train = !s.lora;
+  ao.autocast = s.mixed && zero == 0;
+  const bool fp32_model = s.fp32 || (!s.lora && ao.autocast);
+  ao.hidden_bytes = fp32_model ? 4.0 : 2.0;
+  ao.matmul_bytes = s.fp32 ? 4.0 : 2.0;
+  ao.norm_bytes = s.qlora ? 4.0 : ao.hidden_bytes;
+  ao.adapter_bytes = adapter_bytes;
+  return ao;
+}
+
+Activations estimate_activations(const Setup& s, TrainingEstimate& est) {
+  const ModelSpec& m = s.m;
+  const TrainingOptions& opts = s.opts;
+  const bool lora = s.lora;
+  const ParameterCounts& pc = s.pc;
+  std::vector<std::string>& notes = est.assumptions;
   LoraSetup ls;
   if (lora) {
     ls.adapters = est.adapters;
     ls.rank = opts.lora_rank;
     ls.dropout = opts.lora_dropout;
   }
-  est.activations = activation_bytes(m, ao, lora ? &ls : nullptr);
+  const double adapter_bytes = est.gradient_bytes_per_trainable;  // the adapters' dtype
+  Activations out;
+  out.torch = activation_bytes(m, regime(s, 0, adapter_bytes), lora ? &ls : nullptr);
+  out.deepspeed = activation_bytes(m, regime(s, 1, adapter_bytes), lora ? &ls : nullptr);
+  est.activations = out.at(opts.zero);
+  const ActivationOptions r = regime(s, opts.zero, adapter_bytes);
   notes.push_back(std::string("activations: micro-batch ") + std::to_string(opts.micro_batch) + " x " +
-                  std::to_string(opts.seq_len) + " tokens in " + dtype_name(opts.compute_dtype) + ", " +
-                  (opts.flash_attention ? "FlashAttention (no tokens x tokens scores)" : "eager attention") +
-                  ", no dropout in the model, gradient checkpointing " + checkpointing_name(opts.checkpointing) +
-                  " (Korthikanti et al. 2022 terms from the real shapes; frozen linear layers keep no inputs)");
+                  std::to_string(opts.seq_len) + " tokens, " +
+                  (r.autocast ? (r.hidden_bytes == 4.0 ? "fp32 residual stream, bf16 matmuls under torch.autocast (each "
+                                                         "matmul saves its own bf16 cast of an fp32 input)"
+                                                       : "bf16 model under torch.autocast")
+                              : std::string(r.hidden_bytes == 4.0 ? "fp32" : "bf16") + " throughout") +
+                  ", " +
+                  (opts.flash_attention ? "SDPA flash attention (q, k, v, output and log-sum-exp kept)"
+                                        : "eager attention (fp32 softmax + its bf16 cast per score, a float mask)") +
+                  ", gradient checkpointing " + checkpointing_name(opts.checkpointing) +
+                  (opts.checkpointing == Checkpointing::kFull ? " (each layer's input kept, one layer rebuilt at a time)"
+                                                              : "") +
+                  "; what autograd saves op by op as transformers 5 runs the layer, RMSNorm in fp32" +
+                  (lora ? "; the frozen base keeps only what the gradient needs on its way to the adapters" : ""));
   if (m.vision.parameters > 0) {
     notes.push_back("vision tower: its weights are counted (trained in full fine-tuning, frozen in LoRA); its "
                     "activations are not (text-only batches)");
@@ -325,6 +365,7 @@ void estimate_activations(const Setup& s, TrainingEstimate& est) {
   notes.push_back("loss in fp32 (transformers ForCausalLMLoss: logits.float(), cross_entropy): the forward holds "
                   "the logits, their fp32 copy and the fp32 log-softmax; the backward starts with the log-softmax, "
                   "its fp32 gradient and the input's fp32 gradient, 12 B per token and vocabulary entry");
+  return out;
 }
 
 // ---- other and the fit: context, NCCL, buckets, dequantisation; totals per GPU; GPUs needed ------------
@@ -340,13 +381,14 @@ struct Fit {
   const Setup& s;
   const TrainingEstimate& est;
   const States& states;
+  const Activations& acts;
   double largest_module_bytes = 0;
   int64_t largest_module_params = 0;
   double largest_quantized_matrix = 0;  ///< values in one 4-bit matrix
   double trainable = 0;
 
-  Fit(const Setup& setup, const TrainingEstimate& e, const States& st)
-      : s(setup), est(e), states(st) {
+  Fit(const Setup& setup, const TrainingEstimate& e, const States& st, const Activations& a)
+      : s(setup), est(e), states(st), acts(a) {
     // Full fine-tuning: base_format is the trained dtype (resolve_training); LoRA: the frozen base's storage.
     const RankWeights rw = rank_weights(s.m, s.opts.base_format, 1, false, 1, false);
     largest_module_bytes = std::max(rw.first_bytes, rw.last_bytes);
@@ -415,13 +457,18 @@ struct Fit {
     const ModelStateBytes st = per_gpu_states(n, zero, offload, &cpu);
     const double other = other_for(n, zero).total();
     const double held = zero >= 1 ? st.gradients : 0;
-    const ActivationBytes& a = est.activations;
+    const ActivationBytes& a = acts.at(zero);
     // torch.autocast's weight cache exists only where the parameters stay fp32 (ZeRO 0).
     const double cache_f = zero >= 1 ? 0 : states.cache_forward;
     const double cache_b = zero >= 1 ? 0 : states.cache_backward;
     std::array<PhaseBytes, 3> p;
     p[static_cast<size_t>(Phase::kForward)] = PhaseBytes{st.weights + cache_f, held, st.optimizer, a.forward(), other};
-    p[static_cast<size_t>(Phase::kBackward)] = PhaseBytes{st.weights + cache_b, held, st.optimizer, a.backward(), other};
+    // The backward's peak: at its start (the loss's gradient over every saved tensor) or, checkpointed, while a
+    // layer is rebuilt (the head's and that layer's gradients exist by then).
+    const PhaseBytes start{st.weights + cache_b, held, st.optimizer, a.backward_start(), other};
+    const PhaseBytes rebuild{st.weights + cache_b, zero >= 1 ? held : states.rebuild_grads, st.optimizer,
+                             a.backward_rebuild(), other};
+    p[static_cast<size_t>(Phase::kBackward)] = rebuild.total() > start.total() ? rebuild : start;
     p[static_cast<size_t>(Phase::kOptimizerStep)] =
         PhaseBytes{st.weights, st.gradients, st.optimizer + step_temporary(zero, offload), 0, other};
     return p;
@@ -471,11 +518,11 @@ std::string step_note(const Setup& s, const TrainingEstimate& est) {
 }
 
 /// Per-GPU memory, what fits, the GPUs needed per ZeRO stage, and their notes.
-void estimate_fit(const Setup& s, const States& states, TrainingEstimate& est) {
+void estimate_fit(const Setup& s, const States& states, const Activations& acts, TrainingEstimate& est) {
   const TrainingOptions& opts = s.opts;
   const GpuSpec& gpu = s.gpu;
   std::vector<std::string>& notes = est.assumptions;
-  const Fit fit(s, est, states);
+  const Fit fit(s, est, states, acts);
   est.per_gpu = fit.per_gpu_states(opts.gpus, opts.zero, opts.offload_optimizer, &est.cpu_offload_bytes);
   est.other = fit.other_for(opts.gpus, opts.zero);
   est.optimizer_temp_bytes = fit.step_temporary(opts.zero, opts.offload_optimizer);
@@ -601,8 +648,8 @@ TrainingEstimate estimate_training(const ModelSpec& m, const GpuSpec& gpu, const
   est.parameters = s.pc.total;
   const States states = s.lora ? lora_model_states(s, est) : full_model_states(s, est);
   optimizer_figures(s, states.grad_bytes(opts.zero), est);
-  estimate_activations(s, est);
-  estimate_fit(s, states, est);
+  const Activations acts = estimate_activations(s, est);
+  estimate_fit(s, states, acts, est);
   estimate_speed(s, est);
   return est;
 }

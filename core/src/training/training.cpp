@@ -99,14 +99,14 @@ struct Fusion {
 constexpr Fusion kFusions[] = {
     {"gpt2", true, false}, {"gpt_neox", true, false}, {"falcon", true, false}, {"phi3", true, true}};
 
-Fusion fusion_of(const ModelSpec& m) {
-  for (const Fusion& f : kFusions) {
-    if (m.family == f.family) return f;
-  }
-  return Fusion{"", false, false};
-}
-
 }  // namespace
+
+FusedProjections fused_projections(const ModelSpec& m) {
+  for (const Fusion& f : kFusions) {
+    if (m.family == f.family) return FusedProjections{f.qkv, f.gate_up};
+  }
+  return FusedProjections{};
+}
 
 // ---------------------------------------------------------------------------------------------------
 // LoRA targets
@@ -183,7 +183,7 @@ std::vector<std::string> lora_target_names(uint32_t targets) {
 
 std::vector<LoraAdapter> lora_adapters(const ModelSpec& m, uint32_t targets) {
   std::vector<LoraAdapter> out;
-  const Fusion fused = fusion_of(m);
+  const FusedProjections fused = fused_projections(m);
   const int64_t h = m.hidden_size;
   for (size_t li = 0; li < m.layers.size(); ++li) {
     const int32_t l = static_cast<int32_t>(li);

@@ -62,6 +62,14 @@ enum LoraTarget : uint32_t {
 /// PEFT's "all-linear": every nn.Linear of the decoder except the output layer.
 constexpr uint32_t kLoraAllLinear = 0x1fffu;
 
+/// Projections the family's checkpoints fuse into one nn.Linear: q/k/v (GPT-2 c_attn, GPT-NeoX and Falcon
+/// query_key_value, Phi-3 qkv_proj) and gate/up (Phi-3 gate_up_proj).
+struct FusedProjections {
+  bool qkv = false;
+  bool gate_up = false;
+};
+FusedProjections fused_projections(const ModelSpec& m);
+
 /// Parses --lora-targets: "all-linear", "attention", "mlp", "experts", "router", the short names
 /// q,k,v,o,gate,up,down, the module names q_proj, ..., down_proj, q_a_proj, q_b_proj, kv_a_proj_with_mqa,
 /// kv_b_proj, and the fused names c_attn / qkv_proj / query_key_value (= q,k,v) and gate_up_proj
@@ -174,49 +182,27 @@ std::vector<LoraAdapter> lora_adapters(const ModelSpec& m, uint32_t targets);
 int64_t lora_parameters(const std::vector<LoraAdapter>& adapters, int64_t rank);
 
 // ---- activations ----------------------------------------------------------------------------------
+//
+// What PyTorch keeps from the forward for the backward is what autograd saves: each op saves the inputs or
+// outputs its derivative formula reads, and only when a gradient has to flow through it (torch's autograd
+// codegen saves `other` for grad(self) and `self` for grad(other) only where that input requires grad). The
+// walk in activations.cpp goes through a decoder layer op by op as transformers 5.x runs it and adds up those
+// tensors, with their real dtypes: torch.autocast casts an fp32 input of every matmul to bf16 anew for each
+// matmul (only weights are cached), RMSNorm computes in fp32, RoPE promotes to the cos/sin dtype.
 
+/// How one micro-batch runs (the workload and the precision regime).
 struct ActivationOptions {
   int64_t micro_batch = 1;
   int64_t seq_len = 2048;
-  double bytes = 2;           ///< bytes per activation element (2 = bf16/fp16, 4 = fp32)
-  bool flash_attention = true;
-  bool dropout = false;
+  bool flash_attention = true;   ///< SDPA's flash/memory-efficient kernels; false: transformers' eager attention
+  bool dropout = false;          ///< dropout in attention and residuals (off in modern LLM fine-tuning)
   Checkpointing checkpointing = Checkpointing::kNone;
-};
-
-/// Which linear layers of a decoder layer train their weights (and so keep their inputs for the weight
-/// gradient). A frozen linear layer keeps nothing: its input gradient needs only its weight.
-struct TrainableLinears {
-  bool qkv = true;        ///< q/k/v projections (MLA: q_proj / q_a_proj / kv_a_proj_with_mqa): the attention input
-  bool q_b = true;        ///< MLA q_b_proj: its input (the normed q latent)
-  bool kv_b = true;       ///< MLA kv_b_proj: its input (the normed kv latent)
-  bool o = true;          ///< o_proj: the attention output
-  bool mlp_in = true;     ///< gate/up (dense MLP, shared experts) and the router: the MLP input
-  bool down = true;       ///< down_proj: the gated product
-  bool experts_in = true; ///< routed experts' gate/up: each routed token's gathered input
-  bool experts_down = true;  ///< routed experts' down projection: its input
-  static TrainableLinears none() { return {false, false, false, false, false, false, false, false}; }
-};
-
-/// Activation bytes one decoder layer keeps for the backward pass (Korthikanti et al. 2022,
-/// arXiv:2205.05198 §4.1, Table 2: sbh(34 + 5as/h) for a GPT block in 16-bit with dropout), term by term
-/// so that GQA, MLA, gated MLPs, MoE, RMSNorm, FlashAttention and frozen layers follow from the shapes.
-double layer_activation_bytes(const ModelSpec& m, const LayerSpec& layer, const ActivationOptions& o,
-                              const TrainableLinears& t);
-
-struct ActivationBytes {
-  double layers = 0;        ///< kept by the decoder layers (all of them, or their checkpointed inputs)
-  double recompute = 0;     ///< full checkpointing: the one layer rebuilt during its backward
-  double largest_layer = 0; ///< one layer's activations without checkpointing (the largest layer)
-  double head = 0;          ///< final norm input and, when the head trains, its input
-  double loss_forward = 0;  ///< at the loss in the forward: logits (compute dtype) + their fp32 copy + log-softmax
-  double loss_backward = 0; ///< at the start of the backward: log-softmax output + its fp32 gradient + the input's
-  double lora = 0;          ///< adapters: r-dim intermediates and dropped inputs (included in layers/recompute)
-  /// At the end of the forward: every layer's saved tensors, the head's, and the loss being computed.
-  double forward() const { return layers + head + loss_forward; }
-  /// The backward's peak: at its start (the loss's gradient, all saved tensors still held) or, with
-  /// checkpointing, while a layer is rebuilt (the loss and the head's tensors freed by then).
-  double backward() const { return layers + std::max(head + loss_backward, recompute); }
+  bool autocast = false;         ///< torch.autocast(bf16): matmuls and SDPA in bf16 over higher-precision tensors
+  double hidden_bytes = 2;       ///< the residual stream's dtype = the embeddings' (4 when the model stays fp32)
+  double norm_bytes = 2;         ///< the norms' weights (they take part in dtype promotion: weight * x)
+  double matmul_bytes = 2;       ///< what the base's matmuls run in without autocast (4: fp32 weights)
+  double adapter_bytes = 4;      ///< LoRA adapters (peft upcasts them to fp32: autocast_adapter_dtype=True)
+  bool weights_train = true;     ///< full fine-tuning; false: LoRA / QLoRA (frozen base)
 };
 
 /// LoRA's part in the activations: the adapters, their rank and dropout.
@@ -226,9 +212,63 @@ struct LoraSetup {
   double dropout = 0;
 };
 
-/// Activations of one micro-batch on one GPU. `lora` = nullptr: full fine-tuning (every linear layer
-/// trains). With LoRA only adapted linear layers keep their inputs (with lora_dropout > 0 they keep a dropped
-/// copy and its mask instead), and every adapter keeps its r-dim intermediate A·x for B's gradient.
+/// One decoder layer in one micro-batch: memory kept for the backward and the work of its forward/backward.
+struct LayerCost {
+  double saved = 0;          ///< bytes saved for the backward
+  double lora = 0;           ///< of which the adapters' own tensors (A·x, cast or dropped inputs)
+  double backward_peak = 0;  ///< extra bytes while its backward runs (its largest gradients)
+  double forward_bytes = 0;  ///< memory traffic of its non-matmul kernels in the forward (read + written)
+  double backward_bytes = 0; ///< the same in the backward (2 x the forward's where a gradient flows)
+  double forward_kernels = 0;
+  double backward_kernels = 0;
+  double gemm_forward = 0;   ///< matmul FLOPs of the forward
+  double gemm_backward = 0;  ///< matmul FLOPs of the backward: input gradients where needed, weight gradients
+  double attention_forward = 0;   ///< attention score FLOPs (QK^T, PV)
+  double attention_backward = 0;
+  double adapter_flops = 0;  ///< the adapters' matmul FLOPs, forward + backward (skinny: r columns)
+  double adapter_bytes = 0;  ///< what those matmuls read and write, forward + backward
+};
+
+/// The cost of decoder layer `index`. `input_grad`: whether the layer's input requires grad (full fine-tuning:
+/// always; LoRA: after the first adapted layer). `lora` = nullptr: full fine-tuning.
+LayerCost layer_cost(const ModelSpec& m, size_t index, const ActivationOptions& o, const LoraSetup* lora,
+                     bool input_grad);
+
+/// The work of one micro-batch's forward + backward on one GPU, for the step time.
+struct StepWork {
+  double gemm_flops = 0;         ///< matmul FLOPs executed (forward, backward, recomputation)
+  double attention_flops = 0;    ///< attention score FLOPs executed
+  double model_flops = 0;        ///< forward + backward FLOPs without recomputation (the MFU numerator)
+  double elementwise_bytes = 0;  ///< memory traffic of the non-matmul kernels (norms, RoPE, casts, loss, ...)
+  double kernels = 0;            ///< kernels launched by the forward, backward and recomputation
+  double adapter_flops = 0;      ///< LoRA adapters' matmul FLOPs (not in gemm_flops)
+  double adapter_bytes = 0;      ///< what they read and write
+  bool adapter_fp32 = false;     ///< the adapters' matmuls run in fp32 (peft's fp32 adapters without autocast)
+};
+
+struct ActivationBytes {
+  double layers = 0;        ///< kept by the decoder layers (all of them, or their checkpointed inputs)
+  double recompute = 0;     ///< full checkpointing: the one layer rebuilt during its backward, with its gradients
+  double largest_layer = 0; ///< one layer's saved tensors (the largest layer)
+  double head = 0;          ///< final norm's saved tensors and, when the head trains, its input
+  double loss_forward = 0;  ///< at the loss in the forward: logits (compute dtype) + their fp32 copy + log-softmax
+  double loss_backward = 0; ///< at the start of the backward: log-softmax output + its fp32 gradient + the input's
+  double mask = 0;          ///< eager attention: the 4-D float causal mask (through the backward when checkpointed)
+  double lora = 0;          ///< adapters: r-dim intermediates and dropped inputs (included in layers/recompute)
+  StepWork work;
+  /// At the end of the forward: every layer's saved tensors, the head's, the mask and the loss being computed.
+  double forward() const { return layers + head + mask + loss_forward; }
+  /// At the start of the backward: the loss's gradient with every saved tensor still held.
+  double backward_start() const {
+    return layers + head + loss_backward + (checkpointed_mask ? mask : 0);
+  }
+  /// With checkpointing: while a layer is rebuilt (the loss and the head's tensors freed by then).
+  double backward_rebuild() const { return recompute > 0 ? layers + recompute + (checkpointed_mask ? mask : 0) : 0; }
+  bool checkpointed_mask = false;  ///< the mask is an input of the checkpointed layers: it lives into the backward
+};
+
+/// Activations and work of one micro-batch on one GPU. `lora` = nullptr: full fine-tuning (every weight
+/// trains); with LoRA the frozen base keeps only what the gradient needs on its way to the adapters.
 ActivationBytes activation_bytes(const ModelSpec& m, const ActivationOptions& o, const LoraSetup* lora);
 
 // ---- the estimate ---------------------------------------------------------------------------------
