@@ -507,27 +507,68 @@ TEST(TrainingQlora, PagingCanRescueAFit) {
 
 // ---- speed ----------------------------------------------------------------------------------------
 
-TEST(TrainingSpeed, SixAndEightTimesParameters) {
-  // Llama-2-7B: matmul parameters per token = Ψ - embeddings 131,072,000 - norms 266,240 = 6,607,077,376;
-  // attention 12 × 32 layers × 4096 × 2048 = 3,221,225,472 (PaLM App. B) -> 6 × 6,607,077,376 + that =
-  // 42,863,689,728 FLOPs per token. At 40 % of 989.5 TFLOPS: 395.8e12 / 42,863,689,728 = 9,233.92 tokens/s.
+TEST(TrainingSpeed, MatmulAndAttentionFlopsOfALayer) {
+  // Llama-2-7B, pure bf16, 1 x 2048, all training. A layer's linear weights: q, k, v, o 4 x 4096² + gate, up,
+  // down 3 x 4096 x 11008 = 202,375,168 values: forward 2 x that per token, backward the input and the weight
+  // gradients (2 x the forward). Flash attention, causal: each query meets (on average) 1024 of the 2048 keys,
+  // 2 x 32 heads x (128 + 128) x 1024 = 16,777,216 FLOPs per token forward; FlashAttention-2's backward does
+  // 2.5 x the forward's matmuls (arXiv:2307.08691 §3.1).
   const ModelSpec m = fixture("llama-2-7b.json");
-  TrainingEstimate t = estimate_training(m, h100(), full_opts());
-  EXPECT_EQ(t.speed.model_flops_per_token, 42863689728.0);
-  EXPECT_NEAR(t.speed.tokens_per_second_per_gpu, 0.4 * 989.5e12 / 42863689728.0, 1e-6);
-  EXPECT_NEAR(t.speed.mfu, 0.4, 1e-12);
-  // Full recomputation: one more forward, 8 × parameters + 4 × attention; MFU drops to 0.4 × 6/8-ish.
-  TrainingOptions o = full_opts();
-  o.checkpointing = Checkpointing::kFull;
-  o.gpus = 8;
-  o.dataset_tokens = 1000000000;
-  t = estimate_training(m, h100(), o);
-  EXPECT_EQ(t.speed.executed_flops_per_token, 8 * 6607077376.0 + 4 * 1073741824.0);
-  EXPECT_NEAR(t.speed.mfu, 0.4 * 42863689728.0 / (8 * 6607077376.0 + 4 * 1073741824.0), 1e-12);
-  EXPECT_NEAR(t.speed.seconds_per_epoch, 1e9 / (8 * t.speed.tokens_per_second_per_gpu), 1e-6);
-  // LoRA q,v r=8: frozen base 4 × 6,607,077,376 + adapters 6 × 4,194,304 + attention 3 × 1,073,741,824.
-  t = estimate_training(m, h100(), lora_opts(kLoraQ | kLoraV, 8));
-  EXPECT_EQ(t.speed.model_flops_per_token, 4 * 6607077376.0 + 6 * 4194304.0 + 3 * 1073741824.0);
+  const LayerCost c = layer_cost(m, 0, pure_bf16(1, 2048), nullptr, true);
+  EXPECT_EQ(c.gemm_forward, 2.0 * 202375168 * 2048);
+  EXPECT_EQ(c.gemm_backward, 4.0 * 202375168 * 2048);
+  EXPECT_EQ(c.attention_forward, 16777216.0 * 2048);
+  EXPECT_EQ(c.attention_backward, 2.5 * 16777216.0 * 2048);
+  // LoRA on q, v: the frozen weights need no weight gradients, and in the first adapted layer no input gradient
+  // flows out of q, k, v (their input needs none): backward = o, gate, up, down input gradients only,
+  // 2 x (4096² + 3 x 4096 x 11008) = 2 x 152,043,520 per token.
+  LoraSetup qv;
+  qv.adapters = lora_adapters(m, kLoraQ | kLoraV);
+  qv.rank = 8;
+  const LayerCost l = layer_cost(m, 0, lora_bf16(1, 2048), &qv, false);
+  EXPECT_EQ(l.gemm_backward, 2.0 * 152043520 * 2048);
+}
+
+TEST(TrainingSpeed, StepTimeAddsTheGpuWorkOrWaitsForTheHost) {
+  // One H200 (989.5 dense bf16 TFLOPS, 4,800 GB/s), Hopper's constants: matmuls at 0.75 of the peak
+  // (742.125 TFLOPS), attention at 0.33 (326.535), bandwidth at 0.80 (3,840 GB/s), 8 us per kernel on the GPU,
+  // 26 us per kernel on the host. Work chosen so each term is one second: 7.42125e14 matmul FLOPs,
+  // 3.26535e14 attention FLOPs, 3.84e12 bytes; 10,000 kernels: GPU 3 s + 0.08 s, host 0.26 s -> 3.08 s.
+  GpuSpec h200 = test::gpu_gib(140.4);
+  h200.tflops["bf16"] = 989.5;
+  h200.memory_bandwidth_gbps = 4800;
+  h200.architecture = "hopper";
+  TrainingOptions o = full_opts(TrainingPrecision::kBf16);
+  o.micro_batch = 1;
+  o.seq_len = 4096;
+  StepInputs in;
+  in.work.gemm_flops = 7.42125e14;
+  in.work.attention_flops = 3.26535e14;
+  in.work.elementwise_bytes = 3.84e12;
+  in.work.kernels = 10000;
+  in.work.model_flops = in.work.gemm_flops + in.work.attention_flops;
+  TrainingSpeed sp = step_time(h200, o, in);
+  EXPECT_EQ(sp.bound, "gpu");
+  EXPECT_NEAR(sp.seconds_per_step, 3.08, 1e-9);
+  EXPECT_NEAR(sp.tokens_per_second_per_gpu, 4096 / 3.08, 1e-6);
+  EXPECT_NEAR(sp.mfu, (7.42125e14 + 3.26535e14) / (3.08 * 989.5e12), 1e-12);
+  // 200,000 kernels: the GPU needs 3 + 1.6 s, the host 5.2 s to launch them: host-bound.
+  in.work.kernels = 200000;
+  sp = step_time(h200, o, in);
+  EXPECT_EQ(sp.bound, "host");
+  EXPECT_NEAR(sp.seconds_per_step, 5.2, 1e-9);
+  // The optimizer's update: AdamW foreach over 1e9 bf16 values moves 4p + 12s + 4g = 40 B each (40 GB,
+  // 10.4 ms at 3,840 GB/s); fused=True one pass of 2p + g + 4s = 14 B.
+  in.work = StepWork{};
+  in.trainable = 1e9;
+  in.param_bytes = in.grad_bytes = in.state_bytes = 2;
+  EXPECT_EQ(step_time(h200, o, in).optimizer_bytes, 40e9);
+  o.optimizer_impl = OptimizerImpl::kFused;
+  EXPECT_EQ(step_time(h200, o, in).optimizer_bytes, 14e9);
+  // --training-mfu replaces the model: executed FLOPs at that fraction of the peak.
+  o.mfu = 0.5;
+  in.work.gemm_flops = 989.5e12;
+  EXPECT_NEAR(step_time(h200, o, in).seconds_per_step, 2.0, 1e-12);
 }
 
 // ---- the JSON section -----------------------------------------------------------------------------

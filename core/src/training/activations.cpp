@@ -496,10 +496,11 @@ LayerCost layer_cost(const ModelSpec& m, size_t index, const ActivationOptions& 
   w.add(mid, out);
   if (o.dropout) w.keep_bytes(2.0 * static_cast<double>(m.hidden_size));  // two residual dropout masks, 1 B each
   // The backward of the MLP holds the gradients of its two widest intermediates at once.
-  const double wide = std::max<double>(layer.mlp.intermediate_size,
-                                       layer.mlp.is_moe() ? layer.mlp.expert_intermediate_size *
-                                                                std::min(layer.mlp.experts_per_token, layer.mlp.num_experts)
-                                                          : 0);
+  const MlpSpec& p = layer.mlp;
+  const double routed = p.is_moe() ? static_cast<double>(p.expert_intermediate_size) *
+                                         static_cast<double>(std::min(p.experts_per_token, p.num_experts))
+                                   : 0.0;
+  const double wide = std::max(static_cast<double>(p.intermediate_size), routed);
   w.c.backward_peak = std::max(w.c.backward_peak, 2.0 * wide * (o.autocast ? kB16 : o.matmul_bytes));
   return w.finish(static_cast<double>(o.micro_batch) * static_cast<double>(o.seq_len));
 }

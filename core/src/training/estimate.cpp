@@ -35,43 +35,6 @@ struct Setup {
         e(dtype_bits(o.compute_dtype) / 8.0), tensors(weight_tensors(m_, false)) {}
 };
 
-// Parameters that a token multiplies (2 FLOPs each in the forward): every matrix except lookup tables,
-// routed experts scaled by top-k / experts, the tied LM head counted once more as a matmul. Vision towers
-// and MTP are left out (text tokens only).
-double matmul_parameters_per_token(const ModelSpec& m) {
-  double n = 0;
-  for (const TensorGroup& g : weight_tensors(m, false)) {
-    if (g.cols <= 1) continue;  // vectors: norms, biases (negligible FLOPs)
-    if (g.role == TensorRole::kVision || g.role == TensorRole::kMtp || g.role == TensorRole::kPosition) continue;
-    if (g.role == TensorRole::kEmbedding && std::string(g.name) == "embed_tokens") continue;  // a lookup
-    double x = static_cast<double>(g.elements());
-    if (g.role == TensorRole::kExperts) {
-      const MlpSpec& p = m.layers[static_cast<size_t>(g.layer)].mlp;  // g comes from weight_tensors(m): in range
-      x *= static_cast<double>(std::min(p.experts_per_token, p.num_experts)) / static_cast<double>(p.num_experts);
-    }
-    n += x;
-  }
-  if (m.tie_word_embeddings) {
-    n += static_cast<double>(m.vocab_size) * static_cast<double>(m.embed_proj_dim > 0 ? m.embed_proj_dim : m.hidden_size);
-  }
-  return n;
-}
-
-// Attention score FLOPs of one token's forward: QK^T and AV, 2 FLOPs per multiply-add over the tokens it
-// attends to: 2·heads·(d_qk + d_v)·s per layer (PaLM Appendix B counts 12·L·H·Q·T for forward + backward
-// with d_qk = d_v = Q and no causal halving; sliding-window layers attend to at most their window).
-double attention_flops_per_token(const ModelSpec& m, int64_t seq) {
-  double f = 0;
-  for (const LayerSpec& l : m.layers) {
-    const AttentionSpec& a = l.attn;
-    const double d_qk = static_cast<double>(a.mla ? a.qk_nope_head_dim + a.qk_rope_head_dim : a.head_dim);
-    const double ctx = static_cast<double>(a.sliding_window > 0 ? std::min(seq, a.sliding_window) : seq);
-    f += 2.0 * static_cast<double>(a.num_heads) * (d_qk + static_cast<double>(a.v_head_dim)) * ctx;
-  }
-  return f;
-}
-
-
 /// What the model-state sections tell the later ones. Mixed precision keeps its model states one way under
 /// plain PyTorch (ZeRO 0: Trainer(bf16=True) = fp32 parameters under torch.autocast) and another under
 /// DeepSpeed (ZeRO >= 1: 16-bit parameters, fp32 master copy in the optimizer), so each has its replica.
@@ -90,6 +53,8 @@ struct States {
   /// Gradients that exist while the first checkpointed layer is rebuilt (ZeRO 0): the LM head's and that
   /// layer's.
   double rebuild_grads = 0;
+  double cast_values = 0;        ///< fp32 weight values torch.autocast casts per forward (ZeRO 0)
+  double tensors = 0;            ///< trainable parameter tensors
   const ModelStateBytes& replica(int zero) const { return zero >= 1 ? deepspeed : torch; }
   double grad_bytes(int zero) const { return zero >= 1 ? deepspeed_grad_bytes : torch_grad_bytes; }
 };
@@ -159,7 +124,9 @@ States full_model_states(const Setup& s, TrainingEstimate& est) {
   double largest_layer = 0;
   double head = 0;
   const double linear = linear_weight_values(s.m, &largest_layer, &head);
+  for (const TensorGroup& g : s.tensors) out.tensors += static_cast<double>(g.count);
   if (mixed) {
+    out.cast_values = linear;
     out.cache_forward = 2.0 * linear;
     out.cache_backward = opts.checkpointing == Checkpointing::kFull ? 2.0 * (head + largest_layer) : 2.0 * linear;
   }
@@ -236,7 +203,9 @@ States lora_model_states(const Setup& s, TrainingEstimate& est) {
   out.torch_grad_bytes = grad_bytes;
   out.deepspeed_grad_bytes = grad_bytes;
   // Under torch.autocast (mixed precision) the fp32 adapters are cast to bf16 and cached like any weight.
+  for (const LoraAdapter& ad : est.adapters) out.tensors += 2.0 * static_cast<double>(ad.copies);
   if (s.mixed && a == 4.0) {
+    out.cast_values = tp;
     out.cache_forward = 2.0 * tp;
     out.cache_backward = 2.0 * tp;
   }
@@ -575,68 +544,59 @@ void estimate_fit(const Setup& s, const States& states, const Activations& acts,
                                               : "") +
                   (est.other.dequant > 0 ? ", one dequantised 16-bit matrix (bitsandbytes)" : ""));
   notes.push_back("usable: GPU memory minus a " + std::to_string(static_cast<int>(std::lround(opts.reserve * 100))) +
-                  " % reserve for allocator fragmentation (--training-reserve; a judgement, not a measured constant)");}
-
-// ---- speed ---------------------------------------------------------------------------------------------
-
-void estimate_speed(const Setup& s, TrainingEstimate& est) {
-  const ModelSpec& m = s.m;
-  const GpuSpec& gpu = s.gpu;
-  const TrainingOptions& opts = s.opts;
-  const bool lora = s.lora;
-  const bool qlora = s.qlora;
-  const bool fp32 = s.fp32;
-  std::vector<std::string>& notes = est.assumptions;
-  TrainingSpeed& sp = est.speed;
-  sp.peak_dtype = fp32 ? "fp32" : (opts.compute_dtype == Dtype::kFp16 ? "fp16" : "bf16");
-  auto it = gpu.tflops.find(sp.peak_dtype);
-  if (it == gpu.tflops.end() && sp.peak_dtype == "fp16") it = gpu.tflops.find("bf16");
-  if (it == gpu.tflops.end() && sp.peak_dtype == "bf16") it = gpu.tflops.find("fp16");
-  const double p_mm = matmul_parameters_per_token(m);
-  const double attn = attention_flops_per_token(m, opts.seq_len);
-  double adapter = 0;  // forward FLOPs of the adapters per token: 2·r·(in + out) per copy a token passes
-  for (const LoraAdapter& ad : est.adapters) {
-    adapter += 2.0 * static_cast<double>(opts.lora_rank) * static_cast<double>(ad.in + ad.out) *
-               static_cast<double>(ad.copies) * ad.token_share;
-  }
-  const double forward = 2.0 * p_mm + adapter + attn;
-  // Backward = 2 x forward for trained weights (input and weight gradients, Kaplan et al. 2020 §2.1: 6N);
-  // a frozen matrix only needs the input gradient, 1 x its forward (so LoRA costs ~4 x base + 6 x adapters).
-  const double backward = lora ? 2.0 * p_mm + 2.0 * adapter + 2.0 * attn : 2.0 * forward;
-  sp.model_flops_per_token = forward + backward;
-  double recompute = 0;
-  if (opts.checkpointing == Checkpointing::kFull) recompute = forward;  // one more forward: 6N -> 8N
-  if (opts.checkpointing == Checkpointing::kSelective && !opts.flash_attention) recompute = attn;
-  sp.executed_flops_per_token = sp.model_flops_per_token + recompute;
-  if (it != gpu.tflops.end() && it->second > 0) {
-    sp.available = true;
-    sp.peak_tflops = it->second;
-    sp.hfu = opts.mfu;
-    sp.tokens_per_second_per_gpu = opts.mfu * sp.peak_tflops * 1e12 / sp.executed_flops_per_token;
-    sp.mfu = sp.tokens_per_second_per_gpu * sp.model_flops_per_token / (sp.peak_tflops * 1e12);
-    sp.tokens_per_second = sp.tokens_per_second_per_gpu * static_cast<double>(opts.gpus);
-    sp.seconds_per_step =
-        static_cast<double>(opts.micro_batch * opts.seq_len) / sp.tokens_per_second_per_gpu;
-    if (opts.dataset_tokens > 0) sp.seconds_per_epoch = static_cast<double>(opts.dataset_tokens) / sp.tokens_per_second;
-    notes.push_back("speed: " + std::to_string(static_cast<int>(std::lround(opts.mfu * 100))) +
-                    " % of the GPU's dense " + sp.peak_dtype +
-                    " peak spent on the executed FLOPs (Llama 3 reports 38-43 % BF16 MFU, arXiv:2407.21783 "
-                    "Table 4); model FLOPs per token = 6 x matmul parameters + attention (PaLM Appendix B)" +
-                    (lora ? ", LoRA: 4 x frozen + 6 x adapter parameters" : "") +
-                    (recompute > 0 ? "; recomputation adds one more forward" : "") +
-                    "; communication and CPU-offload time not modelled");
-  } else {
-    notes.push_back("speed: no dense " + sp.peak_dtype + " TFLOPS for this GPU in the catalogue, so no tokens/s");
-  }
-  if (fp32 && sp.available) {
-    notes.push_back("fp32 training runs at the fp32 (non-tensor-core) peak: PyTorch leaves TF32 matmuls off by "
-                    "default (torch.backends.cuda.matmul.allow_tf32 = False since 1.12)");
-  }
-  if (qlora) notes.push_back("QLoRA's per-matmul dequantisation slows it further; not modelled");
+                  " % reserve for allocator fragmentation (--training-reserve; a judgement, not a measured constant)");
   if (!est.fits && est.fits_with_paging) {
     est.warnings.push_back({"fits_only_with_paging", "the paged optimizer states would have to move to CPU RAM (" +
                                                          fmt_gib(est.pageable_bytes) + "): it runs, but slower"});
   }
+}
+
+// ---- speed ---------------------------------------------------------------------------------------------
+
+void estimate_speed(const Setup& s, const States& states, TrainingEstimate& est) {
+  const TrainingOptions& opts = s.opts;
+  std::vector<std::string>& notes = est.assumptions;
+  StepInputs in;
+  in.work = est.activations.work;
+  in.trainable = static_cast<double>(est.trainable_parameters);
+  in.trainable_tensors = states.tensors;
+  in.param_bytes = est.trainable_parameters > 0 && !s.lora
+                       ? states.replica(opts.zero).weights / static_cast<double>(est.trainable_parameters)
+                       : est.gradient_bytes_per_trainable;
+  in.grad_bytes = states.grad_bytes(opts.zero);
+  in.state_bytes = states.state_bytes;
+  in.cast_values = opts.zero >= 1 ? 0 : states.cast_values;
+  est.speed = step_time(s.gpu, opts, in);
+  const TrainingSpeed& sp = est.speed;
+  if (!sp.available) {
+    notes.push_back("speed: no dense " + sp.peak_dtype + " TFLOPS for this GPU in the catalogue, so no tokens/s");
+    return;
+  }
+  char buf[320];
+  if (sp.model == "training_mfu") {
+    std::snprintf(buf, sizeof buf,
+                  "speed: the executed FLOPs (%.3g per token, recomputation included) at the given %.0f %% of the "
+                  "dense %s peak (--training-mfu; without it the calibrated step-time model applies)",
+                  sp.executed_flops_per_token, 100 * opts.mfu, sp.peak_dtype.c_str());
+  } else {
+    std::snprintf(buf, sizeof buf,
+                  "speed: matmuls at %.0f %% of the dense %s peak (%.3g s), attention at %.0f %% (%.3g s), %.3g GB "
+                  "of elementwise and optimizer traffic at %.0f %% of the bandwidth (%.3g s), %.0f kernels (%.3g s "
+                  "on the GPU, %.3g s for the host to launch): %s-bound; %s GPU constants%s",
+                  100 * sp.gemm_efficiency, sp.peak_dtype.c_str(), sp.gemm_seconds, 100 * sp.attention_efficiency,
+                  sp.attention_seconds, sp.memory_bytes / 1e9, 100 * sp.bandwidth_efficiency, sp.memory_seconds,
+                  sp.kernels, sp.launch_seconds, sp.host_seconds, sp.bound.c_str(),
+                  sp.gpu_family.empty() ? "unknown" : sp.gpu_family.c_str(),
+                  sp.calibrated ? " (fitted on public H200 steps)" : ", not measured: Hopper's fractions used");
+  }
+  notes.push_back(buf);
+  notes.push_back("speed: one micro-batch per optimizer step (no gradient accumulation); communication, CPU offload "
+                  "and dataloading time not modelled");
+  if (s.fp32) {
+    notes.push_back("fp32 training runs at the fp32 (non-tensor-core) peak: PyTorch leaves TF32 matmuls off by "
+                    "default (torch.backends.cuda.matmul.allow_tf32 = False since 1.12)");
+  }
+  if (s.qlora) notes.push_back("QLoRA's per-matmul dequantisation slows it further; not modelled");
 }
 
 }  // namespace
@@ -650,7 +610,7 @@ TrainingEstimate estimate_training(const ModelSpec& m, const GpuSpec& gpu, const
   optimizer_figures(s, states.grad_bytes(opts.zero), est);
   const Activations acts = estimate_activations(s, est);
   estimate_fit(s, states, acts, est);
-  estimate_speed(s, est);
+  estimate_speed(s, states, est);
   return est;
 }
 

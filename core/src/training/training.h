@@ -96,7 +96,8 @@ struct TrainingOptions {
   bool offload_optimizer = false; ///< ZeRO-Offload: optimizer states, master weights and fp32 gradients on the CPU
   int64_t gpus = 1;               ///< data-parallel GPUs
   int64_t dataset_tokens = 0;     ///< tokens per epoch (0 = no epoch time)
-  double mfu = 0.4;               ///< utilisation of the GPU's dense peak by the executed FLOPs
+  double mfu = 0;                 ///< > 0: the user's utilisation of the dense peak by the executed FLOPs (replaces
+                                  ///< the calibrated step-time model); 0: the GPU family's model
   double reserve = 0.05;          ///< fraction of GPU memory kept free (allocator fragmentation)
   int64_t overhead_bytes = -1;    ///< CUDA context + workspaces per GPU (< 0 = default_overhead_bytes)
   int64_t max_gpus = 64;          ///< gpus_needed searches up to this many GPUs
@@ -279,13 +280,50 @@ struct TrainingSpeed {
   double peak_tflops = 0;          ///< dense peak of one GPU
   double model_flops_per_token = 0;     ///< forward + backward, no recomputation (PaLM's MFU numerator)
   double executed_flops_per_token = 0;  ///< with recomputation
-  double hfu = 0;                  ///< executed FLOPs / peak (the input utilisation)
-  double mfu = 0;                  ///< model FLOPs / peak
+  double hfu = 0;                  ///< executed FLOPs / (step time x peak)
+  double mfu = 0;                  ///< model FLOPs / (step time x peak)
   double tokens_per_second_per_gpu = 0;
   double tokens_per_second = 0;    ///< all GPUs
-  double seconds_per_step = 0;     ///< one micro-batch on every GPU
+  double seconds_per_step = 0;     ///< one micro-batch on every GPU, optimizer step included
   double seconds_per_epoch = 0;    ///< 0 when dataset_tokens is 0
+  // The step-time model (step_time): what the GPU executes and what the host launches.
+  std::string model;               ///< "calibrated" (the GPU family's constants) or "training_mfu" (the user's)
+  std::string gpu_family;          ///< "hopper", "ampere", ... ("" when unknown)
+  bool calibrated = false;         ///< the family's constants were fitted on its own measurements
+  double gemm_efficiency = 0;      ///< fraction of the dense peak the matmuls reach
+  double attention_efficiency = 0; ///< fraction of the dense peak the attention kernels reach
+  double bandwidth_efficiency = 0; ///< fraction of the datasheet bandwidth elementwise kernels reach
+  double gemm_flops = 0;           ///< matmul FLOPs executed per step (forward, backward, recomputation)
+  double attention_flops = 0;      ///< attention score FLOPs executed per step
+  double memory_bytes = 0;         ///< bytes the non-matmul kernels move per step (optimizer and casts included)
+  double optimizer_bytes = 0;      ///< of which the optimizer step
+  double kernels = 0;              ///< kernels launched per step
+  double gemm_seconds = 0;
+  double attention_seconds = 0;
+  double adapter_seconds = 0;      ///< LoRA's skinny matmuls (fp32 without autocast)
+  double memory_seconds = 0;
+  double launch_seconds = 0;       ///< per-kernel time on the GPU (launch, ramp-up, tail)
+  double gpu_seconds = 0;          ///< the sum of the above
+  double host_seconds = 0;         ///< the host launching the kernels (Python, dispatcher, autograd)
+  std::string bound;               ///< "gpu" or "host": which sets the step time
 };
+
+/// What the step time needs besides the activations' work.
+struct StepInputs {
+  StepWork work;                   ///< one micro-batch's forward, backward and recomputation
+  double trainable = 0;            ///< trainable values
+  double trainable_tensors = 0;    ///< trainable parameter tensors (the for-loop optimizer's kernels)
+  double param_bytes = 4;          ///< per trainable value: the parameter, its gradient, one optimizer state
+  double grad_bytes = 4;
+  double state_bytes = 4;
+  double cast_values = 0;          ///< fp32 weight values torch.autocast casts to bf16 per forward (0: no autocast)
+};
+
+/// Seconds per optimizer step of one micro-batch on one GPU: matmul FLOPs at a fraction of the dense peak,
+/// attention FLOPs at FlashAttention-2's, the non-matmul kernels' bytes (norms, RoPE, casts, the loss, the
+/// optimizer's update) at a fraction of the bandwidth, a fixed time per kernel; or the host's time to launch the
+/// kernels when that is longer (small steps). One set of constants per GPU family (step_time.cpp).
+TrainingSpeed step_time(const GpuSpec& gpu, const TrainingOptions& opts, const StepInputs& in);
 
 /// Memory of one GPU at one phase of the step, by part (the five parts of the breakdown).
 struct PhaseBytes {
