@@ -414,6 +414,17 @@ TEST(TrainingActivations, LoraKeepsWhatReachesTheAdapters) {
   EXPECT_EQ(layer_cost(l2, 1, amp, &qv, true).saved, 148136.0 * 2048);
 }
 
+TEST(TrainingActivations, GemmaSoftCappedLogitsKeepTanh) {
+  // Gemma 2 soft-caps its logits (modeling_gemma2.py: logits / 30, tanh, * 30): tanh's bf16 output is saved for
+  // the backward. Gemma-2-9B, 1 x 4096 tokens, vocabulary 256,000: 1,048,576,000 logits. Forward at the loss: tanh's
+  // output + the capped logits (bf16) + the fp32 copy + the fp32 log-softmax = 12 B each; the backward's start: the
+  // log-softmax, its fp32 gradient and the input's fp32 gradient + tanh's output = 14 B each.
+  const ModelSpec m = fixture("gemma-2-9b.json");
+  const ActivationBytes a = activation_bytes(m, lora_bf16(1, 4096), nullptr);
+  EXPECT_EQ(a.loss_forward, 12.0 * 1048576000);
+  EXPECT_EQ(a.loss_backward, 14.0 * 1048576000);
+}
+
 TEST(TrainingActivations, MixtralMoeLayerByHand) {
   // Mixtral-8x7B in pure bf16, b = 1, s = 1024, all training. Per token (h 4096, 8 KV heads, expert I 14336,
   // top-2): norms 2 x (6h + 4) + their outputs 2 x 2h (attention input; MoE input, saved by the router);

@@ -575,7 +575,7 @@ ActivationBytes activation_bytes(const ModelSpec& m, const ActivationOptions& o,
   const double e = logits.b;
   const double tv = t * vocab;
   const double softcap = final_logit_softcap(m) ? e * tv : 0;
-  out.loss_forward = tv * (e + (e == kF32 ? 0.0 : kF32) + kF32) + 2.0 * softcap;
+  out.loss_forward = tv * (e + (e == kF32 ? 0.0 : kF32) + kF32) + softcap;
   out.loss_backward = tv * 12.0 + softcap;
   if (any_grad) {
     // Loss traffic: cast, log_softmax (two passes), nll; backward: nll's gradient, log_softmax_backward, cast.
