@@ -521,8 +521,9 @@ ActivationBytes activation_bytes(const ModelSpec& m, const ActivationOptions& o,
   double lora_sum = 0;
   double lora_of_largest = 0;
   for (size_t i = 0; i < m.layers.size(); ++i) {
-    const bool grad_in = o.weights_train || (lora && i > first);
-    const bool reached = o.weights_train || (lora && i >= first);  // a gradient reaches into this layer
+    const bool grad_in = o.weights_train || o.inputs_require_grad || (lora && i > first);
+    // A gradient reaches into this layer (with inputs_require_grad through every layer to the embeddings).
+    const bool reached = o.weights_train || o.inputs_require_grad || (lora && i >= first);
     const LayerCost c = layer_cost(m, i, o, lora, grad_in);
     add_work(out.work, c, reached);
     if (!reached) continue;

@@ -279,6 +279,8 @@ ActivationOptions regime(const Setup& s, int zero, double adapter_bytes) {
   ao.matmul_bytes = s.fp32 ? 4.0 : 2.0;
   ao.norm_bytes = s.qlora ? 4.0 : ao.hidden_bytes;
   ao.adapter_bytes = adapter_bytes;
+  ao.inputs_require_grad = s.lora && !s.qlora && opts.checkpointing == Checkpointing::kFull &&
+                           opts.base_format.method == QuantMethod::kNone;
   return ao;
 }
 

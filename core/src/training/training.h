@@ -204,6 +204,10 @@ struct ActivationOptions {
   double matmul_bytes = 2;       ///< what the base's matmuls run in without autocast (4: fp32 weights)
   double adapter_bytes = 4;      ///< LoRA adapters (peft upcasts them to fp32: autocast_adapter_dtype=True)
   bool weights_train = true;     ///< full fine-tuning; false: LoRA / QLoRA (frozen base)
+  /// The embeddings' output requires grad although nothing before the first adapter trains: peft calls
+  /// enable_input_require_grads() on a model with gradient checkpointing on (peft_model.py
+  /// _prepare_model_for_gradient_checkpointing; not for quantised bases).
+  bool inputs_require_grad = false;
 };
 
 /// LoRA's part in the activations: the adapters, their rank and dropout.
