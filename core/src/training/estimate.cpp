@@ -248,7 +248,8 @@ void optimizer_figures(const Setup& s, double grad_bytes, TrainingEstimate& est)
       notes.push_back("Adafactor (Shazeer & Stern 2018): factored second moment, rows + cols per matrix, no first "
                       "moment (transformers' default beta1 = None)");
       break;
-  }}
+  }
+}
 
 // ---- activations -----------------------------------------------------------------------------------------
 
@@ -533,9 +534,9 @@ void estimate_fit(const Setup& s, const States& states, const Activations& acts,
                                     : " (optimizer states, gradients and weights divided; FSDP full sharding)") +
                   (opts.offload_optimizer ? ", optimizer offloaded to the CPU (ZeRO-Offload)" : ""));
   if (opts.zero == 0 && opts.gpus > 1) {
-    notes.push_back("ZeRO 0 is counted as DeepSpeed's data parallelism (gradients all-reduced through 5e8-value "
-                    "buffers); PyTorch DDP without gradient_as_bucket_view=True keeps a second copy of every "
-                    "gradient in its buckets (torch.nn.parallel.DistributedDataParallel docs)");
+    notes.push_back("ZeRO 0 over several GPUs is PyTorch DDP (transformers' Trainer): gradients all-reduced through "
+                    "buckets, counted as 5e8 values; DDP without gradient_as_bucket_view=True keeps a second copy of "
+                    "every gradient in its buckets (torch.nn.parallel.DistributedDataParallel docs)");
   }
   notes.push_back(step_note(s, est));
   notes.push_back("other: CUDA context and workspaces" + std::string(opts.gpus > 1 ? ", NCCL buffers" : "") +

@@ -1,16 +1,18 @@
 // Fine-tuning memory and speed: full fine-tuning, LoRA and QLoRA, data parallel with ZeRO 0-3.
 //
 // Per GPU, a training step holds
-//   weights     the parameters (frozen base + trainable ones) in their dtype,
-//   gradients   of the trainable parameters,
-//   optimizer   the optimizer states (+ the fp32 master copy of mixed precision, as the ZeRO paper counts it),
-//   activations what the forward pass keeps for the backward pass (Korthikanti et al. 2022, adapted),
-//   other       CUDA context, NCCL buffers, communication buckets, dequantisation buffers.
+//   weights     the parameters (frozen base + trainable ones) in their dtype (+ torch.autocast's bf16 copies),
+//   gradients   of the trainable parameters (PyTorch: from the backward to the optimizer step),
+//   optimizer   the optimizer states (+ DeepSpeed's fp32 master copy; + the update's temporary at the step),
+//   activations what autograd saves in the forward for the backward, and the loss's logits,
+//   other       CUDA context, NCCL buffers, communication buckets, dequantisation buffers,
+// differently at the forward, the backward and the optimizer step: the peak is the largest phase.
 // ZeRO divides the model states over the N data-parallel GPUs (Rajbhandari et al. 2020, arXiv:1910.02054
 // Figure 1); activations are per GPU (each GPU runs its own micro-batch).
 //
 // Every term is a function of its own so tests can check it by hand; estimate_training() combines them.
-// training.cpp holds the formulas and their sources. The JSON shape is in training_json.cpp.
+// training.cpp: names, LoRA adapters and model-state formulas; activations.cpp: the op-by-op walk (memory and
+// work); step_time.cpp: the step-time model; estimate.cpp: the phases and the fit; training_json.cpp: the JSON.
 #pragma once
 
 #include <array>
