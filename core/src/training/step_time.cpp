@@ -57,13 +57,14 @@ constexpr TrainingFamily kTrainingFamilies[] = {
     {"hopper", 0.75, 0.33, 0.80, 8e-6, 26e-6},
 };
 // Families without their own measurements use Hopper's fractions with their own peak and bandwidth.
-constexpr TrainingFamily kFallback = kTrainingFamilies[0];
+constexpr const TrainingFamily& kFallback = kTrainingFamilies[0];
 
 /// Bytes the optimizer's update moves per trainable value (read + written), p / g / s the bytes of a parameter,
 /// its gradient and one state value.
 ///  AdamW foreach (_multi_tensor_adamw): params *= 1 - lr·wd (2p); exp_avg.lerp_(grad) (2s + g);
-///    exp_avg_sq *= beta2 (2s); addcmul_(grad, grad) (2s + 2g); sqrt (2s); /= bias correction (2s); += eps (2s);
-///    params.addcdiv_(exp_avg, denom) (2p + 2s)  ->  4p + 12s + 3g... read grad twice in addcmul: 4p + 12s + 4g;
+///    exp_avg_sq *= beta2 (2s); addcmul_(grad, grad) (2s + 2g: both operands read); sqrt (2s); /= bias
+///    correction (2s); += eps (2s); params.addcdiv_(exp_avg, denom) (2p + 2s; the grad's + 1 read counted with
+///    lerp)  ->  4p + 12s + 4g;
 ///  AdamW for-loop: the same per tensor plus the division's extra tensor (2s); fused: one pass, 2p + g + 4s;
 ///  8-bit AdamW: 2p + g + 4 (two 1-byte states read and written); SGD: 2p + g, momentum + 5s; Adafactor:
 ///    2p + 6g (squares, row/column means, the update and its RMS over the gradient).
@@ -120,10 +121,13 @@ TrainingSpeed step_time(const GpuSpec& gpu, const TrainingOptions& opts, const S
   sp.peak_tflops = peak / 1e12;
   sp.gpu_family = gpu_family(gpu);
   const TrainingFamily* fam = &kFallback;
+  sp.calibrated = false;
   for (const TrainingFamily& f : kTrainingFamilies) {
-    if (sp.gpu_family == f.family) fam = &f;
+    if (sp.gpu_family == f.family) {
+      fam = &f;
+      sp.calibrated = true;
+    }
   }
-  sp.calibrated = fam != &kFallback || sp.gpu_family == kFallback.family;
   sp.gemm_efficiency = fam->gemm;
   sp.attention_efficiency = fam->attention;
   sp.bandwidth_efficiency = fam->bandwidth;
