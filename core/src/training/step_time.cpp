@@ -10,7 +10,7 @@
 //   LoRA's matmuls     skinny (r columns): the larger of their FLOPs (fp32 without autocast: PyTorch keeps TF32
 //                      off, torch.backends.cuda.matmul.allow_tf32 = False) and their bytes;
 //   memory traffic     everything else moves bytes: norms, RoPE, casts, SiLU, residuals, the loss over tokens x
-//                      vocab, autocast's weight casts, and the optimizer's update (AdamW foreach: 9 passes over
+//                      vocab, autocast's weight casts, and the optimizer's update (AdamW foreach: 8 passes over
 //                      parameters, gradients and states, torch/optim/adamw.py _multi_tensor_adamw);
 //   kernels            a fixed time each (launch latency, ramp-up and tail of small kernels).
 // The host launches every kernel through Python, the dispatcher and autograd; when that takes longer than the
@@ -63,16 +63,15 @@ constexpr const TrainingFamily& kFallback = kTrainingFamilies[0];
 /// its gradient and one state value.
 ///  AdamW foreach (_multi_tensor_adamw): params *= 1 - lr·wd (2p); exp_avg.lerp_(grad) (2s + g);
 ///    exp_avg_sq *= beta2 (2s); addcmul_(grad, grad) (2s + 2g: both operands read); sqrt (2s); /= bias
-///    correction (2s); += eps (2s); params.addcdiv_(exp_avg, denom) (2p + 2s; the grad's + 1 read counted with
-///    lerp)  ->  4p + 12s + 4g;
-///  AdamW for-loop: the same per tensor plus the division's extra tensor (2s); fused: one pass, 2p + g + 4s;
+///    correction (2s); += eps (2s); params.addcdiv_(exp_avg, denom) (2p + 4s)  ->  4p + 14s + 3g;
+///  AdamW for-loop (_single_tensor_adamw): the same passes tensor by tensor; fused: one pass, 2p + g + 4s;
 ///  8-bit AdamW: 2p + g + 4 (two 1-byte states read and written); SGD: 2p + g, momentum + 5s; Adafactor:
 ///    2p + 6g (squares, row/column means, the update and its RMS over the gradient).
 double optimizer_bytes_per_value(const TrainingOptions& o, double p, double g, double s) {
   switch (o.optimizer) {
     case Optimizer::kAdamW:
       if (o.optimizer_impl == OptimizerImpl::kFused || o.zero >= 1) return 2 * p + g + 4 * s;
-      return 4 * p + 12 * s + 4 * g + (o.optimizer_impl == OptimizerImpl::kForLoop ? 2 * s : 0);
+      return 4 * p + 14 * s + 3 * g;
     case Optimizer::kAdamW8bit: return 2 * p + g + 4;
     case Optimizer::kSgd: return 2 * p + g;
     case Optimizer::kSgdMomentum: return 2 * p + g + 5 * s;
