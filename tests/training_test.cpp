@@ -47,15 +47,25 @@ json config(const char* name) { return json::parse(test::fixture_text(name)); }
 // ---- model states ---------------------------------------------------------------------------------
 
 TEST(TrainingStates, Llama2FullMixedAdamIs16BytesPerParameter) {
-  // ZeRO §3.1: 2Ψ fp16 weights + 2Ψ fp16 gradients + 12Ψ (fp32 master 4Ψ + Adam m 4Ψ + v 4Ψ)
+  // Mixed precision as transformers' Trainer(bf16=True) runs it on one GPU: the model stays fp32 under
+  // torch.autocast, so 4Ψ weights + 4Ψ gradients + Adam's fp32 m and v 8Ψ, no separate master copy
   // = 16 × 6,738,415,616 = 107,814,649,856 B.
   const TrainingEstimate t = estimate_training(fixture("llama-2-7b.json"), h100(), full_opts());
   EXPECT_EQ(t.trainable_parameters, 6738415616);
-  EXPECT_EQ(t.replica.weights, 2 * kPsiLlama2);
-  EXPECT_EQ(t.replica.gradients, 2 * kPsiLlama2);
-  EXPECT_EQ(t.master_weights_bytes, 4 * kPsiLlama2);
+  EXPECT_EQ(t.replica.weights, 4 * kPsiLlama2);
+  EXPECT_EQ(t.replica.gradients, 4 * kPsiLlama2);
+  EXPECT_EQ(t.master_weights_bytes, 0.0);
   EXPECT_EQ(t.optimizer_states_bytes, 8 * kPsiLlama2);
   EXPECT_EQ(t.replica.total(), 107814649856.0);
+  // Under DeepSpeed (ZeRO >= 1), ZeRO §3.1: 2Ψ fp16 weights + 2Ψ fp16 gradients + 12Ψ (fp32 master 4Ψ + Adam m
+  // 4Ψ + v 4Ψ): the same 16Ψ, split the ZeRO paper's way.
+  TrainingOptions z1 = full_opts();
+  z1.zero = 1;
+  const TrainingEstimate d = estimate_training(fixture("llama-2-7b.json"), h100(), z1);
+  EXPECT_EQ(d.replica.weights, 2 * kPsiLlama2);
+  EXPECT_EQ(d.replica.gradients, 2 * kPsiLlama2);
+  EXPECT_EQ(d.master_weights_bytes, 4 * kPsiLlama2);
+  EXPECT_EQ(d.replica.total(), 107814649856.0);
 }
 
 TEST(TrainingStates, PrecisionsAndOptimizers) {
@@ -68,17 +78,16 @@ TEST(TrainingStates, PrecisionsAndOptimizers) {
   const TrainingEstimate bf = estimate_training(m, h100(), full_opts(TrainingPrecision::kBf16));
   EXPECT_EQ(bf.replica.total(), 8 * kPsiLlama2);
   EXPECT_EQ(bf.replica.optimizer, 4 * kPsiLlama2);
-  // SGD: only the master copy (4Ψ); with momentum + one fp32 buffer (8Ψ).
-  EXPECT_EQ(estimate_training(m, h100(), full_opts(TrainingPrecision::kMixed, Optimizer::kSgd)).replica.optimizer,
-            4 * kPsiLlama2);
+  // Mixed precision (fp32 parameters): SGD keeps no state; with momentum one fp32 buffer (4Ψ).
+  EXPECT_EQ(estimate_training(m, h100(), full_opts(TrainingPrecision::kMixed, Optimizer::kSgd)).replica.optimizer, 0.0);
   EXPECT_EQ(
       estimate_training(m, h100(), full_opts(TrainingPrecision::kMixed, Optimizer::kSgdMomentum)).replica.optimizer,
-      8 * kPsiLlama2);
+      4 * kPsiLlama2);
   // 8-bit AdamW: every Llama-2-7B tensor has >= 4096 values and a multiple of 2048, so blocks = Ψ / 2048 =
-  // 3,290,242 per state; states = 2 × (Ψ + 4 × 3,290,242) = 2Ψ + 26,321,936; plus the 4Ψ master copy.
+  // 3,290,242 per state; states = 2 × (Ψ + 4 × 3,290,242) = 2Ψ + 26,321,936 (the fp32 weights are the master).
   const TrainingEstimate a8 = estimate_training(m, h100(), full_opts(TrainingPrecision::kMixed, Optimizer::kAdamW8bit));
   EXPECT_EQ(a8.optimizer_states_bytes, 2 * kPsiLlama2 + 26321936.0);
-  EXPECT_EQ(a8.replica.optimizer, 6 * kPsiLlama2 + 26321936.0);
+  EXPECT_EQ(a8.replica.optimizer, 2 * kPsiLlama2 + 26321936.0);
   // Adafactor (factored, no first moment): embeddings and head (32000 + 4096) each; per layer q,k,v,o
   // 4 × 8192, gate/up 2 × (11008 + 4096), down 15104, two norm vectors 2 × 4096 = 86,272 × 32 = 2,760,704;
   // final norm 4096 -> 2,836,992 fp32 values = 11,347,968 B.
@@ -131,6 +140,75 @@ TEST(TrainingStates, ShardingAndOffloadPerGpu) {
   EXPECT_EQ(t.per_gpu.optimizer, 0.0);
   EXPECT_EQ(t.per_gpu.gradients, 0.0);
   EXPECT_EQ(t.cpu_offload_bytes, 10107623424.0 + 3369207808.0);
+}
+
+// ---- the optimizer step -------------------------------------------------------------------------
+
+TEST(TrainingStep, UpdateTemporaryByImplementation) {
+  // torch/optim/adamw.py: _multi_tensor_adamw's exp_avg_sq_sqrt = torch._foreach_sqrt(exp_avg_sqs) is one
+  // state-sized tensor per parameter, all alive together; _single_tensor_adamw holds sqrt(v) and sqrt(v) / bc
+  // of one tensor; _fused_adamw updates in place. Llama-3.2-3B: 3,212,749,824 values, the largest tensor the
+  // (tied) embedding 128,256 × 3,072 = 394,002,432 values, fp32 states.
+  EXPECT_EQ(optimizer_step_temporary_bytes(Optimizer::kAdamW, OptimizerImpl::kForeach, 4, 3212749824.0, 394002432.0),
+            12850999296.0);
+  EXPECT_EQ(optimizer_step_temporary_bytes(Optimizer::kAdamW, OptimizerImpl::kForLoop, 4, 3212749824.0, 394002432.0),
+            3152019456.0);
+  EXPECT_EQ(optimizer_step_temporary_bytes(Optimizer::kAdamW, OptimizerImpl::kFused, 4, 3212749824.0, 394002432.0), 0.0);
+  // bf16 states: half; bitsandbytes and SGD: nothing; Adafactor: two fp32 temporaries of the largest tensor.
+  EXPECT_EQ(optimizer_step_temporary_bytes(Optimizer::kAdamW, OptimizerImpl::kForeach, 2, 1000.0, 10.0), 2000.0);
+  EXPECT_EQ(optimizer_step_temporary_bytes(Optimizer::kAdamW8bit, OptimizerImpl::kForeach, 4, 1000.0, 10.0), 0.0);
+  EXPECT_EQ(optimizer_step_temporary_bytes(Optimizer::kSgdMomentum, OptimizerImpl::kForeach, 4, 1000.0, 10.0), 0.0);
+  EXPECT_EQ(optimizer_step_temporary_bytes(Optimizer::kAdafactor, OptimizerImpl::kForeach, 4, 1000.0, 10.0), 80.0);
+}
+
+TEST(TrainingStep, MixedPrecisionStepIsTwentyBytesPerParameter) {
+  // Llama-3.2-3B, mixed precision, AdamW foreach, micro-batch 1 × 256 (activations small): the optimizer step
+  // holds weights + gradients + fp32 m and v (16 B per parameter in all) + the foreach sqrt(v) temporary (4 B):
+  // 20 × 3,212,749,824 = 64,254,996,480 B. Measured: 64,259,207,680 B at micro-batch 1 × 2048
+  // (shared/reference/validation-gpu-public.jsonl:19, torch 2.11 on one H200; 4.2 MB above).
+  const ModelSpec m = fixture("llama-3.2-3b.json");
+  ASSERT_EQ(count_parameters(m).total, 3212749824);
+  TrainingOptions o = full_opts();
+  o.seq_len = 256;
+  const TrainingEstimate t = estimate_training(m, h100(), o);
+  EXPECT_EQ(t.peak_phase, Phase::kOptimizerStep);
+  const PhaseBytes& step = t.phases[static_cast<size_t>(Phase::kOptimizerStep)];
+  EXPECT_EQ(step.weights + step.gradients + step.optimizer, 64254996480.0);
+  EXPECT_EQ(step.activations, 0.0);
+  EXPECT_EQ(t.optimizer_temp_bytes, 12850999296.0);
+  // fused=True: no temporary, the step is 16 B per parameter; the backward (weights, states, activations) may
+  // then set the peak instead.
+  o.optimizer_impl = OptimizerImpl::kFused;
+  const TrainingEstimate f = estimate_training(m, h100(), o);
+  const PhaseBytes& fstep = f.phases[static_cast<size_t>(Phase::kOptimizerStep)];
+  EXPECT_EQ(fstep.weights + fstep.gradients + fstep.optimizer, 16 * 3212749824.0);
+}
+
+// ---- mixed precision as Trainer(bf16=True) runs it ------------------------------------------------
+
+TEST(TrainingPrecisionTest, AutocastCachesBf16CopiesOfTheLinearWeights) {
+  // torch.autocast casts each fp32 weight a matmul uses to bf16 once and caches it until the autocast region
+  // ends; the linear's backward saves the cast, so every copy lives into the backward. Qwen2.5-0.5B
+  // (h 896, 24 layers, q/o 896 × 896, k/v 128 × 896, gate/up/down 4864 × 896, tied head 151,936 × 896):
+  // per layer 2 × 802,816 + 2 × 114,688 + 3 × 4,358,144 = 14,909,440 values; × 24 = 357,826,560; + head
+  // 136,134,656 = 493,961,216 values -> a 987,922,432 B cache on top of the 4 × 494,032,768 fp32 weights.
+  const ModelSpec m = fixture("qwen2.5-0.5b.json");
+  ASSERT_EQ(count_parameters(m).total, 494032768);
+  TrainingOptions o = full_opts();
+  o.seq_len = 512;
+  const TrainingEstimate t = estimate_training(m, h100(), o);
+  const double w = 4.0 * 494032768;
+  EXPECT_EQ(t.phases[static_cast<size_t>(Phase::kForward)].weights, w + 987922432.0);
+  EXPECT_EQ(t.phases[static_cast<size_t>(Phase::kBackward)].weights, w + 987922432.0);
+  EXPECT_EQ(t.phases[static_cast<size_t>(Phase::kOptimizerStep)].weights, w);  // freed by then
+  // Gradient checkpointing: the layers save nothing, so after the forward only the LM head's copy (outside
+  // the checkpointed layers) and the one layer being rebuilt: 2 × (136,134,656 + 14,909,440) = 302,088,192 B.
+  o.checkpointing = Checkpointing::kFull;
+  const TrainingEstimate c = estimate_training(m, h100(), o);
+  EXPECT_EQ(c.phases[static_cast<size_t>(Phase::kForward)].weights, w + 987922432.0);
+  EXPECT_EQ(c.phases[static_cast<size_t>(Phase::kBackward)].weights, w + 302088192.0);
+  // Pure bf16 and DeepSpeed's bf16 parameters have nothing to cast.
+  EXPECT_EQ(estimate_training(m, h100(), full_opts(TrainingPrecision::kBf16)).phases[0].weights, 2.0 * 494032768);
 }
 
 // ---- LoRA -----------------------------------------------------------------------------------------
@@ -218,89 +296,153 @@ TEST(TrainingLora, StatesOfAdapters) {
 
 // ---- activations ----------------------------------------------------------------------------------
 
-TEST(TrainingActivations, KorthikantiGptBlock) {
-  // Korthikanti et al. 2022 Table 2: a GPT block keeps sbh(34 + 5as/h) bytes in 16-bit with dropout.
-  // GPT-2 shapes (h 768, a 12, LayerNorm, GELU MLP 4h), s = 1024, b = 4: 5as/h = 80, so
-  // 1024 × 4 × 768 × 114 = 358,612,992 B; plus the LayerNorms' fp32 mean and rstd the paper neglects,
-  // 2 norms × 8 B × sb = 65,536 B.
+/// The regimes of the walk: pure bf16 (a bf16 model, no autocast), Trainer(bf16=True) (the fp32 model under
+/// torch.autocast) and LoRA on a bf16 base with peft's fp32 adapters.
+ActivationOptions pure_bf16(int64_t batch, int64_t seq) {
+  ActivationOptions o;
+  o.micro_batch = batch;
+  o.seq_len = seq;
+  return o;
+}
+ActivationOptions trainer_amp(int64_t batch, int64_t seq) {
+  ActivationOptions o = pure_bf16(batch, seq);
+  o.autocast = true;
+  o.hidden_bytes = 4;
+  o.norm_bytes = 4;
+  return o;
+}
+ActivationOptions lora_bf16(int64_t batch, int64_t seq) {
+  ActivationOptions o = pure_bf16(batch, seq);
+  o.weights_train = false;
+  return o;
+}
+
+TEST(TrainingActivations, GptBlockWithFlashAttentionIs32sbh) {
+  // Korthikanti et al. 2022 Table 2 counts 34sbh + 5as²b for a 16-bit GPT block with dropout; without the
+  // two sbh dropout masks and with FlashAttention (no s² terms) that is 32sbh: LayerNorm inputs 2 × 2h, the
+  // attention input 2h, Q, K, V 3 × 2h, the attention output 2h, the MLP input 2h, GELU input and output 2 × 8h.
+  // Add what the paper neglects: LayerNorm mean + rstd (2 × 8 B) and FlashAttention's fp32 log-sum-exp (4 × 12).
+  // GPT-2 (h 768, 12 heads), pure bf16, b = 4, s = 1024: (32 × 768 + 64) × 4096 = 100,925,440 B.
   const ModelSpec m = fixture("gpt2.json");
-  ActivationOptions o;
-  o.micro_batch = 4;
-  o.seq_len = 1024;
-  o.bytes = 2;
-  o.flash_attention = false;
-  o.dropout = true;
-  const double sb = 1024.0 * 4;
-  EXPECT_EQ(layer_activation_bytes(m, m.layers[0], o, TrainableLinears{}), sb * 768 * (34 + 80) + 16 * sb);
-  // Selective recomputation (§4.2) keeps 34sbh.
-  o.checkpointing = Checkpointing::kSelective;
-  EXPECT_EQ(layer_activation_bytes(m, m.layers[0], o, TrainableLinears{}), sb * 768 * 34 + 16 * sb);
-  // FlashAttention, no dropout: 34sbh minus the two sbh dropout masks = 32sbh, plus FlashAttention's fp32
-  // log-sum-exp per head (4 × a × sb) and the norm statistics.
-  o.checkpointing = Checkpointing::kNone;
-  o.flash_attention = true;
-  o.dropout = false;
-  EXPECT_EQ(layer_activation_bytes(m, m.layers[0], o, TrainableLinears{}), sb * 768 * 32 + 4 * 12 * sb + 16 * sb);
+  EXPECT_EQ(layer_cost(m, 0, pure_bf16(4, 1024), nullptr, true).saved, (32.0 * 768 + 64) * 4096);
 }
 
-TEST(TrainingActivations, Llama2LayerByHand) {
-  // Llama-2-7B, b = 1, s = 2048 (t tokens), bf16, FlashAttention, all layers training. Per token:
-  //   2 RMSNorms 2 × (2 × 4096 + 4) = 16,392; attention input 8,192; Q, K, V 3 × 8,192 = 24,576;
-  //   output 8,192 + log-sum-exp 4 × 32 = 128; MLP input 8,192; gate, up, SiLU out, product 4 × 2 × 11,008
-  //   = 88,064  ->  153,736 B per token × 2048 = 314,851,328 B per layer.
+TEST(TrainingActivations, PureBf16LlamaLayerByHand) {
+  // Llama-2-7B in pure bf16, b = 1, s = 2048, SDPA, all training. Per token (h 4096, 32 heads x 128, I 11008):
+  //   2 RMSNorms, each: the fp32 copy of its input 4h (pow and the multiply save it) + 1/rms 4 + the bf16 normed
+  //   input 2h (saved by the weight's multiply) + its output 2h (saved once for q/k/v or gate/up): 2 x (8h + 4)
+  //   = 65,544; Q, K, V 3 x 2 x 4096 = 24,576; output 8,192 + log-sum-exp 4 x 32 = 128; gate's output (SiLU),
+  //   SiLU's output and up's output (the product), the product (down) 4 x 2 x 11,008 = 88,064
+  //   ->  186,504 B per token x 2048 = 381,960,192 B per layer.
   const ModelSpec m = fixture("llama-2-7b.json");
-  ActivationOptions o;
-  o.seq_len = 2048;
-  EXPECT_EQ(layer_activation_bytes(m, m.layers[0], o, TrainableLinears{}), 314851328.0);
+  const ActivationOptions o = pure_bf16(1, 2048);
+  EXPECT_EQ(layer_cost(m, 0, o, nullptr, true).saved, 381960192.0);
   const ActivationBytes a = activation_bytes(m, o, nullptr);
-  EXPECT_EQ(a.layers, 32 * 314851328.0);
-  // Head: final norm 2048 × (8192 + 4) + LM-head input 2048 × 8192 = 33,562,624;
-  // logits 2048 × 32000 × (2 + 4 + 4) = 655,360,000.
-  EXPECT_EQ(a.head, 33562624.0);
-  EXPECT_EQ(a.logits, 655360000.0);
-  // Full checkpointing: 32 layer inputs × 2048 × 4096 × 2 = 536,870,912 + one layer rebuilt.
-  o.checkpointing = Checkpointing::kFull;
-  const ActivationBytes f = activation_bytes(m, o, nullptr);
+  EXPECT_EQ(a.layers, 32 * 381960192.0);
+  // Head: final norm 8h + 4 (its output saved by the training LM head) = 32,772 x 2048 = 67,117,056.
+  // Loss (transformers ForCausalLMLoss: logits.float(), cross_entropy), 2048 x 32000 = 65,536,000 logits: the
+  // forward holds bf16 logits + fp32 copy + fp32 log-softmax = 10 B each = 655,360,000; the backward starts with
+  // the log-softmax, nll_loss's fp32 gradient and log_softmax_backward's fp32 result = 12 B = 786,432,000.
+  EXPECT_EQ(a.head, 67117056.0);
+  EXPECT_EQ(a.loss_forward, 655360000.0);
+  EXPECT_EQ(a.loss_backward, 786432000.0);
+  // Gradient checkpointing: 32 layer inputs x 2048 x 4096 x 2 = 536,870,912; one layer rebuilt with its
+  // backward's two 2 x 11,008 gradients (2048 x 44,032 = 90,177,536).
+  ActivationOptions c = o;
+  c.checkpointing = Checkpointing::kFull;
+  const ActivationBytes f = activation_bytes(m, c, nullptr);
   EXPECT_EQ(f.layers, 536870912.0);
-  EXPECT_EQ(f.recompute, 314851328.0);
+  EXPECT_EQ(f.recompute, 381960192.0 + 90177536.0);
 }
 
-TEST(TrainingActivations, LoraKeepsOnlyAdaptedInputs) {
-  // LoRA q,v r=8 on Llama-2-7B, s = 2048: frozen o/gate/up/down keep no inputs; per token 16,392 (norms)
-  // + 8,192 (attention input, for lora_A of q and v) + 24,576 (Q, K, V) + 8,320 (output + LSE)
-  // + 66,048 (gate, up, SiLU out) + 2 adapters × 8 × 2 B (A·x) = 32  ->  123,560 × 2048 = 253,050,880.
-  const ModelSpec m = fixture("llama-2-7b.json");
+TEST(TrainingActivations, AutocastSavesAnFp32ResidualAndOneBf16CastPerMatmul) {
+  // Trainer(bf16=True) keeps the model fp32 under torch.autocast: the residual stream and the norms are fp32, and
+  // every matmul casts its fp32 input to bf16 anew (only weights are cached). Qwen2.5-0.5B (h 896, 14 heads x 64,
+  // 2 KV heads, I 4864), per token:
+  //   input norm: the fp32 layer input 4h + 1/rms 4 + the fp32 normed input 4h; q, k, v: three bf16 casts 3 x 2h;
+  //   RoPE with fp32 cos/sin promotes q and k to fp32, SDPA casts them back: q 2 x 896, k 2 x 128, v 2 x 128,
+  //   output 2 x 896 + log-sum-exp 4 x 14; post-attention norm 4h + 4 + 4h; gate and up casts 2 x 2h;
+  //   MLP 4 x 2 x 4864
+  //   = 7,172 + 5,376 + 1,792 + 256 + 256 + 1,792 + 56 + 7,172 + 3,584 + 38,912 = 66,368 B.
+  // (validation-gpu-public.jsonl:17 measured this through the whole step: see training_reference_test.cpp.)
+  const ModelSpec m = fixture("qwen2.5-0.5b.json");
+  EXPECT_EQ(layer_cost(m, 3, trainer_amp(4, 2048), nullptr, true).saved, 66368.0 * 8192);
+}
+
+TEST(TrainingActivations, EagerAttentionKeepsSixBytesPerScore) {
+  // Eager attention under autocast, Qwen2.5-0.5B, b = 2, s = 2048: K and V repeated to 14 heads (repeat_kv),
+  // q and the repeated k cast to bf16 for QK^T (2 x 896 each), v 2 x 896; softmax(dtype=float32) saves its fp32
+  // output and the scores @ V matmul its bf16 cast: 6 B x 14 heads x 2048 keys = 172,032 per token; the output's
+  // contiguous copy 2 x 896 for o_proj. With the rest of the layer as above (7,172 + 5,376 + 7,172 + 3,584 +
+  // 38,912): 241,416 B per token x 4096 = 988,839,936 B per layer. The float causal mask, 2 x 2048 x 2048 x 4 B
+  // (fp32 embeddings) = 33,554,432 B, lives through the forward.
+  const ModelSpec m = fixture("qwen2.5-0.5b.json");
+  ActivationOptions o = trainer_amp(2, 2048);
+  o.flash_attention = false;
+  EXPECT_EQ(layer_cost(m, 3, o, nullptr, true).saved, 241416.0 * 4096);
+  EXPECT_EQ(activation_bytes(m, o, nullptr).mask, 33554432.0);
+}
+
+TEST(TrainingActivations, LoraKeepsWhatReachesTheAdapters) {
+  // LoRA r = 16 on q, k, v, o of Qwen2.5-7B (h 3584, 28 heads x 128, 4 KV heads, I 18944), pure bf16 base,
+  // peft's fp32 adapters. Frozen linears save nothing for their weights; every adapter saves its own fp32 cast of
+  // its input (peft _cast_input_dtype) and A·x (16 x 4 B). Per token, a layer after the first:
+  //   input norm 4h + 4 (fp32 copy + 1/rms; the frozen weight keeps nothing); q, k, v adapters 3 x (4h + 64);
+  //   Q, K, V, output, LSE 2 x 3584 + 2 x 512 + 2 x 512 + 2 x 3584 + 4 x 28 = 16,496; o adapter 4 x 3584 + 64;
+  //   post-attention norm 4h + 4; SiLU input, its output and up 3 x 2 x 18944 (down is frozen: its input is not
+  //   kept)  =  14,340 + 43,200 + 16,496 + 14,400 + 14,340 + 113,664 = 216,440 B.
+  // The first layer's input needs no gradient, so its input norm keeps nothing: 202,100 B.
+  const ModelSpec m = fixture("qwen2.5-7b.json");
   LoraSetup ls;
-  ls.adapters = lora_adapters(m, kLoraQ | kLoraV);
-  ls.rank = 8;
-  ActivationOptions o;
-  o.seq_len = 2048;
+  ls.adapters = lora_adapters(m, kLoraQ | kLoraK | kLoraV | kLoraO);
+  ls.rank = 16;
+  const ActivationOptions o = lora_bf16(1, 2048);
+  EXPECT_EQ(layer_cost(m, 1, o, &ls, true).saved, 216440.0 * 2048);
+  EXPECT_EQ(layer_cost(m, 1, o, &ls, true).lora, 57600.0 * 2048);
+  EXPECT_EQ(layer_cost(m, 0, o, &ls, false).saved, 202100.0 * 2048);
   const ActivationBytes a = activation_bytes(m, o, &ls);
-  EXPECT_EQ(a.layers, 32 * 253050880.0);
-  EXPECT_EQ(a.lora, 32 * 2048 * 32.0);
-  EXPECT_EQ(a.head, 2048 * (8192.0 + 4));  // the frozen head keeps no input
+  EXPECT_EQ(a.layers, (202100.0 + 27 * 216440.0) * 2048);
+  EXPECT_EQ(a.head, (4.0 * 3584 + 4) * 2048);  // the frozen head keeps no input
+  // Under autocast (mixed LoRA) lora_A's input is autocast's bf16 cast of the fp32 copy and A·x is bf16:
+  // Llama-2-7B q, v r = 8: 4h + 4 + 2 x (2h + 16) + 3 x 8,192 + 8,192 + 128 + 4h + 4 + 6 x 11,008 = 148,136 B.
+  ActivationOptions amp = lora_bf16(1, 2048);
+  amp.autocast = true;
+  const ModelSpec l2 = fixture("llama-2-7b.json");
+  LoraSetup qv;
+  qv.adapters = lora_adapters(l2, kLoraQ | kLoraV);
+  qv.rank = 8;
+  EXPECT_EQ(layer_cost(l2, 1, amp, &qv, true).saved, 148136.0 * 2048);
+}
+
+TEST(TrainingActivations, GemmaSoftCappedLogitsKeepTanh) {
+  // Gemma 2 soft-caps its logits (modeling_gemma2.py: logits / 30, tanh, * 30): tanh's bf16 output is saved for
+  // the backward. Gemma-2-9B, 1 x 4096 tokens, vocabulary 256,000: 1,048,576,000 logits. Forward at the loss: tanh's
+  // output + the capped logits (bf16) + the fp32 copy + the fp32 log-softmax = 12 B each; the backward's start: the
+  // log-softmax, its fp32 gradient and the input's fp32 gradient + tanh's output = 14 B each.
+  const ModelSpec m = fixture("gemma-2-9b.json");
+  const ActivationBytes a = activation_bytes(m, lora_bf16(1, 4096), nullptr);
+  EXPECT_EQ(a.loss_forward, 12.0 * 1048576000);
+  EXPECT_EQ(a.loss_backward, 14.0 * 1048576000);
 }
 
 TEST(TrainingActivations, MixtralMoeLayerByHand) {
-  // Mixtral-8x7B, b = 1, s = 1024, all training. Per token: norms 16,392; attention input 8,192;
-  // Q 8,192 + K, V 2 × 2,048 (8 KV heads × 128); output + LSE 8,192 + 128; MoE input 8,192; router softmax
-  // fp32 4 × 8 = 32; top-2 routed copies: gathered inputs 2 × 8,192, gate/up/SiLU 3 × 2 × 2 × 14,336 =
-  // 172,032, products 2 × 2 × 14,336 = 57,344, expert outputs 2 × 8,192  ->  315,560 × 1024 = 323,133,440.
+  // Mixtral-8x7B in pure bf16, b = 1, s = 1024, all training. Per token (h 4096, 8 KV heads, expert I 14336,
+  // top-2): norms 2 x (6h + 4) + their outputs 2 x 2h (attention input; MoE input, saved by the router);
+  // Q 8,192 + K, V 2 x 2,048 + output 8,192 + LSE 128; router softmax fp32 4 x 8 = 32; the gathered routed copies
+  // 2 x 2h; per copy gate output, SiLU output, up output and product 4 x 2 x 14336; expert outputs (saved for
+  // the routing weight's gradient) 2 x 2h  ->  49,160 + 16,384 + 20,608 + 32 + 16,384 + 229,376 + 16,384 =
+  // 348,328 B per token x 1024.
   const ModelSpec m = fixture("mixtral-8x7b.json");
-  ActivationOptions o;
-  o.seq_len = 1024;
-  EXPECT_EQ(layer_activation_bytes(m, m.layers[0], o, TrainableLinears{}), 323133440.0);
+  EXPECT_EQ(layer_cost(m, 0, pure_bf16(1, 1024), nullptr, true).saved, 348328.0 * 1024);
 }
 
 TEST(TrainingActivations, ParallelBlockKeepsTheSharedInputOnce) {
-  // Falcon-7B (parallel attention + MLP behind one LayerNorm; MQA; GELU MLP 4h = 18,176), 1 × 1024, all
-  // training. Per token: LayerNorm 2 × 4544 + 8 = 9,096; the shared normed input 9,088 (once); Q 71 × 64 × 2
-  // = 9,088, K and V 64 × 2 each = 256; output 9,088 + LSE 4 × 71 = 284; GELU input and output 2 × 2 × 18,176
-  // = 72,704  ->  109,604 × 1024 = 112,234,496.
+  // Falcon-7B (parallel attention + MLP behind one LayerNorm; MQA; GELU MLP 4h = 18,176), pure bf16, 1 x 1024,
+  // all training. Per token: LayerNorm input 2 x 4544 + mean/rstd 8; the shared normed input 9,088 (once);
+  // Q 71 x 64 x 2 = 9,088, K and V 64 x 2 each = 256; output 9,088 + LSE 4 x 71 = 284; GELU input and output
+  // 2 x 2 x 18,176 = 72,704  ->  109,604 x 1024 = 112,234,496.
   const ModelSpec m = fixture("falcon-7b.json");
-  ActivationOptions o;
-  o.seq_len = 1024;
-  EXPECT_EQ(layer_activation_bytes(m, m.layers[0], o, TrainableLinears{}), 112234496.0);
+  EXPECT_EQ(layer_cost(m, 0, pure_bf16(1, 1024), nullptr, true).saved, 112234496.0);
 }
 
 // ---- QLoRA ----------------------------------------------------------------------------------------
@@ -317,12 +459,20 @@ TEST(TrainingQlora, Llama65BOnOne48GBGpu) {
   //   base = 34,461,564,928
   //   adapters r = 64: q,k,v,o 64 × 16,384 each, gate/up/down 64 × 30,208 each -> 9,994,240 × 80 = 799,539,200;
   //     bf16 weights 1,599,078,400 + bf16 gradients 1,599,078,400 + fp32 Adam states 6,396,313,600
-  //   activations: 80 layer inputs 80 × 512 × 8192 × 2 = 671,088,640; one layer rebuilt: norms 16,781,312,
-  //     Q,K,V 25,165,824, output + LSE 8,519,680, gate/up/SiLU 67,633,152, adapters (A·x + dropped input +
-  //     mask) 6 × 512 × (128 + 3 × 8192) + 512 × (128 + 3 × 22016) = 109,772,800 -> 227,872,768;
-  //     final norm 8,390,656; logits 512 × 32000 × 10 = 163,840,000  ->  1,071,192,064
+  //   activations: 80 layer inputs 80 × 512 × 8192 × 2 = 671,088,640; one layer rebuilt, per token (qlora.py
+  //     keeps the norms fp32, so their outputs promote to fp32 and each adapter casts its input to bf16):
+  //     2 RMSNorms 2 × (4 × 8192 + 4); 7 adapters: dropped bf16 input + 1-byte mask + A·x (64 × 2) =
+  //     6 × (3 × 8192 + 128) + (3 × 22016 + 128); Q, K, V, output 4 × 2 × 8192 + LSE 4 × 64; SiLU input, its
+  //     output and up 3 × 2 × 22016  ->  34h + 9I + 1,160 = 477,832 × 512 = 244,649,984; its backward holds two
+  //     2 × 22016 gradients (45,088,768)  ->  289,738,752; at the backward's start instead: final norm
+  //     512 × (4 × 8192 + 4) = 16,779,264 + loss 512 × 32000 × 12 = 196,608,000  ->  backward peak while the
+  //     first layer is rebuilt: 671,088,640 + 289,738,752 = 960,827,392
   //   other: CUDA context 805,306,368 + one dequantised down_proj 8192 × 22016 × 2 = 360,710,144
-  //   total 46,293,243,904 B = 43.11 GiB
+  // Phases (PyTorch frees the gradients after each step; paged_adamw_32bit updates in place):
+  //   backward  base + adapters 36,060,643,328 + states 6,396,313,600 + activations 960,827,392 + other
+  //             1,166,016,512 = 44,583,800,832
+  //   step      36,060,643,328 + gradients 1,599,078,400 + states 6,396,313,600 + other 1,166,016,512
+  //             = 45,222,051,840 B = 42.12 GiB  <- the peak
   const ModelSpec m = fixture("llama-65b.json");
   EXPECT_EQ(count_parameters(m).total, 65285660672);
   const json r = run({{"config", config("llama-65b.json")}, {"mode", "qlora"}, {"lora_dropout", 0.05},
@@ -332,25 +482,23 @@ TEST(TrainingQlora, Llama65BOnOne48GBGpu) {
   const json& t = r["training"];
   EXPECT_EQ(t["trainable_parameters"].get<int64_t>(), 799539200);
   EXPECT_EQ(t["weights"]["base_bytes"].get<int64_t>(), 34461564928);
+  EXPECT_EQ(t["peak_phase"].get<std::string>(), "optimizer_step");
   EXPECT_EQ(t["weights_bytes"].get<int64_t>(), 34461564928 + 1599078400);
   EXPECT_EQ(t["gradients_bytes"].get<int64_t>(), 1599078400);
   EXPECT_EQ(t["optimizer_bytes"].get<int64_t>(), 6396313600);
-  EXPECT_EQ(t["activations_bytes"].get<int64_t>(), 1071192064);
+  EXPECT_EQ(t["activations_bytes"].get<int64_t>(), 0);
+  EXPECT_EQ(t["phases"]["backward"]["activations_bytes"].get<int64_t>(), 960827392);
+  EXPECT_EQ(t["phases"]["backward"]["total_bytes"].get<int64_t>(), 44583800832);
   EXPECT_EQ(t["other_bytes"].get<int64_t>(), 805306368 + 360710144);
-  EXPECT_EQ(t["total_bytes"].get<int64_t>(), 46293243904);
+  EXPECT_EQ(t["total_bytes"].get<int64_t>(), 45222051840);
   EXPECT_EQ(t["inputs"]["gradient_checkpointing"].get<std::string>(), "full");
-  EXPECT_TRUE(t["fits"].get<bool>());  // 46.29 GB < 48 GB (decimal: the paper's unit)
+  EXPECT_TRUE(t["fits"].get<bool>());  // 45.22 GB < 48 GB (decimal: the paper's unit)
   EXPECT_EQ(t["pageable_bytes"].get<int64_t>(), 6396313600);
   // A 48 GB L40S shows 44.99 GiB (nvidia-smi memory.total 46068 MiB with ECC; shared/reference/gpus.json):
-  // 43.11 GiB fits with no reserve; with the default 5 % reserve only once the paged optimizer states
-  // (5.96 GiB) move to CPU RAM, the paper's mechanism for memory spikes.
+  // 42.12 GiB fits, also with the default 5 % reserve (usable 0.95 × 44.99 GiB = 45,892,262,428 B).
   const json l40s = run({{"config", config("llama-65b.json")}, {"mode", "qlora"}, {"lora_dropout", 0.05},
-                         {"seq_len", 512}, {"gpu_memory_gib", 44.99}, {"training_reserve", 0}});
+                         {"seq_len", 512}, {"gpu_memory_gib", 44.99}});
   EXPECT_TRUE(l40s["training"]["fits"].get<bool>()) << l40s["training"].dump();
-  const json l40s_reserve = run({{"config", config("llama-65b.json")}, {"mode", "qlora"}, {"lora_dropout", 0.05},
-                                 {"seq_len", 512}, {"gpu_memory_gib", 44.99}});
-  EXPECT_FALSE(l40s_reserve["training"]["fits"].get<bool>());
-  EXPECT_TRUE(l40s_reserve["training"]["fits_with_paging"].get<bool>());
   // 16-bit LoRA of the same model needs 130 GB for the base alone: it does not fit.
   const json lora16 = run({{"config", config("llama-65b.json")}, {"mode", "lora"}, {"seq_len", 512},
                            {"gpu_memory_gib", 44.99}});
@@ -358,9 +506,10 @@ TEST(TrainingQlora, Llama65BOnOne48GBGpu) {
 }
 
 TEST(TrainingQlora, PagingCanRescueAFit) {
-  // QLoRA 65B on 43 GiB: 43.11 GiB does not fit; without the 5.96 GiB of paged Adam states it does.
+  // QLoRA 65B on 41 GiB = 44,023,414,784 B: the 45,222,051,840 B step does not fit; without the 6,396,313,600 B
+  // of paged Adam states (38,825,738,240 B) it does.
   const json r = run({{"config", config("llama-65b.json")}, {"mode", "qlora"}, {"lora_dropout", 0.05},
-                      {"seq_len", 512}, {"gpu_memory_gib", 43}, {"training_reserve", 0}});
+                      {"seq_len", 512}, {"gpu_memory_gib", 41}, {"training_reserve", 0}});
   ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
   EXPECT_FALSE(r["training"]["fits"].get<bool>());
   EXPECT_TRUE(r["training"]["fits_with_paging"].get<bool>());
@@ -369,27 +518,68 @@ TEST(TrainingQlora, PagingCanRescueAFit) {
 
 // ---- speed ----------------------------------------------------------------------------------------
 
-TEST(TrainingSpeed, SixAndEightTimesParameters) {
-  // Llama-2-7B: matmul parameters per token = Ψ - embeddings 131,072,000 - norms 266,240 = 6,607,077,376;
-  // attention 12 × 32 layers × 4096 × 2048 = 3,221,225,472 (PaLM App. B) -> 6 × 6,607,077,376 + that =
-  // 42,863,689,728 FLOPs per token. At 40 % of 989.5 TFLOPS: 395.8e12 / 42,863,689,728 = 9,233.92 tokens/s.
+TEST(TrainingSpeed, MatmulAndAttentionFlopsOfALayer) {
+  // Llama-2-7B, pure bf16, 1 x 2048, all training. A layer's linear weights: q, k, v, o 4 x 4096² + gate, up,
+  // down 3 x 4096 x 11008 = 202,375,168 values: forward 2 x that per token, backward the input and the weight
+  // gradients (2 x the forward). Flash attention, causal: each query meets (on average) 1024 of the 2048 keys,
+  // 2 x 32 heads x (128 + 128) x 1024 = 16,777,216 FLOPs per token forward; FlashAttention-2's backward does
+  // 2.5 x the forward's matmuls (arXiv:2307.08691 §3.1).
   const ModelSpec m = fixture("llama-2-7b.json");
-  TrainingEstimate t = estimate_training(m, h100(), full_opts());
-  EXPECT_EQ(t.speed.model_flops_per_token, 42863689728.0);
-  EXPECT_NEAR(t.speed.tokens_per_second_per_gpu, 0.4 * 989.5e12 / 42863689728.0, 1e-6);
-  EXPECT_NEAR(t.speed.mfu, 0.4, 1e-12);
-  // Full recomputation: one more forward, 8 × parameters + 4 × attention; MFU drops to 0.4 × 6/8-ish.
-  TrainingOptions o = full_opts();
-  o.checkpointing = Checkpointing::kFull;
-  o.gpus = 8;
-  o.dataset_tokens = 1000000000;
-  t = estimate_training(m, h100(), o);
-  EXPECT_EQ(t.speed.executed_flops_per_token, 8 * 6607077376.0 + 4 * 1073741824.0);
-  EXPECT_NEAR(t.speed.mfu, 0.4 * 42863689728.0 / (8 * 6607077376.0 + 4 * 1073741824.0), 1e-12);
-  EXPECT_NEAR(t.speed.seconds_per_epoch, 1e9 / (8 * t.speed.tokens_per_second_per_gpu), 1e-6);
-  // LoRA q,v r=8: frozen base 4 × 6,607,077,376 + adapters 6 × 4,194,304 + attention 3 × 1,073,741,824.
-  t = estimate_training(m, h100(), lora_opts(kLoraQ | kLoraV, 8));
-  EXPECT_EQ(t.speed.model_flops_per_token, 4 * 6607077376.0 + 6 * 4194304.0 + 3 * 1073741824.0);
+  const LayerCost c = layer_cost(m, 0, pure_bf16(1, 2048), nullptr, true);
+  EXPECT_EQ(c.gemm_forward, 2.0 * 202375168 * 2048);
+  EXPECT_EQ(c.gemm_backward, 4.0 * 202375168 * 2048);
+  EXPECT_EQ(c.attention_forward, 16777216.0 * 2048);
+  EXPECT_EQ(c.attention_backward, 2.5 * 16777216.0 * 2048);
+  // LoRA on q, v: the frozen weights need no weight gradients, and in the first adapted layer no input gradient
+  // flows out of q, k, v (their input needs none): backward = o, gate, up, down input gradients only,
+  // 2 x (4096² + 3 x 4096 x 11008) = 2 x 152,043,520 per token.
+  LoraSetup qv;
+  qv.adapters = lora_adapters(m, kLoraQ | kLoraV);
+  qv.rank = 8;
+  const LayerCost l = layer_cost(m, 0, lora_bf16(1, 2048), &qv, false);
+  EXPECT_EQ(l.gemm_backward, 2.0 * 152043520 * 2048);
+}
+
+TEST(TrainingSpeed, StepTimeAddsTheGpuWorkOrWaitsForTheHost) {
+  // One H200 (989.5 dense bf16 TFLOPS, 4,800 GB/s), Hopper's constants: matmuls at 0.75 of the peak
+  // (742.125 TFLOPS), attention at 0.33 (326.535), bandwidth at 0.80 (3,840 GB/s), 8 us per kernel on the GPU,
+  // 26 us per kernel on the host. Work chosen so each term is one second: 7.42125e14 matmul FLOPs,
+  // 3.26535e14 attention FLOPs, 3.84e12 bytes; 10,000 kernels: GPU 3 s + 0.08 s, host 0.26 s -> 3.08 s.
+  GpuSpec h200 = test::gpu_gib(140.4);
+  h200.tflops["bf16"] = 989.5;
+  h200.memory_bandwidth_gbps = 4800;
+  h200.architecture = "hopper";
+  TrainingOptions o = full_opts(TrainingPrecision::kBf16);
+  o.micro_batch = 1;
+  o.seq_len = 4096;
+  StepInputs in;
+  in.work.gemm_flops = 7.42125e14;
+  in.work.attention_flops = 3.26535e14;
+  in.work.elementwise_bytes = 3.84e12;
+  in.work.kernels = 10000;
+  in.work.model_flops = in.work.gemm_flops + in.work.attention_flops;
+  TrainingSpeed sp = step_time(h200, o, in);
+  EXPECT_EQ(sp.bound, "gpu");
+  EXPECT_NEAR(sp.seconds_per_step, 3.08, 1e-9);
+  EXPECT_NEAR(sp.tokens_per_second_per_gpu, 4096 / 3.08, 1e-6);
+  EXPECT_NEAR(sp.mfu, (7.42125e14 + 3.26535e14) / (3.08 * 989.5e12), 1e-12);
+  // 200,000 kernels: the GPU needs 3 + 1.6 s, the host 5.2 s to launch them: host-bound.
+  in.work.kernels = 200000;
+  sp = step_time(h200, o, in);
+  EXPECT_EQ(sp.bound, "host");
+  EXPECT_NEAR(sp.seconds_per_step, 5.2, 1e-9);
+  // The optimizer's update: AdamW foreach over 1e9 bf16 values moves 4p + 14s + 3g = 42 B each (42 GB,
+  // 10.9 ms at 3,840 GB/s); fused=True one pass of 2p + g + 4s = 14 B.
+  in.work = StepWork{};
+  in.trainable = 1e9;
+  in.param_bytes = in.grad_bytes = in.state_bytes = 2;
+  EXPECT_EQ(step_time(h200, o, in).optimizer_bytes, 42e9);
+  o.optimizer_impl = OptimizerImpl::kFused;
+  EXPECT_EQ(step_time(h200, o, in).optimizer_bytes, 14e9);
+  // --training-mfu replaces the model: executed FLOPs at that fraction of the peak.
+  o.mfu = 0.5;
+  in.work.gemm_flops = 989.5e12;
+  EXPECT_NEAR(step_time(h200, o, in).seconds_per_step, 2.0, 1e-12);
 }
 
 // ---- the JSON section -----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ export function renderTrainingVerdict(r) {
       !fits && t.fits_with_paging ? ' (fits with paged optimizer states spilling to CPU memory)' : '', '.'),
     h('dl', { class: 'kv facts' },
       row('Method', t.method, 'training-method'),
+      row('Peak set by', t.peak_phase_label || t.peak_phase, 'training-peak-phase'),
       row('Trainable parameters', `${count(t.trainable_parameters)} (${sig(t.trainable_percent)} % of ${count(t.parameters)})`, 'trainable'),
       row('GPUs', `${count(t.inputs && t.inputs.gpus)} × ${t.inputs && t.inputs.gpu_name}, ZeRO stage ${t.inputs && t.inputs.zero}`, 'training-gpus'),
       row('GPUs needed', `${t.gpus_needed > 0 ? count(t.gpus_needed) : 'none found at this ZeRO stage'}${zero ? ` (${zero})` : ''}`, 'training-gpus-needed'),

@@ -194,7 +194,7 @@ void print_training(const json& r) {
   std::cout << "  workload        micro-batch " << str(in, "micro_batch") << " x " << str(in, "seq_len")
             << " tokens, gradient checkpointing " << str(in, "gradient_checkpointing") << ", " << str(in, "attention")
             << " attention\n\n";
-  std::cout << "Training memory per GPU (GiB = 2^30 bytes)\n";
+  std::cout << "Training memory per GPU at its peak, " << str(t, "peak_phase_label") << " (GiB = 2^30 bytes)\n";
   for (const json& part : t["breakdown"]) {
     std::string label = str(part, "label");
     label.resize(16, ' ');

@@ -103,6 +103,7 @@ struct Request {
   int64_t dataset_tokens = 0;           ///< tokens per epoch, for the epoch time (0 = none)
   double training_mfu = 0.4;            ///< fraction of the GPU's dense peak the training step achieves
   double training_reserve = 0.05;       ///< fraction of GPU memory kept free in training (allocator fragmentation)
+  std::string optimizer_impl = "foreach";  ///< torch.optim update path: foreach|fused|for-loop (training.h)
 };
 
 }  // namespace llmsizer

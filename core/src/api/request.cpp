@@ -167,6 +167,9 @@ const std::vector<Field>& fields() {
        to_num(&Request::training_mfu)},
       {"training_reserve", FieldKind::kNumber, 0, 0.9, "training: fraction of GPU memory kept free (default 0.05)",
        to_num(&Request::training_reserve)},
+      {"optimizer_impl", FieldKind::kString, 0, 32,
+       "training: torch.optim update path foreach|fused|for-loop (default foreach, torch's own default)",
+       to_str(&Request::optimizer_impl)},
   };
   return kFields;
 }
