@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "json/util.h"
+#include "llmsizer/gpu.h"
+#include "model/config.h"
+#include "model/model.h"
 
 #include "test_util.h"
 

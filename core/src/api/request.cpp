@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "api/resolve.h"
+#include "json/json.h"
 #include "json/util.h"
 #include "model/config.h"
 
@@ -12,7 +13,7 @@ namespace llmsizer {
 
 namespace {
 
-using json = Json;
+using json = JsonValue;
 
 // ----------------------------------------------------------------------------------------------
 // Request fields
@@ -202,7 +203,7 @@ Result<bool> set_field(Request& r, const Field& f, const json& v) {
     }
     case FieldKind::kString:
       if (!v.is_string()) return bad("must be a string, not " + describe(v));
-      if (v.str().size() > static_cast<size_t>(f.hi)) return bad("is too long");
+      if (v.get_ref<const std::string&>().size() > static_cast<size_t>(f.hi)) return bad("is too long");
       break;
     case FieldKind::kBool:
       if (!v.is_boolean()) return bad("must be true or false, not " + describe(v));
@@ -237,16 +238,14 @@ std::vector<FieldInfo> request_fields() {
 Result<Request> parse_request(const std::string& text) {
   auto limits = check_json_limits(text, kMaxRequestBytes, "the request");
   if (!limits.ok()) return limits.error();
-  auto parsed = parse_json_text(text, "the request");
+  auto parsed = parse_json(text, "the request");
   if (!parsed.ok()) return parsed.error();
-  const json& j = parsed.value();
+  const json& j = *parsed.value();
   if (!j.is_object()) {
     return make_error(ErrorCode::kNotAnObject, "the request must be a JSON object, not " + describe(j));
   }
   Request r;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& key = it.key();
-    const json& v = it.value();
+  for (const auto& [key, v] : j.get_ref<const json::object_t&>()) {
     const Field* f = nullptr;
     for (const Field& x : fields()) {
       if (key == x.key) f = &x;
@@ -271,7 +270,7 @@ Result<Request> parse_request(const std::string& text) {
       const std::vector<const json*> parts = [&] {
         std::vector<const json*> p;
         if (v.is_array()) {
-          for (const json& x : v.elements()) p.push_back(&x);
+          for (const json& x : v) p.push_back(&x);
         } else {
           p.push_back(&v);
         }
@@ -297,7 +296,7 @@ Result<Request> parse_request(const std::string& text) {
         return make_error(ErrorCode::kInvalidRequest, "'safetensors' must be an object of {dtype: count}",
                           "/safetensors");
       }
-      for (auto s = v.begin(); s != v.end(); ++s) {
+      for (auto s = v.begin(); s != v.end(); ++s) {  // an object: checked above
         const json& n = s.value();
         if (!n.is_number_integer() || n.get<int64_t>() < 0 || n.get<double>() > 1e15) {
           return make_error(ErrorCode::kInvalidRequest,

@@ -13,7 +13,9 @@
 #include <optional>
 
 #include "gguf/gguf.h"
+#include "json/read.h"
 #include "json/util.h"
+#include "model/config.h"
 #include "json/writer.h"
 
 namespace llmsizer {
@@ -283,8 +285,8 @@ Result<GgufModel> gguf_model(std::vector<GgufFile> parts) {
   }
 
   c.end_object();
-  const Json config = Json::parse(c.text(), nullptr, nullptr);
-  auto spec = parse_config_value(config);
+  auto config = parse_json(c.text(), "the GGUF metadata as config.json");
+  auto spec = config.ok() ? parse_config_value(*config.value()) : Result<ModelSpec>(config.error());
   if (!spec.ok()) {
     return make_error(ErrorCode::kInvalidGguf, "the GGUF's " + meta.arch + ".* metadata does not describe a usable model: " +
                                                    spec.error().message);

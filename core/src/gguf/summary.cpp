@@ -2,6 +2,7 @@
 // section, and the header reader the page and the CLI call (gguf_inspect_json).
 #include "gguf/summary.h"
 
+#include "json/json.h"
 #include "json/util.h"
 #include "json/writer.h"
 #include "llmsizer/api.h"
@@ -10,7 +11,7 @@ namespace llmsizer {
 
 namespace {
 
-using json = Json;
+using json = JsonValue;
 
 const char* value_type_name(GgufValueType t) {
   switch (t) {
@@ -91,125 +92,159 @@ std::string gguf_file_to_json(const GgufFile& g) {
   return w.take();
 }
 
-Result<GgufFile> gguf_file_from_json(const json& j, const std::string& path) {
-  auto bad = [&](const std::string& why, const std::string& sub = "") {
+namespace {
+
+/// "why" for a summary that cannot be read (kInvalidGguf at path + sub).
+struct SummaryError {
+  const std::string& path;
+  Error operator()(const std::string& why, const std::string& sub = "") const {
     return make_error(ErrorCode::kInvalidGguf, "GGUF summary: " + why, path + sub);
-  };
+  }
+};
+
+/// A whole number in 0..hi under `key` (absent: def); false when it is something else.
+bool read_uint(const json& j, const char* key, uint64_t def, uint64_t hi, uint64_t* out) {
+  const json* v = json_member(j, key);
+  if (!v) {
+    *out = def;
+    return true;
+  }
+  if (!v->is_number_unsigned() && !(v->is_number_integer() && v->get<int64_t>() >= 0)) return false;
+  const uint64_t n = v->get<uint64_t>();
+  if (n > hi) return false;
+  *out = n;
+  return true;
+}
+
+/// A whole number >= 0 (a length in a summary), or -1.
+int64_t read_length(const json* v) {
+  return v && v->is_number_integer() && v->get<int64_t>() >= 0 ? v->get<int64_t>() : -1;
+}
+
+/// A kept array: numbers and booleans, or short strings.
+Result<bool> read_kept_array(const json& x, GgufValue& v, const SummaryError& bad, const std::string& kp) {
+  v.type = GgufValueType::kArray;
+  if (x.size() > kGgufMaxKeptArray) return bad("array longer than " + std::to_string(kGgufMaxKeptArray), kp);
+  v.array_kept = true;
+  v.array_length = x.size();
+  v.array_type = GgufValueType::kFloat64;
+  const bool strings = !x.empty() && json_element(x, 0)->is_string();
+  if (strings) v.array_type = GgufValueType::kString;
+  for (const json& e : x) {
+    if (strings) {
+      if (!e.is_string() || e.get_ref<const std::string&>().size() > kGgufMaxKeptString) {
+        return bad("array elements must all be short strings", kp);
+      }
+      v.strings.push_back(e.get<std::string>());
+    } else if (e.is_number()) {
+      v.numbers.push_back(e.get<double>());
+    } else if (e.is_boolean()) {
+      v.numbers.push_back(e.get<bool>() ? 1 : 0);
+    } else {
+      return bad("array elements must all be numbers, booleans or strings", kp);
+    }
+  }
+  return true;
+}
+
+/// One metadata value as write_gguf_file writes it (long arrays and strings reduced to their lengths).
+Result<GgufValue> read_metadata_value(const json& x, const SummaryError& bad, const std::string& kp) {
+  GgufValue v;
+  if (x.is_boolean()) {
+    v.type = GgufValueType::kBool;
+    v.number = x.get<bool>() ? 1 : 0;
+  } else if (x.is_number()) {
+    v.type = x.is_number_float() ? GgufValueType::kFloat64 : GgufValueType::kInt64;
+    v.number = x.get<double>();
+  } else if (x.is_string()) {
+    v.type = GgufValueType::kString;
+    v.text = x.get<std::string>();
+    if (v.text.size() > kGgufMaxKeptString) return bad("string too long", kp);
+    v.string_length = v.text.size();
+  } else if (x.is_array()) {
+    auto kept = read_kept_array(x, v, bad, kp);
+    if (!kept.ok()) return kept.error();
+  } else if (const json* of = json_member(x, "array_of")) {
+    v.type = GgufValueType::kArray;
+    const int64_t len = read_length(json_member(x, "length"));
+    if (len < 0 || static_cast<uint64_t>(len) > kGgufMaxArrayLength) return bad("'length' must be a whole number", kp);
+    v.array_length = static_cast<uint64_t>(len);
+    v.array_type = of->is_string() && of->get_ref<const std::string&>() == "string" ? GgufValueType::kString
+                                                                                    : GgufValueType::kUint8;
+  } else if (const json* sl = json_member(x, "string_length")) {
+    v.type = GgufValueType::kString;
+    const int64_t len = read_length(sl);
+    if (len < 0) return bad("'string_length' must be a whole number", kp);
+    v.string_length = static_cast<uint64_t>(len);
+  } else {
+    return bad("unsupported metadata value (" + describe(x) + ")", kp);
+  }
+  return v;
+}
+
+/// One tensor: [name, ggml type id, [dims]].
+Result<GgufTensorInfo> read_tensor(const json& e, const SummaryError& bad, const std::string& tp) {
+  const bool triple = e.is_array() && e.size() == 3;
+  const json* name = triple ? json_element(e, 0) : nullptr;
+  const json* type = triple ? json_element(e, 1) : nullptr;
+  const json* dims = triple ? json_element(e, 2) : nullptr;
+  if (!triple || !name->is_string() || !type->is_number_unsigned() || !dims->is_array()) {
+    return bad("each tensor must be [name, ggml type id, [dims]]", tp);
+  }
+  GgufTensorInfo t;
+  t.name = name->get<std::string>();
+  if (t.name.size() > kGgufMaxTensorName) return bad("tensor name too long", tp);
+  const uint64_t type_id = type->get<uint64_t>();
+  const GgmlTypeInfo* ti = type_id <= UINT32_MAX ? ggml_type_info(static_cast<uint32_t>(type_id)) : nullptr;
+  if (!ti) return bad("unknown ggml type " + std::to_string(type_id), tp);
+  t.type = ti->type;
+  if (dims->empty() || dims->size() > kGgufMaxDims) return bad("a tensor has 1 to 4 dimensions", tp);
+  int64_t elements = 1;
+  for (const json& d : *dims) {
+    if (!d.is_number_integer() || d.get<int64_t>() < 0 || d.get<int64_t>() > kGgufMaxElements) {
+      return bad("dimensions must be whole numbers in 0..2^48", tp);
+    }
+    const int64_t n = d.get<int64_t>();
+    if (n != 0 && elements > kGgufMaxElements / n) return bad("more than 2^48 elements", tp);
+    elements *= n;
+    t.dims.push_back(n);
+  }
+  if (t.dims[0] % ti->block_size != 0) return bad("row length not a multiple of the type's block size", tp);
+  return t;
+}
+
+}  // namespace
+
+Result<GgufFile> gguf_file_from_json(const json& j, const std::string& path) {
+  const SummaryError bad{path};
   if (!j.is_object()) return bad("must be an object (as returned in the response's gguf.summaries)");
   GgufFile g;
-  auto uint_field = [&](const char* key, uint64_t def, uint64_t hi, uint64_t* out) -> bool {
-    auto it = j.find(key);
-    if (it == j.end()) {
-      *out = def;
-      return true;
-    }
-    if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<int64_t>() >= 0)) return false;
-    const uint64_t v = it->get<uint64_t>();
-    if (v > hi) return false;
-    *out = v;
-    return true;
-  };
   uint64_t version = 3;
-  if (!uint_field("version", 3, 3, &version) || version < 2) return bad("'version' must be 2 or 3", "/version");
+  if (!read_uint(j, "version", 3, 3, &version) || version < 2) return bad("'version' must be 2 or 3", "/version");
   g.version = static_cast<uint32_t>(version);
-  if (!uint_field("alignment", 32, 1u << 30, &g.alignment) || g.alignment == 0 || (g.alignment & (g.alignment - 1))) {
+  if (!read_uint(j, "alignment", 32, 1u << 30, &g.alignment) || g.alignment == 0 || (g.alignment & (g.alignment - 1))) {
     return bad("'alignment' must be a power of two", "/alignment");
   }
-  if (!uint_field("header_bytes", 0, uint64_t{1} << 40, &g.header_bytes)) return bad("bad 'header_bytes'", "/header_bytes");
-  if (!uint_field("data_offset", 0, uint64_t{1} << 40, &g.data_offset)) return bad("bad 'data_offset'", "/data_offset");
+  if (!read_uint(j, "header_bytes", 0, uint64_t{1} << 40, &g.header_bytes)) return bad("bad 'header_bytes'", "/header_bytes");
+  if (!read_uint(j, "data_offset", 0, uint64_t{1} << 40, &g.data_offset)) return bad("bad 'data_offset'", "/data_offset");
 
-  auto mit = j.find("metadata");
-  if (mit == j.end() || !mit->is_object()) return bad("'metadata' must be an object", "/metadata");
-  if (mit->size() > kGgufMaxKv) return bad("too many metadata entries", "/metadata");
-  for (auto it = mit->begin(); it != mit->end(); ++it) {
-    const std::string& key = it.key();
-    const json& x = it.value();
-    const std::string kp = "/metadata/" + key;
+  const json* meta = json_member(j, "metadata");
+  if (!meta || !meta->is_object()) return bad("'metadata' must be an object", "/metadata");
+  if (meta->size() > kGgufMaxKv) return bad("too many metadata entries", "/metadata");
+  for (const auto& [key, x] : meta->get_ref<const json::object_t&>()) {
     if (key.size() > kGgufMaxKeyBytes) return bad("metadata key too long", "/metadata");
-    GgufValue v;
-    if (x.is_boolean()) {
-      v.type = GgufValueType::kBool;
-      v.number = x.get<bool>() ? 1 : 0;
-    } else if (x.is_number()) {
-      v.type = x.is_number_float() ? GgufValueType::kFloat64 : GgufValueType::kInt64;
-      v.number = x.get<double>();
-    } else if (x.is_string()) {
-      v.type = GgufValueType::kString;
-      v.text = x.get<std::string>();
-      if (v.text.size() > kGgufMaxKeptString) return bad("string too long", kp);
-      v.string_length = v.text.size();
-    } else if (x.is_array()) {
-      v.type = GgufValueType::kArray;
-      if (x.size() > kGgufMaxKeptArray) return bad("array longer than " + std::to_string(kGgufMaxKeptArray), kp);
-      v.array_kept = true;
-      v.array_length = x.size();
-      v.array_type = GgufValueType::kFloat64;
-      bool strings = !x.empty() && x[0].is_string();
-      if (strings) v.array_type = GgufValueType::kString;
-      for (const json& e : x) {
-        if (strings) {
-          if (!e.is_string() || e.str().size() > kGgufMaxKeptString) {
-            return bad("array elements must all be short strings", kp);
-          }
-          v.strings.push_back(e.get<std::string>());
-        } else if (e.is_number()) {
-          v.numbers.push_back(e.get<double>());
-        } else if (e.is_boolean()) {
-          v.numbers.push_back(e.get<bool>() ? 1 : 0);
-        } else {
-          return bad("array elements must all be numbers, booleans or strings", kp);
-        }
-      }
-    } else if (x.is_object() && x.contains("array_of")) {
-      v.type = GgufValueType::kArray;
-      const json& len = x["length"];
-      if (!len.is_number_integer() || len.get<int64_t>() < 0 ||
-          static_cast<uint64_t>(len.get<int64_t>()) > kGgufMaxArrayLength) {
-        return bad("'length' must be a whole number", kp);
-      }
-      v.array_length = static_cast<uint64_t>(len.get<int64_t>());
-      v.array_type = x["array_of"].is_string() && x["array_of"].get<std::string>() == "string" ? GgufValueType::kString
-                                                                                             : GgufValueType::kUint8;
-    } else if (x.is_object() && x.contains("string_length")) {
-      v.type = GgufValueType::kString;
-      const json& len = x["string_length"];
-      if (!len.is_number_integer() || len.get<int64_t>() < 0) return bad("'string_length' must be a whole number", kp);
-      v.string_length = static_cast<uint64_t>(len.get<int64_t>());
-    } else {
-      return bad("unsupported metadata value (" + describe(x) + ")", kp);
-    }
-    g.metadata.emplace_back(key, std::move(v));
+    auto v = read_metadata_value(x, bad, "/metadata/" + key);
+    if (!v.ok()) return v.error();
+    g.metadata.emplace_back(key, std::move(v).value());
   }
 
-  auto tit = j.find("tensors");
-  if (tit == j.end() || !tit->is_array()) return bad("'tensors' must be an array of [name, type, dims]", "/tensors");
-  if (tit->size() > kGgufMaxTensors) return bad("too many tensors", "/tensors");
-  for (size_t i = 0; i < tit->size(); ++i) {
-    const json& e = (*tit)[i];
-    const std::string tp = "/tensors/" + std::to_string(i);
-    if (!e.is_array() || e.size() != 3 || !e[0].is_string() || !e[1].is_number_unsigned() || !e[2].is_array()) {
-      return bad("each tensor must be [name, ggml type id, [dims]]", tp);
-    }
-    GgufTensorInfo t;
-    t.name = e[0].get<std::string>();
-    if (t.name.size() > kGgufMaxTensorName) return bad("tensor name too long", tp);
-    const uint64_t type_id = e[1].get<uint64_t>();
-    const GgmlTypeInfo* ti = type_id <= UINT32_MAX ? ggml_type_info(static_cast<uint32_t>(type_id)) : nullptr;
-    if (!ti) return bad("unknown ggml type " + std::to_string(type_id), tp);
-    t.type = ti->type;
-    if (e[2].empty() || e[2].size() > kGgufMaxDims) return bad("a tensor has 1 to 4 dimensions", tp);
-    int64_t elements = 1;
-    for (const json& d : e[2]) {
-      if (!d.is_number_integer() || d.get<int64_t>() < 0 || d.get<int64_t>() > kGgufMaxElements) {
-        return bad("dimensions must be whole numbers in 0..2^48", tp);
-      }
-      const int64_t n = d.get<int64_t>();
-      if (n != 0 && elements > kGgufMaxElements / n) return bad("more than 2^48 elements", tp);
-      elements *= n;
-      t.dims.push_back(n);
-    }
-    if (t.dims[0] % ti->block_size != 0) return bad("row length not a multiple of the type's block size", tp);
-    g.tensors.push_back(std::move(t));
+  const json* tensors = json_member(j, "tensors");
+  if (!tensors || !tensors->is_array()) return bad("'tensors' must be an array of [name, type, dims]", "/tensors");
+  if (tensors->size() > kGgufMaxTensors) return bad("too many tensors", "/tensors");
+  for (size_t i = 0; i < tensors->size(); ++i) {
+    auto t = read_tensor(*json_element(*tensors, i), bad, "/tensors/" + std::to_string(i));
+    if (!t.ok()) return t.error();
+    g.tensors.push_back(std::move(t).value());
   }
   return g;
 }
@@ -221,9 +256,9 @@ Result<GgufModel> gguf_model_from_request(const std::vector<std::string>& parts)
     const std::string path = "/gguf/" + std::to_string(i);
     const std::string& p = parts[i];
     if (!p.empty() && p.front() == '{') {
-      auto j = parse_json_text(p, "a GGUF summary");
+      auto j = parse_json(p, "a GGUF summary");
       if (!j.ok()) return make_error(ErrorCode::kInvalidGguf, j.error().message, path);
-      auto f = gguf_file_from_json(j.value(), path);
+      auto f = gguf_file_from_json(*j.value(), path);
       if (!f.ok()) return f.error();
       files.push_back(std::move(f).value());
       continue;

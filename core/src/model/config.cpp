@@ -12,13 +12,14 @@
 #include <optional>
 #include <string>
 
+#include "json/json.h"
 #include "json/util.h"
 
 namespace llmsizer {
 
 namespace {
 
-using json = Json;
+using json = JsonValue;
 
 // ----------------------------------------------------------------------------------------------
 // Family traits
@@ -163,10 +164,10 @@ class Reader {
   /// The first key present with a non-null value.
   const json* find(std::initializer_list<const char*> keys, const char** which = nullptr) const {
     for (const char* k : keys) {
-      auto it = obj_.find(k);
-      if (it != obj_.end() && !it->is_null()) {
+      const json* v = json_member(obj_, k);
+      if (v && !v->is_null()) {
         if (which) *which = k;
-        return &*it;
+        return v;
       }
     }
     return nullptr;
@@ -311,7 +312,7 @@ std::vector<int64_t> sliding_windows(Reader& r, const Family& fam, const std::st
       return w;
     }
     for (int64_t i = 0; i < layers; ++i) {
-      const json& t = (*lt)[static_cast<size_t>(i)];
+      const json& t = *json_element(*lt, static_cast<size_t>(i));  // the size was checked above
       if (!t.is_string()) {
         r.fail(ErrorCode::kInvalidValue, "'layer_types' entries must be strings",
                r.key_path("layer_types") + "/" + std::to_string(i));
@@ -443,7 +444,7 @@ void parse_quantization(const json& q, const std::string& path, ModelSpec& m, Re
     const json* w = nullptr;
     if (groups && groups->is_object() && !groups->empty()) {
       const json& g = groups->begin().value();
-      if (g.is_object() && g.contains("weights") && g["weights"].is_object()) w = &g["weights"];
+      if (const json* gw = json_member(g, "weights"); gw && gw->is_object()) w = gw;
     }
     if (!w) {
       top.fail(ErrorCode::kInvalidValue,
@@ -497,12 +498,12 @@ void parse_quantization(const json& q, const std::string& path, ModelSpec& m, Re
 // ----------------------------------------------------------------------------------------------
 
 void estimate_vision(const json& root, ModelSpec& m) {
-  auto it = root.find("vision_config");
-  if (it == root.end() || !it->is_object()) return;
-  const json& v = *it;
+  const json* vc = json_member(root, "vision_config");
+  if (!vc || !vc->is_object()) return;
+  const json& v = *vc;
   auto geti = [&](const char* k, int64_t def) -> int64_t {
-    auto f = v.find(k);
-    if (f == v.end() || !f->is_number()) return def;
+    const json* f = json_member(v, k);
+    if (!f || !f->is_number()) return def;
     double d = f->get<double>();
     if (!std::isfinite(d) || d < 0 || d > 1e7) return def;
     return static_cast<int64_t>(d);
@@ -547,13 +548,13 @@ Result<ModelSpec> build(const json& root) {
     const json* inner = nullptr;
     const char* key = nullptr;
     for (const char* k : {"text_config", "llm_config", "language_config"}) {
-      auto it = text->find(k);
-      if (it != text->end() && it->is_object()) {
-        inner = &*it;
+      const json* it = json_member(*text, k);
+      if (it && it->is_object()) {
+        inner = it;
         key = k;
         break;
       }
-      if (it != text->end() && !it->is_null() && !it->is_object()) {
+      if (it && !it->is_null() && !it->is_object()) {
         return make_error(ErrorCode::kInvalidValue, std::string("'") + k + "' must be an object", path + "/" + k);
       }
     }
@@ -987,12 +988,12 @@ Result<bool> check_json_limits(const std::string& text, size_t max_bytes, const 
 Result<ModelSpec> parse_config(const std::string& text) {
   auto limits = check_json_limits(text, kMaxConfigBytes, "config.json");
   if (!limits.ok()) return limits.error();
-  auto parsed = parse_json_text(text, "config.json");
+  auto parsed = parse_json(text, "config.json");
   if (!parsed.ok()) return parsed.error();
-  return parse_config_value(parsed.value());
+  return parse_config_value(*parsed.value());
 }
 
-Result<ModelSpec> parse_config_value(const Json& j) {
+Result<ModelSpec> parse_config_value(const JsonValue& j) {
   // Reader checks types before every get<>(), so an exception here is a bug: report it rather than crash.
   return guarded([&]() -> Result<ModelSpec> { return build(j); },
                  [](const char* what) -> Result<ModelSpec> {
