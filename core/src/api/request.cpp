@@ -240,7 +240,8 @@ Result<Request> parse_request(const std::string& text) {
   if (!limits.ok()) return limits.error();
   auto parsed = parse_json(text, "the request");
   if (!parsed.ok()) return parsed.error();
-  const json& j = *parsed.value();
+  const JsonRef doc = std::move(parsed).value();
+  const json& j = *doc;
   if (!j.is_object()) {
     return make_error(ErrorCode::kNotAnObject, "the request must be a JSON object, not " + describe(j));
   }
@@ -256,17 +257,18 @@ Result<Request> parse_request(const std::string& text) {
     }
     if (v.is_null()) continue;  // null = default
     if (key == "config") {
+      // The value itself travels on (a pointer into this document); an empty text means no config.
       if (v.is_string()) {
-        r.config_text = v.get<std::string>();
+        if (!v.get_ref<const std::string&>().empty()) r.config = JsonRef(doc, &v);
       } else if (v.is_object()) {
-        r.config_text = v.dump();
+        r.config = JsonRef(doc, &v);
       } else {
         return make_error(ErrorCode::kInvalidRequest, "'config' must be a config.json object or its text", "/config");
       }
       continue;
     }
     if (key == "gguf") {
-      // One entry per part of the file: base64 header bytes, or a summary object (kept as JSON text).
+      // One entry per part of the file: base64 header bytes, or a summary object (pointers into this document).
       const std::vector<const json*> parts = [&] {
         std::vector<const json*> p;
         if (v.is_array()) {
@@ -279,15 +281,12 @@ Result<Request> parse_request(const std::string& text) {
       if (parts.size() > 256) return make_error(ErrorCode::kInvalidRequest, "'gguf' lists more than 256 parts", "/gguf");
       for (size_t i = 0; i < parts.size(); ++i) {
         const json& x = *parts[i];
-        if (x.is_string()) {
-          r.gguf.push_back(x.get<std::string>());
-        } else if (x.is_object()) {
-          r.gguf.push_back(x.dump());
-        } else {
+        if (!x.is_string() && !x.is_object()) {
           return make_error(ErrorCode::kInvalidRequest,
                             "'gguf' entries must be base64 text or summary objects, not " + describe(x),
                             "/gguf/" + std::to_string(i));
         }
+        r.gguf.push_back(JsonRef(doc, &x));
       }
       continue;
     }

@@ -13,10 +13,9 @@
 #include <optional>
 
 #include "gguf/gguf.h"
-#include "json/read.h"
+#include "json/json.h"
 #include "json/util.h"
 #include "model/config.h"
-#include "json/writer.h"
 
 namespace llmsizer {
 
@@ -104,213 +103,199 @@ bool is_input_tensor(const std::string& name) {
   return false;
 }
 
-}  // namespace
+int64_t split_no(const GgufFile& f) {
+  const GgufValue* v = f.find("split.no");
+  return v && v->is_number() ? as_int(v->number) : -1;
+}
 
-// ------------------------------------------------------------------------------------------------
-// GGUF -> model
-// ------------------------------------------------------------------------------------------------
-
-Result<GgufModel> gguf_model(std::vector<GgufFile> parts) {
-  if (parts.empty()) return make_error(ErrorCode::kInvalidGguf, "no GGUF header given");
-  // Split files (gguf-split, tools/gguf-split/gguf-split.cpp): split.no, split.count, split.tensors.count.
-  auto split_no = [](const GgufFile& f) -> int64_t {
-    const GgufValue* v = f.find("split.no");
-    return v && v->is_number() ? as_int(v->number) : -1;
-  };
+/// Sorts the parts of a split file by split.no and checks that each part is there once (gguf-split,
+/// tools/gguf-split/gguf-split.cpp: split.no, split.count, split.tensors.count).
+Result<bool> order_split_parts(std::vector<GgufFile>& parts) {
   std::stable_sort(parts.begin(), parts.end(),
                    [&](const GgufFile& a, const GgufFile& b) { return split_no(a) < split_no(b); });
-  const GgufFile& first = parts.front();
-  const GgufValue* count_v = first.find("split.count");
+  const GgufValue* count_v = parts.front().find("split.count");
   const int64_t split_count = count_v && count_v->is_number() ? as_int(count_v->number) : 0;
-  if (split_count > 0 || parts.size() > 1) {
-    if (split_count <= 0) {
-      return make_error(ErrorCode::kInvalidGguf, std::to_string(parts.size()) +
-                                                     " GGUF headers were given, but they are not parts of one split "
-                                                     "file (no split.count): give one model's parts only");
-    }
-    std::vector<int64_t> seen;
-    for (const GgufFile& p : parts) seen.push_back(split_no(p));
-    std::string missing;
-    for (int64_t k = 0; k < split_count && k < 4096; ++k) {
-      if (std::find(seen.begin(), seen.end(), k) == seen.end()) {
-        missing += (missing.empty() ? "" : ", ") + std::to_string(k + 1);
-      }
-    }
-    if (!missing.empty() || static_cast<int64_t>(parts.size()) != split_count) {
-      return make_error(ErrorCode::kInvalidGguf,
-                        "this GGUF is split into " + std::to_string(split_count) + " files (-0000K-of-" +
-                            std::to_string(split_count) + ".gguf); " + std::to_string(parts.size()) + " given" +
-                            (missing.empty() ? " (duplicates?)" : ", missing part(s) " + missing) +
-                            ": give the header of every part");
+  if (split_count <= 0 && parts.size() == 1) return true;
+  if (split_count <= 0) {
+    return make_error(ErrorCode::kInvalidGguf, std::to_string(parts.size()) +
+                                                   " GGUF headers were given, but they are not parts of one split "
+                                                   "file (no split.count): give one model's parts only");
+  }
+  std::vector<int64_t> seen;
+  for (const GgufFile& p : parts) seen.push_back(split_no(p));
+  std::string missing;
+  for (int64_t k = 0; k < split_count && k < 4096; ++k) {
+    if (std::find(seen.begin(), seen.end(), k) == seen.end()) {
+      missing += (missing.empty() ? "" : ", ") + std::to_string(k + 1);
     }
   }
+  if (!missing.empty() || static_cast<int64_t>(parts.size()) != split_count) {
+    return make_error(ErrorCode::kInvalidGguf,
+                      "this GGUF is split into " + std::to_string(split_count) + " files (-0000K-of-" +
+                          std::to_string(split_count) + ".gguf); " + std::to_string(parts.size()) + " given" +
+                          (missing.empty() ? " (duplicates?)" : ", missing part(s) " + missing) +
+                          ": give the header of every part");
+  }
+  return true;
+}
 
-  GgufModel g;
-  Meta meta{first, ""};
-  const GgufValue* arch_v = first.find("general.architecture");
-  if (!arch_v || arch_v->type != GgufValueType::kString || arch_v->text.empty()) {
-    return make_error(ErrorCode::kInvalidGguf, "the GGUF has no general.architecture: not a llama.cpp model file");
-  }
-  meta.arch = arch_v->text;
-  g.architecture = meta.arch;
-  if (const GgufValue* n = first.find("general.name"); n && n->type == GgufValueType::kString) g.name = n->text;
-  if (const GgufValue* ft = first.find("general.file_type"); ft && ft->is_number()) {
-    g.file_type = static_cast<int>(as_int(ft->number));
-  }
+/// Every part's tensors, and what the table says about the architecture.
+struct TensorTable {
+  std::vector<const GgufTensorInfo*> all;
+  const GgufTensorInfo* token_embd = nullptr;
+  bool has_output = false;       ///< an output.weight: the embeddings are not tied
+  bool has_exp_probs_b = false;  ///< DeepSeek-V3's sigmoid gating with a score-correction bias
+};
 
-  // ---- tensors of every part ----
-  std::vector<const GgufTensorInfo*> tensors;
-  int64_t declared = 0;
+Result<TensorTable> tensor_table(const std::vector<GgufFile>& parts) {
+  TensorTable t;
   for (const GgufFile& p : parts) {
-    for (const GgufTensorInfo& t : p.tensors) tensors.push_back(&t);
+    for (const GgufTensorInfo& x : p.tensors) t.all.push_back(&x);
   }
-  if (const GgufValue* tc = first.find("split.tensors.count"); tc && tc->is_number()) declared = as_int(tc->number);
-  if (declared > 0 && declared != static_cast<int64_t>(tensors.size())) {
+  int64_t declared = 0;
+  if (const GgufValue* tc = parts.front().find("split.tensors.count"); tc && tc->is_number()) declared = as_int(tc->number);
+  if (declared > 0 && declared != static_cast<int64_t>(t.all.size())) {
     return make_error(ErrorCode::kInvalidGguf, "the split declares " + std::to_string(declared) + " tensors but its " +
                                                    std::to_string(parts.size()) + " part(s) list " +
-                                                   std::to_string(tensors.size()));
+                                                   std::to_string(t.all.size()));
   }
-  const GgufTensorInfo* token_embd = nullptr;
-  bool has_output = false;
-  bool has_exp_probs_b = false;
-  for (const GgufTensorInfo* t : tensors) {
-    if (t->name == "token_embd.weight") token_embd = t;
-    if (t->name == "output.weight") has_output = true;
-    if (t->name.find("exp_probs_b") != std::string::npos) has_exp_probs_b = true;
+  for (const GgufTensorInfo* x : t.all) {
+    if (x->name == "token_embd.weight") t.token_embd = x;
+    if (x->name == "output.weight") t.has_output = true;
+    if (x->name.find("exp_probs_b") != std::string::npos) t.has_exp_probs_b = true;
   }
+  return t;
+}
 
-  // ---- hyperparameters -> config.json ----
-  const auto block_count = meta.num("block_count");
+/// A metadata number as a config.json value: whole numbers as integers, other finite ones as doubles, anything
+/// else null (which the config reader takes for absent).
+JsonValue config_number(double d) {
+  if (!std::isfinite(d)) return nullptr;
+  if (d == std::floor(d) && std::abs(d) < 9e15) {
+    return d >= 0 ? JsonValue(static_cast<uint64_t>(d)) : JsonValue(static_cast<int64_t>(d));
+  }
+  return d;
+}
+
+/// DeepSeek's MLA and MoE keys. Newer conversions (MLA cache, 2025) write key_length = kv_lora_rank + rope and
+/// the per-head sizes as key_length_mla / value_length_mla (src/models/deepseek2.cpp reads both).
+void deepseek_config(const Meta& meta, bool sigmoid, JsonValue& c, GgufModel& g) {
+  const double rope = meta.num("rope.dimension_count").value_or(64);
+  const auto k_mla = meta.num("attention.key_length_mla");
+  const auto v_mla = meta.num("attention.value_length_mla");
+  const auto n_head = meta.num("attention.head_count");
+  c["kv_lora_rank"] = config_number(meta.num("attention.kv_lora_rank").value_or(512));
+  const double q_lora = meta.num("attention.q_lora_rank").value_or(0);
+  if (q_lora > 0) c["q_lora_rank"] = config_number(q_lora);
+  c["qk_rope_head_dim"] = config_number(rope);
+  c["qk_nope_head_dim"] = config_number((k_mla ? *k_mla : meta.num("attention.key_length").value_or(rope + 128)) - rope);
+  c["v_head_dim"] = config_number(v_mla ? *v_mla : meta.num("attention.value_length").value_or(128));
+  c["num_key_value_heads"] = config_number(*n_head);
+  c["n_shared_experts"] = config_number(meta.num("expert_shared_count").value_or(0));
+  c["first_k_dense_replace"] = config_number(meta.num("leading_dense_block_count").value_or(0));
+  if (sigmoid) c["topk_method"] = "noaux_tc";
+  if (!k_mla) {
+    g.spec.warnings.push_back({"gguf_legacy_mla",
+                               "this DeepSeek GGUF predates llama.cpp's MLA cache (no key_length_mla): current "
+                               "llama.cpp caches full K/V heads for it, far more than the latent cache sized here; "
+                               "re-convert the model"});
+  }
+}
+
+/// Sliding-window layers, as llama.cpp runs them (layer_types + sliding_window).
+void sliding_window_config(const Meta& meta, int64_t layers, JsonValue& c) {
+  const int64_t swa_default = default_swa_pattern(meta.arch);
+  const auto window = meta.num("attention.sliding_window");
+  if (swa_default <= 0 || !window || *window <= 0) return;
+  std::vector<bool> is_swa(static_cast<size_t>(layers), false);
+  const GgufValue* pat = meta.arch_key("attention.sliding_window_pattern");
+  if (pat && pat->is_array() && pat->array_kept && static_cast<int64_t>(pat->numbers.size()) >= layers) {
+    for (int64_t i = 0; i < layers; ++i) is_swa[static_cast<size_t>(i)] = pat->numbers[static_cast<size_t>(i)] != 0;
+  } else {
+    const int64_t n = pat && pat->is_number() ? std::max<int64_t>(0, as_int(pat->number)) : swa_default;
+    for (int64_t i = 0; i < layers; ++i) is_swa[static_cast<size_t>(i)] = n == 0 || (i % n < n - 1);
+  }
+  JsonValue types = JsonValue::array();
+  for (bool s : is_swa) types.push_back(s ? "sliding_attention" : "full_attention");
+  c["layer_types"] = std::move(types);
+  c["sliding_window"] = config_number(*window);
+}
+
+/// The hyperparameters as a Hugging Face config.json value, for the one config reader (config.cpp). A key set
+/// twice keeps its later value.
+JsonValue config_from_metadata(const Meta& meta, const TensorTable& t, int64_t layers, GgufModel& g) {
   const auto n_embd = meta.num("embedding_length");
   const auto n_head = meta.num("attention.head_count");
-  if (!block_count || !n_embd || !n_head) {
-    return make_error(ErrorCode::kInvalidGguf, "the GGUF lacks " + meta.arch + ".block_count, " + meta.arch +
-                                                   ".embedding_length or " + meta.arch +
-                                                   ".attention.head_count: cannot size the model");
-  }
-  const int64_t nextn = as_int(meta.num("nextn_predict_layers").value_or(0));
-  const int64_t layers_all = as_int(*block_count);
-  const int64_t layers = layers_all - std::max<int64_t>(0, nextn);
-  if (layers <= 0 || layers > 10000) {
-    return make_error(ErrorCode::kInvalidGguf, meta.arch + ".block_count = " + json_number_text(*block_count) +
-                                                   " is not a usable layer count");
-  }
   const int64_t experts = as_int(meta.num("expert_count").value_or(0));
-  const bool sigmoid = meta.num("expert_gating_func").value_or(0) == 2 || has_exp_probs_b;
-  // The metadata as a config.json (written as text, then read by the one config parser): a later key
-  // overrides an earlier one, as the parser keeps the last value of a repeated key.
-  JsonWriter c;
-  c.begin_object();
-  c.field("model_type", model_type_for(meta.arch, experts > 0, sigmoid));
-  c.key("architectures").begin_array().value("gguf:" + meta.arch).end_array();
-  c.field("num_hidden_layers", layers);
-  c.field_number("hidden_size", *n_embd);
-  c.field_number("num_attention_heads", *n_head);
-  if (auto kv = meta.num("attention.head_count_kv")) c.field_number("num_key_value_heads", *kv);
+  const bool sigmoid = meta.num("expert_gating_func").value_or(0) == 2 || t.has_exp_probs_b;
+  JsonValue c = JsonValue::object();
+  c["model_type"] = model_type_for(meta.arch, experts > 0, sigmoid);
+  c["architectures"] = JsonValue::array({"gguf:" + meta.arch});
+  c["num_hidden_layers"] = layers;
+  c["hidden_size"] = config_number(*n_embd);
+  c["num_attention_heads"] = config_number(*n_head);
+  if (auto kv = meta.num("attention.head_count_kv")) c["num_key_value_heads"] = config_number(*kv);
   if (auto ff = meta.num("feed_forward_length")) {
-    c.field_number("intermediate_size", *ff);
+    c["intermediate_size"] = config_number(*ff);
   } else if (auto fe = meta.num("expert_feed_forward_length")) {
-    c.field_number("intermediate_size", *fe);
+    c["intermediate_size"] = config_number(*fe);
   }
   if (auto ctx = meta.num("context_length")) {
-    c.field_number("max_position_embeddings", *ctx);
+    c["max_position_embeddings"] = config_number(*ctx);
     g.context_length = as_int(*ctx);
   }
   // Vocabulary: token_embd's rows are the truth; else <arch>.vocab_size; else the tokenizer's list.
   int64_t vocab = 0;
-  if (token_embd && token_embd->dims.size() >= 2) vocab = token_embd->dims[1];
+  if (t.token_embd && t.token_embd->dims.size() >= 2) vocab = t.token_embd->dims[1];
   if (vocab <= 0) vocab = as_int(meta.num("vocab_size").value_or(0));
   if (vocab <= 0) {
-    if (const GgufValue* tok = first.find("tokenizer.ggml.tokens"); tok && tok->is_array()) {
+    if (const GgufValue* tok = meta.get("tokenizer.ggml.tokens"); tok && tok->is_array()) {
       vocab = static_cast<int64_t>(std::min<uint64_t>(tok->array_length, uint64_t{1} << 24));
     }
   }
-  if (vocab > 0) c.field("vocab_size", vocab);
-  c.field("tie_word_embeddings", !tensors.empty() && !has_output);
-  c.field("torch_dtype", "bfloat16");
+  if (vocab > 0) c["vocab_size"] = vocab;
+  c["tie_word_embeddings"] = !t.all.empty() && !t.has_output;
+  c["torch_dtype"] = "bfloat16";
   const auto key_length = meta.num("attention.key_length");
-  const auto value_length = meta.num("attention.value_length");
-  if (key_length && meta.arch != "deepseek2") c.field_number("head_dim", *key_length);
+  if (key_length && meta.arch != "deepseek2") c["head_dim"] = config_number(*key_length);
   if (auto rope = meta.num("rope.dimension_count"); rope && key_length && *key_length > 0 && meta.arch != "deepseek2") {
-    c.field("partial_rotary_factor", std::min(1.0, *rope / *key_length));
+    const double f = std::min(1.0, *rope / *key_length);
+    c["partial_rotary_factor"] = std::isfinite(f) ? JsonValue(f) : JsonValue(nullptr);
   }
   if (experts > 0) {
-    c.field("num_local_experts", experts);
-    c.field("num_experts", experts);
-    c.field("n_routed_experts", experts);
-    c.field_number("num_experts_per_tok", meta.num("expert_used_count").value_or(1));
-    if (auto fe = meta.num("expert_feed_forward_length")) c.field_number("moe_intermediate_size", *fe);
-    if (auto sh = meta.num("expert_shared_feed_forward_length")) c.field_number("shared_expert_intermediate_size", *sh);
+    c["num_local_experts"] = experts;
+    c["num_experts"] = experts;
+    c["n_routed_experts"] = experts;
+    c["num_experts_per_tok"] = config_number(meta.num("expert_used_count").value_or(1));
+    if (auto fe = meta.num("expert_feed_forward_length")) c["moe_intermediate_size"] = config_number(*fe);
+    if (auto sh = meta.num("expert_shared_feed_forward_length")) c["shared_expert_intermediate_size"] = config_number(*sh);
   }
-  if (meta.arch == "qwen2" || meta.arch == "qwen3") c.field("use_sliding_window", false);
-  if (meta.arch == "deepseek2") {
-    // Newer conversions (MLA cache, 2025) write key_length = kv_lora_rank + rope and the per-head sizes
-    // as key_length_mla / value_length_mla (src/models/deepseek2.cpp reads both).
-    const double rope = meta.num("rope.dimension_count").value_or(64);
-    const auto k_mla = meta.num("attention.key_length_mla");
-    const auto v_mla = meta.num("attention.value_length_mla");
-    c.field_number("kv_lora_rank", meta.num("attention.kv_lora_rank").value_or(512));
-    const double q_lora = meta.num("attention.q_lora_rank").value_or(0);
-    if (q_lora > 0) c.field_number("q_lora_rank", q_lora);
-    c.field_number("qk_rope_head_dim", rope);
-    c.field_number("qk_nope_head_dim", (k_mla ? *k_mla : key_length.value_or(rope + 128)) - rope);
-    c.field_number("v_head_dim", v_mla ? *v_mla : value_length.value_or(128));
-    c.field_number("num_key_value_heads", *n_head);
-    c.field_number("n_shared_experts", meta.num("expert_shared_count").value_or(0));
-    c.field_number("first_k_dense_replace", meta.num("leading_dense_block_count").value_or(0));
-    if (sigmoid) c.field("topk_method", "noaux_tc");
-    if (!k_mla) {
-      g.spec.warnings.push_back({"gguf_legacy_mla",
-                                 "this DeepSeek GGUF predates llama.cpp's MLA cache (no key_length_mla): current "
-                                 "llama.cpp caches full K/V heads for it, far more than the latent cache sized here; "
-                                 "re-convert the model"});
-    }
-  }
-  // Sliding-window layers, as llama.cpp runs them.
-  const int64_t swa_default = default_swa_pattern(meta.arch);
-  const auto window = meta.num("attention.sliding_window");
-  if (swa_default > 0 && window && *window > 0) {
-    std::vector<bool> is_swa(static_cast<size_t>(layers), false);
-    const GgufValue* pat = meta.arch_key("attention.sliding_window_pattern");
-    if (pat && pat->is_array() && pat->array_kept && static_cast<int64_t>(pat->numbers.size()) >= layers) {
-      for (int64_t i = 0; i < layers; ++i) is_swa[static_cast<size_t>(i)] = pat->numbers[static_cast<size_t>(i)] != 0;
-    } else {
-      const int64_t n = pat && pat->is_number() ? std::max<int64_t>(0, as_int(pat->number)) : swa_default;
-      for (int64_t i = 0; i < layers; ++i) is_swa[static_cast<size_t>(i)] = n == 0 || (i % n < n - 1);
-    }
-    c.key("layer_types").begin_array();
-    for (bool s : is_swa) c.value(s ? "sliding_attention" : "full_attention");
-    c.end_array();
-    c.field_number("sliding_window", *window);
-  }
+  if (meta.arch == "qwen2" || meta.arch == "qwen3") c["use_sliding_window"] = false;
+  if (meta.arch == "deepseek2") deepseek_config(meta, sigmoid, c, g);
+  sliding_window_config(meta, layers, c);
+  return c;
+}
 
-  c.end_object();
-  auto config = parse_json(c.text(), "the GGUF metadata as config.json");
-  auto spec = config.ok() ? parse_config_value(*config.value()) : Result<ModelSpec>(config.error());
-  if (!spec.ok()) {
-    return make_error(ErrorCode::kInvalidGguf, "the GGUF's " + meta.arch + ".* metadata does not describe a usable model: " +
-                                                   spec.error().message);
-  }
-  std::vector<Warning> extra = std::move(g.spec.warnings);
-  g.spec = std::move(spec).value();
-  g.spec.warnings.insert(g.spec.warnings.end(), extra.begin(), extra.end());
-  g.spec.architecture = "gguf:" + meta.arch;
-  // Per-layer arrays: attention heads / KV heads / MLP width differ by layer in some models.
+/// Per-layer arrays: attention heads / KV heads / MLP width differ by layer in some models.
+void apply_per_layer_arrays(const Meta& meta, int64_t layers_all, ModelSpec& spec) {
+  const auto value_length = meta.num("attention.value_length");
   const auto kv_layers = meta.per_layer("attention.head_count_kv", layers_all);
   const auto head_layers = meta.per_layer("attention.head_count", layers_all);
   const auto ff_layers = meta.per_layer("feed_forward_length", layers_all);
-  for (int64_t i = 0; i < layers; ++i) {
-    LayerSpec& l = g.spec.layers[static_cast<size_t>(i)];
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    LayerSpec& l = spec.layers[i];
     if (!l.attn.mla) {
-      if (!kv_layers.empty()) l.attn.num_kv_heads = std::max<int64_t>(0, as_int(kv_layers[static_cast<size_t>(i)]));
-      if (!head_layers.empty()) l.attn.num_heads = std::max<int64_t>(0, as_int(head_layers[static_cast<size_t>(i)]));
+      if (!kv_layers.empty()) l.attn.num_kv_heads = std::max<int64_t>(0, as_int(kv_layers[i]));
+      if (!head_layers.empty()) l.attn.num_heads = std::max<int64_t>(0, as_int(head_layers[i]));
       if (value_length) l.attn.v_head_dim = as_int(*value_length);
     }
-    if (!ff_layers.empty() && !l.mlp.is_moe()) l.mlp.intermediate_size = std::max<int64_t>(0, as_int(ff_layers[static_cast<size_t>(i)]));
+    if (!ff_layers.empty() && !l.mlp.is_moe()) l.mlp.intermediate_size = std::max<int64_t>(0, as_int(ff_layers[i]));
   }
+}
 
-  // ---- exact weight bytes ----
-  GgufWeights& w = g.weights;
+/// The exact weight bytes of the tensor table, by layer and by ggml type.
+GgufWeights exact_weights(const std::vector<const GgufTensorInfo*>& tensors, int64_t layers) {
+  GgufWeights w;
   w.layer_bytes.assign(static_cast<size_t>(layers), 0);
   for (const GgufTensorInfo* t : tensors) {
     const int64_t bytes = t->bytes();
@@ -330,7 +315,63 @@ Result<GgufModel> gguf_model(std::vector<GgufFile> parts) {
     w.bytes_by_type[type] += bytes;
     w.parameters_by_type[type] += n;
   }
-  if (tensors.empty()) {
+  return w;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+// GGUF -> model
+// ------------------------------------------------------------------------------------------------
+
+Result<GgufModel> gguf_model(std::vector<GgufFile> parts) {
+  if (parts.empty()) return make_error(ErrorCode::kInvalidGguf, "no GGUF header given");
+  if (auto ordered = order_split_parts(parts); !ordered.ok()) return ordered.error();
+  const GgufFile& first = parts.front();
+
+  GgufModel g;
+  Meta meta{first, ""};
+  const GgufValue* arch_v = first.find("general.architecture");
+  if (!arch_v || arch_v->type != GgufValueType::kString || arch_v->text.empty()) {
+    return make_error(ErrorCode::kInvalidGguf, "the GGUF has no general.architecture: not a llama.cpp model file");
+  }
+  meta.arch = arch_v->text;
+  g.architecture = meta.arch;
+  if (const GgufValue* n = first.find("general.name"); n && n->type == GgufValueType::kString) g.name = n->text;
+  if (const GgufValue* ft = first.find("general.file_type"); ft && ft->is_number()) {
+    g.file_type = static_cast<int>(as_int(ft->number));
+  }
+  auto table = tensor_table(parts);
+  if (!table.ok()) return table.error();
+
+  // ---- hyperparameters -> config.json -> ModelSpec ----
+  const auto block_count = meta.num("block_count");
+  if (!block_count || !meta.num("embedding_length") || !meta.num("attention.head_count")) {
+    return make_error(ErrorCode::kInvalidGguf, "the GGUF lacks " + meta.arch + ".block_count, " + meta.arch +
+                                                   ".embedding_length or " + meta.arch +
+                                                   ".attention.head_count: cannot size the model");
+  }
+  const int64_t nextn = as_int(meta.num("nextn_predict_layers").value_or(0));
+  const int64_t layers_all = as_int(*block_count);
+  const int64_t layers = layers_all - std::max<int64_t>(0, nextn);
+  if (layers <= 0 || layers > 10000) {
+    return make_error(ErrorCode::kInvalidGguf, meta.arch + ".block_count = " + json_number_text(*block_count) +
+                                                   " is not a usable layer count");
+  }
+  auto spec = parse_config_value(config_from_metadata(meta, table.value(), layers, g));
+  if (!spec.ok()) {
+    return make_error(ErrorCode::kInvalidGguf, "the GGUF's " + meta.arch + ".* metadata does not describe a usable model: " +
+                                                   spec.error().message);
+  }
+  std::vector<Warning> extra = std::move(g.spec.warnings);
+  g.spec = std::move(spec).value();
+  g.spec.warnings.insert(g.spec.warnings.end(), extra.begin(), extra.end());
+  g.spec.architecture = "gguf:" + meta.arch;
+  apply_per_layer_arrays(meta, layers_all, g.spec);
+
+  // ---- exact weight bytes ----
+  g.weights = exact_weights(table.value().all, layers);
+  if (table.value().all.empty()) {
     g.spec.warnings.push_back({"gguf_no_tensors",
                                "the GGUF header lists no tensors: weights are estimated from the metadata"});
   }

@@ -249,32 +249,42 @@ Result<GgufFile> gguf_file_from_json(const json& j, const std::string& path) {
   return g;
 }
 
-Result<GgufModel> gguf_model_from_request(const std::vector<std::string>& parts) {
+namespace {
+
+/// One entry of the request's "gguf" list: a summary object (or its JSON text), or base64 header bytes.
+Result<GgufFile> gguf_part(const json& p, size_t i, bool* from_bytes) {
+  const std::string path = "/gguf/" + std::to_string(i);
+  if (p.is_object()) return gguf_file_from_json(p, path);
+  if (!p.is_string()) return make_error(ErrorCode::kInvalidGguf, "not base64 text or a summary object", path);
+  const std::string& text = p.get_ref<const std::string&>();
+  if (!text.empty() && text.front() == '{') {
+    auto j = parse_json(text, "a GGUF summary");
+    if (!j.ok()) return make_error(ErrorCode::kInvalidGguf, j.error().message, path);
+    return gguf_file_from_json(*j.value(), path);
+  }
+  auto bytes = base64_decode(text);
+  if (!bytes.ok()) {
+    return make_error(ErrorCode::kInvalidGguf,
+                      "'gguf' entry " + std::to_string(i) + " is neither base64 header bytes nor a summary object: " +
+                          bytes.error().message,
+                      path);
+  }
+  const std::string& b = bytes.value();
+  auto f = parse_gguf(reinterpret_cast<const uint8_t*>(b.data()), b.size());
+  if (!f.ok()) return make_error(ErrorCode::kInvalidGguf, "GGUF part " + std::to_string(i + 1) + ": " + f.error().message, path);
+  *from_bytes = true;
+  return f;
+}
+
+}  // namespace
+
+Result<GgufModel> gguf_model_from_request(const std::vector<JsonRef>& parts) {
   std::vector<GgufFile> files;
   bool from_bytes = false;
   for (size_t i = 0; i < parts.size(); ++i) {
-    const std::string path = "/gguf/" + std::to_string(i);
-    const std::string& p = parts[i];
-    if (!p.empty() && p.front() == '{') {
-      auto j = parse_json(p, "a GGUF summary");
-      if (!j.ok()) return make_error(ErrorCode::kInvalidGguf, j.error().message, path);
-      auto f = gguf_file_from_json(*j.value(), path);
-      if (!f.ok()) return f.error();
-      files.push_back(std::move(f).value());
-      continue;
-    }
-    auto bytes = base64_decode(p);
-    if (!bytes.ok()) {
-      return make_error(ErrorCode::kInvalidGguf,
-                        "'gguf' entry " + std::to_string(i) + " is neither base64 header bytes nor a summary object: " +
-                            bytes.error().message,
-                        path);
-    }
-    const std::string& b = bytes.value();
-    auto f = parse_gguf(reinterpret_cast<const uint8_t*>(b.data()), b.size());
-    if (!f.ok()) return make_error(ErrorCode::kInvalidGguf, "GGUF part " + std::to_string(i + 1) + ": " + f.error().message, path);
+    auto f = gguf_part(*parts[i], i, &from_bytes);
+    if (!f.ok()) return f.error();
     files.push_back(std::move(f).value());
-    from_bytes = true;
   }
   auto m = gguf_model(std::move(files));
   if (!m.ok()) return make_error(m.error().code, m.error().message, m.error().path.empty() ? "/gguf" : m.error().path);

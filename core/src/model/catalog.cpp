@@ -95,7 +95,8 @@ Result<std::vector<GpuSpec>> parse_gpu_catalog(const std::string& text) {
 Result<std::vector<ModelPreset>> parse_model_catalog(const std::string& text) {
   auto parsed = parse_json(text, "models.json");
   if (!parsed.ok()) return parsed.error();
-  const json& j = *parsed.value();
+  const JsonRef doc = std::move(parsed).value();
+  const json& j = *doc;
   if (!j.is_array()) return make_error(ErrorCode::kNotAnObject, "models.json must be an array of model objects");
   std::vector<ModelPreset> out;
   std::set<std::string> ids;
@@ -114,7 +115,7 @@ Result<std::vector<ModelPreset>> parse_model_catalog(const std::string& text) {
     if (const json* g = json_member(e, "gated"); g && g->is_boolean()) p.gated = g->get<bool>();
     const json* c = json_member(e, "config");
     if (!c || !c->is_object()) return preset_error("models.json", i, "'" + p.id + "' has no config object");
-    p.config_text = c->dump();
+    p.config = JsonRef(doc, c);  // the value itself, never re-serialised
     out.push_back(std::move(p));
   }
   return out;

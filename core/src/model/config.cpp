@@ -994,6 +994,8 @@ Result<ModelSpec> parse_config(const std::string& text) {
 }
 
 Result<ModelSpec> parse_config_value(const JsonValue& j) {
+  // The request's "config" may hold config.json as text: read as text (with the text's limits).
+  if (j.is_string()) return parse_config(j.get_ref<const std::string&>());
   // Reader checks types before every get<>(), so an exception here is a bug: report it rather than crash.
   return guarded([&]() -> Result<ModelSpec> { return build(j); },
                  [](const char* what) -> Result<ModelSpec> {

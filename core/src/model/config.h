@@ -19,7 +19,8 @@ constexpr int kMaxJsonDepth = 64;
 
 /// Parses config.json text into the normalised model.
 Result<ModelSpec> parse_config(const std::string& text);
-/// The same from a config.json already parsed.
+/// The same from config.json already parsed (an object), or from a JSON string holding its text (the request's
+/// "config" may be either).
 Result<ModelSpec> parse_config_value(const JsonValue& j);
 
 /// Checks size and nesting before a JSON parser sees the text (the parser itself is iterative, but
