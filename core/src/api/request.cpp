@@ -246,7 +246,9 @@ Result<Request> parse_request(const std::string& text) {
     return make_error(ErrorCode::kNotAnObject, "the request must be a JSON object, not " + describe(j));
   }
   Request r;
-  for (const auto& [key, v] : j.get_ref<const json::object_t&>()) {
+  for (auto it = j.begin(); it != j.end(); ++it) {  // an object: checked above
+    const std::string& key = it.key();
+    const json& v = it.value();
     const Field* f = nullptr;
     for (const Field& x : fields()) {
       if (key == x.key) f = &x;
