@@ -129,7 +129,12 @@ TEST(JsonRead, SyntaxErrorsInTheCoresWordsAtTheirByte) {
       {std::string("null\x00""x", 6), 5, "unexpected characters after the end of the JSON value"},
       {std::string("{\"a\":\x00""}", 7), 6, "expected a value, found byte 0x00"},
       {std::string("\"a\x00""b\"", 5), 3, "control character in a string (escape it)"},
-      {std::string("-111111111111111111111111111111111111111111111e999", 50), 1, "number out of range: -111111111111111111111111111111111111111..."}
+      {std::string("-111111111111111111111111111111111111111111111e999", 50), 1, "number out of range: -111111111111111111111111111111111111111..."},
+      // Tokens that hold nlohmann's own words: only its message, never the token's text, is read.
+      {std::string("[\"; expected end of input\x01""\"]", 28), 26, "control character in a string (escape it)"},
+      {std::string("[\"- invalid string\"x]", 21), 20, "expected ',' or ']' in an array, found 'x'"},
+      {std::string("[\"unexpected number literal\" 1e999]", 35), 30, "expected ',' or ']' in an array, found '1'"},
+      {std::string("{\"a\":1} \"x; expected end of input", 33), 9, "unexpected characters after the end of the JSON value"}
   };
   for (const Case& c : cases) {
     auto r = parse_json(c.text, "the text");

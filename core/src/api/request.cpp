@@ -171,6 +171,21 @@ constexpr Field kFields[] = {
      to_num(&Request::training_reserve)},
 };
 
+/// Every field's target is of its kind (set_field reads the value as that kind only after checking it).
+constexpr bool targets_match_kinds() {
+  for (const Field& f : kFields) {
+    const int targets = (f.set.i != nullptr) + (f.set.d != nullptr) + (f.set.s != nullptr) + (f.set.b != nullptr);
+    const bool ok = f.kind == FieldKind::kInt      ? f.set.i != nullptr && targets == 1
+                    : f.kind == FieldKind::kNumber ? f.set.d != nullptr && targets == 1
+                    : f.kind == FieldKind::kString ? f.set.s != nullptr && targets == 1
+                    : f.kind == FieldKind::kBool   ? f.set.b != nullptr && targets == 1
+                                                   : targets == 0;
+    if (!ok) return false;
+  }
+  return true;
+}
+static_assert(targets_match_kinds(), "a request field's member pointer must be of the field's kind");
+
 const char* kind_name(FieldKind k) {
   switch (k) {
     case FieldKind::kInt: return "a whole number";

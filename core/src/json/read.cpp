@@ -41,6 +41,7 @@ class DomHandler {
   bool parse_error(std::size_t byte, const std::string& last_token, const JsonValue::exception& ex) {
     failed = true;
     error_byte = byte;
+    error_id = ex.id;
     error_token = last_token;
     error_message = ex.what();
     return false;
@@ -48,6 +49,7 @@ class DomHandler {
 
   bool failed = false;
   size_t error_byte = 0;
+  int error_id = 0;
   std::string error_token;
   std::string error_message;
 
@@ -159,24 +161,58 @@ std::string misplaced_message(const std::string& context, bool expected_end, con
   return "expected a value, found " + found;
 }
 
+/// nlohmann's report, taken apart: "[json.exception.parse_error.101] parse error at line L, column C: syntax
+/// error while parsing CONTEXT - (unexpected TOKEN-KIND | LEXER-MESSAGE; last read: 'TOKEN')[; expected X]", or
+/// out_of_range 406 "number overflow parsing 'TOKEN'". Only nlohmann's own words are matched: the token's text
+/// (which comes after "last read: '" and may hold anything) is never searched.
+struct Report {
+  bool overflow = false;    ///< a number beyond the double range
+  std::string context;      ///< "value", "object key", "object separator", "object", "array"
+  std::string unexpected;   ///< a token that is well formed but misplaced: "'}'", "string literal", "end of input"
+  std::string lexer;        ///< or the lexer's message for a token it could not read
+  bool expected_end = false;  ///< the document was complete: this token came after it
+};
+
+Report take_apart(int id, const std::string& message) {
+  Report r;
+  if (id == 406) {
+    r.overflow = true;
+    return r;
+  }
+  const std::string tail = "; expected end of input";
+  r.expected_end = message.size() >= tail.size() && message.compare(message.size() - tail.size(), tail.size(), tail) == 0;
+  const size_t c = message.find("while parsing ");
+  const size_t dash = c == std::string::npos ? c : message.find(" - ", c);
+  if (dash == std::string::npos) {
+    r.lexer = message;
+    return r;
+  }
+  r.context = message.substr(c + 14, dash - c - 14);
+  const std::string rest = message.substr(dash + 3);
+  if (starts_with(rest, "unexpected ")) {
+    r.unexpected = rest.substr(11, rest.find(';') == std::string::npos ? std::string::npos : rest.find(';') - 11);
+  } else {
+    r.lexer = rest.substr(0, rest.find("; last read: '"));
+  }
+  return r;
+}
+
 /// Where the token nlohmann stopped in starts (1-based). nlohmann reports the byte after which it stopped: the
 /// token's last byte, or one past the end when it read the end of the input. Its token text is exact only for
 /// strings and numbers (the lexer restarts it there); other tokens have known lengths, and a broken literal
 /// ("nul", "tru") is found by looking back for the literal it began.
-size_t token_start(std::string_view text, size_t byte, const std::string& message, const std::string& token) {
+size_t token_start(std::string_view text, size_t byte, const Report& r, const std::string& token) {
   const size_t last = std::min(byte, text.size());
   const size_t end = std::min(byte, text.size() + 1);
   auto back = [&](size_t n) { return last + 1 > n ? last + 1 - n : 1; };
-  if (message.find("number overflow") != std::string::npos || message.find("- invalid string") != std::string::npos ||
-      message.find("- invalid number") != std::string::npos || message.find("unexpected string literal") != std::string::npos ||
-      message.find("unexpected number literal") != std::string::npos) {
+  if (r.overflow || starts_with(r.lexer, "invalid string") || starts_with(r.lexer, "invalid number") ||
+      r.unexpected == "string literal" || r.unexpected == "number literal") {
     return back(raw_length(token));
   }
-  if (message.find("unexpected true literal") != std::string::npos) return back(4);
-  if (message.find("unexpected null literal") != std::string::npos) return back(4);
-  if (message.find("unexpected false literal") != std::string::npos) return back(5);
-  if (message.find("- invalid BOM") != std::string::npos) return 1;
-  if (message.find("- invalid literal") != std::string::npos) {
+  if (r.unexpected == "true literal" || r.unexpected == "null literal") return back(4);
+  if (r.unexpected == "false literal") return back(5);
+  if (starts_with(r.lexer, "invalid BOM")) return 1;
+  if (r.lexer == "invalid literal") {
     // scan_literal read a proper prefix of true / false / null, then a byte that does not continue it.
     for (size_t i = 1; i <= 4 && i < end; ++i) {
       const size_t s = end - i;
@@ -190,35 +226,30 @@ size_t token_start(std::string_view text, size_t byte, const std::string& messag
 
 }  // namespace
 
-JsonSyntaxError json_syntax_error(std::string_view text, size_t nlohmann_byte, const std::string& nlohmann_message,
-                                  const std::string& last_token) {
-  const size_t start = token_start(text, nlohmann_byte, nlohmann_message, last_token);
-  if (nlohmann_message.find("number overflow") != std::string::npos) {
+JsonSyntaxError json_syntax_error(std::string_view text, size_t nlohmann_byte, int nlohmann_id,
+                                  const std::string& nlohmann_message, const std::string& last_token) {
+  const Report r = take_apart(nlohmann_id, nlohmann_message);
+  const size_t start = token_start(text, nlohmann_byte, r, last_token);
+  if (r.overflow) {
     return {"number out of range: " + last_token.substr(0, 40) + (last_token.size() > 40 ? "..." : ""), start};
   }
-  // "[json.exception.parse_error.101] parse error at line 1, column 9: syntax error while parsing CONTEXT - REST"
-  const size_t c = nlohmann_message.find("while parsing ");
-  const size_t dash = c == std::string::npos ? c : nlohmann_message.find(" - ", c);
-  if (dash == std::string::npos) return {nlohmann_message, nlohmann_byte};
-  const std::string context = nlohmann_message.substr(c + 14, dash - c - 14);
-  const std::string rest = nlohmann_message.substr(dash + 3);
-  const bool expected_end = rest.find("; expected end of input") != std::string::npos;
+  if (r.context.empty()) return {r.lexer, nlohmann_byte};  // not a report this knows: nlohmann's words
   const std::string found = describe_byte(text, start);
-  if (starts_with(rest, "unexpected ")) return {misplaced_message(context, expected_end, found), start};
+  if (!r.unexpected.empty()) return {misplaced_message(r.context, r.expected_end, found), start};
 
   // A lexer error: the token could not be read. Where a value or a key string may stand, say what is wrong
   // inside it; elsewhere the token should not be there at all.
-  const std::string lexer = rest.substr(0, rest.find("; last read: "));
   const char first = start <= text.size() ? text[start - 1] : '\0';
-  if (starts_with(lexer, "invalid BOM")) return {"expected a value, found " + found, 1};
-  if (expected_end || (context != "value" && context != "object key") || (context == "object key" && first != '"')) {
-    return {misplaced_message(context, expected_end, found), start};
+  if (starts_with(r.lexer, "invalid BOM")) return {"expected a value, found " + found, 1};
+  if (r.expected_end || (r.context != "value" && r.context != "object key") ||
+      (r.context == "object key" && first != '"')) {
+    return {misplaced_message(r.context, r.expected_end, found), start};
   }
-  if (lexer == "invalid literal") {
+  if (r.lexer == "invalid literal") {
     if (first == 't' || first == 'f' || first == 'n') return {"invalid literal near " + found, start};
     return {"expected a value, found " + found, start};
   }
-  return {lexer_message(text, nlohmann_byte, lexer), lexer_error_byte(text, nlohmann_byte, lexer)};
+  return {lexer_message(text, nlohmann_byte, r.lexer), lexer_error_byte(text, nlohmann_byte, r.lexer)};
 }
 
 Result<JsonRef> parse_json(std::string_view text, const char* what) {
@@ -236,7 +267,8 @@ Result<JsonRef> parse_json(std::string_view text, const char* what) {
   DomHandler handler(*root);
   JsonValue::sax_parse(input.data(), input.data() + input.size(), &handler);
   if (!handler.failed) return JsonRef(std::move(root));
-  const JsonSyntaxError e = json_syntax_error(text, handler.error_byte, handler.error_message, handler.error_token);
+  const JsonSyntaxError e = json_syntax_error(text, handler.error_byte, handler.error_id, handler.error_message,
+                                               handler.error_token);
   return make_error(ErrorCode::kInvalidJson, std::string(what) + " is not valid JSON (at byte " +
                                                  std::to_string(e.byte) + "): syntax error: " + e.message);
 }

@@ -32,13 +32,14 @@ using JsonRef = std::shared_ptr<const JsonValue>;
 Result<JsonRef> parse_json(std::string_view text, const char* what);
 
 /// The message part of a syntax error ("expected a key string, found end of input") and its 1-based byte,
-/// from what nlohmann's parser reports: its message, the byte where it stopped and the token it last read.
+/// from what nlohmann's parser reports: the byte where it stopped, its exception id and message, and the token
+/// it last read.
 /// The wording is the core's own (it predates nlohmann here); the byte is the start of the offending token.
 struct JsonSyntaxError {
   std::string message;
   size_t byte = 0;
 };
-JsonSyntaxError json_syntax_error(std::string_view text, size_t nlohmann_byte, const std::string& nlohmann_message,
-                                  const std::string& last_token);
+JsonSyntaxError json_syntax_error(std::string_view text, size_t nlohmann_byte, int nlohmann_id,
+                                  const std::string& nlohmann_message, const std::string& last_token);
 
 }  // namespace llmsizer
