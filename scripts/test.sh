@@ -36,7 +36,6 @@ for target in request config gguf json; do
   # Any crash, sanitizer report, hang (> 10 s per input) or OOM makes libFuzzer exit non-zero and write
   # the input to build-fuzz/<kind>-<hash>.
   seeds="tests/fuzz/seeds/$target"
-  [ "$target" = json ] && seeds="tests/fuzz/seeds/request"   # any JSON text will do
   if ! "build-fuzz/tests/fuzz/llmsizer_fuzz_$target" -max_total_time="${LLMSIZER_FUZZ_SECONDS:-30}" -timeout=10 \
       -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix=build-fuzz/ \
       "$work" "$seeds" >"$log" 2>&1; then

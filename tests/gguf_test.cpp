@@ -485,7 +485,7 @@ TEST(GgufParse, SummaryRoundTripsAndInspect) {
   const json inspect = json::parse(gguf_inspect_json(reinterpret_cast<const uint8_t*>(b.data()), b.size()));
   ASSERT_TRUE(inspect["ok"].get<bool>()) << inspect.dump();
   EXPECT_EQ(inspect["architecture"].get<std::string>(), "llama");
-  auto back = gguf_file_from_json(Json::parse(inspect["summary"].dump(), nullptr, nullptr), "/gguf/0");
+  auto back = gguf_file_from_json(*parse_json(inspect["summary"].dump(), "the summary").value(), "/gguf/0");
   ASSERT_TRUE(back.ok()) << back.error().message;
   auto a = gguf_model({parse(b).value()});
   auto c = gguf_model({back.value()});
@@ -501,7 +501,7 @@ TEST(GgufParse, SummaryRoundTripsAndInspect) {
   // Hostile summaries are refused with a path.
   json bad = inspect["summary"];
   bad["tensors"][0][1] = 5;
-  auto r = gguf_file_from_json(Json::parse(bad.dump(), nullptr, nullptr), "/gguf/0");
+  auto r = gguf_file_from_json(*parse_json(bad.dump(), "the summary").value(), "/gguf/0");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().path, "/gguf/0/tensors/0");
 }

@@ -19,7 +19,7 @@ ModelSpec preset(const std::string& id) {
   }
   for (const ModelPreset& p : *models) {
     if (p.id != id) continue;
-    auto m = parse_config(p.config_text);
+    auto m = parse_config_value(*p.config);
     if (!m.ok()) {
       ADD_FAILURE() << id << ": " << m.error().message;
       return ModelSpec{};

@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "json/util.h"
+#include "llmsizer/gpu.h"
+#include "model/config.h"
+#include "model/model.h"
 
 #include "test_util.h"
 
@@ -38,7 +40,7 @@ TEST(Presets, ModelsParseAndEstimate) {
     // Known core gap (tests/presets_params_test.cpp PresetGaps): the Hub's Gemma 3 multimodal
     // text_config relies on Gemma3TextConfig defaults the core does not apply yet.
     if (p.id == "google/gemma-3-4b-it" || p.id == "google/gemma-3-12b-it" || p.id == "google/gemma-3-27b-it") continue;
-    auto m = parse_config(p.config_text);
+    auto m = parse_config_value(*p.config);
     ASSERT_TRUE(m.ok()) << p.id << ": " << m.error().message;
     EXPECT_FALSE(m->generic) << p.id;
     const ParameterCounts c = count_parameters(*m);

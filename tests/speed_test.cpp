@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/resolve.h"
+#include "json/read.h"
 #include "speed/speed.h"
 #include "test_util.h"
 
@@ -382,7 +383,7 @@ class QwenSpeed : public ::testing::TestWithParam<SpeedCase> {};
 TEST_P(QwenSpeed, WithinTolerance) {
   const SpeedCase& c = GetParam();
   Request req;
-  req.config_text = test::fixture_text("qwen2.5-7b.json");
+  req.config = parse_json(test::fixture_text("qwen2.5-7b.json"), "config.json").value();
   req.gpu = "nvidia-a100-sxm4-80gb";
   req.dtype = c.dtype;
   req.batch = 1;

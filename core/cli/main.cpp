@@ -349,165 +349,170 @@ void print_table(const json& r) {
   }
 }
 
-}  // namespace
+// ---- the command line ----------------------------------------------------------------------------
 
-int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
+/// What the flags ask for: the request's fields given as flags, and a request file they override.
+struct Cli {
   bool as_json = false;
-  for (const std::string& a : args) {
-    if (a == "--json") as_json = true;
-  }
-  const std::vector<llmsizer::FieldInfo> fields = llmsizer::request_fields();
-  json request = json::object();
   json overrides = json::object();
   std::string request_path;
+};
 
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i];
-    std::string value;
-    bool has_value = false;
+/// Walks the arguments; a flag's value comes after '=' ("--batch=8") or as the next argument.
+class Args {
+ public:
+  explicit Args(std::vector<std::string> args) : args_(std::move(args)) {}
+  bool done() const { return i_ >= args_.size(); }
+  /// The next argument, its "=value" split off.
+  std::string next_flag() {
+    std::string a = args_[i_++];
+    has_value_ = false;
+    value_.clear();
     if (a.rfind("--", 0) == 0) {
       const auto eq = a.find('=');
       if (eq != std::string::npos) {
-        value = a.substr(eq + 1);
+        value_ = a.substr(eq + 1);
         a = a.substr(0, eq);
-        has_value = true;
+        has_value_ = true;
       }
     }
-    auto next = [&](std::string* out) {
-      if (has_value) {
-        *out = value;
-        return true;
-      }
-      if (i + 1 >= args.size()) return false;
-      *out = args[++i];
+    return a;
+  }
+  bool has_value() const { return has_value_; }
+  const std::string& inline_value() const { return value_; }
+  /// The current flag's value (after '=', else the next argument); false when there is none.
+  bool value(std::string* out) {
+    if (has_value_) {
+      *out = value_;
       return true;
-    };
-    if (a == "--json") continue;
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      for (const auto& f : fields) {
-        std::string name = flag_name(f.key);
-        if (f.kind != FieldKind::kBool) name += f.kind == FieldKind::kString ? " S" : " N";
-        std::cout << "  " << name << std::string(name.size() < 30 ? 30 - name.size() : 1, ' ') << f.help << "\n";
-      }
-      return 0;
     }
-    if (a == "--version") {
-      std::cout << "llmsizer " << llmsizer::version() << "\n";
-      return 0;
-    }
-    if (a == "--list-gpus" || a == "--list-models") {
-      const json cat = json::parse(llmsizer::catalog_json(llmsizer::builtin_catalog()));
-      const json& list = cat[a == "--list-gpus" ? "gpus" : "models"];
-      if (as_json) {
-        std::cout << list.dump() << "\n";
-        return 0;
-      }
-      for (const json& x : list) {
-        std::cout << str(x, "id");
-        if (a == "--list-gpus") std::cout << "\t" << str(x, "memory_gib") << " GiB";
-        std::cout << "\t" << str(x, "name") << "\n";
-      }
-      return 0;
-    }
-    if (a == "--config") {
-      std::string path, text;
-      if (!next(&path)) return fail(as_json, "invalid_request", "--config needs a path");
-      if (!read_file(path, &text)) return fail(as_json, "io_error", "cannot read config file '" + path + "'");
-      overrides["config"] = text;
-      continue;
-    }
-    if (a == "--gguf") {
-      std::string path;
-      if (!next(&path)) return fail(as_json, "invalid_request", "--gguf needs a path");
-      json summary;
-      std::string error;
-      if (!read_gguf_summary(path, &summary, &error)) return fail(as_json, "invalid_gguf", error);
-      if (!overrides.contains("gguf")) overrides["gguf"] = json::array();
-      overrides["gguf"].push_back(summary);
-      if (!overrides.contains("model_id")) {
-        std::string stem = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
-        if (stem.size() > 5 && stem.compare(stem.size() - 5, 5, ".gguf") == 0) stem.resize(stem.size() - 5);
-        overrides["model_id"] = stem;
-      }
-      continue;
-    }
-    if (a == "--request") {
-      if (!next(&request_path)) return fail(as_json, "invalid_request", "--request needs a path");
-      continue;
-    }
-    if (a.rfind("--", 0) != 0) {
-      return fail(as_json, "invalid_request", "unexpected argument '" + a + "' (flags start with --; see --help)");
-    }
-    std::string key = a.substr(2);
-    for (char& c : key) {
-      if (c == '-') c = '_';
-    }
-    const llmsizer::FieldInfo* f = nullptr;
-    for (const auto& x : fields) {
-      if (x.key == key) f = &x;
-    }
-    if (!f || f->kind == FieldKind::kObject) {
-      return fail(as_json, "invalid_request", "unknown option '" + a + "' (see --help)");
-    }
-    if (f->kind == FieldKind::kBool) {
-      if (has_value) {
-        if (value != "true" && value != "false") {
-          return fail(as_json, "invalid_request", a + " takes no value, or =true / =false");
-        }
-        overrides[key] = value == "true";
-      } else {
-        overrides[key] = true;
-      }
-      continue;
-    }
-    std::string v;
-    if (!next(&v)) return fail(as_json, "invalid_request", a + " needs a value");
-    if (f->kind == FieldKind::kString) {
-      overrides[key] = v;
-    } else {
-      // Numbers go to the core as JSON numbers; the core checks ranges and whole-number-ness.
-      char* end = nullptr;
-      const double d = std::strtod(v.c_str(), &end);
-      if (v.empty() || end == nullptr || *end != '\0') {
-        return fail(as_json, "invalid_request", a + " expects a number, not '" + v + "'");
-      }
-      if (f->kind == FieldKind::kInt && d == static_cast<double>(static_cast<int64_t>(d)) && d > -9e18 && d < 9e18) {
-        overrides[key] = static_cast<int64_t>(d);
-      } else {
-        overrides[key] = d;
-      }
-    }
+    if (i_ >= args_.size()) return false;
+    *out = args_[i_++];
+    return true;
   }
 
-  if (!request_path.empty()) {
-    std::string text;
-    if (!read_file(request_path, &text)) return fail(as_json, "io_error", "cannot read request file '" + request_path + "'");
-    if (overrides.empty()) {
-      // Pass the text through untouched, so the response is exactly what the WASM module returns for it.
-      const std::string out = llmsizer::handle_request(text);
-      const json r = json::parse(out);
-      if (as_json || !r.value("ok", false)) {
-        std::cout << out << "\n";
-      } else {
-        print_table(r);
-      }
-      return r.value("ok", false) ? 0 : 1;
-    }
-    json parsed = json::parse(text, nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_object()) {
-      return fail(as_json, "invalid_json", "request file '" + request_path + "' is not a JSON object");
-    }
-    request = parsed;
-  }
-  for (auto it = overrides.begin(); it != overrides.end(); ++it) request[it.key()] = it.value();
-  if (request.empty()) {
-    std::cerr << kUsage << "\n(see --help for every option)\n";
-    return 2;
-  }
+ private:
+  std::vector<std::string> args_;
+  size_t i_ = 0;
+  bool has_value_ = false;
+  std::string value_;
+};
 
-  const std::string out = llmsizer::handle_request(request.dump());
+constexpr int kContinue = -1;  ///< a flag handler's "go on with the next argument"
+
+int print_help(const std::vector<llmsizer::FieldInfo>& fields) {
+  std::cout << kUsage;
+  for (const auto& f : fields) {
+    std::string name = flag_name(f.key);
+    if (f.kind != FieldKind::kBool) name += f.kind == FieldKind::kString ? " S" : " N";
+    std::cout << "  " << name << std::string(name.size() < 30 ? 30 - name.size() : 1, ' ') << f.help << "\n";
+  }
+  return 0;
+}
+
+int list_catalog(const std::string& a, bool as_json) {
+  const json cat = json::parse(llmsizer::catalog_json(llmsizer::builtin_catalog()));
+  const json& list = cat[a == "--list-gpus" ? "gpus" : "models"];
+  if (as_json) {
+    std::cout << list.dump() << "\n";
+    return 0;
+  }
+  for (const json& x : list) {
+    std::cout << str(x, "id");
+    if (a == "--list-gpus") std::cout << "\t" << str(x, "memory_gib") << " GiB";
+    std::cout << "\t" << str(x, "name") << "\n";
+  }
+  return 0;
+}
+
+/// --gguf PATH: the file's header summary joins the request's "gguf" list (and names the model).
+int add_gguf(const std::string& path, Cli& cli) {
+  json summary;
+  std::string error;
+  if (!read_gguf_summary(path, &summary, &error)) return fail(cli.as_json, "invalid_gguf", error);
+  json& o = cli.overrides;
+  if (!o.contains("gguf")) o["gguf"] = json::array();
+  o["gguf"].push_back(summary);
+  if (!o.contains("model_id")) {
+    std::string stem = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+    if (stem.size() > 5 && stem.compare(stem.size() - 5, 5, ".gguf") == 0) stem.resize(stem.size() - 5);
+    o["model_id"] = stem;
+  }
+  return kContinue;
+}
+
+/// A request field given as a flag (--max-num-seqs 8 -> "max_num_seqs": 8).
+int field_flag(const std::string& a, Args& args, const std::vector<llmsizer::FieldInfo>& fields, Cli& cli) {
+  std::string key = a.substr(2);
+  for (char& c : key) {
+    if (c == '-') c = '_';
+  }
+  const llmsizer::FieldInfo* f = nullptr;
+  for (const auto& x : fields) {
+    if (x.key == key) f = &x;
+  }
+  if (!f || f->kind == FieldKind::kObject) return fail(cli.as_json, "invalid_request", "unknown option '" + a + "' (see --help)");
+  if (f->kind == FieldKind::kBool) {
+    if (args.has_value() && args.inline_value() != "true" && args.inline_value() != "false") {
+      return fail(cli.as_json, "invalid_request", a + " takes no value, or =true / =false");
+    }
+    cli.overrides[key] = !args.has_value() || args.inline_value() == "true";
+    return kContinue;
+  }
+  std::string v;
+  if (!args.value(&v)) return fail(cli.as_json, "invalid_request", a + " needs a value");
+  if (f->kind == FieldKind::kString) {
+    cli.overrides[key] = v;
+    return kContinue;
+  }
+  // Numbers go to the core as JSON numbers; the core checks ranges and whole-number-ness.
+  char* end = nullptr;
+  const double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || end == nullptr || *end != '\0') {
+    return fail(cli.as_json, "invalid_request", a + " expects a number, not '" + v + "'");
+  }
+  if (f->kind == FieldKind::kInt && d == static_cast<double>(static_cast<int64_t>(d)) && d > -9e18 && d < 9e18) {
+    cli.overrides[key] = static_cast<int64_t>(d);
+  } else {
+    cli.overrides[key] = d;
+  }
+  return kContinue;
+}
+
+/// One flag: an exit code (help, version, lists, errors) or kContinue.
+int handle_flag(const std::string& a, Args& args, const std::vector<llmsizer::FieldInfo>& fields, Cli& cli) {
+  if (a == "--json") return kContinue;
+  if (a == "--help" || a == "-h") return print_help(fields);
+  if (a == "--version") {
+    std::cout << "llmsizer " << llmsizer::version() << "\n";
+    return 0;
+  }
+  if (a == "--list-gpus" || a == "--list-models") return list_catalog(a, cli.as_json);
+  if (a == "--config") {
+    std::string path, text;
+    if (!args.value(&path)) return fail(cli.as_json, "invalid_request", "--config needs a path");
+    if (!read_file(path, &text)) return fail(cli.as_json, "io_error", "cannot read config file '" + path + "'");
+    cli.overrides["config"] = text;
+    return kContinue;
+  }
+  if (a == "--gguf") {
+    std::string path;
+    if (!args.value(&path)) return fail(cli.as_json, "invalid_request", "--gguf needs a path");
+    return add_gguf(path, cli);
+  }
+  if (a == "--request") {
+    if (!args.value(&cli.request_path)) return fail(cli.as_json, "invalid_request", "--request needs a path");
+    return kContinue;
+  }
+  if (a.rfind("--", 0) != 0) {
+    return fail(cli.as_json, "invalid_request", "unexpected argument '" + a + "' (flags start with --; see --help)");
+  }
+  return field_flag(a, args, fields, cli);
+}
+
+/// Sends a request to the core; prints its JSON or a table. Exit code 0 when the answer is ok.
+int answer(const std::string& request_text, bool as_json) {
+  const std::string out = llmsizer::handle_request(request_text);
   const json r = json::parse(out);
   const bool ok = r.value("ok", false);
   if (as_json) {
@@ -518,4 +523,50 @@ int main(int argc, char** argv) {
     std::cerr << "llmsizer: " << str(r["error"], "code") << ": " << str(r["error"], "message") << "\n";
   }
   return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> argv_list(argv + 1, argv + argc);
+  Cli cli;
+  for (const std::string& a : argv_list) {
+    if (a == "--json") cli.as_json = true;
+  }
+  const std::vector<llmsizer::FieldInfo> fields = llmsizer::request_fields();
+  Args args(argv_list);
+  while (!args.done()) {
+    const std::string a = args.next_flag();
+    if (const int code = handle_flag(a, args, fields, cli); code != kContinue) return code;
+  }
+
+  json request = json::object();
+  if (!cli.request_path.empty()) {
+    std::string text;
+    if (!read_file(cli.request_path, &text)) {
+      return fail(cli.as_json, "io_error", "cannot read request file '" + cli.request_path + "'");
+    }
+    if (cli.overrides.empty()) {
+      // Pass the text through untouched, so the response is exactly what the WASM module returns for it.
+      const std::string out = llmsizer::handle_request(text);
+      const json r = json::parse(out);
+      if (cli.as_json || !r.value("ok", false)) {
+        std::cout << out << "\n";
+      } else {
+        print_table(r);
+      }
+      return r.value("ok", false) ? 0 : 1;
+    }
+    json parsed = json::parse(text, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object()) {
+      return fail(cli.as_json, "invalid_json", "request file '" + cli.request_path + "' is not a JSON object");
+    }
+    request = parsed;
+  }
+  for (auto it = cli.overrides.begin(); it != cli.overrides.end(); ++it) request[it.key()] = it.value();
+  if (request.empty()) {
+    std::cerr << kUsage << "\n(see --help for every option)\n";
+    return 2;
+  }
+  return answer(request.dump(), cli.as_json);
 }

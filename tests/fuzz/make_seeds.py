@@ -5,7 +5,7 @@ import json, os, glob, hashlib
 
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 out = os.path.join(root, 'tests', 'fuzz', 'seeds')
-for d in ('config', 'request', 'gguf'):
+for d in ('config', 'request', 'gguf', 'json'):
     os.makedirs(os.path.join(out, d), exist_ok=True)
     for f in glob.glob(os.path.join(out, d, '*')):
         os.remove(f)
@@ -107,4 +107,18 @@ seeds = {
 for name, data in seeds.items():
     with open(os.path.join(out, 'gguf', name), 'wb') as f:
         f.write(data)
+# ---- any JSON the core reads, for fuzz_json: GGUF summaries, catalogue entries, configs and requests ----
+golden = json.load(open(os.path.join(root, 'tests', 'golden', 'gguf-summary-llamacpp.json')))
+for k, summary in enumerate(golden['gguf']):
+    write('json', 'summary-%d.json' % k, json.dumps(summary))
+    small = dict(summary, tensors=summary['tensors'][:3])
+    write('json', 'summary-%d-3tensors.json' % k, json.dumps(small))
+gpus = json.load(open(os.path.join(root, 'presets', 'gpus.json')))
+write('json', 'gpus-3.json', json.dumps(gpus[:3]))
+models = json.load(open(os.path.join(root, 'presets', 'models.json')))
+write('json', 'models-2.json', json.dumps(models[:2]))
+for name, c in configs[::8]:
+    write('json', 'config-' + hashlib.sha1(name.encode()).hexdigest()[:10] + '.json', json.dumps(c))
+write('json', 'request.json', json.dumps({'model': 'meta-llama/Llama-3.1-8B-Instruct', 'engine': 'vllm', 'batch': 8}))
+write('json', 'scalars.json', json.dumps([None, True, False, 0, -1, 1.5e300, 18446744073709551615, "\u00e9", {}, []]))
 print('seeds written to', out)

@@ -50,8 +50,8 @@ describe('the choices the page offers are the core\'s', () => {
     assert.deepEqual(CHECKPOINTING, helpList('--gradient-checkpointing'));
   });
 
-  test('GGUF file types: the core\'s table (core/src/gguf/gguf.cpp llama_ftypes), in its order, each accepted', () => {
-    const src = fs.readFileSync(path.join(ROOT, 'core/src/gguf/gguf.cpp'), 'utf8');
+  test('GGUF file types: the core\'s table (core/src/gguf/quantize.cpp llama_ftypes), in its order, each accepted', () => {
+    const src = fs.readFileSync(path.join(ROOT, 'core/src/gguf/quantize.cpp'), 'utf8');
     const names = [...src.matchAll(/\{ftype::k\w+, "([A-Z0-9_]+)", "/g)].map((m) => m[1]);
     assert.ok(names.length >= 30, names.join());
     assert.deepEqual(GGUF_TYPES, names);

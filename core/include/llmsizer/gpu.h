@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -40,7 +42,7 @@ struct GpuSpec {
 struct ModelPreset {
   std::string id;           ///< Hub id ("meta-llama/Llama-3.1-8B-Instruct")
   std::string name;
-  std::string config_text;  ///< the config.json subset, as JSON text
+  std::shared_ptr<const nlohmann::ordered_json> config;  ///< the config.json subset (a pointer into models.json)
   bool gated = false;
   std::string source;
 };

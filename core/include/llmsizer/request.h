@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,7 +17,9 @@ namespace llmsizer {
 
 struct Request {
   // ---- the model ------------------------------------------------------------------------------
-  std::string config_text;       ///< config.json text ("config": object or string); or...
+  /// config.json as the request gives it ("config": the object, or its text as a JSON string): a pointer into
+  /// the request's parsed document, never re-serialised; null = none (so is an empty text). Or...
+  std::shared_ptr<const nlohmann::ordered_json> config;
   std::string model;             ///< ...a preset id from presets/models.json ("model")
   std::string model_id;          ///< Hub repo id, for labels and launch commands
   std::string revision = "main";
@@ -64,9 +68,10 @@ struct Request {
   bool flash_attn = true;      ///< -fa on|off ('auto', the default, turns it on where the GPU supports it)
   bool swa_full = false;       ///< --swa-full: full-size cache for sliding-window layers
   bool kv_unified = false;     ///< -kvu: one KV pool shared by all slots
-  /// GGUF headers, one per part of the file: base64 of the first bytes of the file, or the summary
-  /// object a previous response returned (as JSON text). With a GGUF no config.json is needed.
-  std::vector<std::string> gguf;
+  /// GGUF headers, one per part of the file: base64 of the first bytes of the file (a string), or the summary
+  /// object a previous response returned; pointers into the request's parsed document. With a GGUF no
+  /// config.json is needed.
+  std::vector<std::shared_ptr<const nlohmann::ordered_json>> gguf;
 
   // ---- serving engines (engines issue): versions and engine-specific options --------------------
   std::string vllm_version = "0.19";     ///< vLLM whose memory rules apply ("0.19"; earlier ones subtract CUDA graphs)
@@ -101,7 +106,7 @@ struct Request {
   int64_t zero = 0;                     ///< DeepSpeed ZeRO stage 0..3
   bool offload_optimizer = false;       ///< ZeRO-Offload of optimizer states to the CPU
   int64_t dataset_tokens = 0;           ///< tokens per epoch, for the epoch time (0 = none)
-  double training_mfu = 0.4;            ///< fraction of the GPU's dense peak the training step achieves
+  double training_mfu = 0;              ///< fraction of the GPU's dense peak the training step achieves (0 = the calibrated step-time model)
   double training_reserve = 0.05;       ///< fraction of GPU memory kept free in training (allocator fragmentation)
   std::string optimizer_impl = "foreach";  ///< torch.optim update path: foreach|fused|for-loop (training.h)
 };

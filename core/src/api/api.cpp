@@ -2,6 +2,7 @@
 // (api/estimate.cpp) -> response JSON (api/response.cpp); and the catalogue the page's pickers read.
 #include "llmsizer/api.h"
 
+#include "api/request_fields.h"
 #include "api/resolve.h"
 #include "api/response.h"
 #include "json/util.h"
@@ -87,6 +88,10 @@ std::string catalog_json(const Catalog& catalog) {
   // shows its engine selector and mode switch from these.
   w.field_strings("engines", engine_names());
   w.field_strings("modes", {"inference", "full", "lora", "qlora"});
+  // Every request field with its kind, limits, default and help: the page takes its defaults and limits from
+  // here instead of mirroring request.h.
+  w.key("fields");
+  write_request_fields(w);
   w.end_object();
   return w.take();
 }

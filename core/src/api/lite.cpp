@@ -26,7 +26,7 @@ Result<WeightFormat> gguf_weight_format(const std::string&) { return needs_full(
 std::string gguf_format_label(const ModelSpec&, const WeightFormat&) { return {}; }
 WeightFormat gguf_file_format(const GgufModel&) { return WeightFormat{}; }
 RankWeights gguf_rank_weights(const ModelSpec&, const WeightFormat&, int64_t, int64_t, bool) { return RankWeights{}; }
-Result<GgufModel> gguf_model_from_request(const std::vector<std::string>&) { return needs_full("GGUF files"); }
+Result<GgufModel> gguf_model_from_request(const std::vector<JsonRef>&) { return needs_full("GGUF files"); }
 std::string gguf_section_json(const GgufModel&) { return "{}"; }
 std::string gguf_inspect_base64_json(const std::string&) {
   JsonWriter w;

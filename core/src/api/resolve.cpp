@@ -158,10 +158,10 @@ namespace {
 /// The model: a GGUF header, a config.json or a preset.
 Result<bool> resolve_model(const Request& req, const Catalog& catalog, Resolved& out) {
   // ---- the model ----
-  std::string config_text = req.config_text;
+  const JsonValue* config = req.config.get();  // config.json as given: an object, or its text
   if (!req.gguf.empty()) {
     // A GGUF file: the model and its exact weight bytes come from its header (no config.json needed).
-    if (!config_text.empty() || !req.model.empty()) {
+    if (config || !req.model.empty()) {
       return make_error(ErrorCode::kConflictingOptions, "give either a GGUF header or a config / model preset, not both",
                         "/gguf");
     }
@@ -172,7 +172,7 @@ Result<bool> resolve_model(const Request& req, const Catalog& catalog, Resolved&
     gm->spec.has_quantization_config = true;
     out.model = gm->spec;
     out.gguf = gm;
-  } else if (config_text.empty()) {
+  } else if (!config) {
     if (req.model.empty()) {
       return make_error(ErrorCode::kInvalidRequest,
                         "no model: give a config.json (--config PATH / \"config\") or a preset (--model ID)");
@@ -182,12 +182,12 @@ Result<bool> resolve_model(const Request& req, const Catalog& catalog, Resolved&
       return make_error(ErrorCode::kUnknownModel,
                         "no model preset '" + req.model + "' (list them with `llmsizer --list-models`)", "/model");
     }
-    config_text = p->config_text;
+    config = p->config.get();
   } else if (!req.model.empty()) {
     return make_error(ErrorCode::kConflictingOptions, "give either a config or a model preset, not both");
   }
   if (!out.gguf) {
-    auto spec = parse_config(config_text);
+    auto spec = parse_config_value(*config);
     if (!spec.ok()) return spec.error();
     out.model = std::move(spec).value();
   }

@@ -1,4 +1,4 @@
-// A parsed GGUF (one file or all parts of a split) -> ModelSpec + exact weight bytes; JSON summaries.
+// A parsed GGUF (one file or all parts of a split) -> ModelSpec + exact weight bytes.
 //
 // The architecture keys are translated into the Hugging Face config.json keys config.cpp already
 // normalises (so Gemma's norms, Qwen2's q/k/v biases, DeepSeek's MLA and MoE layout come from one place),
@@ -12,36 +12,14 @@
 #include <cstring>
 #include <optional>
 
-#include "gguf/summary.h"
+#include "gguf/gguf.h"
+#include "json/json.h"
 #include "json/util.h"
-#include "json/writer.h"
+#include "model/config.h"
 
 namespace llmsizer {
 
 namespace {
-
-using json = Json;
-
-const char* value_type_name(GgufValueType t) {
-  switch (t) {
-    case GgufValueType::kUint8: return "uint8";
-    case GgufValueType::kInt8: return "int8";
-    case GgufValueType::kUint16: return "uint16";
-    case GgufValueType::kInt16: return "int16";
-    case GgufValueType::kUint32: return "uint32";
-    case GgufValueType::kInt32: return "int32";
-    case GgufValueType::kFloat32: return "float32";
-    case GgufValueType::kBool: return "bool";
-    case GgufValueType::kString: return "string";
-    case GgufValueType::kArray: return "array";
-    case GgufValueType::kUint64: return "uint64";
-    case GgufValueType::kInt64: return "int64";
-    case GgufValueType::kFloat64: return "float64";
-  }
-  return "uint8";
-}
-
-
 
 // ---- reading metadata ----
 
@@ -125,213 +103,199 @@ bool is_input_tensor(const std::string& name) {
   return false;
 }
 
-}  // namespace
+int64_t split_no(const GgufFile& f) {
+  const GgufValue* v = f.find("split.no");
+  return v && v->is_number() ? as_int(v->number) : -1;
+}
 
-// ------------------------------------------------------------------------------------------------
-// GGUF -> model
-// ------------------------------------------------------------------------------------------------
-
-Result<GgufModel> gguf_model(std::vector<GgufFile> parts) {
-  if (parts.empty()) return make_error(ErrorCode::kInvalidGguf, "no GGUF header given");
-  // Split files (gguf-split, tools/gguf-split/gguf-split.cpp): split.no, split.count, split.tensors.count.
-  auto split_no = [](const GgufFile& f) -> int64_t {
-    const GgufValue* v = f.find("split.no");
-    return v && v->is_number() ? as_int(v->number) : -1;
-  };
+/// Sorts the parts of a split file by split.no and checks that each part is there once (gguf-split,
+/// tools/gguf-split/gguf-split.cpp: split.no, split.count, split.tensors.count).
+Result<bool> order_split_parts(std::vector<GgufFile>& parts) {
   std::stable_sort(parts.begin(), parts.end(),
                    [&](const GgufFile& a, const GgufFile& b) { return split_no(a) < split_no(b); });
-  const GgufFile& first = parts.front();
-  const GgufValue* count_v = first.find("split.count");
+  const GgufValue* count_v = parts.front().find("split.count");
   const int64_t split_count = count_v && count_v->is_number() ? as_int(count_v->number) : 0;
-  if (split_count > 0 || parts.size() > 1) {
-    if (split_count <= 0) {
-      return make_error(ErrorCode::kInvalidGguf, std::to_string(parts.size()) +
-                                                     " GGUF headers were given, but they are not parts of one split "
-                                                     "file (no split.count): give one model's parts only");
-    }
-    std::vector<int64_t> seen;
-    for (const GgufFile& p : parts) seen.push_back(split_no(p));
-    std::string missing;
-    for (int64_t k = 0; k < split_count && k < 4096; ++k) {
-      if (std::find(seen.begin(), seen.end(), k) == seen.end()) {
-        missing += (missing.empty() ? "" : ", ") + std::to_string(k + 1);
-      }
-    }
-    if (!missing.empty() || static_cast<int64_t>(parts.size()) != split_count) {
-      return make_error(ErrorCode::kInvalidGguf,
-                        "this GGUF is split into " + std::to_string(split_count) + " files (-0000K-of-" +
-                            std::to_string(split_count) + ".gguf); " + std::to_string(parts.size()) + " given" +
-                            (missing.empty() ? " (duplicates?)" : ", missing part(s) " + missing) +
-                            ": give the header of every part");
+  if (split_count <= 0 && parts.size() == 1) return true;
+  if (split_count <= 0) {
+    return make_error(ErrorCode::kInvalidGguf, std::to_string(parts.size()) +
+                                                   " GGUF headers were given, but they are not parts of one split "
+                                                   "file (no split.count): give one model's parts only");
+  }
+  std::vector<int64_t> seen;
+  for (const GgufFile& p : parts) seen.push_back(split_no(p));
+  std::string missing;
+  for (int64_t k = 0; k < split_count && k < 4096; ++k) {
+    if (std::find(seen.begin(), seen.end(), k) == seen.end()) {
+      missing += (missing.empty() ? "" : ", ") + std::to_string(k + 1);
     }
   }
+  if (!missing.empty() || static_cast<int64_t>(parts.size()) != split_count) {
+    return make_error(ErrorCode::kInvalidGguf,
+                      "this GGUF is split into " + std::to_string(split_count) + " files (-0000K-of-" +
+                          std::to_string(split_count) + ".gguf); " + std::to_string(parts.size()) + " given" +
+                          (missing.empty() ? " (duplicates?)" : ", missing part(s) " + missing) +
+                          ": give the header of every part");
+  }
+  return true;
+}
 
-  GgufModel g;
-  Meta meta{first, ""};
-  const GgufValue* arch_v = first.find("general.architecture");
-  if (!arch_v || arch_v->type != GgufValueType::kString || arch_v->text.empty()) {
-    return make_error(ErrorCode::kInvalidGguf, "the GGUF has no general.architecture: not a llama.cpp model file");
-  }
-  meta.arch = arch_v->text;
-  g.architecture = meta.arch;
-  if (const GgufValue* n = first.find("general.name"); n && n->type == GgufValueType::kString) g.name = n->text;
-  if (const GgufValue* ft = first.find("general.file_type"); ft && ft->is_number()) {
-    g.file_type = static_cast<int>(as_int(ft->number));
-  }
+/// Every part's tensors, and what the table says about the architecture.
+struct TensorTable {
+  std::vector<const GgufTensorInfo*> all;
+  const GgufTensorInfo* token_embd = nullptr;
+  bool has_output = false;       ///< an output.weight: the embeddings are not tied
+  bool has_exp_probs_b = false;  ///< DeepSeek-V3's sigmoid gating with a score-correction bias
+};
 
-  // ---- tensors of every part ----
-  std::vector<const GgufTensorInfo*> tensors;
-  int64_t declared = 0;
+Result<TensorTable> tensor_table(const std::vector<GgufFile>& parts) {
+  TensorTable t;
   for (const GgufFile& p : parts) {
-    for (const GgufTensorInfo& t : p.tensors) tensors.push_back(&t);
+    for (const GgufTensorInfo& x : p.tensors) t.all.push_back(&x);
   }
-  if (const GgufValue* tc = first.find("split.tensors.count"); tc && tc->is_number()) declared = as_int(tc->number);
-  if (declared > 0 && declared != static_cast<int64_t>(tensors.size())) {
+  int64_t declared = 0;
+  if (const GgufValue* tc = parts.front().find("split.tensors.count"); tc && tc->is_number()) declared = as_int(tc->number);
+  if (declared > 0 && declared != static_cast<int64_t>(t.all.size())) {
     return make_error(ErrorCode::kInvalidGguf, "the split declares " + std::to_string(declared) + " tensors but its " +
                                                    std::to_string(parts.size()) + " part(s) list " +
-                                                   std::to_string(tensors.size()));
+                                                   std::to_string(t.all.size()));
   }
-  const GgufTensorInfo* token_embd = nullptr;
-  bool has_output = false;
-  bool has_exp_probs_b = false;
-  for (const GgufTensorInfo* t : tensors) {
-    if (t->name == "token_embd.weight") token_embd = t;
-    if (t->name == "output.weight") has_output = true;
-    if (t->name.find("exp_probs_b") != std::string::npos) has_exp_probs_b = true;
+  for (const GgufTensorInfo* x : t.all) {
+    if (x->name == "token_embd.weight") t.token_embd = x;
+    if (x->name == "output.weight") t.has_output = true;
+    if (x->name.find("exp_probs_b") != std::string::npos) t.has_exp_probs_b = true;
   }
+  return t;
+}
 
-  // ---- hyperparameters -> config.json ----
-  const auto block_count = meta.num("block_count");
+/// A metadata number as a config.json value: whole numbers as integers, other finite ones as doubles, anything
+/// else null (which the config reader takes for absent).
+JsonValue config_number(double d) {
+  if (!std::isfinite(d)) return nullptr;
+  if (d == std::floor(d) && std::abs(d) < 9e15) {
+    return d >= 0 ? JsonValue(static_cast<uint64_t>(d)) : JsonValue(static_cast<int64_t>(d));
+  }
+  return d;
+}
+
+/// DeepSeek's MLA and MoE keys. Newer conversions (MLA cache, 2025) write key_length = kv_lora_rank + rope and
+/// the per-head sizes as key_length_mla / value_length_mla (src/models/deepseek2.cpp reads both).
+void deepseek_config(const Meta& meta, bool sigmoid, JsonValue& c, GgufModel& g) {
+  const double rope = meta.num("rope.dimension_count").value_or(64);
+  const auto k_mla = meta.num("attention.key_length_mla");
+  const auto v_mla = meta.num("attention.value_length_mla");
+  const auto n_head = meta.num("attention.head_count");
+  c["kv_lora_rank"] = config_number(meta.num("attention.kv_lora_rank").value_or(512));
+  const double q_lora = meta.num("attention.q_lora_rank").value_or(0);
+  if (q_lora > 0) c["q_lora_rank"] = config_number(q_lora);
+  c["qk_rope_head_dim"] = config_number(rope);
+  c["qk_nope_head_dim"] = config_number((k_mla ? *k_mla : meta.num("attention.key_length").value_or(rope + 128)) - rope);
+  c["v_head_dim"] = config_number(v_mla ? *v_mla : meta.num("attention.value_length").value_or(128));
+  c["num_key_value_heads"] = config_number(*n_head);
+  c["n_shared_experts"] = config_number(meta.num("expert_shared_count").value_or(0));
+  c["first_k_dense_replace"] = config_number(meta.num("leading_dense_block_count").value_or(0));
+  if (sigmoid) c["topk_method"] = "noaux_tc";
+  if (!k_mla) {
+    g.spec.warnings.push_back({"gguf_legacy_mla",
+                               "this DeepSeek GGUF predates llama.cpp's MLA cache (no key_length_mla): current "
+                               "llama.cpp caches full K/V heads for it, far more than the latent cache sized here; "
+                               "re-convert the model"});
+  }
+}
+
+/// Sliding-window layers, as llama.cpp runs them (layer_types + sliding_window).
+void sliding_window_config(const Meta& meta, int64_t layers, JsonValue& c) {
+  const int64_t swa_default = default_swa_pattern(meta.arch);
+  const auto window = meta.num("attention.sliding_window");
+  if (swa_default <= 0 || !window || *window <= 0) return;
+  std::vector<bool> is_swa(static_cast<size_t>(layers), false);
+  const GgufValue* pat = meta.arch_key("attention.sliding_window_pattern");
+  if (pat && pat->is_array() && pat->array_kept && static_cast<int64_t>(pat->numbers.size()) >= layers) {
+    for (int64_t i = 0; i < layers; ++i) is_swa[static_cast<size_t>(i)] = pat->numbers[static_cast<size_t>(i)] != 0;
+  } else {
+    const int64_t n = pat && pat->is_number() ? std::max<int64_t>(0, as_int(pat->number)) : swa_default;
+    for (int64_t i = 0; i < layers; ++i) is_swa[static_cast<size_t>(i)] = n == 0 || (i % n < n - 1);
+  }
+  JsonValue types = JsonValue::array();
+  for (bool s : is_swa) types.push_back(s ? "sliding_attention" : "full_attention");
+  c["layer_types"] = std::move(types);
+  c["sliding_window"] = config_number(*window);
+}
+
+/// The hyperparameters as a Hugging Face config.json value, for the one config reader (config.cpp). A key set
+/// twice keeps its later value.
+JsonValue config_from_metadata(const Meta& meta, const TensorTable& t, int64_t layers, GgufModel& g) {
   const auto n_embd = meta.num("embedding_length");
   const auto n_head = meta.num("attention.head_count");
-  if (!block_count || !n_embd || !n_head) {
-    return make_error(ErrorCode::kInvalidGguf, "the GGUF lacks " + meta.arch + ".block_count, " + meta.arch +
-                                                   ".embedding_length or " + meta.arch +
-                                                   ".attention.head_count: cannot size the model");
-  }
-  const int64_t nextn = as_int(meta.num("nextn_predict_layers").value_or(0));
-  const int64_t layers_all = as_int(*block_count);
-  const int64_t layers = layers_all - std::max<int64_t>(0, nextn);
-  if (layers <= 0 || layers > 10000) {
-    return make_error(ErrorCode::kInvalidGguf, meta.arch + ".block_count = " + json_number_text(*block_count) +
-                                                   " is not a usable layer count");
-  }
   const int64_t experts = as_int(meta.num("expert_count").value_or(0));
-  const bool sigmoid = meta.num("expert_gating_func").value_or(0) == 2 || has_exp_probs_b;
-  // The metadata as a config.json (written as text, then read by the one config parser): a later key
-  // overrides an earlier one, as the parser keeps the last value of a repeated key.
-  JsonWriter c;
-  c.begin_object();
-  c.field("model_type", model_type_for(meta.arch, experts > 0, sigmoid));
-  c.key("architectures").begin_array().value("gguf:" + meta.arch).end_array();
-  c.field("num_hidden_layers", layers);
-  c.field_number("hidden_size", *n_embd);
-  c.field_number("num_attention_heads", *n_head);
-  if (auto kv = meta.num("attention.head_count_kv")) c.field_number("num_key_value_heads", *kv);
+  const bool sigmoid = meta.num("expert_gating_func").value_or(0) == 2 || t.has_exp_probs_b;
+  JsonValue c = JsonValue::object();
+  c["model_type"] = model_type_for(meta.arch, experts > 0, sigmoid);
+  c["architectures"] = JsonValue::array({"gguf:" + meta.arch});
+  c["num_hidden_layers"] = layers;
+  c["hidden_size"] = config_number(*n_embd);
+  c["num_attention_heads"] = config_number(*n_head);
+  if (auto kv = meta.num("attention.head_count_kv")) c["num_key_value_heads"] = config_number(*kv);
   if (auto ff = meta.num("feed_forward_length")) {
-    c.field_number("intermediate_size", *ff);
+    c["intermediate_size"] = config_number(*ff);
   } else if (auto fe = meta.num("expert_feed_forward_length")) {
-    c.field_number("intermediate_size", *fe);
+    c["intermediate_size"] = config_number(*fe);
   }
   if (auto ctx = meta.num("context_length")) {
-    c.field_number("max_position_embeddings", *ctx);
+    c["max_position_embeddings"] = config_number(*ctx);
     g.context_length = as_int(*ctx);
   }
   // Vocabulary: token_embd's rows are the truth; else <arch>.vocab_size; else the tokenizer's list.
   int64_t vocab = 0;
-  if (token_embd && token_embd->dims.size() >= 2) vocab = token_embd->dims[1];
+  if (t.token_embd && t.token_embd->dims.size() >= 2) vocab = t.token_embd->dims[1];
   if (vocab <= 0) vocab = as_int(meta.num("vocab_size").value_or(0));
   if (vocab <= 0) {
-    if (const GgufValue* tok = first.find("tokenizer.ggml.tokens"); tok && tok->is_array()) {
+    if (const GgufValue* tok = meta.get("tokenizer.ggml.tokens"); tok && tok->is_array()) {
       vocab = static_cast<int64_t>(std::min<uint64_t>(tok->array_length, uint64_t{1} << 24));
     }
   }
-  if (vocab > 0) c.field("vocab_size", vocab);
-  c.field("tie_word_embeddings", !tensors.empty() && !has_output);
-  c.field("torch_dtype", "bfloat16");
+  if (vocab > 0) c["vocab_size"] = vocab;
+  c["tie_word_embeddings"] = !t.all.empty() && !t.has_output;
+  c["torch_dtype"] = "bfloat16";
   const auto key_length = meta.num("attention.key_length");
-  const auto value_length = meta.num("attention.value_length");
-  if (key_length && meta.arch != "deepseek2") c.field_number("head_dim", *key_length);
+  if (key_length && meta.arch != "deepseek2") c["head_dim"] = config_number(*key_length);
   if (auto rope = meta.num("rope.dimension_count"); rope && key_length && *key_length > 0 && meta.arch != "deepseek2") {
-    c.field("partial_rotary_factor", std::min(1.0, *rope / *key_length));
+    const double f = std::min(1.0, *rope / *key_length);
+    c["partial_rotary_factor"] = std::isfinite(f) ? JsonValue(f) : JsonValue(nullptr);
   }
   if (experts > 0) {
-    c.field("num_local_experts", experts);
-    c.field("num_experts", experts);
-    c.field("n_routed_experts", experts);
-    c.field_number("num_experts_per_tok", meta.num("expert_used_count").value_or(1));
-    if (auto fe = meta.num("expert_feed_forward_length")) c.field_number("moe_intermediate_size", *fe);
-    if (auto sh = meta.num("expert_shared_feed_forward_length")) c.field_number("shared_expert_intermediate_size", *sh);
+    c["num_local_experts"] = experts;
+    c["num_experts"] = experts;
+    c["n_routed_experts"] = experts;
+    c["num_experts_per_tok"] = config_number(meta.num("expert_used_count").value_or(1));
+    if (auto fe = meta.num("expert_feed_forward_length")) c["moe_intermediate_size"] = config_number(*fe);
+    if (auto sh = meta.num("expert_shared_feed_forward_length")) c["shared_expert_intermediate_size"] = config_number(*sh);
   }
-  if (meta.arch == "qwen2" || meta.arch == "qwen3") c.field("use_sliding_window", false);
-  if (meta.arch == "deepseek2") {
-    // Newer conversions (MLA cache, 2025) write key_length = kv_lora_rank + rope and the per-head sizes
-    // as key_length_mla / value_length_mla (src/models/deepseek2.cpp reads both).
-    const double rope = meta.num("rope.dimension_count").value_or(64);
-    const auto k_mla = meta.num("attention.key_length_mla");
-    const auto v_mla = meta.num("attention.value_length_mla");
-    c.field_number("kv_lora_rank", meta.num("attention.kv_lora_rank").value_or(512));
-    const double q_lora = meta.num("attention.q_lora_rank").value_or(0);
-    if (q_lora > 0) c.field_number("q_lora_rank", q_lora);
-    c.field_number("qk_rope_head_dim", rope);
-    c.field_number("qk_nope_head_dim", (k_mla ? *k_mla : key_length.value_or(rope + 128)) - rope);
-    c.field_number("v_head_dim", v_mla ? *v_mla : value_length.value_or(128));
-    c.field_number("num_key_value_heads", *n_head);
-    c.field_number("n_shared_experts", meta.num("expert_shared_count").value_or(0));
-    c.field_number("first_k_dense_replace", meta.num("leading_dense_block_count").value_or(0));
-    if (sigmoid) c.field("topk_method", "noaux_tc");
-    if (!k_mla) {
-      g.spec.warnings.push_back({"gguf_legacy_mla",
-                                 "this DeepSeek GGUF predates llama.cpp's MLA cache (no key_length_mla): current "
-                                 "llama.cpp caches full K/V heads for it, far more than the latent cache sized here; "
-                                 "re-convert the model"});
-    }
-  }
-  // Sliding-window layers, as llama.cpp runs them.
-  const int64_t swa_default = default_swa_pattern(meta.arch);
-  const auto window = meta.num("attention.sliding_window");
-  if (swa_default > 0 && window && *window > 0) {
-    std::vector<bool> is_swa(static_cast<size_t>(layers), false);
-    const GgufValue* pat = meta.arch_key("attention.sliding_window_pattern");
-    if (pat && pat->is_array() && pat->array_kept && static_cast<int64_t>(pat->numbers.size()) >= layers) {
-      for (int64_t i = 0; i < layers; ++i) is_swa[static_cast<size_t>(i)] = pat->numbers[static_cast<size_t>(i)] != 0;
-    } else {
-      const int64_t n = pat && pat->is_number() ? std::max<int64_t>(0, as_int(pat->number)) : swa_default;
-      for (int64_t i = 0; i < layers; ++i) is_swa[static_cast<size_t>(i)] = n == 0 || (i % n < n - 1);
-    }
-    c.key("layer_types").begin_array();
-    for (bool s : is_swa) c.value(s ? "sliding_attention" : "full_attention");
-    c.end_array();
-    c.field_number("sliding_window", *window);
-  }
+  if (meta.arch == "qwen2" || meta.arch == "qwen3") c["use_sliding_window"] = false;
+  if (meta.arch == "deepseek2") deepseek_config(meta, sigmoid, c, g);
+  sliding_window_config(meta, layers, c);
+  return c;
+}
 
-  c.end_object();
-  const Json config = Json::parse(c.text(), nullptr, nullptr);
-  auto spec = parse_config_value(config);
-  if (!spec.ok()) {
-    return make_error(ErrorCode::kInvalidGguf, "the GGUF's " + meta.arch + ".* metadata does not describe a usable model: " +
-                                                   spec.error().message);
-  }
-  std::vector<Warning> extra = std::move(g.spec.warnings);
-  g.spec = std::move(spec).value();
-  g.spec.warnings.insert(g.spec.warnings.end(), extra.begin(), extra.end());
-  g.spec.architecture = "gguf:" + meta.arch;
-  // Per-layer arrays: attention heads / KV heads / MLP width differ by layer in some models.
+/// Per-layer arrays: attention heads / KV heads / MLP width differ by layer in some models.
+void apply_per_layer_arrays(const Meta& meta, int64_t layers_all, ModelSpec& spec) {
+  const auto value_length = meta.num("attention.value_length");
   const auto kv_layers = meta.per_layer("attention.head_count_kv", layers_all);
   const auto head_layers = meta.per_layer("attention.head_count", layers_all);
   const auto ff_layers = meta.per_layer("feed_forward_length", layers_all);
-  for (int64_t i = 0; i < layers; ++i) {
-    LayerSpec& l = g.spec.layers[static_cast<size_t>(i)];
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    LayerSpec& l = spec.layers[i];
     if (!l.attn.mla) {
-      if (!kv_layers.empty()) l.attn.num_kv_heads = std::max<int64_t>(0, as_int(kv_layers[static_cast<size_t>(i)]));
-      if (!head_layers.empty()) l.attn.num_heads = std::max<int64_t>(0, as_int(head_layers[static_cast<size_t>(i)]));
+      if (!kv_layers.empty()) l.attn.num_kv_heads = std::max<int64_t>(0, as_int(kv_layers[i]));
+      if (!head_layers.empty()) l.attn.num_heads = std::max<int64_t>(0, as_int(head_layers[i]));
       if (value_length) l.attn.v_head_dim = as_int(*value_length);
     }
-    if (!ff_layers.empty() && !l.mlp.is_moe()) l.mlp.intermediate_size = std::max<int64_t>(0, as_int(ff_layers[static_cast<size_t>(i)]));
+    if (!ff_layers.empty() && !l.mlp.is_moe()) l.mlp.intermediate_size = std::max<int64_t>(0, as_int(ff_layers[i]));
   }
+}
 
-  // ---- exact weight bytes ----
-  GgufWeights& w = g.weights;
+/// The exact weight bytes of the tensor table, by layer and by ggml type.
+GgufWeights exact_weights(const std::vector<const GgufTensorInfo*>& tensors, int64_t layers) {
+  GgufWeights w;
   w.layer_bytes.assign(static_cast<size_t>(layers), 0);
   for (const GgufTensorInfo* t : tensors) {
     const int64_t bytes = t->bytes();
@@ -351,7 +315,63 @@ Result<GgufModel> gguf_model(std::vector<GgufFile> parts) {
     w.bytes_by_type[type] += bytes;
     w.parameters_by_type[type] += n;
   }
-  if (tensors.empty()) {
+  return w;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+// GGUF -> model
+// ------------------------------------------------------------------------------------------------
+
+Result<GgufModel> gguf_model(std::vector<GgufFile> parts) {
+  if (parts.empty()) return make_error(ErrorCode::kInvalidGguf, "no GGUF header given");
+  if (auto ordered = order_split_parts(parts); !ordered.ok()) return ordered.error();
+  const GgufFile& first = parts.front();
+
+  GgufModel g;
+  Meta meta{first, ""};
+  const GgufValue* arch_v = first.find("general.architecture");
+  if (!arch_v || arch_v->type != GgufValueType::kString || arch_v->text.empty()) {
+    return make_error(ErrorCode::kInvalidGguf, "the GGUF has no general.architecture: not a llama.cpp model file");
+  }
+  meta.arch = arch_v->text;
+  g.architecture = meta.arch;
+  if (const GgufValue* n = first.find("general.name"); n && n->type == GgufValueType::kString) g.name = n->text;
+  if (const GgufValue* ft = first.find("general.file_type"); ft && ft->is_number()) {
+    g.file_type = static_cast<int>(as_int(ft->number));
+  }
+  auto table = tensor_table(parts);
+  if (!table.ok()) return table.error();
+
+  // ---- hyperparameters -> config.json -> ModelSpec ----
+  const auto block_count = meta.num("block_count");
+  if (!block_count || !meta.num("embedding_length") || !meta.num("attention.head_count")) {
+    return make_error(ErrorCode::kInvalidGguf, "the GGUF lacks " + meta.arch + ".block_count, " + meta.arch +
+                                                   ".embedding_length or " + meta.arch +
+                                                   ".attention.head_count: cannot size the model");
+  }
+  const int64_t nextn = as_int(meta.num("nextn_predict_layers").value_or(0));
+  const int64_t layers_all = as_int(*block_count);
+  const int64_t layers = layers_all - std::max<int64_t>(0, nextn);
+  if (layers <= 0 || layers > 10000) {
+    return make_error(ErrorCode::kInvalidGguf, meta.arch + ".block_count = " + json_number_text(*block_count) +
+                                                   " is not a usable layer count");
+  }
+  auto spec = parse_config_value(config_from_metadata(meta, table.value(), layers, g));
+  if (!spec.ok()) {
+    return make_error(ErrorCode::kInvalidGguf, "the GGUF's " + meta.arch + ".* metadata does not describe a usable model: " +
+                                                   spec.error().message);
+  }
+  std::vector<Warning> extra = std::move(g.spec.warnings);
+  g.spec = std::move(spec).value();
+  g.spec.warnings.insert(g.spec.warnings.end(), extra.begin(), extra.end());
+  g.spec.architecture = "gguf:" + meta.arch;
+  apply_per_layer_arrays(meta, layers_all, g.spec);
+
+  // ---- exact weight bytes ----
+  g.weights = exact_weights(table.value().all, layers);
+  if (table.value().all.empty()) {
     g.spec.warnings.push_back({"gguf_no_tensors",
                                "the GGUF header lists no tensors: weights are estimated from the metadata"});
   }
@@ -378,294 +398,6 @@ WeightFormat gguf_file_format(const GgufModel& g) {
   }
   f.label = gguf_format_label(g.spec, f);
   return f;
-}
-
-// ------------------------------------------------------------------------------------------------
-// JSON summaries
-// ------------------------------------------------------------------------------------------------
-
-void write_gguf_file(JsonWriter& w, const GgufFile& g) {
-  w.begin_object();
-  w.field("version", g.version)
-      .field("alignment", g.alignment)
-      .field("header_bytes", g.header_bytes)
-      .field("data_offset", g.data_offset);
-  w.key("metadata").begin_object();
-  for (const auto& [key, v] : g.metadata) {
-    w.key(key);
-    if (v.type == GgufValueType::kString) {
-      if (v.string_length <= kGgufMaxKeptString) {
-        w.value(v.text);
-      } else {
-        w.begin_object().field("string_length", v.string_length).end_object();
-      }
-    } else if (v.type == GgufValueType::kArray) {
-      if (!v.array_kept) {
-        w.begin_object().field("array_of", value_type_name(v.array_type)).field("length", v.array_length).end_object();
-      } else if (v.array_type == GgufValueType::kString) {
-        w.strings(v.strings);
-      } else {
-        w.begin_array();
-        for (double d : v.numbers) {
-          if (v.array_type == GgufValueType::kBool) {
-            w.value(d != 0);
-          } else {
-            w.number(d);
-          }
-        }
-        w.end_array();
-      }
-    } else if (v.type == GgufValueType::kBool) {
-      w.value(v.number != 0);
-    } else {
-      w.number(v.number);
-    }
-  }
-  w.end_object();
-  w.key("tensors").begin_array();
-  for (const GgufTensorInfo& t : g.tensors) {
-    w.begin_array().value(t.name).value(static_cast<uint32_t>(t.type)).begin_array();
-    for (int64_t d : t.dims) w.value(d);
-    w.end_array().end_array();
-  }
-  w.end_array();
-  w.end_object();
-}
-
-std::string gguf_file_to_json(const GgufFile& g) {
-  JsonWriter w;
-  write_gguf_file(w, g);
-  return w.take();
-}
-
-Result<GgufFile> gguf_file_from_json(const json& j, const std::string& path) {
-  auto bad = [&](const std::string& why, const std::string& sub = "") {
-    return make_error(ErrorCode::kInvalidGguf, "GGUF summary: " + why, path + sub);
-  };
-  if (!j.is_object()) return bad("must be an object (as returned in the response's gguf.summaries)");
-  GgufFile g;
-  auto uint_field = [&](const char* key, uint64_t def, uint64_t hi, uint64_t* out) -> bool {
-    auto it = j.find(key);
-    if (it == j.end()) {
-      *out = def;
-      return true;
-    }
-    if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<int64_t>() >= 0)) return false;
-    const uint64_t v = it->get<uint64_t>();
-    if (v > hi) return false;
-    *out = v;
-    return true;
-  };
-  uint64_t version = 3;
-  if (!uint_field("version", 3, 3, &version) || version < 2) return bad("'version' must be 2 or 3", "/version");
-  g.version = static_cast<uint32_t>(version);
-  if (!uint_field("alignment", 32, 1u << 30, &g.alignment) || g.alignment == 0 || (g.alignment & (g.alignment - 1))) {
-    return bad("'alignment' must be a power of two", "/alignment");
-  }
-  if (!uint_field("header_bytes", 0, uint64_t{1} << 40, &g.header_bytes)) return bad("bad 'header_bytes'", "/header_bytes");
-  if (!uint_field("data_offset", 0, uint64_t{1} << 40, &g.data_offset)) return bad("bad 'data_offset'", "/data_offset");
-
-  auto mit = j.find("metadata");
-  if (mit == j.end() || !mit->is_object()) return bad("'metadata' must be an object", "/metadata");
-  if (mit->size() > kGgufMaxKv) return bad("too many metadata entries", "/metadata");
-  for (auto it = mit->begin(); it != mit->end(); ++it) {
-    const std::string& key = it.key();
-    const json& x = it.value();
-    const std::string kp = "/metadata/" + key;
-    if (key.size() > kGgufMaxKeyBytes) return bad("metadata key too long", "/metadata");
-    GgufValue v;
-    if (x.is_boolean()) {
-      v.type = GgufValueType::kBool;
-      v.number = x.get<bool>() ? 1 : 0;
-    } else if (x.is_number()) {
-      v.type = x.is_number_float() ? GgufValueType::kFloat64 : GgufValueType::kInt64;
-      v.number = x.get<double>();
-    } else if (x.is_string()) {
-      v.type = GgufValueType::kString;
-      v.text = x.get<std::string>();
-      if (v.text.size() > kGgufMaxKeptString) return bad("string too long", kp);
-      v.string_length = v.text.size();
-    } else if (x.is_array()) {
-      v.type = GgufValueType::kArray;
-      if (x.size() > kGgufMaxKeptArray) return bad("array longer than " + std::to_string(kGgufMaxKeptArray), kp);
-      v.array_kept = true;
-      v.array_length = x.size();
-      v.array_type = GgufValueType::kFloat64;
-      bool strings = !x.empty() && x[0].is_string();
-      if (strings) v.array_type = GgufValueType::kString;
-      for (const json& e : x) {
-        if (strings) {
-          if (!e.is_string() || e.str().size() > kGgufMaxKeptString) {
-            return bad("array elements must all be short strings", kp);
-          }
-          v.strings.push_back(e.get<std::string>());
-        } else if (e.is_number()) {
-          v.numbers.push_back(e.get<double>());
-        } else if (e.is_boolean()) {
-          v.numbers.push_back(e.get<bool>() ? 1 : 0);
-        } else {
-          return bad("array elements must all be numbers, booleans or strings", kp);
-        }
-      }
-    } else if (x.is_object() && x.contains("array_of")) {
-      v.type = GgufValueType::kArray;
-      const json& len = x["length"];
-      if (!len.is_number_integer() || len.get<int64_t>() < 0 ||
-          static_cast<uint64_t>(len.get<int64_t>()) > kGgufMaxArrayLength) {
-        return bad("'length' must be a whole number", kp);
-      }
-      v.array_length = static_cast<uint64_t>(len.get<int64_t>());
-      v.array_type = x["array_of"].is_string() && x["array_of"].get<std::string>() == "string" ? GgufValueType::kString
-                                                                                             : GgufValueType::kUint8;
-    } else if (x.is_object() && x.contains("string_length")) {
-      v.type = GgufValueType::kString;
-      const json& len = x["string_length"];
-      if (!len.is_number_integer() || len.get<int64_t>() < 0) return bad("'string_length' must be a whole number", kp);
-      v.string_length = static_cast<uint64_t>(len.get<int64_t>());
-    } else {
-      return bad("unsupported metadata value (" + describe(x) + ")", kp);
-    }
-    g.metadata.emplace_back(key, std::move(v));
-  }
-
-  auto tit = j.find("tensors");
-  if (tit == j.end() || !tit->is_array()) return bad("'tensors' must be an array of [name, type, dims]", "/tensors");
-  if (tit->size() > kGgufMaxTensors) return bad("too many tensors", "/tensors");
-  for (size_t i = 0; i < tit->size(); ++i) {
-    const json& e = (*tit)[i];
-    const std::string tp = "/tensors/" + std::to_string(i);
-    if (!e.is_array() || e.size() != 3 || !e[0].is_string() || !e[1].is_number_unsigned() || !e[2].is_array()) {
-      return bad("each tensor must be [name, ggml type id, [dims]]", tp);
-    }
-    GgufTensorInfo t;
-    t.name = e[0].get<std::string>();
-    if (t.name.size() > kGgufMaxTensorName) return bad("tensor name too long", tp);
-    const uint64_t type_id = e[1].get<uint64_t>();
-    const GgmlTypeInfo* ti = type_id <= UINT32_MAX ? ggml_type_info(static_cast<uint32_t>(type_id)) : nullptr;
-    if (!ti) return bad("unknown ggml type " + std::to_string(type_id), tp);
-    t.type = ti->type;
-    if (e[2].empty() || e[2].size() > kGgufMaxDims) return bad("a tensor has 1 to 4 dimensions", tp);
-    int64_t elements = 1;
-    for (const json& d : e[2]) {
-      if (!d.is_number_integer() || d.get<int64_t>() < 0 || d.get<int64_t>() > kGgufMaxElements) {
-        return bad("dimensions must be whole numbers in 0..2^48", tp);
-      }
-      const int64_t n = d.get<int64_t>();
-      if (n != 0 && elements > kGgufMaxElements / n) return bad("more than 2^48 elements", tp);
-      elements *= n;
-      t.dims.push_back(n);
-    }
-    if (t.dims[0] % ti->block_size != 0) return bad("row length not a multiple of the type's block size", tp);
-    g.tensors.push_back(std::move(t));
-  }
-  return g;
-}
-
-Result<GgufModel> gguf_model_from_request(const std::vector<std::string>& parts) {
-  std::vector<GgufFile> files;
-  bool from_bytes = false;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const std::string path = "/gguf/" + std::to_string(i);
-    const std::string& p = parts[i];
-    if (!p.empty() && p.front() == '{') {
-      auto j = parse_json_text(p, "a GGUF summary");
-      if (!j.ok()) return make_error(ErrorCode::kInvalidGguf, j.error().message, path);
-      auto f = gguf_file_from_json(j.value(), path);
-      if (!f.ok()) return f.error();
-      files.push_back(std::move(f).value());
-      continue;
-    }
-    auto bytes = base64_decode(p);
-    if (!bytes.ok()) {
-      return make_error(ErrorCode::kInvalidGguf,
-                        "'gguf' entry " + std::to_string(i) + " is neither base64 header bytes nor a summary object: " +
-                            bytes.error().message,
-                        path);
-    }
-    const std::string& b = bytes.value();
-    auto f = parse_gguf(reinterpret_cast<const uint8_t*>(b.data()), b.size());
-    if (!f.ok()) return make_error(ErrorCode::kInvalidGguf, "GGUF part " + std::to_string(i + 1) + ": " + f.error().message, path);
-    files.push_back(std::move(f).value());
-    from_bytes = true;
-  }
-  auto m = gguf_model(std::move(files));
-  if (!m.ok()) return make_error(m.error().code, m.error().message, m.error().path.empty() ? "/gguf" : m.error().path);
-  m.value().from_bytes = from_bytes;
-  return m;
-}
-
-std::string gguf_section_json(const GgufModel& g) {
-  const GgufWeights& w = g.weights;
-  JsonWriter s;
-  s.begin_object();
-  s.field("architecture", g.architecture).field("name", g.name).field("file_type", g.file_type);
-  const LlamaFtypeInfo* info = llama_ftype_info(g.file_type);
-  s.field("file_type_name", info ? info->name : "")
-      .field("parts", g.parts.size())
-      .field("tensors", w.tensors)
-      .field("weights_bytes", w.total_bytes)
-      .field("parameters", w.parameters)
-      .field("bits_per_weight",
-             stable(w.parameters > 0 ? static_cast<double>(w.total_bytes) * 8.0 / static_cast<double>(w.parameters) : 0.0))
-      .field("input_bytes", w.input_bytes)
-      .field("output_bytes", w.output_bytes)
-      .field("context_length", g.context_length);
-  s.key("bytes_by_type").begin_object();
-  for (const auto& [k, v] : w.bytes_by_type) s.field(k, v);
-  s.end_object();
-  s.key("parameters_by_type").begin_object();
-  for (const auto& [k, v] : w.parameters_by_type) s.field(k, v);
-  s.end_object();
-  if (g.from_bytes) {
-    s.key("summaries").begin_array();
-    for (const GgufFile& f : g.parts) write_gguf_file(s, f);
-    s.end_array();
-  }
-  s.end_object();
-  return s.take();
-}
-
-// ------------------------------------------------------------------------------------------------
-// Inspect (page / CLI)
-// ------------------------------------------------------------------------------------------------
-
-std::string gguf_inspect_json(const uint8_t* data, size_t size) {
-  auto error = [](const char* code, const std::string& message, uint64_t needed) {
-    JsonWriter w;
-    w.begin_object().field("ok", false);
-    w.key("error").begin_object().field("code", code).field("message", message).end_object();
-    if (needed > 0) w.field("bytes_needed", needed);
-    return w.end_object().take();
-  };
-  return guarded([&]() -> std::string {
-    uint64_t needed = 0;
-    auto f = parse_gguf(data, size, &needed);
-    if (!f.ok()) return error(error_code_name(f.error().code), f.error().message, needed);
-    const GgufFile& g = f.value();
-    JsonWriter w;
-    w.begin_object().field("ok", true);
-    w.key("summary");
-    write_gguf_file(w, g);
-    w.field("header_bytes", g.header_bytes);
-    if (const GgufValue* a = g.find("general.architecture"); a && a->type == GgufValueType::kString) {
-      w.field("architecture", a->text);
-    }
-    if (const GgufValue* n = g.find("split.count"); n && n->is_number()) w.field_number("split_count", n->number);
-    if (const GgufValue* n = g.find("split.no"); n && n->is_number()) w.field_number("split_no", n->number);
-    return w.end_object().take();
-  }, [&](const char* what) { return error("internal", std::string("internal error: ") + what, 0); });
-}
-
-std::string gguf_inspect_base64_json(const std::string& base64) {
-  auto bytes = base64_decode(base64);
-  if (!bytes.ok()) {
-    JsonWriter w;
-    w.begin_object().field("ok", false);
-    w.key("error").begin_object().field("code", "invalid_gguf").field("message", bytes.error().message).end_object();
-    return w.end_object().take();
-  }
-  const std::string& b = bytes.value();
-  return gguf_inspect_json(reinterpret_cast<const uint8_t*>(b.data()), b.size());
 }
 
 }  // namespace llmsizer

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "json/value.h"
+#include "json/read.h"
 #include "gguf/gguf.h"
 #include "llmsizer/result.h"
 
@@ -14,10 +14,10 @@ namespace llmsizer {
 /// A parsed header as its compact JSON summary (long arrays and strings reduced to their lengths).
 std::string gguf_file_to_json(const GgufFile& g);
 /// A summary back into a GgufFile, with the same limits as the binary parser. `path` names it in errors.
-Result<GgufFile> gguf_file_from_json(const Json& j, const std::string& path);
+Result<GgufFile> gguf_file_from_json(const JsonValue& j, const std::string& path);
 
-/// The request's "gguf" entries (base64 header bytes, or summary objects as JSON text) -> the model.
-Result<GgufModel> gguf_model_from_request(const std::vector<std::string>& parts);
+/// The request's "gguf" entries (base64 header bytes, or summary objects) -> the model.
+Result<GgufModel> gguf_model_from_request(const std::vector<JsonRef>& parts);
 
 /// The response's "gguf" section: exact weight bytes by ggml type, file type, parts, and the summaries
 /// (only when some part came as raw bytes, so the page can send the small form from then on).

@@ -1,11 +1,8 @@
-// Internal: the JSON helpers shared by the TUs that parse or print JSON (config, catalogue, API).
+// Internal: helpers shared by the TUs that read or print JSON: the guard at the entry points, number text.
 #pragma once
 
 #include <string>
 
-#include "json/value.h"
-
-#include "model/model.h"
 #include "llmsizer/result.h"
 
 // The WebAssembly module is built without C++ exceptions (see core/CMakeLists.txt): every error is a value.
@@ -37,17 +34,8 @@ auto guarded(Body&& body, OnError&& on_error) -> decltype(body()) {
 }
 
 
-/// Parses JSON text; a syntax error becomes kInvalidJson naming the byte where it went wrong.
-Result<Json> parse_json_text(const std::string& text, const char* what);
-
-/// "a string", "an array", "null", ... for error messages.
-std::string describe(const Json& v);
-
 /// A number as short text for messages (1e+12, 4096, 0.5).
 std::string json_number_text(double d);
-
-/// config.json (already parsed) -> ModelSpec.
-Result<ModelSpec> parse_config_value(const Json& j);
 
 /// Rounds a double to 10 significant digits through decimal text, so results print identically from
 /// the native and the WebAssembly builds even where their libm differs in the last bit.

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <set>
 
-#include "json/util.h"
+#include "json/json.h"
 #include "model/config.h"
 #include "llmsizer/gpu.h"
 
@@ -15,7 +15,7 @@ extern const char* const kEmbeddedModelsJson;
 
 namespace {
 
-using json = Json;
+using json = JsonValue;
 
 Error preset_error(const std::string& file, size_t index, const std::string& what) {
   return make_error(ErrorCode::kInvalidValue, file + " entry " + std::to_string(index) + ": " + what,
@@ -39,23 +39,23 @@ const ModelPreset* Catalog::find_model(const std::string& id) const {
 }
 
 Result<std::vector<GpuSpec>> parse_gpu_catalog(const std::string& text) {
-  auto parsed = parse_json_text(text, "gpus.json");
+  auto parsed = parse_json(text, "gpus.json");
   if (!parsed.ok()) return parsed.error();
-  const json& j = parsed.value();
+  const json& j = *parsed.value();
   if (!j.is_array()) return make_error(ErrorCode::kNotAnObject, "gpus.json must be an array of GPU objects");
   std::vector<GpuSpec> out;
   std::set<std::string> ids;
   for (size_t i = 0; i < j.size(); ++i) {
-    const json& e = j[i];
+    const json& e = *json_element(j, i);
     if (!e.is_object()) return preset_error("gpus.json", i, "not an object");
     GpuSpec g;
     auto str = [&](const char* k) -> std::string {
-      auto it = e.find(k);
-      return it != e.end() && it->is_string() ? it->get<std::string>() : std::string();
+      const json* v = json_member(e, k);
+      return v && v->is_string() ? v->get<std::string>() : std::string();
     };
     auto num = [&](const char* k) -> double {
-      auto it = e.find(k);
-      return it != e.end() && it->is_number() ? it->get<double>() : 0.0;
+      const json* v = json_member(e, k);
+      return v && v->is_number() ? v->get<double>() : 0.0;
     };
     g.id = str("id");
     g.vendor = str("vendor");
@@ -67,7 +67,7 @@ Result<std::vector<GpuSpec>> parse_gpu_catalog(const std::string& text) {
     g.market = str("market");
     g.architecture = str("architecture");
     g.memory_basis = str("memory_basis");
-    if (auto ns = e.find("nvswitch"); ns != e.end() && ns->is_boolean()) g.nvswitch = ns->get<bool>();
+    if (const json* ns = json_member(e, "nvswitch"); ns && ns->is_boolean()) g.nvswitch = ns->get<bool>();
     g.pcie_gen = static_cast<int64_t>(num("pcie_gen"));
     g.source = str("source");
     if (g.id.empty()) return preset_error("gpus.json", i, "missing id");
@@ -78,7 +78,7 @@ Result<std::vector<GpuSpec>> parse_gpu_catalog(const std::string& text) {
     if (!(g.memory_bandwidth_gbps >= 0 && g.memory_bandwidth_gbps < 1e6)) {
       return preset_error("gpus.json", i, "'" + g.id + "' memory_bandwidth_gbps out of range");
     }
-    if (auto t = e.find("tflops"); t != e.end() && t->is_object()) {
+    if (const json* t = json_member(e, "tflops"); t && t->is_object()) {
       for (auto it = t->begin(); it != t->end(); ++it) {
         if (it.value().is_number()) {
           const double v = it.value().get<double>();
@@ -93,28 +93,29 @@ Result<std::vector<GpuSpec>> parse_gpu_catalog(const std::string& text) {
 }
 
 Result<std::vector<ModelPreset>> parse_model_catalog(const std::string& text) {
-  auto parsed = parse_json_text(text, "models.json");
+  auto parsed = parse_json(text, "models.json");
   if (!parsed.ok()) return parsed.error();
-  const json& j = parsed.value();
+  const JsonRef doc = std::move(parsed).value();
+  const json& j = *doc;
   if (!j.is_array()) return make_error(ErrorCode::kNotAnObject, "models.json must be an array of model objects");
   std::vector<ModelPreset> out;
   std::set<std::string> ids;
   for (size_t i = 0; i < j.size(); ++i) {
-    const json& e = j[i];
+    const json& e = *json_element(j, i);
     if (!e.is_object()) return preset_error("models.json", i, "not an object");
     ModelPreset p;
-    auto it = e.find("id");
-    if (it == e.end() || !it->is_string() || it->get<std::string>().empty()) {
+    const json* it = json_member(e, "id");
+    if (!it || !it->is_string() || it->get_ref<const std::string&>().empty()) {
       return preset_error("models.json", i, "missing id");
     }
     p.id = it->get<std::string>();
     if (!ids.insert(p.id).second) return preset_error("models.json", i, "duplicate id '" + p.id + "'");
-    if (auto n = e.find("name"); n != e.end() && n->is_string()) p.name = n->get<std::string>();
-    if (auto s = e.find("source"); s != e.end() && s->is_string()) p.source = s->get<std::string>();
-    if (auto g = e.find("gated"); g != e.end() && g->is_boolean()) p.gated = g->get<bool>();
-    auto c = e.find("config");
-    if (c == e.end() || !c->is_object()) return preset_error("models.json", i, "'" + p.id + "' has no config object");
-    p.config_text = c->dump();
+    if (const json* n = json_member(e, "name"); n && n->is_string()) p.name = n->get<std::string>();
+    if (const json* s = json_member(e, "source"); s && s->is_string()) p.source = s->get<std::string>();
+    if (const json* g = json_member(e, "gated"); g && g->is_boolean()) p.gated = g->get<bool>();
+    const json* c = json_member(e, "config");
+    if (!c || !c->is_object()) return preset_error("models.json", i, "'" + p.id + "' has no config object");
+    p.config = JsonRef(doc, c);  // the value itself, never re-serialised
     out.push_back(std::move(p));
   }
   return out;

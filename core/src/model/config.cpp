@@ -12,13 +12,14 @@
 #include <optional>
 #include <string>
 
+#include "json/json.h"
 #include "json/util.h"
 
 namespace llmsizer {
 
 namespace {
 
-using json = Json;
+using json = JsonValue;
 
 // ----------------------------------------------------------------------------------------------
 // Family traits
@@ -163,10 +164,10 @@ class Reader {
   /// The first key present with a non-null value.
   const json* find(std::initializer_list<const char*> keys, const char** which = nullptr) const {
     for (const char* k : keys) {
-      auto it = obj_.find(k);
-      if (it != obj_.end() && !it->is_null()) {
+      const json* v = json_member(obj_, k);
+      if (v && !v->is_null()) {
         if (which) *which = k;
-        return &*it;
+        return v;
       }
     }
     return nullptr;
@@ -311,7 +312,7 @@ std::vector<int64_t> sliding_windows(Reader& r, const Family& fam, const std::st
       return w;
     }
     for (int64_t i = 0; i < layers; ++i) {
-      const json& t = (*lt)[static_cast<size_t>(i)];
+      const json& t = *json_element(*lt, static_cast<size_t>(i));  // the size was checked above
       if (!t.is_string()) {
         r.fail(ErrorCode::kInvalidValue, "'layer_types' entries must be strings",
                r.key_path("layer_types") + "/" + std::to_string(i));
@@ -374,6 +375,50 @@ std::vector<int64_t> sliding_windows(Reader& r, const Family& fam, const std::st
 // ----------------------------------------------------------------------------------------------
 // Quantisation
 // ----------------------------------------------------------------------------------------------
+
+/// compressed-tensors (llm-compressor): config_groups.<name>.weights {num_bits, type, strategy, group_size}.
+/// False when it failed (the error is in `top`).
+bool read_compressed_tensors(Reader& r, const std::string& path, Reader& top, WeightFormat& f) {
+  const json* groups = r.find({"config_groups"});
+  const json* w = nullptr;
+  if (groups && groups->is_object() && !groups->empty()) {
+    const json& g = groups->begin().value();
+    if (const json* gw = json_member(g, "weights"); gw && gw->is_object()) w = gw;
+  }
+  if (!w) {
+    top.fail(ErrorCode::kInvalidValue,
+             "compressed-tensors quantization_config has no config_groups.*.weights: cannot tell the weight format",
+             r.key_path("config_groups"));
+    return false;
+  }
+  Reader wr(*w, path + "/config_groups/" + groups->begin().key() + "/weights");
+  const int64_t bits = wr.opt_int({"num_bits"}, 8, 1, 16);
+  const std::string type = wr.opt_str("type", "int");
+  const std::string strategy = wr.opt_str("strategy", "tensor");
+  const int64_t group = wr.opt_group({"group_size"}, 128);
+  const bool sym = wr.opt_bool("symmetric", true);
+  if (wr.error) {
+    top.fail(wr.error->code, wr.error->message, wr.error->path);
+    return false;
+  }
+  f.bits = static_cast<double>(bits);
+  if (bits == 8) {
+    f.method = type == "float" ? QuantMethod::kFp8 : QuantMethod::kInt8;
+    f.scales = strategy == "channel" ? ScaleGranularity::kChannel
+               : strategy == "block" ? ScaleGranularity::kBlock
+               : strategy == "group" ? ScaleGranularity::kGroup
+                                     : ScaleGranularity::kTensor;
+    f.group_size = group;
+    f.label = std::string(type == "float" ? "fp8" : "int8") + " (compressed-tensors, " + strategy + ")";
+  } else {
+    f.method = QuantMethod::kIntGroup;
+    f.group_size = strategy == "channel" ? -1 : group;
+    f.zero_points = !sym;
+    f.label = (type == "float" ? "fp" : "int") + std::to_string(bits) + " (compressed-tensors, " + strategy +
+              (strategy == "group" ? " " + std::to_string(group) : "") + ")";
+  }
+  return true;
+}
 
 void parse_quantization(const json& q, const std::string& path, ModelSpec& m, Reader& top) {
   if (!q.is_object()) {
@@ -438,45 +483,7 @@ void parse_quantization(const json& q, const std::string& path, ModelSpec& m, Re
     f.experts_only = true;
     f.label = "MXFP4 (experts)";
   } else if (method == "compressed-tensors") {
-    // compressed-tensors (llm-compressor): config_groups.<name>.weights {num_bits, type, strategy, group_size}
-    const json* groups = r.find({"config_groups"});
-    const json* w = nullptr;
-    if (groups && groups->is_object() && !groups->empty()) {
-      const json& g = groups->begin().value();
-      if (g.is_object() && g.contains("weights") && g["weights"].is_object()) w = &g["weights"];
-    }
-    if (!w) {
-      top.fail(ErrorCode::kInvalidValue,
-               "compressed-tensors quantization_config has no config_groups.*.weights: cannot tell the weight format",
-               r.key_path("config_groups"));
-      return;
-    }
-    Reader wr(*w, path + "/config_groups/" + groups->begin().key() + "/weights");
-    const int64_t bits = wr.opt_int({"num_bits"}, 8, 1, 16);
-    const std::string type = wr.opt_str("type", "int");
-    const std::string strategy = wr.opt_str("strategy", "tensor");
-    const int64_t group = wr.opt_group({"group_size"}, 128);
-    const bool sym = wr.opt_bool("symmetric", true);
-    if (wr.error) {
-      top.fail(wr.error->code, wr.error->message, wr.error->path);
-      return;
-    }
-    f.bits = static_cast<double>(bits);
-    if (bits == 8) {
-      f.method = type == "float" ? QuantMethod::kFp8 : QuantMethod::kInt8;
-      f.scales = strategy == "channel" ? ScaleGranularity::kChannel
-                 : strategy == "block" ? ScaleGranularity::kBlock
-                 : strategy == "group" ? ScaleGranularity::kGroup
-                                       : ScaleGranularity::kTensor;
-      f.group_size = group;
-      f.label = std::string(type == "float" ? "fp8" : "int8") + " (compressed-tensors, " + strategy + ")";
-    } else {
-      f.method = QuantMethod::kIntGroup;
-      f.group_size = strategy == "channel" ? -1 : group;
-      f.zero_points = !sym;
-      f.label = (type == "float" ? "fp" : "int") + std::to_string(bits) + " (compressed-tensors, " + strategy +
-                (strategy == "group" ? " " + std::to_string(group) : "") + ")";
-    }
+    if (!read_compressed_tensors(r, path, top, f)) return;
   } else {
     m.warnings.push_back({"unknown_quantization",
                           "quantization method '" + method +
@@ -497,12 +504,12 @@ void parse_quantization(const json& q, const std::string& path, ModelSpec& m, Re
 // ----------------------------------------------------------------------------------------------
 
 void estimate_vision(const json& root, ModelSpec& m) {
-  auto it = root.find("vision_config");
-  if (it == root.end() || !it->is_object()) return;
-  const json& v = *it;
+  const json* vc = json_member(root, "vision_config");
+  if (!vc || !vc->is_object()) return;
+  const json& v = *vc;
   auto geti = [&](const char* k, int64_t def) -> int64_t {
-    auto f = v.find(k);
-    if (f == v.end() || !f->is_number()) return def;
+    const json* f = json_member(v, k);
+    if (!f || !f->is_number()) return def;
     double d = f->get<double>();
     if (!std::isfinite(d) || d < 0 || d > 1e7) return def;
     return static_cast<int64_t>(d);
@@ -527,66 +534,66 @@ void estimate_vision(const json& root, ModelSpec& m) {
 }
 
 // ----------------------------------------------------------------------------------------------
-// The parser
+// The parser, section by section
 // ----------------------------------------------------------------------------------------------
 
-Result<ModelSpec> build(const json& root) {
-  if (!root.is_object()) {
-    return make_error(ErrorCode::kNotAnObject,
-                      std::string("config.json must be a JSON object ({...}), not ") + describe(root));
-  }
-  ModelSpec m;
-  Reader top(root, "");
-
-  // Find the language model: multimodal wrappers keep it under text_config (or llm_config /
-  // language_config). Nesting is followed a few levels at most.
+/// Multimodal wrappers keep the language model under text_config (or llm_config / language_config): the
+/// innermost one, followed a few levels at most. *path gets its JSON pointer ("" at the top level).
+Result<const json*> find_language_model(const json& root, std::string* path) {
   const json* text = &root;
-  std::string path;
-  std::string wrapper_type = top.opt_str("model_type");
   for (int depth = 0;; ++depth) {
     const json* inner = nullptr;
     const char* key = nullptr;
     for (const char* k : {"text_config", "llm_config", "language_config"}) {
-      auto it = text->find(k);
-      if (it != text->end() && it->is_object()) {
-        inner = &*it;
+      const json* it = json_member(*text, k);
+      if (it && it->is_object()) {
+        inner = it;
         key = k;
         break;
       }
-      if (it != text->end() && !it->is_null() && !it->is_object()) {
-        return make_error(ErrorCode::kInvalidValue, std::string("'") + k + "' must be an object", path + "/" + k);
+      if (it && !it->is_null() && !it->is_object()) {
+        return make_error(ErrorCode::kInvalidValue, std::string("'") + k + "' must be an object", *path + "/" + k);
       }
     }
-    if (!inner) break;
+    if (!inner) return text;
     if (depth >= 3) {
       return make_error(ErrorCode::kInconsistentConfig,
-                        "text_config is nested more than 3 levels deep: not a real model config", path);
+                        "text_config is nested more than 3 levels deep: not a real model config", *path);
     }
     text = inner;
-    path += std::string("/") + key;
+    *path += std::string("/") + key;
   }
-  m.text_config_path = path;
-  Reader r(*text, path);
+}
 
-  // model_type: the language model's own, else derived from the wrapper's.
-  m.model_type = r.opt_str("model_type");
-  if (r.error) return *r.error;
-  if (m.model_type.empty() && !path.empty()) {
+/// What the sections of build() share.
+struct Config {
+  Reader& top;               ///< the whole config.json
+  Reader& r;                 ///< the language model's config (top, or the text_config nested in it)
+  const std::string& path;   ///< r's JSON pointer ("" at the top level)
+  const Family* fam = nullptr;
+  std::string fname;         ///< the family's name ("generic" for unknown model types)
+  ModelSpec& m;
+};
+
+/// model_type (the language model's own, else derived from the wrapper's), the architecture and the family.
+Result<bool> read_family(Config& c, const std::string& wrapper_type) {
+  ModelSpec& m = c.m;
+  m.model_type = c.r.opt_str("model_type");
+  if (c.r.error) return *c.r.error;
+  if (m.model_type.empty() && !c.path.empty()) {
     const char* t = wrapped_text_type(wrapper_type);
     m.model_type = t ? t : wrapper_type;
   }
   if (m.model_type.empty()) m.model_type = wrapper_type;
-  if (const json* a = top.find({"architectures"}); a && a->is_array() && !a->empty() && (*a)[0].is_string()) {
-    m.architecture = (*a)[0].get<std::string>();
-  } else {
-    m.architecture = m.model_type.empty() ? "unknown" : m.model_type;
-  }
+  const json* a = c.top.find({"architectures"});
+  const json* a0 = a && a->is_array() ? json_element(*a, 0) : nullptr;
+  m.architecture = a0 && a0->is_string() ? a0->get<std::string>() : m.model_type.empty() ? "unknown" : m.model_type;
 
-  const Family* fam = find_family(m.model_type);
   static constexpr Family kGeneric = {"generic", NormKind::kRmsNorm, true, false, false, false, false, 2,
                                       false, SlidingRule::kAllLayers, MlpRule::kDense};
-  if (!fam) {
-    fam = &kGeneric;
+  c.fam = find_family(m.model_type);
+  if (!c.fam) {
+    c.fam = &kGeneric;
     m.generic = true;
     m.warnings.push_back(
         {"generic_architecture",
@@ -594,125 +601,161 @@ Result<ModelSpec> build(const json& root) {
              "' is not one llmsizer knows: estimated as a generic Llama-style decoder (RMSNorm, gated MLP, "
              "GQA). Parameter counts may be off by the architecture's extras."});
   }
-  m.family = fam->name;
-  const std::string fname = fam->name;
-  if (!path.empty() && !m.generic) r.use_class_defaults(fname);
+  m.family = c.fam->name;
+  c.fname = c.fam->name;
+  if (!c.path.empty() && !m.generic) c.r.use_class_defaults(c.fname);
+  return true;
+}
 
-  // ---- core sizes (aliases: GPT-2 n_embd/n_layer/n_head, T5-style d_model, Falcon n_head) ----
+/// The attention's shape.
+struct Heads {
+  int64_t layers = 0;
+  int64_t heads = 0;
+  int64_t kv_heads = 0;
+  int64_t head_dim = 0;
+  bool mla = false;  ///< DeepSeek's multi-head latent attention (kv_lora_rank)
+};
+
+/// Core sizes (aliases: GPT-2 n_embd/n_layer/n_head, T5-style d_model, Falcon n_head), KV heads and head_dim.
+Result<Heads> read_sizes(Config& c) {
+  ModelSpec& m = c.m;
+  Reader& r = c.r;
+  Heads s;
   m.hidden_size = r.req_int({"hidden_size", "n_embd", "d_model", "dim"}, 8, kMaxHidden,
                             "the width of the model is essential");
-  const int64_t layers = r.req_int({"num_hidden_layers", "n_layer", "num_layers", "n_layers"}, 1, kMaxLayers,
-                                   "the number of decoder layers is essential");
-  const int64_t heads = r.req_int({"num_attention_heads", "n_head", "num_heads", "n_heads"}, 1, kMaxHeads,
-                                  "the number of attention heads is essential");
+  s.layers = r.req_int({"num_hidden_layers", "n_layer", "num_layers", "n_layers"}, 1, kMaxLayers,
+                       "the number of decoder layers is essential");
+  s.heads = r.req_int({"num_attention_heads", "n_head", "num_heads", "n_heads"}, 1, kMaxHeads,
+                      "the number of attention heads is essential");
   m.vocab_size = r.req_int({"vocab_size", "n_vocab", "padded_vocab_size"}, 1, kMaxVocab,
                            "the vocabulary size sets the embedding and LM-head sizes");
   if (r.error) return *r.error;
 
   // KV heads: num_key_value_heads (absent -> heads); Falcon: n_head_kv / num_kv_heads; multi_query -> 1.
-  int64_t kv_heads = heads;
-  if (fname == "falcon") {
+  s.kv_heads = s.heads;
+  if (c.fname == "falcon") {
     const bool new_arch = r.opt_bool("new_decoder_architecture", false);
     if (new_arch) {
-      kv_heads = r.opt_int({"num_kv_heads", "n_head_kv", "num_key_value_heads"}, heads, 1, kMaxHeads);
+      s.kv_heads = r.opt_int({"num_kv_heads", "n_head_kv", "num_key_value_heads"}, s.heads, 1, kMaxHeads);
     } else if (r.opt_bool("multi_query", true)) {
-      kv_heads = 1;
+      s.kv_heads = 1;
     }
   } else {
-    kv_heads = r.opt_int({"num_key_value_heads", "num_kv_heads", "n_head_kv", "multi_query_group_num"}, heads, 1,
-                         kMaxHeads);
-    if (r.opt_bool("multi_query", false)) kv_heads = 1;
+    s.kv_heads = r.opt_int({"num_key_value_heads", "num_kv_heads", "n_head_kv", "multi_query_group_num"}, s.heads, 1,
+                           kMaxHeads);
+    if (r.opt_bool("multi_query", false)) s.kv_heads = 1;
   }
   if (r.error) return *r.error;
 
   // head_dim: explicit key wins (Gemma 7B: 256 with hidden 3072 / 16 heads), else hidden / heads.
-  int64_t head_dim = r.opt_int({"head_dim", "attention_head_dim", "kv_channels"}, 0, 0, kMaxHeads);
+  s.head_dim = r.opt_int({"head_dim", "attention_head_dim", "kv_channels"}, 0, 0, kMaxHeads);
   if (r.error) return *r.error;
-  if (head_dim == 0) {
-    if (m.hidden_size % heads != 0) {
+  if (s.head_dim == 0) {
+    if (m.hidden_size % s.heads != 0) {
       return make_error(ErrorCode::kInconsistentConfig,
                         "hidden_size " + std::to_string(m.hidden_size) + " is not divisible by num_attention_heads " +
-                            std::to_string(heads) + ", and no head_dim is given: fix one of them or add head_dim",
+                            std::to_string(s.heads) + ", and no head_dim is given: fix one of them or add head_dim",
                         r.key_path("num_attention_heads"));
     }
-    head_dim = m.hidden_size / heads;
+    s.head_dim = m.hidden_size / s.heads;
   }
-  const bool mla = r.has("kv_lora_rank");
-  if (!mla && heads % kv_heads != 0) {
+  s.mla = r.has("kv_lora_rank");
+  if (!s.mla && s.heads % s.kv_heads != 0) {
     return make_error(ErrorCode::kInconsistentConfig,
-                      "num_attention_heads " + std::to_string(heads) + " is not a multiple of num_key_value_heads " +
-                          std::to_string(kv_heads) + ": each KV head must serve a whole group of query heads",
+                      "num_attention_heads " + std::to_string(s.heads) + " is not a multiple of num_key_value_heads " +
+                          std::to_string(s.kv_heads) + ": each KV head must serve a whole group of query heads",
                       r.key_path("num_key_value_heads"));
   }
-  if (!mla && kv_heads > heads) {
+  if (!s.mla && s.kv_heads > s.heads) {
     return make_error(ErrorCode::kInconsistentConfig, "num_key_value_heads exceeds num_attention_heads",
                       r.key_path("num_key_value_heads"));
   }
+  return s;
+}
 
-  // ---- context, dtype ----
+/// The context length and the checkpoint dtype (transformers 5 renamed torch_dtype -> dtype; wrappers may
+/// keep it at the top only).
+Result<bool> read_context_and_dtype(Config& c) {
+  ModelSpec& m = c.m;
+  Reader& r = c.r;
   m.max_position_embeddings =
       r.opt_int({"max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "max_sequence_length",
                  "n_ctx"},
                 0, 0, kMaxPositions);
-  if (fname == "falcon" && m.max_position_embeddings == 0) m.max_position_embeddings = 2048;
-  {
-    // transformers 5 renamed torch_dtype -> dtype; wrappers may keep it at the top only.
-    std::string dt = r.opt_str("torch_dtype");
-    if (dt.empty()) dt = r.opt_str("dtype");
-    if (dt.empty() && !path.empty()) {
-      dt = top.opt_str("torch_dtype");
-      if (dt.empty()) dt = top.opt_str("dtype");
-    }
-    if (r.error) return *r.error;
-    if (top.error) return *top.error;
-    if (!dt.empty()) {
-      auto d = parse_dtype(dt);
-      if (!d.ok() || (d.value() != Dtype::kFp32 && d.value() != Dtype::kFp16 && d.value() != Dtype::kBf16)) {
-        m.warnings.push_back({"unknown_torch_dtype", "torch_dtype '" + dt + "' is not fp32/fp16/bf16: assuming bf16"});
-      } else {
-        m.torch_dtype = d.value();
-        m.has_torch_dtype = true;
-      }
+  if (c.fname == "falcon" && m.max_position_embeddings == 0) m.max_position_embeddings = 2048;
+  std::string dt = r.opt_str("torch_dtype");
+  if (dt.empty()) dt = r.opt_str("dtype");
+  if (dt.empty() && !c.path.empty()) {
+    dt = c.top.opt_str("torch_dtype");
+    if (dt.empty()) dt = c.top.opt_str("dtype");
+  }
+  if (r.error) return *r.error;
+  if (c.top.error) return *c.top.error;
+  if (!dt.empty()) {
+    auto d = parse_dtype(dt);
+    if (!d.ok() || (d.value() != Dtype::kFp32 && d.value() != Dtype::kFp16 && d.value() != Dtype::kBf16)) {
+      m.warnings.push_back({"unknown_torch_dtype", "torch_dtype '" + dt + "' is not fp32/fp16/bf16: assuming bf16"});
+    } else {
+      m.torch_dtype = d.value();
+      m.has_torch_dtype = true;
     }
   }
+  return true;
+}
 
-  // ---- embeddings, biases, norms ----
-  m.tie_word_embeddings = r.opt_bool("tie_word_embeddings", fam->tie_default);
-  if (!path.empty() && !r.has("tie_word_embeddings") && top.has("tie_word_embeddings")) {
-    m.tie_word_embeddings = top.opt_bool("tie_word_embeddings", fam->tie_default);
+/// Biases and norms: the family's defaults, overridden by each family's own keys.
+struct Biases {
+  bool qkv = false;
+  bool o = false;
+  bool mlp = false;
+  int norms = 2;  ///< hidden-size norms per layer
+};
+
+Result<Biases> read_biases_and_norms(Config& c) {
+  ModelSpec& m = c.m;
+  Reader& r = c.r;
+  const Family& fam = *c.fam;
+  const std::string& fname = c.fname;
+  m.tie_word_embeddings = r.opt_bool("tie_word_embeddings", fam.tie_default);
+  if (!c.path.empty() && !r.has("tie_word_embeddings") && c.top.has("tie_word_embeddings")) {
+    m.tie_word_embeddings = c.top.opt_bool("tie_word_embeddings", fam.tie_default);
   }
-  m.norm = fam->norm;
+  m.norm = fam.norm;
   if (fname == "starcoder2" && r.opt_str("norm_type", "layer_norm") != "layer_norm") m.norm = NormKind::kRmsNorm;
 
-  bool qkv_bias = fam->qkv_bias;
-  bool o_bias = fam->o_bias;
-  bool mlp_bias = fam->mlp_bias;
+  Biases b{fam.qkv_bias, fam.o_bias, fam.mlp_bias, fam.norms};
   if (fname == "llama" || fname == "granite" || fname == "mistral" || fname == "generic" || fname == "gemma" ||
       fname == "gemma2" || fname == "gemma3" || fname == "qwen3" || fname == "qwen3_moe" || fname == "phi3" ||
       fname == "deepseek_v2" || fname == "deepseek_v3") {
-    qkv_bias = o_bias = r.opt_bool("attention_bias", false);
-    mlp_bias = r.opt_bool("mlp_bias", false);
+    b.qkv = b.o = r.opt_bool("attention_bias", false);
+    b.mlp = r.opt_bool("mlp_bias", false);
   } else if (fname == "gpt_neox") {
-    qkv_bias = o_bias = r.opt_bool("attention_bias", true);
+    b.qkv = b.o = r.opt_bool("attention_bias", true);
   } else if (fname == "falcon") {
-    qkv_bias = o_bias = mlp_bias = r.opt_bool("bias", false);
+    b.qkv = b.o = b.mlp = r.opt_bool("bias", false);
   } else if (fname == "opt") {
-    qkv_bias = o_bias = mlp_bias = r.opt_bool("enable_bias", true);
+    b.qkv = b.o = b.mlp = r.opt_bool("enable_bias", true);
   } else if (fname == "starcoder2") {
-    qkv_bias = o_bias = mlp_bias = r.opt_bool("use_bias", true);
+    b.qkv = b.o = b.mlp = r.opt_bool("use_bias", true);
   } else if (fname == "gpt_oss") {
-    qkv_bias = o_bias = r.opt_bool("attention_bias", true);
+    b.qkv = b.o = r.opt_bool("attention_bias", true);
   }
-  int norms = fam->norms;
   if (fname == "falcon") {
     const bool new_arch = r.opt_bool("new_decoder_architecture", false);
     const bool parallel = r.opt_bool("parallel_attn", true);
     // modeling_falcon.py: new architecture has ln_attn + ln_mlp when num_ln_in_parallel_attn == 2.
-    norms = new_arch ? static_cast<int>(r.opt_int({"num_ln_in_parallel_attn"}, 2, 1, 2)) : (parallel ? 1 : 2);
+    b.norms = new_arch ? static_cast<int>(r.opt_int({"num_ln_in_parallel_attn"}, 2, 1, 2)) : (parallel ? 1 : 2);
   }
   if (r.error) return *r.error;
+  return b;
+}
 
-  // Learned absolute positions: GPT-2 n_positions; OPT max_position_embeddings + 2 (OPTLearnedPositionalEmbedding offset).
+/// Learned absolute positions and rotary dims (engines size rope caches from them).
+Result<bool> read_positions(Config& c, int64_t head_dim) {
+  ModelSpec& m = c.m;
+  Reader& r = c.r;
+  const std::string& fname = c.fname;
+  // GPT-2 n_positions; OPT max_position_embeddings + 2 (OPTLearnedPositionalEmbedding offset).
   if (fname == "gpt2") {
     m.learned_position_rows = r.opt_int({"n_positions", "max_position_embeddings"}, 1024, 1, kMaxPositions);
   } else if (fname == "opt") {
@@ -723,7 +766,7 @@ Result<ModelSpec> build(const json& root) {
   }
   if (fname == "phi") m.lm_head_bias = true;
 
-  // Rotary dims (engines size rope caches from them): partial_rotary_factor / rotary_pct / rotary_dim.
+  // Rotary dims: partial_rotary_factor / rotary_pct / rotary_dim.
   if (fname != "gpt2" && fname != "opt" && fname != "falcon") {
     double frac = 1.0;
     if (const json* f = r.find({"partial_rotary_factor", "rotary_pct"}); f && f->is_number()) frac = f->get<double>();
@@ -734,18 +777,22 @@ Result<ModelSpec> build(const json& root) {
     m.rotary_dim = head_dim;
   }
   if (r.error) return *r.error;
+  return true;
+}
 
-  // ---- attention spec (MLA or standard) ----
+/// The attention of every layer: MLA (DeepSeek) or standard.
+Result<AttentionSpec> read_attention(Config& c, const Heads& s, const Biases& b) {
+  Reader& r = c.r;
   AttentionSpec attn;
-  attn.num_heads = heads;
-  attn.num_kv_heads = kv_heads;
-  attn.head_dim = head_dim;
-  attn.v_head_dim = head_dim;
-  attn.qkv_bias = qkv_bias;
-  attn.o_bias = o_bias;
-  attn.qk_norm = fam->qk_norm;
-  attn.sinks = fname == "gpt_oss";
-  if (mla) {
+  attn.num_heads = s.heads;
+  attn.num_kv_heads = s.kv_heads;
+  attn.head_dim = s.head_dim;
+  attn.v_head_dim = s.head_dim;
+  attn.qkv_bias = b.qkv;
+  attn.o_bias = b.o;
+  attn.qk_norm = c.fam->qk_norm;
+  attn.sinks = c.fname == "gpt_oss";
+  if (s.mla) {
     attn.mla = true;
     attn.q_lora_rank = r.opt_int({"q_lora_rank"}, 0, 0, kMaxHidden);
     attn.kv_lora_rank = r.req_int({"kv_lora_rank"}, 1, kMaxHidden, "MLA needs the latent width");
@@ -753,56 +800,138 @@ Result<ModelSpec> build(const json& root) {
     attn.qk_rope_head_dim = r.req_int({"qk_rope_head_dim"}, 0, kMaxHeads, "MLA needs the rotary head size");
     attn.v_head_dim = r.req_int({"v_head_dim"}, 1, kMaxHeads, "MLA needs the value head size");
     attn.head_dim = attn.qk_nope_head_dim + attn.qk_rope_head_dim;
-    attn.num_kv_heads = heads;  // MLA: every query head gets its own decompressed K/V
+    attn.num_kv_heads = s.heads;  // MLA: every query head gets its own decompressed K/V
     attn.qkv_bias = attn.o_bias = false;
-    m.rotary_dim = attn.qk_rope_head_dim;
+    c.m.rotary_dim = attn.qk_rope_head_dim;
     if (r.error) return *r.error;
   }
+  if (r.error) return *r.error;
+  return attn;
+}
 
-  // ---- MLP / MoE ----
+/// The dense MLP (every layer's, or the dense layers' of a mixture of experts).
+Result<MlpSpec> read_dense_mlp(Config& c, bool bias) {
+  Reader& r = c.r;
+  const std::string& fname = c.fname;
+  const int64_t hidden = c.m.hidden_size;
   MlpSpec dense;
-  dense.gated = fam->gated;
-  dense.bias = mlp_bias;
+  dense.gated = c.fam->gated;
+  dense.bias = bias;
   if (fname == "gpt2") {
-    dense.intermediate_size = r.opt_int({"n_inner"}, 4 * m.hidden_size, 1, kMaxWidth);
+    dense.intermediate_size = r.opt_int({"n_inner"}, 4 * hidden, 1, kMaxWidth);
   } else if (fname == "opt") {
     dense.intermediate_size = r.req_int({"ffn_dim", "intermediate_size"}, 1, kMaxWidth, "OPT's MLP width");
   } else if (fname == "falcon") {
-    dense.intermediate_size = r.opt_int({"ffn_hidden_size", "intermediate_size"}, 4 * m.hidden_size, 1, kMaxWidth);
+    dense.intermediate_size = r.opt_int({"ffn_hidden_size", "intermediate_size"}, 4 * hidden, 1, kMaxWidth);
   } else if (fname == "phi") {
-    dense.intermediate_size = r.opt_int({"intermediate_size", "n_inner"}, 4 * m.hidden_size, 1, kMaxWidth);
+    dense.intermediate_size = r.opt_int({"intermediate_size", "n_inner"}, 4 * hidden, 1, kMaxWidth);
   } else {
     dense.intermediate_size = r.req_int({"intermediate_size", "ffn_dim", "n_inner", "ffn_hidden_size"}, 1, kMaxWidth,
                                         "the MLP width sets most of the parameters");
   }
   if (r.error) return *r.error;
+  return dense;
+}
 
+/// A mixture-of-experts MLP without shared experts.
+MlpSpec moe_mlp(const Family& fam, int64_t experts, int64_t topk, int64_t width) {
+  MlpSpec p;
+  p.gated = fam.gated;
+  p.bias = false;
+  p.intermediate_size = 0;
+  p.num_experts = experts;
+  p.experts_per_token = topk;
+  p.expert_intermediate_size = width;
+  return p;
+}
+
+/// Qwen2-MoE / Qwen3-MoE: num_experts x moe_intermediate_size every decoder_sparse_step, mlp_only_layers dense.
+Result<bool> qwen_moe_layers(Config& c, std::vector<MlpSpec>& mlps) {
+  Reader& r = c.r;
+  const int64_t e = r.req_int({"num_experts"}, 1, kMaxExperts, "MoE needs its expert count");
+  const int64_t k = r.req_int({"num_experts_per_tok"}, 1, kMaxExperts, "MoE needs its top-k");
+  const int64_t w = r.req_int({"moe_intermediate_size"}, 1, kMaxWidth, "MoE needs the expert width");
+  const int64_t step = r.opt_int({"decoder_sparse_step"}, 1, 1, kMaxLayers);
+  const int64_t shared = c.fname == "qwen2_moe" ? r.opt_int({"shared_expert_intermediate_size"}, 0, 0, kMaxWidth) : 0;
+  if (r.error) return *r.error;
+  if (k > e) {
+    return make_error(ErrorCode::kInconsistentConfig, "num_experts_per_tok exceeds num_experts",
+                      r.key_path("num_experts_per_tok"));
+  }
+  std::vector<int64_t> mlp_only;
+  if (const json* mo = r.find({"mlp_only_layers"}); mo && mo->is_array()) {
+    for (const json& x : *mo) {
+      if (x.is_number_integer()) mlp_only.push_back(x.get<int64_t>());
+    }
+  }
+  for (size_t i = 0; i < mlps.size(); ++i) {
+    // modeling_qwen2_moe.py: sparse when (layer_idx not in mlp_only_layers) and
+    // num_experts > 0 and (layer_idx + 1) % decoder_sparse_step == 0.
+    const int64_t layer = static_cast<int64_t>(i);
+    const bool only = std::find(mlp_only.begin(), mlp_only.end(), layer) != mlp_only.end();
+    if (only || (layer + 1) % step != 0) continue;
+    MlpSpec p = moe_mlp(*c.fam, e, k, w);
+    if (shared > 0) {
+      p.num_shared_experts = 1;
+      p.shared_intermediate_size = shared;
+      p.shared_expert_gate = true;
+    }
+    mlps[i] = p;
+  }
+  return true;
+}
+
+/// DeepSeek-V2/V3: dense for the first first_k_dense_replace layers, then MoE every moe_layer_freq.
+Result<bool> deepseek_moe_layers(Config& c, std::vector<MlpSpec>& mlps) {
+  Reader& r = c.r;
+  const int64_t e = r.opt_int({"n_routed_experts"}, 0, 0, kMaxExperts);
+  if (e == 0) return true;  // a dense DeepSeek-V2-style config
+  const int64_t k = r.req_int({"num_experts_per_tok"}, 1, kMaxExperts, "MoE needs its top-k");
+  const int64_t w = r.req_int({"moe_intermediate_size"}, 1, kMaxWidth, "MoE needs the expert width");
+  const int64_t shared = r.opt_int({"n_shared_experts"}, 0, 0, kMaxExperts);
+  const int64_t first_dense = r.opt_int({"first_k_dense_replace"}, 0, 0, kMaxLayers);
+  const int64_t freq = r.opt_int({"moe_layer_freq"}, 1, 1, kMaxLayers);
+  const bool noaux = r.opt_str("topk_method") == "noaux_tc";
+  if (r.error) return *r.error;
+  if (k > e) {
+    return make_error(ErrorCode::kInconsistentConfig, "num_experts_per_tok exceeds n_routed_experts",
+                      r.key_path("num_experts_per_tok"));
+  }
+  for (size_t i = 0; i < mlps.size(); ++i) {
+    // modeling_deepseek.py: MoE when layer_idx >= first_k_dense_replace and layer_idx % moe_layer_freq == 0.
+    const int64_t layer = static_cast<int64_t>(i);
+    if (layer < first_dense || layer % freq != 0) continue;
+    MlpSpec p = moe_mlp(*c.fam, e, k, w);
+    p.num_shared_experts = shared;
+    p.shared_intermediate_size = w;
+    p.router_score_bias = noaux;
+    mlps[i] = p;
+  }
+  if (c.fname == "deepseek_v3") c.m.mtp_layers = r.opt_int({"num_nextn_predict_layers"}, 0, 0, 16);
+  return true;
+}
+
+/// Every layer's MLP, by the family's rule.
+Result<std::vector<MlpSpec>> read_mlp_layers(Config& c, const MlpSpec& dense, int64_t layers) {
+  Reader& r = c.r;
   std::vector<MlpSpec> mlps(static_cast<size_t>(layers), dense);
-  auto moe_base = [&](int64_t experts, int64_t topk, int64_t width) {
-    MlpSpec p;
-    p.gated = fam->gated;
-    p.bias = false;
-    p.intermediate_size = 0;
-    p.num_experts = experts;
-    p.experts_per_token = topk;
-    p.expert_intermediate_size = width;
-    return p;
-  };
-  switch (fam->mlp) {
+  Result<bool> done = true;
+  switch (c.fam->mlp) {
     case MlpRule::kDense: {
       // Generic MoE keys on an unknown family: num_local_experts / num_experts.
-      if (fname == "generic") {
+      if (c.fname == "generic") {
         const int64_t e = r.opt_int({"num_local_experts", "num_experts", "n_routed_experts"}, 0, 0, kMaxExperts);
         if (e > 0) {
           const int64_t k = r.req_int({"num_experts_per_tok", "experts_per_token"}, 1, e, "MoE needs its top-k");
           const int64_t w = r.opt_int({"moe_intermediate_size"}, dense.intermediate_size, 1, kMaxWidth);
-          std::fill(mlps.begin(), mlps.end(), moe_base(e, k, w));
+          std::fill(mlps.begin(), mlps.end(), moe_mlp(*c.fam, e, k, w));
         }
       }
       break;
     }
     case MlpRule::kMixtral:
     case MlpRule::kGptOss: {
+      // Every layer MoE (gpt-oss: with biases and a biased router).
       const int64_t e = r.req_int({"num_local_experts", "num_experts"}, 1, kMaxExperts, "MoE needs its expert count");
       const int64_t k = r.req_int({"num_experts_per_tok", "experts_per_token"}, 1, kMaxExperts, "MoE needs its top-k");
       if (r.error) return *r.error;
@@ -810,139 +939,126 @@ Result<ModelSpec> build(const json& root) {
         return make_error(ErrorCode::kInconsistentConfig, "num_experts_per_tok exceeds the number of experts",
                           r.key_path("num_experts_per_tok"));
       }
-      MlpSpec p = moe_base(e, k, dense.intermediate_size);
-      if (fam->mlp == MlpRule::kGptOss) {
+      MlpSpec p = moe_mlp(*c.fam, e, k, dense.intermediate_size);
+      if (c.fam->mlp == MlpRule::kGptOss) {
         p.bias = true;
         p.router_bias = true;
       }
       std::fill(mlps.begin(), mlps.end(), p);
       break;
     }
-    case MlpRule::kQwenMoe: {
-      const int64_t e = r.req_int({"num_experts"}, 1, kMaxExperts, "MoE needs its expert count");
-      const int64_t k = r.req_int({"num_experts_per_tok"}, 1, kMaxExperts, "MoE needs its top-k");
-      const int64_t w = r.req_int({"moe_intermediate_size"}, 1, kMaxWidth, "MoE needs the expert width");
-      const int64_t step = r.opt_int({"decoder_sparse_step"}, 1, 1, kMaxLayers);
-      const int64_t shared = fname == "qwen2_moe" ? r.opt_int({"shared_expert_intermediate_size"}, 0, 0, kMaxWidth) : 0;
-      if (r.error) return *r.error;
-      if (k > e) {
-        return make_error(ErrorCode::kInconsistentConfig, "num_experts_per_tok exceeds num_experts",
-                          r.key_path("num_experts_per_tok"));
-      }
-      std::vector<int64_t> mlp_only;
-      if (const json* mo = r.find({"mlp_only_layers"}); mo && mo->is_array()) {
-        for (const json& x : *mo) {
-          if (x.is_number_integer()) mlp_only.push_back(x.get<int64_t>());
-        }
-      }
-      for (int64_t i = 0; i < layers; ++i) {
-        // modeling_qwen2_moe.py: sparse when (layer_idx not in mlp_only_layers) and
-        // num_experts > 0 and (layer_idx + 1) % decoder_sparse_step == 0.
-        const bool only = std::find(mlp_only.begin(), mlp_only.end(), i) != mlp_only.end();
-        if (only || (i + 1) % step != 0) continue;
-        MlpSpec p = moe_base(e, k, w);
-        if (shared > 0) {
-          p.num_shared_experts = 1;
-          p.shared_intermediate_size = shared;
-          p.shared_expert_gate = true;
-        }
-        mlps[static_cast<size_t>(i)] = p;
-      }
-      break;
-    }
-    case MlpRule::kDeepseek: {
-      const int64_t e = r.opt_int({"n_routed_experts"}, 0, 0, kMaxExperts);
-      if (e == 0) break;  // a dense DeepSeek-V2-style config
-      const int64_t k = r.req_int({"num_experts_per_tok"}, 1, kMaxExperts, "MoE needs its top-k");
-      const int64_t w = r.req_int({"moe_intermediate_size"}, 1, kMaxWidth, "MoE needs the expert width");
-      const int64_t shared = r.opt_int({"n_shared_experts"}, 0, 0, kMaxExperts);
-      const int64_t first_dense = r.opt_int({"first_k_dense_replace"}, 0, 0, kMaxLayers);
-      const int64_t freq = r.opt_int({"moe_layer_freq"}, 1, 1, kMaxLayers);
-      const bool noaux = r.opt_str("topk_method") == "noaux_tc";
-      if (r.error) return *r.error;
-      if (k > e) {
-        return make_error(ErrorCode::kInconsistentConfig, "num_experts_per_tok exceeds n_routed_experts",
-                          r.key_path("num_experts_per_tok"));
-      }
-      for (int64_t i = 0; i < layers; ++i) {
-        // modeling_deepseek.py: MoE when layer_idx >= first_k_dense_replace and layer_idx % moe_layer_freq == 0.
-        if (i < first_dense || i % freq != 0) continue;
-        MlpSpec p = moe_base(e, k, w);
-        p.num_shared_experts = shared;
-        p.shared_intermediate_size = w;
-        p.router_score_bias = noaux;
-        mlps[static_cast<size_t>(i)] = p;
-      }
-      if (fname == "deepseek_v3") m.mtp_layers = r.opt_int({"num_nextn_predict_layers"}, 0, 0, 16);
-      break;
-    }
+    case MlpRule::kQwenMoe: done = qwen_moe_layers(c, mlps); break;
+    case MlpRule::kDeepseek: done = deepseek_moe_layers(c, mlps); break;
   }
+  if (!done.ok()) return done.error();
   if (r.error) return *r.error;
+  return mlps;
+}
 
-  // ---- sliding windows ----
-  const std::vector<int64_t> windows = sliding_windows(r, *fam, fname, layers);
-  if (r.error) return *r.error;
-
-  // ---- guard against absurd products before building tensors ----
-  {
-    const double h = static_cast<double>(m.hidden_size);
-    double per_layer = 4.0 * h * static_cast<double>(heads * head_dim) + 3.0 * h * static_cast<double>(dense.intermediate_size);
-    const MlpSpec& p0 = mlps.back();
-    if (p0.is_moe()) per_layer += 3.0 * h * static_cast<double>(p0.expert_intermediate_size) * static_cast<double>(p0.num_experts);
-    const double total = per_layer * static_cast<double>(layers) + 2.0 * h * static_cast<double>(m.vocab_size);
-    if (!(total < kMaxParameters)) {
-      return make_error(ErrorCode::kInvalidValue,
-                        "these sizes describe a model of about " + json_number_text(total) +
-                            " parameters (over 1e15): check hidden_size, num_hidden_layers, intermediate_size and the "
-                            "expert counts",
-                        path);
-    }
+/// Refuses sizes whose products describe more than kMaxParameters, before any tensor is built.
+Result<bool> check_model_size(const ModelSpec& m, const Heads& s, const MlpSpec& dense,
+                              const std::vector<MlpSpec>& mlps, const std::string& path) {
+  const double h = static_cast<double>(m.hidden_size);
+  double per_layer = 4.0 * h * static_cast<double>(s.heads * s.head_dim) + 3.0 * h * static_cast<double>(dense.intermediate_size);
+  const MlpSpec& p0 = mlps.back();
+  if (p0.is_moe()) per_layer += 3.0 * h * static_cast<double>(p0.expert_intermediate_size) * static_cast<double>(p0.num_experts);
+  const double total = per_layer * static_cast<double>(s.layers) + 2.0 * h * static_cast<double>(m.vocab_size);
+  if (!(total < kMaxParameters)) {
+    return make_error(ErrorCode::kInvalidValue,
+                      "these sizes describe a model of about " + json_number_text(total) +
+                          " parameters (over 1e15): check hidden_size, num_hidden_layers, intermediate_size and the "
+                          "expert counts",
+                      path);
   }
+  return true;
+}
 
+/// The layers: attention (with its sliding window), MLP and norms each.
+void build_layers(ModelSpec& m, const AttentionSpec& attn, const std::vector<MlpSpec>& mlps,
+                  const std::vector<int64_t>& windows, int norms) {
   // A window that covers the whole context changes nothing (Phi-3-mini-128k: 262144 > 131072): those
   // layers attend to (and cache) everything, so they are sized as full attention.
   bool window_covers_context = false;
   for (int64_t w : windows) {
     if (w > 0 && m.max_position_embeddings > 0 && w >= m.max_position_embeddings) window_covers_context = true;
   }
-  m.layers.resize(static_cast<size_t>(layers));
-  for (int64_t i = 0; i < layers; ++i) {
-    LayerSpec& l = m.layers[static_cast<size_t>(i)];
+  m.layers.resize(mlps.size());
+  for (size_t i = 0; i < mlps.size(); ++i) {
+    LayerSpec& l = m.layers[i];
     l.attn = attn;
-    const int64_t w = windows[static_cast<size_t>(i)];
+    const int64_t w = windows[i];
     l.attn.sliding_window = (w > 0 && m.max_position_embeddings > 0 && w >= m.max_position_embeddings) ? 0 : w;
-    l.mlp = mlps[static_cast<size_t>(i)];
+    l.mlp = mlps[i];
     l.norms = norms;
   }
-
   if (window_covers_context) {
     m.warnings.push_back({"sliding_window_covers_context",
                           "sliding_window is at least max_position_embeddings (" +
                               std::to_string(m.max_position_embeddings) +
                               "): those layers see the whole context and are sized as full attention"});
   }
+}
 
-  // ---- quantisation (the wrapper's top level may carry it) ----
-  const json* q = r.find({"quantization_config", "compression_config"});
-  std::string qpath = r.key_path("quantization_config");
-  if (!q && !path.empty()) {
-    q = top.find({"quantization_config", "compression_config"});
+/// The quantisation config (the wrapper's top level may carry it).
+Result<bool> read_quantization(Config& c) {
+  const json* q = c.r.find({"quantization_config", "compression_config"});
+  std::string qpath = c.r.key_path("quantization_config");
+  if (!q && !c.path.empty()) {
+    q = c.top.find({"quantization_config", "compression_config"});
     qpath = "/quantization_config";
   }
   if (q) {
-    parse_quantization(*q, qpath, m, top);
-    if (top.error) return *top.error;
+    parse_quantization(*q, qpath, c.m, c.top);
+    if (c.top.error) return *c.top.error;
   }
+  return true;
+}
 
-  if (!r.defaulted.empty()) {
-    std::string list;
-    for (const std::string& d : r.defaulted) {
-      if (list.find(d) == std::string::npos) list += (list.empty() ? "" : ", ") + d;
-    }
-    m.warnings.push_back({"text_config_defaults",
-                          path.substr(1) + " leaves keys to the transformers config-class defaults, as " +
-                              "transformers saves nested configs: " + list});
+/// The warning that names the nested config's keys left to the config class's defaults.
+void warn_class_defaults(const Reader& r, const std::string& path, ModelSpec& m) {
+  if (r.defaulted.empty()) return;
+  std::string list;
+  for (const std::string& d : r.defaulted) {
+    if (list.find(d) == std::string::npos) list += (list.empty() ? "" : ", ") + d;
   }
+  m.warnings.push_back({"text_config_defaults", path.substr(1) + " leaves keys to the transformers config-class defaults, as " +
+                                                    "transformers saves nested configs: " + list});
+}
+
+Result<ModelSpec> build(const json& root) {
+  if (!root.is_object()) {
+    return make_error(ErrorCode::kNotAnObject,
+                      std::string("config.json must be a JSON object ({...}), not ") + describe(root));
+  }
+  ModelSpec m;
+  Reader top(root, "");
+  const std::string wrapper_type = top.opt_str("model_type");
+  std::string path;
+  auto text = find_language_model(root, &path);
+  if (!text.ok()) return text.error();
+  m.text_config_path = path;
+  Reader r(*text.value(), path);
+  Config c{top, r, path, nullptr, {}, m};
+
+  if (auto f = read_family(c, wrapper_type); !f.ok()) return f.error();
+  auto heads = read_sizes(c);
+  if (!heads.ok()) return heads.error();
+  if (auto d = read_context_and_dtype(c); !d.ok()) return d.error();
+  auto biases = read_biases_and_norms(c);
+  if (!biases.ok()) return biases.error();
+  if (auto p = read_positions(c, heads.value().head_dim); !p.ok()) return p.error();
+  auto attn = read_attention(c, heads.value(), biases.value());
+  if (!attn.ok()) return attn.error();
+  auto dense = read_dense_mlp(c, biases.value().mlp);
+  if (!dense.ok()) return dense.error();
+  auto mlps = read_mlp_layers(c, dense.value(), heads.value().layers);
+  if (!mlps.ok()) return mlps.error();
+  const std::vector<int64_t> windows = sliding_windows(r, *c.fam, c.fname, heads.value().layers);
+  if (r.error) return *r.error;
+  if (auto s = check_model_size(m, heads.value(), dense.value(), mlps.value(), path); !s.ok()) return s.error();
+  build_layers(m, attn.value(), mlps.value(), windows, biases.value().norms);
+  if (auto q = read_quantization(c); !q.ok()) return q.error();
+  warn_class_defaults(r, path, m);
   estimate_vision(root, m);
   return m;
 }
@@ -987,12 +1103,14 @@ Result<bool> check_json_limits(const std::string& text, size_t max_bytes, const 
 Result<ModelSpec> parse_config(const std::string& text) {
   auto limits = check_json_limits(text, kMaxConfigBytes, "config.json");
   if (!limits.ok()) return limits.error();
-  auto parsed = parse_json_text(text, "config.json");
+  auto parsed = parse_json(text, "config.json");
   if (!parsed.ok()) return parsed.error();
-  return parse_config_value(parsed.value());
+  return parse_config_value(*parsed.value());
 }
 
-Result<ModelSpec> parse_config_value(const Json& j) {
+Result<ModelSpec> parse_config_value(const JsonValue& j) {
+  // The request's "config" may hold config.json as text: read as text (with the text's limits).
+  if (j.is_string()) return parse_config(j.get_ref<const std::string&>());
   // Reader checks types before every get<>(), so an exception here is a bug: report it rather than crash.
   return guarded([&]() -> Result<ModelSpec> { return build(j); },
                  [](const char* what) -> Result<ModelSpec> {

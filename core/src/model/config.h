@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "json/read.h"
 #include "model/model.h"
 #include "llmsizer/result.h"
 
@@ -18,6 +19,9 @@ constexpr int kMaxJsonDepth = 64;
 
 /// Parses config.json text into the normalised model.
 Result<ModelSpec> parse_config(const std::string& text);
+/// The same from config.json already parsed (an object), or from a JSON string holding its text (the request's
+/// "config" may be either).
+Result<ModelSpec> parse_config_value(const JsonValue& j);
 
 /// Checks size and nesting before a JSON parser sees the text (the parser itself is iterative, but
 /// deep documents cost memory and time for nothing). Returns an Error with kTooLarge, or nothing.

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "gguf/gguf.h"
+#include "gguf/quantize.h"
 #include "units.h"
 
 namespace llmsizer {

@@ -5,7 +5,7 @@
 #include <cctype>
 #include <cmath>
 
-#include "gguf/gguf.h"
+#include "gguf/quantize.h"
 
 namespace llmsizer {
 

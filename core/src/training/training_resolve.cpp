@@ -12,9 +12,6 @@ namespace {
 
 using training_util::lower;
 
-/// Request::training_mfu's default (request.h). Kept there for compatibility; read here as "not set".
-constexpr double kRequestDefaultMfu = 0.4;
-
 Error bad(const std::string& path, const std::string& msg) { return make_error(ErrorCode::kInvalidRequest, msg, path); }
 
 // ---- choices: the accepted spellings of each option (lower case), as data ----------------------------
@@ -188,10 +185,10 @@ Result<bool> resolve_sharding(const Request& req, const Inputs& in, TrainingOpti
     }
   }
   o.dataset_tokens = req.dataset_tokens;
-  if (!(req.training_mfu > 0 && req.training_mfu <= 1)) return bad("/training_mfu", "'training_mfu' must be in (0, 1]");
-  // The request's default training_mfu (0.4, request.h) means "not given": the calibrated step-time model
-  // applies. Any other value is the user's utilisation and replaces it.
-  o.mfu = req.training_mfu == kRequestDefaultMfu ? 0 : req.training_mfu;
+  if (!(req.training_mfu >= 0 && req.training_mfu <= 1)) return bad("/training_mfu", "'training_mfu' must be in [0, 1]");
+  // 0 (the request's default) = not given: the calibrated step-time model applies. Any other value is the
+  // user's utilisation and replaces it.
+  o.mfu = req.training_mfu;
   o.reserve = req.training_reserve;
   o.overhead_bytes = req.overhead_gib >= 0 ? static_cast<int64_t>(req.overhead_gib * kGiB) : -1;
   o.max_gpus = std::max<int64_t>(1, req.recommend_max_gpus);
