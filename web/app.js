@@ -353,7 +353,7 @@ function render(r) {
     const el = control(key);
     if (!el) continue;
     if (el.tagName === 'SELECT') el.options[0].textContent = `default (${v})`;
-    else el.placeholder = v;
+    else el.placeholder = el.disabled ? '' : v;  // a field the engine ignores has no default to show
   }
   $('version').textContent = `core ${r.version}`;
 }

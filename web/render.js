@@ -197,7 +197,7 @@ export function renderBars(r) {
   const mem = r.memory;
   const stages = mem.per_gpu.length;
   const legend = h('ul', { class: 'legend' },
-    [...PARTS, [null, 'Free', 'seg-free'], [null, 'Reserve', 'seg-reserve']].map(([, name, cls]) =>
+    [...PARTS, [null, 'Free', 'seg-free'], reserveLabel(r) && [null, reserveLabel(r)[0], 'seg-reserve']].filter(Boolean).map(([, name, cls]) =>
       h('li', null, h('span', { class: `swatch ${cls}`, 'aria-hidden': 'true' }), name)));
   const bars = mem.per_gpu.map((g) => {
     // Widths are the byte counts themselves as flex-grow factors: the browser lays out the proportions.
@@ -206,7 +206,7 @@ export function renderBars(r) {
     if (g.free_bytes >= 0) {
       segs.push(h('span', { class: 'seg seg-free', style: { flexGrow: String(g.free_bytes) }, title: `Free: ${gib(g.free_bytes)} GiB` }));
       if (g.gpu_memory_bytes === mem.gpu_memory_bytes) {
-        segs.push(h('span', { class: 'seg seg-reserve', style: { flexGrow: String(mem.reserve_bytes) }, title: `Reserve: ${gib(mem.reserve_bytes)} GiB` }));
+        segs.push(h('span', { class: 'seg seg-reserve', style: { flexGrow: String(mem.reserve_bytes) }, title: `${(reserveLabel(r) || ['Reserve'])[0]}: ${gib(mem.reserve_bytes)} GiB` }));
       }
     }
     const parts = PARTS.map(([k, name]) => `${name} ${gib(g[k])} GiB`).join(', ');
@@ -239,8 +239,20 @@ function hostWeights(r) {
     'so the GPUs hold less.');
 }
 
+/**
+ * What the memory the estimate leaves out of use is called: the generic estimate's safety reserve; under vLLM
+ * what gpu_memory_utilization leaves out; null for an engine that keeps none (the row and legend entry go).
+ */
+function reserveLabel(r) {
+  const engine = (r.serving && r.serving.engine) || 'generic';
+  if (engine === 'generic') return ['Safety reserve', 'Usable (capacity − reserve)'];
+  if (engine === 'vllm') return ['Outside gpu_memory_utilization', 'Usable (capacity × gpu_memory_utilization)'];
+  return r.memory.reserve_bytes > 0 ? ['Kept free by the engine', 'Usable'] : null;
+}
+
 export function renderTable(r) {
   const mem = r.memory;
+  const reserve = reserveLabel(r);
   const stages = mem.per_gpu.length;
   const cols = mem.per_gpu.map((g) => ({
     head: stages > 1 ? `Stage ${g.stage} (layers ${g.layers[0]}–${g.layers[1]})` : 'Per GPU',
@@ -257,10 +269,10 @@ export function renderTable(r) {
     ['overhead_bytes', 'Overhead'],
     ['total_bytes', 'Total'],
     ['gpu_memory_bytes', 'GPU capacity'],
-    ['reserve_bytes', 'Safety reserve'],
-    ['usable_bytes', 'Usable (capacity − reserve)'],
+    reserve && ['reserve_bytes', reserve[0]],
+    ['usable_bytes', reserve ? reserve[1] : 'Usable'],
     ['free_bytes', 'Free'],
-  ];
+  ].filter(Boolean);
   const head = h('tr', null, h('th', { scope: 'col' }, 'GiB'), cols.map((c) => h('th', { scope: 'col', class: 'num' }, c.head)),
     all ? h('th', { scope: 'col', class: 'num' }, `All GPUs (${count(r.layout.gpus)})`) : null);
   const body = rows.map(([k, name]) => h('tr', { 'data-row': k, class: k === 'total_bytes' ? 'total' : null },

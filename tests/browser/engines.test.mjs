@@ -237,6 +237,8 @@ describe('recommendations', () => {
     await page.fill('#in-rmin', '150');
     await page.waitForFunction((k) => Number(document.querySelector('#p-recs').dataset.renders || 0) > k, n);
     await page.waitForFunction(() => [...document.querySelectorAll('#recs-table tbody th')].every((t) => /\(AMD, /.test(t.title)));
+    // Both filters (the vendor's ranking may come first, the minimum memory's after the typing pause).
+    await page.waitForFunction(() => document.querySelector('#raw-recs').textContent.includes('"recommend_min_memory_gib":150'));
     const filtered = (await page.textContent('#raw-recs')).split('\n');
     assert.deepEqual(JSON.parse(filtered[0]), { ...request, recommend_vendor: 'AMD', recommend_min_memory_gib: 150 });
     const amd = JSON.parse(filtered[1]).recommendations;

@@ -109,12 +109,21 @@ describe('2. fields an engine ignores, and what each engine is', () => {
       assert.match(await page.getAttribute('#in-reserve', 'aria-describedby'), /why-reserve/);
       assert.equal((await rawExchange(page)).request.reserve, undefined, engine);
       assert.ok((await page.textContent('#engine-help')).length > 30, engine);
+      // No default shown for a field that does not count; the memory table names what the engine leaves out.
+      assert.equal(await page.getAttribute('#in-reserve', 'placeholder'), '');
+      const rows = await page.$$eval('#memory-table tbody th', (ths) => ths.map((t) => t.textContent));
+      assert.ok(!rows.includes('Safety reserve'), `${engine}: ${rows}`);
       // The engine's own knob is in view.
-      if (engine === 'vllm') assert.equal(await page.isVisible('#in-gmu'), true);
+      if (engine === 'vllm') {
+        assert.equal(await page.isVisible('#in-gmu'), true);
+        assert.ok(rows.includes('Outside gpu_memory_utilization'), rows.join());
+      }
       if (engine === 'sglang') assert.equal(await page.isVisible('#in-mfs'), true);
     }
     await change(page, () => page.selectOption('#in-engine', 'generic'));
     assert.equal(await page.isDisabled('#in-reserve'), false);
+    assert.equal(await page.getAttribute('#in-reserve', 'placeholder'), '0.1');
+    assert.ok((await page.$$eval('#memory-table tbody th', (ths) => ths.map((t) => t.textContent))).includes('Safety reserve'));
     assert.equal(await page.isHidden('#why-reserve'), true);
     assert.equal((await rawExchange(page)).request.reserve, 0.1);
     await context.close();
