@@ -1,38 +1,27 @@
-// app.js — the page: reads the controls, asks the core (WebAssembly) for an estimate, renders the answer, and
-// keeps the address bar as a share link. It computes nothing itself: every figure comes from the core's JSON
-// response (the renderers only format bytes as GiB and place bars and chart points in proportion).
+// app.js — the page's controller: reads the controls, asks the core (WebAssembly) for an estimate, renders the
+// answer, and keeps the address bar as a share link. It computes nothing itself: every figure comes from the
+// core's JSON response (the renderers only format bytes as GiB and place bars and chart points in proportion).
 //
-// Flow: model (bundled preset | Hub link -> hf.js [-> gguf.js] | pasted config.json) + controls -> request
-//       -> api.estimate() -> render.js (+ panels) -> history.replaceState(share URL from state.js)
+// Flow: model (sources.js: bundled preset | Hub link -> hf.js [-> gguf.js] | pasted config.json) + controls
+//       -> request -> api.estimate() -> render.js (+ panels) -> history.replaceState(share URL from state.js)
 //
-// Controls are elements "in-<key>" for the PARAMS of state.js; options of one engine or mode carry
-// data-engines / data-modes and count only while shown. Code for what the first result does not show (the
-// Hub, GGUF files, the speed / context / recommendations panels, fine-tuning) is loaded on first use.
+// Controls are elements "in-<key>" for the PARAMS of state.js; options of one mode carry data-modes, and the
+// engines that read a field are PARAMS' `engines` (an engine's own options are shown only for it, a shared
+// field another engine ignores is disabled with the reason). A value the page can tell is wrong (a context of 0)
+// is flagged at its field and not sent; an error the core returns is placed at the field its path names. The
+// results then keep the last good estimate, dimmed, under the message. Code for what the first result does not
+// show (the Hub, GGUF files, the speed / context / recommendations panels, fine-tuning) is loaded on first use.
+//
+// The build prerenders the default estimate into index.html (wasm/prerender.mjs, with render.js and the same
+// core); the first live render replaces it with the same DOM.
 
 import { createLlmsizer } from './llmsizer.js';
 import * as R from './render.js';
-import { CACHE_TYPES, CHECKPOINTING, decodeConfig, encodeConfig, GGUF_TYPES, listIds, OPTIMIZERS, PANELS, PARAMS,
-  readFragment, readQuery, TRAIN_PRECISIONS, writeQuery } from './state.js';
+import * as S from './sources.js';
+import { CACHE_TYPES, CHECKPOINTING, decodeConfig, DEFAULT_GPU, ENGINE_HELP, fieldProblem, GGUF_TYPES, listIds,
+  OPTIMIZERS, PANELS, PARAMS, readFragment, readQuery, TRAIN_PRECISIONS, unusedBy, writeQuery } from './state.js';
 
-const DEFAULT_PRESET = 'Qwen/Qwen2.5-7B-Instruct';
-const DEFAULT_GPU = 'nvidia-h100-sxm';
-const MAX_CONFIG_BYTES = 4 << 20;  // the core's config limit (core/include/llmsizer/config.h kMaxConfigBytes)
-// Deadline of each Hub request; a test may shorten it before the page loads (window.llmsizerHubTimeoutMs).
-const HUB_TIMEOUT_MS = Number(globalThis.llmsizerHubTimeoutMs) || 15000;
 const RECS_DELAY_MS = 150;  // the ranking of every GPU waits for typing to pause
-// Inputs left blank take the core's default; the placeholder (or a select's first option) shows the core's value.
-const SHOWN_DEFAULTS = {
-  n: (r) => r.layout.gpus, tp: (r) => r.layout.tp, pp: (r) => r.layout.pp, ctx: (r) => r.workload.context,
-  batch: (r) => r.workload.batch, reserve: (r) => r.workload.reserve, in: (r) => r.speed.input_tokens,
-  out: (r) => r.speed.output_tokens, gmu: (r) => r.serving.settings.gpu_memory_utilization,
-  mml: (r) => r.serving.settings.max_model_len, mnbt: (r) => r.serving.settings.max_num_batched_tokens,
-  mns: (r) => r.serving.settings.max_num_seqs, bs: (r) => r.serving.settings.block_size,
-  mfs: (r) => r.serving.settings.mem_fraction_static, opt: (r) => r.training.inputs.optimizer,
-  tprec: (r) => r.training.inputs.training_precision, mb: (r) => r.training.inputs.micro_batch,
-  seq: (r) => r.training.inputs.seq_len, gc: (r) => r.training.inputs.gradient_checkpointing,
-  rank: (r) => r.training.inputs.lora_rank, targets: (r) => r.training.inputs.lora_targets.join(','),
-  zero: (r) => r.training.inputs.zero,
-};
 
 const $ = (id) => document.getElementById(id);
 const paramOf = new Map(PARAMS.map((p) => [p.key, p]));
@@ -42,12 +31,6 @@ let controlKeys = [];
 /** @type {import('./llmsizer.js').Llmsizer} */
 let api;
 let catalog;
-/** {source: 'preset', id} | {source: 'hub', repo, rev, status, config, safetensors, gguf?} | {source: 'paste', text, repo?, rev?} */
-let model = null;
-let defaultPreset = '';
-let hubNotes = [];
-let fetchSeq = 0;
-let fragment = { value: '', pending: null };
 let firstResult = false;
 let urlTimer = 0;
 let recsTimer = 0;
@@ -55,6 +38,8 @@ let recsSort = '';
 let panelFrame = 0;
 let engineChosen = false;  // the engine came from the link or the person (a GGUF then keeps it)
 let last = { request: null, response: null, parsed: null, recs: null };
+/** The last response that was a result (kept, dimmed, while an input is wrong). */
+let good = null;
 const mods = {};
 const loading = {};
 
@@ -75,8 +60,8 @@ function setNotes(id, notes) {
 }
 
 const control = (key) => $(`in-${key}`);
-/** A control counts when it exists and is shown (options of another engine or mode do not). */
-const active = (el) => el && !el.closest('[hidden]');
+/** A control counts when it exists, is shown (options of another engine or mode are not) and is enabled. */
+const active = (el) => el && !el.closest('[hidden]') && !el.disabled;
 
 /** A control's value as URL text: '' for the default (blank, or a checkbox in its default state). */
 function readControl(el) {
@@ -90,6 +75,12 @@ function readControl(el) {
 function writeControl(el, v) {
   if (el.type === 'checkbox') el.checked = String(v) === '1';
   else el.value = String(v);
+}
+
+/** A control's visible label ("Context (tokens)"), for messages. */
+function labelOf(el) {
+  const text = el && el.labels && el.labels[0] ? el.labels[0].textContent.replace(/\s+/g, ' ').trim() : '';
+  return text || (el && el.id) || '';
 }
 
 /** A module of the page, loaded once (a failed load may be tried again); re-renders when it arrives. */
@@ -120,14 +111,6 @@ function lazy(name) {
 
 const opt = (value, text) => R.h('option', { value }, text);
 
-function fillPresets() {
-  const sel = $('in-preset');
-  sel.replaceChildren(opt('', '— choose a bundled model —'),
-    ...catalog.models.map((m) => opt(m.id, `${m.name || m.id}${m.gated ? ' (gated on the Hub)' : ''}`)));
-  const ids = catalog.models.map((m) => m.id);
-  defaultPreset = ids.includes(DEFAULT_PRESET) ? DEFAULT_PRESET : ids[0] || '';
-}
-
 const gpuText = (g) => `${g.id} ${g.name} ${g.vendor} ${g.memory_gib}`.toLowerCase();
 
 /** Shows the GPUs matching the filter text (the selected one always stays). */
@@ -137,7 +120,7 @@ function filterGpus() {
   const words = $('gpu-filter').value.toLowerCase().split(/\s+/).filter(Boolean);
   const match = (g) => words.every((w) => gpuText(g).includes(w));
   const shown = catalog.gpus.filter((g) => g.id === current || match(g));
-  sel.replaceChildren(...shown.map((g) => opt(g.id, `${g.name} — ${g.memory_gib} GiB`)));
+  sel.replaceChildren(...shown.map((g) => opt(g.id, R.gpuLabel(g))));
   sel.value = current;
   $('gpu-count').textContent = words.length ? `${shown.filter(match).length} of ${catalog.gpus.length} GPUs match` : '';
 }
@@ -148,10 +131,11 @@ function fillChoice(key, list) {
   const sel = control(key);
   if (!ids || ids.length < 2) {
     (key === 'mode' ? $('mode-fields') : sel.parentElement.querySelector(`label[for="in-${key}"]`)).hidden = true;
+    if (key === 'engine') $('engine-help').hidden = true;
     sel.remove();
     return;
   }
-  sel.replaceChildren(...catalog[list].map((x) => (typeof x === 'string' ? opt(x, x) : opt(x.id, x.name || x.id))));
+  sel.replaceChildren(...catalog[list].map((x) => opt(...R.choice(x))));
   sel.value = paramOf.get(key).def;
   if (key === 'mode') $('mode-fields').hidden = false;
 }
@@ -176,31 +160,118 @@ function fillLists() {
   fillSelect('rm', catalog.markets, 'all markets');
 }
 
-/** Options of one engine or mode: shown only for those named in data-engines / data-modes. */
+const currentMode = () => (active(control('mode')) ? control('mode').value : 'inference');
+const currentEngine = () => (control('engine') && !control('engine').closest('[hidden]') ? control('engine').value : 'generic');
+
+/**
+ * Options of one mode: shown only for the modes in data-modes. Fields of PARAMS with `engines`: an engine's
+ * own options are shown only for it; a shared field another engine ignores is disabled, with why.
+ */
 function showOptions() {
-  const mode = active(control('mode')) ? control('mode').value : 'inference';
+  const mode = currentMode();
   for (const el of document.querySelectorAll('[data-modes]')) el.hidden = !el.dataset.modes.split(' ').includes(mode);
-  const engine = active(control('engine')) ? control('engine').value : 'generic';
-  for (const el of document.querySelectorAll('[data-engines]')) el.hidden = !el.dataset.engines.split(' ').includes(engine);
+  const engine = currentEngine();
+  for (const p of PARAMS) {
+    const el = p.engines && control(p.key);
+    if (!el) continue;
+    const why = unusedBy(p, engine);
+    if (!p.unused) {
+      el.parentElement.hidden = Boolean(why);
+      continue;
+    }
+    el.disabled = Boolean(why);
+    el.parentElement.classList.toggle('unused', Boolean(why));
+    setText(`why-${p.key}`, why);
+  }
+  for (const group of $('engine-options').children) group.hidden = [...group.children].every((c) => c.hidden);
+  if ($('engine-help')) setText('engine-help', ENGINE_HELP[engine] || '');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Errors at their fields
+// ---------------------------------------------------------------------------------------------------------
+
+/** Marks `el` invalid with `message` beside it (aria-invalid + aria-describedby). */
+function markField(el, message) {
+  const id = `${el.id}-error`;
+  let note = $(id);
+  if (!note) {
+    note = R.h('p', { id, class: 'field-error' });
+    const after = el.parentElement.classList.contains('row') ? el.parentElement : el;
+    after.after(note);
+  }
+  note.textContent = message;
+  el.setAttribute('aria-invalid', 'true');
+  if (el.parentElement.parentElement.classList.contains('grid')) el.parentElement.classList.add('has-error');
+  // The field being typed in keeps its message in view.
+  if (document.activeElement === el) note.scrollIntoView({ block: 'nearest' });
+  const ids = (el.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+  if (!ids.includes(id)) el.setAttribute('aria-describedby', [...ids, id].join(' '));
+}
+
+function unmarkField(el) {
+  const id = `${el.id}-error`;
+  $(id)?.remove();
+  el.removeAttribute('aria-invalid');
+  el.parentElement.classList.remove('has-error');
+  const ids = (el.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && x !== id);
+  if (ids.length) el.setAttribute('aria-describedby', ids.join(' '));
+  else el.removeAttribute('aria-describedby');
+}
+
+function clearFieldErrors() {
+  for (const el of document.querySelectorAll('#controls [aria-invalid="true"]')) {
+    if (el.id !== 'in-link') unmarkField(el);
+  }
+}
+
+/**
+ * The core's message in the page's words: request keys ('reserve', --gpu-memory-utilization) become the
+ * fields' labels. Returns the text and the field it is about (the error's path, else the first key named).
+ */
+function explain(e) {
+  let text = e.message;
+  let field = null;
+  const atPath = e.path ? PARAMS.find((p) => p.req && `/${p.req}` === e.path) : null;
+  for (const p of PARAMS) {
+    if (!p.req || !control(p.key)) continue;
+    const el = control(p.key);
+    const flag = `--${p.req.replace(/_/g, '-')}`;
+    const named = text.includes(`'${p.req}'`) || new RegExp(`${flag}(?![\\w-])`).test(text);
+    if (named && !field && !atPath && active(el)) field = el;
+    text = text.split(`'${p.req}'`).join(labelOf(el)).replace(new RegExp(`${flag}(?![\\w-])`, 'g'), labelOf(el));
+  }
+  if (atPath && active(control(atPath.key))) field = control(atPath.key);
+  // What no field names is about the pasted config.json, when there is one.
+  if (!field && !atPath && S.model?.source === 'paste') field = $('in-config');
+  return { text: text.charAt(0).toUpperCase() + text.slice(1), field };
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // State -> request, share URL
 // ---------------------------------------------------------------------------------------------------------
 
-/** URL values of the active controls that differ from their default. */
-function controlValues() {
-  const out = {};
+/** URL values of the active controls that differ from their default, and the fields whose value is wrong. */
+function readControls() {
+  const values = {};
+  const problems = [];
   for (const key of controlKeys) {
     const el = control(key);
     if (!active(el)) continue;
     const v = readControl(el);
     const p = paramOf.get(key);
+    const problem = el.validity && el.validity.badInput ? `must be ${p.kind === 'int' ? 'a whole number' : 'a number'}` : fieldProblem(p, v);
+    if (problem) {
+      problems.push({ el, message: `${labelOf(el)} ${problem}.`, beside: `${problem.charAt(0).toUpperCase()}${problem.slice(1)} (blank: the default).` });
+      continue;
+    }
     if (v === '' || (p.def !== undefined && v === p.def)) continue;
-    out[key] = v;
+    values[key] = v;
   }
-  return out;
+  return { values, problems };
 }
+
+const controlValues = () => readControls().values;
 
 function toRequest(req, values, recs) {
   for (const [key, v] of Object.entries(values)) {
@@ -211,34 +282,12 @@ function toRequest(req, values, recs) {
   return req;
 }
 
-function buildRequest() {
-  const req = {};
-  if (model.source === 'preset') {
-    req.model = model.id;
-  } else if (model.gguf) {
-    req.gguf = model.gguf.summaries;
-    req.model_id = mods.gguf.stem(model.gguf.file);
-    req.revision = model.rev;
-  } else {
-    req.config = model.source === 'hub' ? model.config : model.text;
-    if (model.repo) {
-      req.model_id = model.repo;
-      req.revision = model.rev;
-    }
-    if (model.source === 'hub' && model.safetensors && !model.skipCounts) req.safetensors = model.safetensors;
-  }
-  return toRequest(req, controlValues(), false);
-}
-
 function openPanels() {
   return PANELS.filter((p) => active($(`p-${p}`)) && $(`p-${p}`).open);
 }
 
 function shareValues() {
-  const values = {};
-  if (model?.source === 'preset') values.preset = model.id;
-  else if (model?.repo) Object.assign(values, { model: model.repo, rev: model.rev, file: model.gguf?.file });
-  Object.assign(values, controlValues());
+  const values = { ...S.shareValues(), ...controlValues() };
   if (recsSort) values.sort = recsSort;
   const open = openPanels();
   if (open.length) values.open = open.join(',');
@@ -246,49 +295,25 @@ function shareValues() {
 }
 
 function shareUrl() {
-  const frag = model?.source === 'paste' && fragment.value ? `#config=${fragment.value}` : '';
-  return `${location.origin}${location.pathname}${writeQuery(shareValues())}${frag}`;
+  return `${location.origin}${location.pathname}${writeQuery(shareValues())}${S.shareFragment() || ''}`;
 }
 
 /** The address bar follows the state (replaceState: Back still leaves the page), coalesced to one per 50 ms. */
 function updateUrl() {
-  const pending = model?.source === 'paste' && !fragment.value;
+  const pending = S.shareFragment() === null;
   $('share-url').value = pending ? '' : shareUrl();
   if (pending || urlTimer) return;
   urlTimer = setTimeout(() => {
     urlTimer = 0;
-    if (model?.source === 'paste' && !fragment.value) return;
+    if (S.shareFragment() === null) return;
     const url = shareUrl();
     if (url !== location.href) history.replaceState(null, '', url);
   }, 50);
 }
 
-function setPasteFragment(text) {
-  fragment = { value: '', pending: null };
-  fragment.pending = encodeConfig(text).then((value) => {
-    if (model?.source === 'paste' && model.text === text) {
-      fragment = { value, pending: null };
-      updateUrl();
-    }
-  });
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Compute + render
 // ---------------------------------------------------------------------------------------------------------
-
-function describeSource() {
-  if (!model) return '';
-  if (model.source === 'preset') return `Model: bundled preset ${model.id} (no network needed).`;
-  if (model.source === 'hub') {
-    const where = `${model.repo} at revision “${model.rev}”`;
-    const what = model.gguf ? `GGUF file ${model.gguf.file} of ${where}` : `config.json of ${where}`;
-    if (model.status === 'loading') return `Fetching ${model.gguf ? `the header of ${what}` : what} from huggingface.co…`;
-    if (model.status === 'error') return `Could not load ${where}.`;
-    return `Model: ${what}, from huggingface.co.`;
-  }
-  return `Model: the pasted config.json${model.repo ? ` (labelled ${model.repo})` : ''}.`;
-}
 
 const SLOTS = ['r-summary', 'r-verdict', 'r-warnings', 'r-bars', 'r-table', 'r-engine', 'r-solves', 'r-gguf', 'r-more',
   'r-assumptions'];
@@ -303,6 +328,7 @@ function clearResults() {
   for (const id of SLOTS) fill(id, null);
   for (const id of ['r-speed', 'r-context', 'r-recs']) $(id).replaceChildren();
   $('speed-line').textContent = '';
+  good = null;
 }
 
 const loadingNote = () => R.h('p', { class: 'note' }, 'Loading…');
@@ -310,33 +336,42 @@ const loadingNote = () => R.h('p', { class: 'note' }, 'Loading…');
 function render(r) {
   const training = r.training && r.training.mode && r.training.mode !== 'inference' && r.training.breakdown;
   const t = training && lazy('train');
-  fill('r-summary', R.renderSummary(r));
-  fill('r-verdict', training ? (t ? t.renderTrainingVerdict(r) : loadingNote()) : R.renderVerdict(r));
-  fill('r-warnings', R.renderWarnings(r));
-  fill('r-bars', training ? (t ? t.renderTrainingBars(r) : null) : R.renderBars(r));
-  fill('r-table', training ? (t ? t.renderTrainingTable(r) : null) : R.renderTable(r));
-  fill('r-engine', training ? null : R.renderEngine(r));
-  fill('r-solves', training ? null : R.renderSolves(r));
+  const slots = training ? {
+    'r-summary': R.renderSummary(r), 'r-verdict': t ? t.renderTrainingVerdict(r) : loadingNote(),
+    'r-warnings': R.renderWarnings(r), 'r-bars': t ? t.renderTrainingBars(r) : null,
+    'r-table': t ? t.renderTrainingTable(r) : null, 'r-assumptions': R.renderAssumptions(r.training),
+  } : R.resultSlots(r);
   const g = r.gguf && lazy('gguf');
-  fill('r-gguf', g ? g.renderGguf(R.h, R.gib, R.count, r.gguf) : null);
+  slots['r-gguf'] = g ? g.renderGguf(R.h, R.gib, R.count, r.gguf) : null;
   const more = Object.keys(r).filter((k) => !R.KNOWN_SECTIONS.has(k));
-  fill('r-more', more.length ? R.h('div', null, more.map((k) => R.renderGeneric(k, r[k]))) : null);
-  fill('r-assumptions', R.renderAssumptions(training ? r.training : r));
+  slots['r-more'] = more.length ? R.h('div', null, more.map((k) => R.renderGeneric(k, r[k]))) : null;
+  for (const id of SLOTS) fill(id, slots[id]);
   $('speed-line').textContent = R.speedLine(r);
   schedulePanels();
-  for (const [key, get] of Object.entries(SHOWN_DEFAULTS)) {
+  const shown = R.shownDefaults(r);
+  for (const [key, v] of Object.entries(shown)) {
     const el = control(key);
-    let v;
-    try {
-      v = get(r);
-    } catch {
-      v = undefined;
-    }
-    if (!el || v === undefined || v === null) continue;
+    if (!el) continue;
     if (el.tagName === 'SELECT') el.options[0].textContent = `default (${v})`;
-    else el.placeholder = String(v);
+    else el.placeholder = el.disabled ? '' : v;  // a field the engine ignores has no default to show
   }
   $('version').textContent = `core ${r.version}`;
+}
+
+/** The phone's one-line summary: the result's, or what stands in its way; a tap goes there. */
+function renderBar() {
+  const bar = $('summary-bar');
+  const state = $('results').dataset.state;
+  const badge = (text) => R.h('span', { class: 'badge nofit' }, text);
+  const go = R.h('span', { class: 'go' }, ' ↓');
+  let parts = null;
+  if (state === 'error' && $('error').dataset.field) parts = [badge('Input'), ` ${$('error').dataset.field}: fix it`, go];
+  else if (state === 'hub-error') parts = [badge('Hub'), ' the model could not be loaded: what to do', go];
+  else if (state === 'loading' || state === 'loading-core') parts = ['Loading…'];
+  else if (good) parts = R.summaryLine(good);
+  bar.replaceChildren(...(parts || []));
+  bar.hidden = !parts;
+  bar.classList.toggle('stale', state !== 'ready');
 }
 
 /** Open panels follow in the next frame (one render for several keystrokes), after the main result. */
@@ -375,10 +410,68 @@ function renderRaw() {
   setText('raw-recs', last.recs ? `${JSON.stringify(last.recs.request)}\n${last.recs.response}` : '');
 }
 
-function showError(e) {
-  setText('error', `${e.message}${e.path ? ` (at ${e.path})` : ''} [${e.code}]`);
-  $('results').classList.add('stale');
+/**
+ * An input the estimate cannot use: the message beside its field, the same above the results (in view), and
+ * the last good result kept, dimmed, below it.
+ */
+function showProblems(problems) {
+  for (const { el, beside } of problems) markField(el, beside);
+  const first = problems[0];
+  const text = problems.length > 1 ? `${first.message} (and ${problems.length - 1} more field${problems.length > 2 ? 's' : ''})` : first.message;
+  setError(text + (good ? ' The result below is the last one that worked.' : ''), first.el);
+}
+
+function setError(text, field) {
+  setText('error', text);
+  if (field) $('error').dataset.field = labelOf(field);
+  else delete $('error').dataset.field;
+  $('results').classList.toggle('stale', Boolean(good));
   $('results').dataset.state = 'error';
+}
+
+function showCoreError(e) {
+  const { text, field } = explain(e);
+  if (field) markField(field, text);
+  setError(text + (good ? ' The result below is the last one that worked.' : ''), field);
+}
+
+/** What the results show while there is no model to estimate: loading, or the Hub's failure and what to do. */
+function noModel() {
+  setText('error', '');
+  const f = S.failure;
+  document.body.classList.toggle('hub-failed', Boolean(f));
+  $('results').dataset.state = S.model ? (S.model.status === 'loading' ? 'loading' : 'hub-error') : 'empty';
+  if (S.model?.status === 'loading') {
+    if (!good) clearResults();
+    $('results').classList.toggle('stale', Boolean(good));
+    fill('r-hub', R.h('p', { class: 'note', id: 'r-loading' }, S.describe()));
+    return;
+  }
+  clearResults();
+  $('results').classList.remove('stale');
+  fill('r-hub', f ? hubHelp(f) : null);
+}
+
+/** The Hub's failure in the results: what happened, and each way on as a button. */
+function hubHelp(f) {
+  const e = f.error;
+  const act = (text, id, onClick) => {
+    const b = R.h('button', { type: 'button', class: 'link', id }, text);
+    b.addEventListener('click', onClick);
+    return R.h('li', null, b);
+  };
+  const open = (box, focus) => () => {
+    $(box).open = true;
+    $(focus).focus();
+  };
+  const ways = [
+    e.retry ? act('Try again', 'help-retry', S.retryHub) : null,
+    e.status === 401 || e.status === 403 ? act('Add an access token (read permission is enough)', 'help-token', open('token-box', 'in-token')) : null,
+    act('Paste the model’s config.json', 'help-paste', open('paste-box', 'in-config')),
+    act('Pick a bundled model (works offline)', 'help-preset', () => $('in-preset').focus()),
+  ];
+  return R.h('div', { class: 'hub-help' }, R.h('h2', null, `Could not load ${f.repo}`),
+    R.h('p', { class: 'error' }, e.message), R.h('p', null, 'What to do:'), R.h('ul', null, ways));
 }
 
 /**
@@ -386,33 +479,47 @@ function showError(e) {
  * full core once, then run `again`. The results stay as they were meanwhile, marked as loading.
  */
 function whenFull(again) {
+  const state = $('results').dataset.state;
   $('results').dataset.state = 'loading-core';
-  setText('error', 'Loading the full calculator core…');
+  setText('r-status', 'Loading the full calculator core…');
+  renderBar();
   api.loadFull().then(
     () => {
-      setText('error', '');
+      setText('r-status', '');
+      $('results').dataset.state = state;
       again();
+      renderBar();
     },
     (e) => {
-      setText('error', `The full calculator core could not be loaded (${e && e.message ? e.message : e}): check the connection and change any input to try again.`);
-      $('results').dataset.state = 'error';
+      setText('r-status', '');
+      setError(`The full calculator core could not be loaded (${e && e.message ? e.message : e}): check the connection and change any input to try again.`);
+      renderBar();
     },
   );
 }
 
 function recompute() {
   const t0 = performance.now();
-  setText('source', describeSource());
+  setText('source', S.describe());
   showOptions();
-  setNotes('hub-notes', hubNotes);
-  if (!model || (model.source === 'hub' && model.status !== 'ready')) {
-    clearResults();
-    setText('error', '');
-    $('results').dataset.state = model ? (model.status === 'loading' ? 'loading' : 'hub-error') : 'empty';
+  setNotes('hub-notes', S.notes);
+  clearFieldErrors();
+  if (!S.ready()) {
+    noModel();
+    renderBar();
     updateUrl();
     return;
   }
-  const request = buildRequest();
+  fill('r-hub', null);
+  document.body.classList.remove('hub-failed');
+  const { values, problems } = readControls();
+  if (problems.length) {
+    showProblems(problems);
+    renderBar();
+    updateUrl();
+    return;
+  }
+  const request = toRequest(S.request(), values, false);
   const text = api.estimateText(JSON.stringify(request));
   const response = JSON.parse(text);
   if (!response.ok && response.error.code === 'needs_full_module') {
@@ -424,18 +531,20 @@ function recompute() {
     const e = response.error;
     if (request.safetensors && e.path && e.path.startsWith('/safetensors')) {
       // Counts in a dtype the core does not know: estimate from the config instead, and say so.
-      model.skipCounts = true;
-      hubNotes = [...hubNotes, `The Hub's parameter counts could not be used (${e.message}): counted from config.json.`];
+      S.skipCounts(e.message);
       recompute();
       return;
     }
-    showError(e);
+    showCoreError(e);
   } else {
     setText('error', '');
+    delete $('error').dataset.field;
     $('results').classList.remove('stale');
+    good = response;
     render(response);
     $('results').dataset.state = 'ready';
   }
+  renderBar();
   scheduleRecs();
   renderRaw();
   updateUrl();
@@ -459,7 +568,9 @@ function scheduleRecs() {
 function runRecs() {
   if (!last.parsed?.ok) return;
   const t0 = performance.now();
-  const request = toRequest({ ...last.request, recommend: true }, controlValues(), true);
+  const { values, problems } = readControls();
+  if (problems.length) return;
+  const request = toRequest({ ...last.request, recommend: true }, values, true);
   const text = api.estimateText(JSON.stringify(request));
   if (JSON.parse(text).error?.code === 'needs_full_module') {
     whenFull(runRecs);
@@ -467,7 +578,7 @@ function runRecs() {
   }
   last.recs = { request, response: text, parsed: JSON.parse(text) };
   performance.measure('llmsizer:recommend', { start: t0 });
-  setText('recs-status', last.recs.parsed.ok ? '' : `${last.recs.parsed.error.message} [${last.recs.parsed.error.code}]`);
+  setText('recs-status', last.recs.parsed.ok ? '' : explain(last.recs.parsed.error).text);
   renderRecs();
   renderRaw();
   $('p-recs').dataset.renders = String(Number($('p-recs').dataset.renders || 0) + 1);
@@ -488,190 +599,16 @@ function renderRecs() {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Model sources
+// Start-up
 // ---------------------------------------------------------------------------------------------------------
 
+/** A Hub failure or an unreadable link, beside the model box (the link field marked when it cannot be read). */
 function showHubError(e) {
   setText('hub-error', e ? e.message : '');
   $('hub-retry').hidden = !(e && e.retry);
+  if (e && e.field) $('in-link').setAttribute('aria-invalid', 'true');
+  else $('in-link').removeAttribute('aria-invalid');
 }
-
-function usePreset(id) {
-  fetchSeq++;
-  model = { source: 'preset', id };
-  $('in-preset').value = id;
-  $('gguf-box').hidden = true;
-  hubNotes = [];
-  showHubError(null);
-  recompute();
-}
-
-const hubOptions = () => ({ token: $('in-token').value.trim(), timeoutMs: HUB_TIMEOUT_MS });
-
-/**
- * Loads a Hub model: config.json (+ exact counts); when the repo has no config.json but .gguf files, the GGUF
- * flow (the file list, then the chosen file's header). `file`: a .gguf path asked for by the link.
- */
-async function loadHub(repo, rev, note, file) {
-  const seq = ++fetchSeq;
-  model = { source: 'hub', repo, rev, status: 'loading' };
-  $('in-preset').value = '';
-  $('gguf-box').hidden = true;
-  hubNotes = note ? [note] : [];
-  showHubError(null);
-  recompute();
-  try {
-    const hf = await need('hf');
-    if (!file) {
-      try {
-        const got = await hf.fetchModel(repo, rev, hubOptions());
-        if (seq !== fetchSeq) return;
-        Object.assign(model, { status: 'ready', config: got.config, safetensors: got.safetensors });
-        hubNotes = [...hubNotes, ...got.notes];
-        recompute();
-        return;
-      } catch (e) {
-        if (e.status !== 404) throw e;
-        // No config.json: a GGUF repository? Its file list says; otherwise the 404 stands.
-        const g = await need('gguf');
-        const list = await g.listGguf(repo, rev, hubOptions()).catch(() => ({ files: [] }));
-        if (seq !== fetchSeq) return;
-        if (!list.files.length) throw e;
-        await loadGgufList(seq, g, list, g.defaultFile(list.files));
-        return;
-      }
-    }
-    const g = await need('gguf');
-    const list = await g.listGguf(repo, rev, hubOptions());
-    if (seq !== fetchSeq) return;
-    if (!list.files.length) throw new hf.HubError('http', `${repo} at revision “${rev}” has no .gguf file, ${hf.PASTE}.`);
-    const listed = list.files.some((f) => f.path === file);
-    if (!listed) hubNotes.push(`The link names ${file}, which ${repo} does not list: showing ${g.defaultFile(list.files)} instead.`);
-    await loadGgufList(seq, g, list, listed ? file : g.defaultFile(list.files));
-  } catch (e) {
-    if (seq !== fetchSeq) return;
-    model.status = 'error';
-    showHubError(e);
-    recompute();
-  }
-}
-
-async function loadGgufList(seq, g, list, file) {
-  model.ggufList = list;
-  if (list.skipped.length) hubNotes.push(`Left out of the file list: ${list.skipped.join(', ')}.`);
-  const sel = control('file');
-  sel.replaceChildren(...list.files.map((f) => opt(f.path, `${f.path}${f.parts.length > 1 ? ` (${f.parts.length} parts)` : ''}${
-    f.size !== null ? ` — ${R.gib(f.size)} GiB` : ''}`)));
-  $('gguf-box').hidden = false;
-  await loadGgufFile(seq, g, file);
-}
-
-/** Reads every part's header of `file` and estimates it (with llama.cpp unless an engine was chosen). */
-async function loadGgufFile(seq, g, file) {
-  const entry = model.ggufList.files.find((f) => f.path === file);
-  control('file').value = file;
-  model.gguf = { file, summaries: null };
-  model.status = 'loading';
-  showHubError(null);
-  recompute();
-  const summaries = [];
-  await api.loadFull();  // the GGUF parser is in the full core
-  if (seq !== fetchSeq) return;
-  for (const part of entry.parts) {
-    summaries.push(await g.readHeader(model.repo, model.rev, part, hubOptions(), api.ggufText));
-    if (seq !== fetchSeq) return;
-  }
-  model.gguf.summaries = summaries;
-  model.status = 'ready';
-  const engine = control('engine');
-  if (engine && !engineChosen && listIds(catalog, 'engines').includes('llama.cpp')) engine.value = 'llama.cpp';
-  recompute();
-}
-
-function pickGguf() {
-  if (model?.source !== 'hub' || !model.ggufList) return;
-  const seq = ++fetchSeq;
-  loadGgufFile(seq, mods.gguf, control('file').value).catch((e) => {
-    if (seq !== fetchSeq) return;
-    model.status = 'error';
-    showHubError(e);
-    recompute();
-  });
-}
-
-/** Reads the model box. `retry`: fetch again even when this link is the one already shown or failed (Enter,
- * the Fetch button); a plain change (leaving the box) fetches only a new link. */
-async function loadLink(retry) {
-  // The first link loads hf.js: say "loading" meanwhile, as a fetch would.
-  const state = $('results').dataset.state;
-  if (!mods.hf) $('results').dataset.state = 'loading';
-  let link;
-  try {
-    link = (await need('hf')).parseModelLink($('in-link').value);
-  } catch (e) {
-    link = { ok: false, message: e.message };
-  }
-  const same = link.ok && model?.source === 'hub' && model.repo === link.repo && model.rev === link.rev &&
-    (!link.file || model.gguf?.file === link.file);
-  if (link.ok && (!same || (retry && model.status !== 'loading'))) {
-    loadHub(link.repo, link.rev, link.note, link.file);
-    return;
-  }
-  $('results').dataset.state = state;
-  if (!link.ok) showHubError({ message: link.message });
-}
-
-function retryHub() {
-  if (model?.source !== 'hub') return;
-  if (model.gguf && model.ggufList) pickGguf();
-  else loadHub(model.repo, model.rev, undefined, model.gguf?.file);
-}
-
-function usePaste(text) {
-  if (!text.trim()) {
-    usePreset(model?.source === 'preset' ? model.id : defaultPreset);
-    return;
-  }
-  fetchSeq++;
-  // A config pasted after a failed fetch keeps that repo as its label (model_id) and in the share link.
-  const label = model && model.source !== 'preset' && model.repo && !model.gguf ? { repo: model.repo, rev: model.rev } : {};
-  model = { source: 'paste', text, ...label };
-  $('in-preset').value = '';
-  $('gguf-box').hidden = true;
-  hubNotes = [];
-  setPasteFragment(text);
-  recompute();
-}
-
-async function dropFile(file) {
-  if (file.size > MAX_CONFIG_BYTES) {
-    showHubError({ message: `${file.name} is larger than 4 MiB: that is not a config.json.` });
-    return;
-  }
-  const text = await file.text();
-  $('in-config').value = text;
-  $('paste-box').open = true;
-  showHubError(null);
-  usePaste(text);
-}
-
-async function copyLink() {
-  if (fragment.pending) await fragment.pending;
-  const url = shareUrl();
-  $('share-url').value = url;
-  history.replaceState(null, '', url);
-  try {
-    await navigator.clipboard.writeText(url);
-    setText('copy-status', 'Link copied.');
-  } catch {
-    $('share-url').select();
-    setText('copy-status', 'Select and copy the link above.');
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Start-up
-// ---------------------------------------------------------------------------------------------------------
 
 /** Sets the controls from a link; a value for an option the chosen engine or mode does not use is a note. */
 function applyValues(values, notes) {
@@ -713,38 +650,55 @@ function wire() {
   $('in-preset').addEventListener('input', (e) => {
     if (e.target.value) {
       $('in-link').value = '';
-      usePreset(e.target.value);
+      S.usePreset(e.target.value);
     }
   });
   $('in-link').addEventListener('keydown', (e) => {
     if (e.key === 'Enter') {
       e.preventDefault();
-      loadLink(true);
+      S.loadLink('enter');
     }
   });
-  $('in-link').addEventListener('change', () => loadLink(false));
-  $('in-link').addEventListener('paste', () => setTimeout(() => loadLink(false), 0));
-  $('fetch').addEventListener('click', () => loadLink(true));
-  $('hub-retry').addEventListener('click', retryHub);
-  control('file').addEventListener('input', pickGguf);
-  $('in-token').addEventListener('change', () => {
-    if (model?.source === 'hub' && model.status === 'error') retryHub();
-  });
-  $('in-config').addEventListener('input', (e) => usePaste(e.target.value));
+  $('in-link').addEventListener('change', () => S.loadLink('change'));
+  $('in-link').addEventListener('paste', () => setTimeout(() => S.loadLink('paste'), 0));
+  $('fetch').addEventListener('click', () => S.loadLink('enter'));
+  $('hub-retry').addEventListener('click', S.retryHub);
+  control('file').addEventListener('input', S.pickGguf);
+  $('in-token').addEventListener('change', S.tokenChanged);
+  $('in-config').addEventListener('input', (e) => S.usePaste(e.target.value));
   document.addEventListener('dragover', (e) => e.preventDefault());
   document.addEventListener('drop', (e) => {
     e.preventDefault();
     const file = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
-    if (file) dropFile(file);
+    if (file) S.dropFile(file);
   });
   $('copy-link').addEventListener('click', copyLink);
   $('raw').addEventListener('toggle', renderRaw);
+  $('summary-bar').addEventListener('click', () => {
+    const field = document.querySelector('#controls [aria-invalid="true"]');
+    if ($('results').dataset.state === 'error' && field) field.focus();
+    else $('results').scrollIntoView({ block: 'start' });
+  });
   for (const p of PANELS) {
     $(`p-${p}`).addEventListener('toggle', () => {
       if (last.parsed?.ok) renderPanels(last.parsed);
       if (p === 'recs') scheduleRecs();
       updateUrl();
     });
+  }
+}
+
+async function copyLink() {
+  await S.fragment.pending;
+  const url = shareUrl();
+  $('share-url').value = url;
+  history.replaceState(null, '', url);
+  try {
+    await navigator.clipboard.writeText(url);
+    setText('copy-status', 'Link copied.');
+  } catch {
+    $('share-url').select();
+    setText('copy-status', 'Select and copy the link above.');
   }
 }
 
@@ -757,7 +711,11 @@ async function init() {
     $('results').dataset.state = 'error';
     return;
   }
-  fillPresets();
+  S.setup({
+    api: () => api, catalog: () => catalog, need, mods, recompute, updateUrl, showHubError,
+    engineChosen: () => engineChosen, token: () => $('in-token').value.trim(),
+  });
+  S.fillPresets();
   fillLists();
   const gpuIds = catalog.gpus.map((g) => g.id);
   control('gpu').value = '';
@@ -777,25 +735,26 @@ async function init() {
 
   if (frag.config) {
     try {
-      const text = await decodeConfig(frag.config);
-      $('in-config').value = text;
-      $('paste-box').open = true;
-      model = { source: 'paste', text, ...(v.model ? { repo: v.model, rev: v.rev || 'main' } : {}) };
-      fragment = { value: frag.config, pending: null };
+      S.restorePaste(await decodeConfig(frag.config), frag.config, v.model, v.rev);
     } catch {
       notes.push('Ignored the config.json in the link: it cannot be decoded.');
     }
   }
   setNotes('url-notes', notes);
-  if (!model && v.model) {
+  // The prerendered default estimate (wasm/prerender.mjs) stays only for the state it shows; the first render
+  // replaces it with the same nodes.
+  const pre = document.documentElement.dataset.prerendered;
+  if (pre !== undefined && (location.hash || (location.search && location.search !== pre))) clearResults();
+  document.documentElement.classList.remove('not-prerendered');
+  if (!S.model && v.model) {
     const rev = v.rev || 'main';
     $('in-link').value = v.file ? `https://huggingface.co/${v.model}/blob/${encodeURIComponent(rev)}/${v.file}`
       : rev === 'main' ? v.model : `https://huggingface.co/${v.model}/tree/${encodeURIComponent(rev)}`;
-    loadHub(v.model, rev, undefined, v.file);
+    S.loadHub(v.model, rev, undefined, v.file);
     return;
   }
-  if (!model) {
-    usePreset(v.preset || defaultPreset);
+  if (!S.model) {
+    S.usePreset(v.preset || S.defaultPreset);
     return;
   }
   recompute();

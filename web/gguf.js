@@ -124,6 +124,9 @@ export function renderGguf(h, gib, count, g) {
   const row = (k, v, key) => dl.append(h('dt', null, k), h('dd', { 'data-key': key }, v));
   row('File type', `${g.file_type_name || '–'} (${g.bits_per_weight} bits per weight over the file)`, 'gguf_file_type');
   row('Weights in the file', `${gib(g.weights_bytes)} GiB in ${count(g.tensors)} tensors, ${count(g.parts)} part${g.parts === 1 ? '' : 's'}`, 'gguf_weights');
+  if (g.input_bytes > 0) {
+    row('Token embeddings', `${gib(g.input_bytes)} GiB of them (token_embd): llama.cpp keeps these in host memory, not on a GPU`, 'gguf_input');
+  }
   row('Parameters', count(g.parameters), 'gguf_parameters');
   if (g.bytes_by_type) {
     row('By tensor type', Object.entries(g.bytes_by_type).map(([t, b]) => `${t} ${gib(b)} GiB`).join(', '), 'gguf_types');

@@ -1,18 +1,29 @@
 // recs.js — the recommendations panel: every GPU preset ranked by the core for the workload (a request with
 // "recommend": true, made only while the panel is open), filtered by the request's recommend_* keys, with
 // sortable columns. Sorting orders the core's rows; it computes nothing. Loaded when the panel opens.
-import { count, gib, h, sig } from './render.js';
+import { count, gib, h, sequences, sig } from './render.js';
 
-// [key, heading, cell text]
+/**
+ * A GPU's name as a column fits it: the catalogue's name without its parenthetical remarks and brand words
+ * ("B200 (HGX/DGX B200, SXM)" -> "B200", "GeForce RTX 4090 24GB" -> "RTX 4090 24GB"). The full name stays in the
+ * cell's title. Text only: the catalogue has no short name yet.
+ */
+export function shortName(name) {
+  const s = String(name).replace(/\s*\([^)]*\)/g, '').replace(/\b(GeForce|Instinct|Cloud|Workstation Edition|Generation)\s+/g, '')
+    .replace(/\s+(Workstation Edition|Generation)\b/g, '').replace(/\s{2,}/g, ' ').trim();
+  return s || String(name);
+}
+
+// [sort key, heading, cell text, class]: the columns people compare first come first (GPUs x GPU, layout,
+// concurrency, tokens/s, headroom); numbers right-aligned.
 const COLS = [
-  ['name', 'GPU', (x) => x.name],
-  ['memory_gib', 'Memory (GiB)', (x) => String(x.memory_gib)],
-  ['count', 'GPUs', (x) => count(x.count)],
-  [null, 'Layout', (x) => `TP ${x.tp} × PP ${x.pp}${x.dp > 1 ? ` × DP ${x.dp}` : ''}`],
-  ['max_concurrency', 'Max concurrency', (x) => count(x.max_concurrency)],
-  ['headroom_bytes', 'Headroom (GiB)', (x) => gib(x.headroom_bytes)],
-  ['tokens_per_second', 'Tokens/s per request', (x) => sig(x.tokens_per_second)],
-  ['throughput_tokens_per_second', 'Throughput (tokens/s)', (x) => sig(x.throughput_tokens_per_second)],
+  ['count', 'GPUs × GPU', (x) => `${count(x.count)} × ${shortName(x.name)}`, 'gpu'],
+  [null, 'Layout', (x) => `TP ${x.tp} × PP ${x.pp}${x.dp > 1 ? ` × DP ${x.dp}` : ''}`, 'layout'],
+  ['max_concurrency', 'Max concurrency', (x) => sequences(x.max_concurrency), 'num'],
+  ['tokens_per_second', 'Tokens/s per request', (x) => sig(x.tokens_per_second), 'num'],
+  ['headroom_bytes', 'Headroom GiB', (x) => gib(x.headroom_bytes), 'num'],
+  ['throughput_tokens_per_second', 'Throughput tokens/s', (x) => sig(x.throughput_tokens_per_second), 'num'],
+  ['memory_gib', 'GiB per GPU', (x) => String(x.memory_gib), 'num'],
 ];
 
 /** Rows in the order `sort` names ("key" ascending, "-key" descending; missing values last), else the core's. */
@@ -42,21 +53,31 @@ export function renderRecs(r, ui) {
   if (!rows.length) {
     return h('p', { class: 'note', id: 'recs-empty' }, 'No GPU preset serves this workload (with these filters) within the layouts searched.');
   }
-  const head = h('tr', null, h('th', { scope: 'col', class: 'num' }, 'Rank'), COLS.map(([key, label]) => {
-    if (!key) return h('th', { scope: 'col' }, label);
+  const next = (key) => (ui.sort === key ? `-${key}` : ui.sort === `-${key}` ? '' : key);
+  const head = h('tr', null, h('th', { scope: 'col', class: 'num' }, '#'), COLS.map(([key, label, , cls]) => {
+    if (!key) return h('th', { scope: 'col', class: cls }, label);
     const dir = ui.sort === key ? 'ascending' : ui.sort === `-${key}` ? 'descending' : null;
     const b = h('button', { type: 'button', class: 'sort', 'data-sort': key }, label, dir ? (dir === 'ascending' ? ' ▲' : ' ▼') : '');
-    b.addEventListener('click', () => ui.onSort(ui.sort === key ? `-${key}` : ui.sort === `-${key}` ? '' : key));
-    return h('th', { scope: 'col', class: key === 'name' ? null : 'num', 'aria-sort': dir || 'none' }, b);
+    b.addEventListener('click', () => ui.onSort(next(key)));
+    return h('th', { scope: 'col', class: cls, 'aria-sort': dir || 'none' }, b);
   }));
   const rank = new Map(rows.map((x, i) => [x, i + 1]));
   const body = sortRows(rows, ui.sort).map((x) => h('tr', { 'data-gpu': x.gpu, class: x.gpu === ui.current ? 'current' : null },
-    h('td', { class: 'num' }, String(rank.get(x))),
-    COLS.map(([key, , cell]) => (key === 'name'
-      ? h('th', { scope: 'row', title: `${x.vendor}, ${x.market}` }, cell(x))
-      : h('td', { class: key ? 'num' : null, 'data-key': key }, cell(x))))));
-  return h('div', { class: 'table-wrap' }, h('table', { id: 'recs-table' },
-    h('caption', null, `${count(rows.length)} GPU types, ranked by the core (fewest GPUs, then headroom). Headroom in GiB ` +
-      '(1 GiB = 2', h('sup', null, '30'), ' bytes). Click a heading to sort.'),
-    h('thead', null, head), h('tbody', null, body)));
+    h('td', { class: 'num rank', 'data-label': '#' }, String(rank.get(x))),
+    COLS.map(([key, label, cell, cls]) => (cls === 'gpu'
+      ? h('th', { scope: 'row', class: cls, title: `${x.name} (${x.vendor}, ${x.market})` }, cell(x))
+      : h('td', { class: cls, 'data-key': key, 'data-label': label }, cell(x))))));
+  // Phones show each GPU as a card (no header row): sorting is a picker there.
+  const sortPick = h('select', { id: 'recs-sort', class: 'phone-only' },
+    h('option', { value: '' }, 'the core’s ranking'),
+    COLS.filter(([key]) => key).flatMap(([key, label]) => [h('option', { value: `-${key}` }, `${label}, highest first`),
+      h('option', { value: key }, `${label}, lowest first`)]));
+  sortPick.value = ui.sort || '';
+  sortPick.addEventListener('change', () => ui.onSort(sortPick.value));
+  return h('div', null,
+    h('p', { class: 'note', id: 'recs-about' }, `${count(rows.length)} GPU types, ranked by the core (fewest GPUs, then headroom; # is ` +
+      'the rank). Headroom in GiB (1 GiB = 2', h('sup', null, '30'), ' bytes). Click a heading to sort.'),
+    h('p', { class: 'phone-only recs-sort' }, h('label', { for: 'recs-sort' }, 'Sort by'), sortPick),
+    h('div', { class: 'table-wrap' }, h('table', { id: 'recs-table', class: 'recs', 'aria-describedby': 'recs-about' },
+      h('thead', null, head), h('tbody', null, body))));
 }

@@ -86,23 +86,36 @@ function dl(rows) {
   return h('dl', { class: 'kv' }, rows.filter(Boolean).map(([k, v, key]) => [h('dt', null, k), h('dd', { 'data-key': key }, v)]));
 }
 
+/** Where the parameter count comes from, in words. */
+function parametersSource(r) {
+  if (r.model.parameters_source === 'safetensors') return 'exact, from the Hub';
+  return r.gguf ? 'counted from the GGUF file’s tensors' : 'counted from config.json';
+}
+
+/** The weights' precision; the checkpoint's quantisation only when it says something else. */
+function weightsText(p, m) {
+  const q = m.quantization;
+  return !q || q === p.weights ? p.weights : `${p.weights}; the checkpoint is ${q}`;
+}
+
 export function renderSummary(r) {
   const m = r.model;
   const p = r.precision || {};
   const rows = [
     ['Architecture', `${m.architecture} (${m.model_type}${m.family && m.family !== m.model_type ? `, ${m.family}` : ''})`, 'architecture'],
-    ['Parameters', `${compact(m.parameters)} (${count(m.parameters)}; ${m.parameters_source === 'safetensors' ? 'exact, from the Hub' : 'counted from config.json'})`, 'parameters'],
+    ['Parameters', `${compact(m.parameters)} (${count(m.parameters)}; ${parametersSource(r)})`, 'parameters'],
     m.active_parameters !== m.parameters_from_config && ['Active per token', `${compact(m.active_parameters)} (${count(m.active_parameters)})`, 'active_parameters'],
     ['Layers', count(m.num_hidden_layers), 'num_hidden_layers'],
     ['Hidden size', count(m.hidden_size), 'hidden_size'],
     ['Heads / KV heads', `${count(m.num_attention_heads)} / ${count(m.num_key_value_heads)}`, 'heads'],
     ['Head dim', count(m.head_dim), 'head_dim'],
     ['Attention', m.attention, 'attention'],
-    ['Max context', `${count(m.max_position_embeddings)} tokens`, 'max_position_embeddings'],
+    ['Max context', m.max_position_embeddings > 0 ? `${count(m.max_position_embeddings)} tokens`
+      : `not given (${r.gguf ? 'the GGUF header' : 'config.json'} has no max_position_embeddings)`, 'max_position_embeddings'],
     m.sliding_window_layers > 0 && ['Sliding window', `${count(m.sliding_window)} tokens on ${count(m.sliding_window_layers)} layers`, 'sliding_window'],
     m.moe && ['Experts', `${count(m.moe.experts)} routed, ${count(m.moe.experts_per_token)} per token${m.moe.shared_experts ? `, ${count(m.moe.shared_experts)} shared` : ''}`, 'moe'],
     m.mla && ['MLA', `KV LoRA rank ${count(m.mla.kv_lora_rank)}, RoPE head dim ${count(m.mla.qk_rope_head_dim)}`, 'mla'],
-    ['Weights', `${p.weights}${m.quantization ? ` (${m.quantization})` : ''}`, 'weights_precision'],
+    ['Weights', weightsText(p, m), 'weights_precision'],
     ['KV cache', p.kv_cache, 'kv_precision'],
   ];
   return h('div', null, h('h2', { id: 'model-title' }, m.id || m.architecture), dl(rows),
@@ -113,19 +126,30 @@ export function renderSummary(r) {
 // Verdict: fits, GPUs needed, concurrency, deployment
 // ---------------------------------------------------------------------------------------------------------
 
+/** Sequences at once as a whole number: a fraction of a sequence is not served (vLLM's log keeps its own). */
+export function sequences(x) {
+  return typeof x === 'number' && Number.isFinite(x) ? count(Math.floor(x)) : '–';
+}
+
+/** "on each GPU" / "on the tightest GPU (stage 1)" / nothing for one GPU. */
+function where(r) {
+  const stages = r.memory && r.memory.per_gpu ? r.memory.per_gpu.length : 1;
+  if (r.layout.gpus <= 1) return '';
+  return stages > 1 ? ` on the tightest GPU (stage ${r.memory.binding_stage})` : ' on each GPU';
+}
+
 export function renderVerdict(r) {
   const s = r.serving;
   const l = r.layout;
   const w = r.workload;
   const fits = s.fits === true;
   const margin = fits
-    ? [h('strong', { 'data-bytes': String(s.margin_bytes), id: 'margin' }, `${gib(s.margin_bytes)} GiB`), ' to spare on the tightest GPU']
-    : ['short by ', h('strong', { 'data-bytes': String(s.margin_bytes), id: 'margin' }, `${gibMagnitude(s.margin_bytes)} GiB`), ' on the tightest GPU'];
+    ? [h('strong', { 'data-bytes': String(s.margin_bytes), id: 'margin' }, `${gib(s.margin_bytes)} GiB`), ` to spare${where(r)}`]
+    : ['short by ', h('strong', { 'data-bytes': String(s.margin_bytes), id: 'margin' }, `${gibMagnitude(s.margin_bytes)} GiB`), where(r)];
   const layout = s.gpus_needed_layout ? ` (TP ${s.gpus_needed_layout.tp} × PP ${s.gpus_needed_layout.pp})` : '';
   return h('div', null,
     h('p', { class: `verdict ${fits ? 'fits' : 'nofit'}`, id: 'verdict' },
-      h('span', { class: 'badge' }, fits ? 'Fits' : 'Does not fit'), ' ', margin,
-      r.memory && r.memory.per_gpu && r.memory.per_gpu.length > 1 ? ` (stage ${r.memory.binding_stage})` : '', '.'),
+      h('span', { class: 'badge' }, fits ? 'Fits' : 'Does not fit'), ' ', margin, '.'),
     h('dl', { class: 'kv facts' },
       h('dt', null, 'Deployment'),
       h('dd', { id: 'deployment' }, `${count(l.gpus)} × ${l.gpu_name} (${gib(l.gpu_memory_bytes)} GiB each), TP ${l.tp}, PP ${l.pp}, DP ${l.dp}`),
@@ -135,7 +159,23 @@ export function renderVerdict(r) {
       h('dd', { id: 'gpus-needed' }, s.gpus_needed > 0 ? `${count(s.gpus_needed)}${layout}` : 'none found',
         s.gpus_needed_note ? ` — ${s.gpus_needed_note}` : ''),
       h('dt', null, 'Max concurrency'),
-      h('dd', { id: 'max-concurrency' }, `${count(s.max_concurrency)} sequences of ${count(w.context)} tokens at once`)));
+      h('dd', { id: 'max-concurrency' }, `${sequences(s.max_concurrency)} sequences of ${count(w.context)} tokens at once`)));
+}
+
+/**
+ * The one-line summary a phone keeps in view (verdict, GiB needed of GiB usable on the binding GPU, sequences
+ * at once), as the children of the bar.
+ */
+export function summaryLine(r) {
+  const t = r.training && r.training.mode && r.training.mode !== 'inference' && r.training.breakdown ? r.training : null;
+  const mem = r.memory || {};
+  const g = t || (mem.per_gpu || []).find((x) => x.stage === mem.binding_stage) || (mem.per_gpu || [])[0];
+  const fits = t ? t.fits === true : r.serving && r.serving.fits === true;
+  const parts = [h('span', { class: `badge ${fits ? 'fits' : 'nofit'}` }, fits ? 'Fits' : 'Does not fit')];
+  if (g) parts.push(` ${gib(g.total_bytes)} of ${gib(g.usable_bytes)} GiB`);
+  if (!t && r.serving) parts.push(` · ${sequences(r.serving.max_concurrency)} at once`);
+  parts.push(h('span', { class: 'go' }, ' ↓'));
+  return parts;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -157,7 +197,7 @@ export function renderBars(r) {
   const mem = r.memory;
   const stages = mem.per_gpu.length;
   const legend = h('ul', { class: 'legend' },
-    [...PARTS, [null, 'Free', 'seg-free'], [null, 'Reserve', 'seg-reserve']].map(([, name, cls]) =>
+    [...PARTS, [null, 'Free', 'seg-free'], reserveLabel(r) && [null, reserveLabel(r)[0], 'seg-reserve']].filter(Boolean).map(([, name, cls]) =>
       h('li', null, h('span', { class: `swatch ${cls}`, 'aria-hidden': 'true' }), name)));
   const bars = mem.per_gpu.map((g) => {
     // Widths are the byte counts themselves as flex-grow factors: the browser lays out the proportions.
@@ -166,7 +206,7 @@ export function renderBars(r) {
     if (g.free_bytes >= 0) {
       segs.push(h('span', { class: 'seg seg-free', style: { flexGrow: String(g.free_bytes) }, title: `Free: ${gib(g.free_bytes)} GiB` }));
       if (g.gpu_memory_bytes === mem.gpu_memory_bytes) {
-        segs.push(h('span', { class: 'seg seg-reserve', style: { flexGrow: String(mem.reserve_bytes) }, title: `Reserve: ${gib(mem.reserve_bytes)} GiB` }));
+        segs.push(h('span', { class: 'seg seg-reserve', style: { flexGrow: String(mem.reserve_bytes) }, title: `${(reserveLabel(r) || ['Reserve'])[0]}: ${gib(mem.reserve_bytes)} GiB` }));
       }
     }
     const parts = PARTS.map(([k, name]) => `${name} ${gib(g[k])} GiB`).join(', ');
@@ -187,8 +227,32 @@ export function renderBars(r) {
   return h('div', null, h('h2', null, 'Memory per GPU'), legend, bars);
 }
 
+/**
+ * Why a GGUF's weights on the GPUs are less than the file: llama.cpp keeps the token embeddings (and any layer
+ * not offloaded) in host memory. Beside the Weights figure, with the core's numbers.
+ */
+function hostWeights(r) {
+  const g = r.gguf;
+  if (!g || !(r.serving && r.serving.engine === 'llama.cpp') || !(g.input_bytes > 0)) return null;
+  return h('span', { id: 'host-weights', class: 'host-weights' }, `Weights: the file holds ${gib(g.weights_bytes)} GiB; ` +
+    `llama.cpp keeps its token embeddings (${gib(g.input_bytes)} GiB), and any layer -ngl leaves out, in host memory, ` +
+    'so the GPUs hold less.');
+}
+
+/**
+ * What the memory the estimate leaves out of use is called: the generic estimate's safety reserve; under vLLM
+ * what gpu_memory_utilization leaves out; null for an engine that keeps none (the row and legend entry go).
+ */
+function reserveLabel(r) {
+  const engine = (r.serving && r.serving.engine) || 'generic';
+  if (engine === 'generic') return ['Safety reserve', 'Usable (capacity − reserve)'];
+  if (engine === 'vllm') return ['Outside gpu_memory_utilization', 'Usable (capacity × gpu_memory_utilization)'];
+  return r.memory.reserve_bytes > 0 ? ['Kept free by the engine', 'Usable'] : null;
+}
+
 export function renderTable(r) {
   const mem = r.memory;
+  const reserve = reserveLabel(r);
   const stages = mem.per_gpu.length;
   const cols = mem.per_gpu.map((g) => ({
     head: stages > 1 ? `Stage ${g.stage} (layers ${g.layers[0]}–${g.layers[1]})` : 'Per GPU',
@@ -205,10 +269,10 @@ export function renderTable(r) {
     ['overhead_bytes', 'Overhead'],
     ['total_bytes', 'Total'],
     ['gpu_memory_bytes', 'GPU capacity'],
-    ['reserve_bytes', 'Safety reserve'],
-    ['usable_bytes', 'Usable (capacity − reserve)'],
+    reserve && ['reserve_bytes', reserve[0]],
+    ['usable_bytes', reserve ? reserve[1] : 'Usable'],
     ['free_bytes', 'Free'],
-  ];
+  ].filter(Boolean);
   const head = h('tr', null, h('th', { scope: 'col' }, 'GiB'), cols.map((c) => h('th', { scope: 'col', class: 'num' }, c.head)),
     all ? h('th', { scope: 'col', class: 'num' }, `All GPUs (${count(r.layout.gpus)})`) : null);
   const body = rows.map(([k, name]) => h('tr', { 'data-row': k, class: k === 'total_bytes' ? 'total' : null },
@@ -218,7 +282,7 @@ export function renderTable(r) {
   return h('div', { class: 'table-wrap' },
     h('table', { id: 'memory-table' },
       h('caption', null, 'Memory in GiB (1 GiB = 2', h('sup', null, '30'), ' bytes). KV cache: ',
-        `${count(mem.kv_cache_bytes_per_token)} bytes per token per GPU.`),
+        `${count(mem.kv_cache_bytes_per_token)} bytes per token per GPU.`, hostWeights(r)),
       h('thead', null, head), h('tbody', null, body)));
 }
 
@@ -301,6 +365,12 @@ export function renderEngine(r) {
   return h('div', null, h('h2', null, `Engine: ${s.engine}`), parts);
 }
 
+/** The knob's value and the core's note; without a value, the note alone says why (else "none works"). */
+function knobText(k) {
+  if (k.value === null || k.value === undefined) return k.note ? k.note.charAt(0).toUpperCase() + k.note.slice(1) : 'none works';
+  return `${k.value}${k.note ? ` — ${k.note}` : ''}`;
+}
+
 /** The reverse solves (serving.solves): largest context, the memory fraction needed, fewest GPUs. */
 export function renderSolves(r) {
   const v = r.serving && r.serving.solves;
@@ -311,7 +381,7 @@ export function renderSolves(r) {
     : `none${mc.note ? ` — ${mc.note}` : ''}`, 'solve-context']];
   if (v.knob) {
     rows.push([`${v.knob.name} needed for ${users} of ${count(v.context)} tokens`,
-      `${v.knob.value === null || v.knob.value === undefined ? 'none works' : v.knob.value}${v.knob.note ? ` — ${v.knob.note}` : ''}`, 'solve-knob']);
+      knobText(v.knob), 'solve-knob']);
   }
   const f = v.fewest_gpus || {};
   rows.push([`Fewest GPUs of this type for ${users} of ${count(v.context)} tokens`,
@@ -364,3 +434,50 @@ export function renderGeneric(title, value) {
 // Response keys with a dedicated renderer (or that are inputs echoed back); the rest go to renderGeneric.
 export const KNOWN_SECTIONS = new Set(['ok', 'version', 'model', 'precision', 'layout', 'workload', 'memory', 'serving',
   'warnings', 'assumptions', 'speed', 'training', 'recommendations', 'gguf']);
+
+// ---------------------------------------------------------------------------------------------------------
+// What a result fills (app.js renders it; the site build prerenders the default one into index.html)
+// ---------------------------------------------------------------------------------------------------------
+
+/** The result slots of an inference estimate: slot id -> node, or null for a slot left empty. */
+export function resultSlots(r) {
+  return {
+    'r-summary': renderSummary(r), 'r-verdict': renderVerdict(r), 'r-warnings': renderWarnings(r), 'r-bars': renderBars(r),
+    'r-table': renderTable(r), 'r-engine': renderEngine(r), 'r-solves': renderSolves(r), 'r-gguf': null, 'r-more': null,
+    'r-assumptions': renderAssumptions(r),
+  };
+}
+
+// Inputs left blank take the core's default; the placeholder (or a select's first option) shows the core's value.
+const SHOWN_DEFAULTS = {
+  n: (r) => r.layout.gpus, tp: (r) => r.layout.tp, pp: (r) => r.layout.pp, ctx: (r) => r.workload.context,
+  batch: (r) => r.workload.batch, reserve: (r) => r.workload.reserve, in: (r) => r.speed.input_tokens,
+  out: (r) => r.speed.output_tokens, gmu: (r) => r.serving.settings.gpu_memory_utilization,
+  mml: (r) => r.serving.settings.max_model_len, mnbt: (r) => r.serving.settings.max_num_batched_tokens,
+  mns: (r) => r.serving.settings.max_num_seqs, bs: (r) => r.serving.settings.block_size,
+  mfs: (r) => r.serving.settings.mem_fraction_static, opt: (r) => r.training.inputs.optimizer,
+  tprec: (r) => r.training.inputs.training_precision, mb: (r) => r.training.inputs.micro_batch,
+  seq: (r) => r.training.inputs.seq_len, gc: (r) => r.training.inputs.gradient_checkpointing,
+  rank: (r) => r.training.inputs.lora_rank, targets: (r) => r.training.inputs.lora_targets.join(','),
+  zero: (r) => r.training.inputs.zero,
+};
+
+/** The core's values for blank inputs: control key -> text (keys the response has no value for are left out). */
+export function shownDefaults(r) {
+  const out = {};
+  for (const [key, get] of Object.entries(SHOWN_DEFAULTS)) {
+    let v;
+    try {
+      v = get(r);
+    } catch {
+      v = undefined;
+    }
+    if (v !== undefined && v !== null) out[key] = String(v);
+  }
+  return out;
+}
+
+/** A GPU picker entry. */
+export const gpuLabel = (g) => `${g.name} — ${g.memory_gib} GiB`;
+/** An engine or mode picker entry (the catalogue lists strings or {id, name}). */
+export const choice = (x) => (typeof x === 'string' ? [x, x] : [x.id, x.name || x.id]);

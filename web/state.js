@@ -19,6 +19,9 @@ export const OPTIMIZERS = ['adamw', 'adamw-8bit', 'sgd', 'sgd-momentum', 'adafac
 export const TRAIN_PRECISIONS = ['mixed', 'fp32', 'bf16'];
 export const CHECKPOINTING = ['none', 'selective', 'full'];
 export const PANELS = ['speed', 'context', 'recs'];
+// The model and GPU shown when a link names none (the build prerenders this state into index.html).
+export const DEFAULT_PRESET = 'Qwen/Qwen2.5-7B-Instruct';
+export const DEFAULT_GPU = 'nvidia-h100-sxm';
 // Sortable columns of the recommendations table ("-" first: descending).
 export const SORTS = ['name', 'memory_gib', 'count', 'max_concurrency', 'headroom_bytes', 'tokens_per_second',
   'throughput_tokens_per_second'];
@@ -28,8 +31,13 @@ export const SORTS = ['name', 'memory_gib', 'count', 'max_concurrency', 'headroo
  * Numeric ranges are the core's (core/src/api/api.cpp fields()), which checks them again. `list` names a
  * catalogue list whose ids are the accepted values. `recs`: a recommendations filter (only in the request
  * that ranks GPUs). Keys without `req` are page state (panels, sorting, the GGUF file).
+ *
+ * `engines`: the engines that read the field (absent: every engine). This is the one place the page says so
+ * (until the core's catalogue does): an engine's own options are shown only for it; a shared field another
+ * engine ignores stays in view, disabled, with `unused[engine]` saying why and which knob counts instead.
  * @type {Array<{key: string, req?: string, kind: string, min?: number, max?: number, values?: string[],
- *               list?: string, def?: string, recs?: boolean, label: string}>}
+ *               list?: string, def?: string, recs?: boolean, label: string, engines?: string[],
+ *               unused?: Object<string, string>}>}
  */
 export const PARAMS = [
   { key: 'preset', kind: 'enum', list: 'models', label: 'bundled preset' },
@@ -46,27 +54,35 @@ export const PARAMS = [
   { key: 'kv', req: 'kv_dtype', kind: 'enum', values: KV_DTYPES, def: 'auto', label: 'KV-cache precision' },
   { key: 'ctx', req: 'context', kind: 'int', min: 1, max: 1e8, label: 'context length' },
   { key: 'batch', req: 'batch', kind: 'int', min: 1, max: 1e6, label: 'concurrent sequences' },
-  { key: 'reserve', req: 'reserve', kind: 'number', min: 0, max: 0.9, label: 'safety reserve (fraction)' },
+  // Only the generic estimate keeps a reserve (core/src/engines/engines.cpp engine_traits usable_fraction);
+  // the engines budget memory themselves.
+  { key: 'reserve', req: 'reserve', kind: 'number', min: 0, max: 0.9, label: 'safety reserve (fraction)', engines: ['generic'],
+    unused: {
+      vllm: 'vLLM budgets memory itself: its gpu_memory_utilization (Serving engine, below) counts instead.',
+      sglang: 'SGLang budgets memory itself: its mem_fraction_static (Serving engine, below) counts instead.',
+      'llama.cpp': 'llama.cpp keeps no reserve: it fits when weights, KV cache, compute buffers and the CUDA context fit.',
+      transformers: 'transformers keeps no reserve: generate() fits when the weights and its peak use fit.',
+    } },
   { key: 'in', req: 'input_tokens', kind: 'int', min: 1, max: 1e8, label: 'prompt tokens per request' },
   { key: 'out', req: 'output_tokens', kind: 'int', min: 1, max: 1e8, label: 'generated tokens per request' },
   // vLLM
-  { key: 'gmu', req: 'gpu_memory_utilization', kind: 'number', min: 0.01, max: 1, label: 'gpu_memory_utilization' },
-  { key: 'mml', req: 'max_model_len', kind: 'int', min: 1, max: 1e8, label: 'max_model_len' },
-  { key: 'mnbt', req: 'max_num_batched_tokens', kind: 'int', min: 1, max: 1e8, label: 'max_num_batched_tokens' },
-  { key: 'mns', req: 'max_num_seqs', kind: 'int', min: 1, max: 1e6, label: 'max_num_seqs' },
-  { key: 'bs', req: 'block_size', kind: 'int', min: 1, max: 1024, label: 'block_size' },
-  { key: 'eager', req: 'enforce_eager', kind: 'bool', label: 'enforce_eager' },
-  { key: 'vllmv', req: 'vllm_version', kind: 'version', label: 'vLLM version' },
+  { key: 'gmu', req: 'gpu_memory_utilization', kind: 'number', min: 0.01, max: 1, label: 'gpu_memory_utilization', engines: ['vllm'] },
+  { key: 'mml', req: 'max_model_len', kind: 'int', min: 1, max: 1e8, label: 'max_model_len', engines: ['vllm'] },
+  { key: 'mnbt', req: 'max_num_batched_tokens', kind: 'int', min: 1, max: 1e8, label: 'max_num_batched_tokens', engines: ['vllm'] },
+  { key: 'mns', req: 'max_num_seqs', kind: 'int', min: 1, max: 1e6, label: 'max_num_seqs', engines: ['vllm'] },
+  { key: 'bs', req: 'block_size', kind: 'int', min: 1, max: 1024, label: 'block_size', engines: ['vllm'] },
+  { key: 'eager', req: 'enforce_eager', kind: 'bool', label: 'enforce_eager', engines: ['vllm'] },
+  { key: 'vllmv', req: 'vllm_version', kind: 'version', label: 'vLLM version', engines: ['vllm'] },
   // SGLang
-  { key: 'mfs', req: 'mem_fraction_static', kind: 'number', min: 0.01, max: 1, label: 'mem_fraction_static' },
+  { key: 'mfs', req: 'mem_fraction_static', kind: 'number', min: 0.01, max: 1, label: 'mem_fraction_static', engines: ['sglang'] },
   // llama.cpp
-  { key: 'ctk', req: 'ctk', kind: 'enum', values: CACHE_TYPES, label: 'K cache type' },
-  { key: 'ctv', req: 'ctv', kind: 'enum', values: CACHE_TYPES, label: 'V cache type' },
-  { key: 'np', req: 'np', kind: 'int', min: 1, max: 4096, label: 'parallel slots (-np)' },
-  { key: 'ngl', req: 'ngl', kind: 'int', min: -1, max: 100000, label: 'GPU layers (-ngl)' },
-  { key: 'ub', req: 'ubatch', kind: 'int', min: 1, max: 1e6, label: 'micro-batch (-ub)' },
-  { key: 'fa', req: 'flash_attn', kind: 'bool', label: 'flash attention (-fa)' },
-  { key: 'swafull', req: 'swa_full', kind: 'bool', label: '--swa-full' },
+  { key: 'ctk', req: 'ctk', kind: 'enum', values: CACHE_TYPES, label: 'K cache type', engines: ['llama.cpp'] },
+  { key: 'ctv', req: 'ctv', kind: 'enum', values: CACHE_TYPES, label: 'V cache type', engines: ['llama.cpp'] },
+  { key: 'np', req: 'np', kind: 'int', min: 1, max: 4096, label: 'parallel slots (-np)', engines: ['llama.cpp'] },
+  { key: 'ngl', req: 'ngl', kind: 'int', min: -1, max: 100000, label: 'GPU layers (-ngl)', engines: ['llama.cpp'] },
+  { key: 'ub', req: 'ubatch', kind: 'int', min: 1, max: 1e6, label: 'micro-batch (-ub)', engines: ['llama.cpp'] },
+  { key: 'fa', req: 'flash_attn', kind: 'bool', label: 'flash attention (-fa)', engines: ['llama.cpp'] },
+  { key: 'swafull', req: 'swa_full', kind: 'bool', label: '--swa-full', engines: ['llama.cpp'] },
   // fine-tuning
   { key: 'opt', req: 'optimizer', kind: 'enum', values: OPTIMIZERS, label: 'optimizer' },
   { key: 'tprec', req: 'training_precision', kind: 'enum', values: TRAIN_PRECISIONS, label: 'training precision' },
@@ -86,6 +102,41 @@ export const PARAMS = [
   { key: 'open', kind: 'list', values: PANELS, label: 'open panels' },
 ];
 const BY_KEY = new Map(PARAMS.map((p) => [p.key, p]));
+
+/** What each engine is, in one line (shown under the engine picker). */
+export const ENGINE_HELP = {
+  generic: 'generic: a rule-of-thumb sum — weights + KV cache + activations + a fixed runtime overhead against the GPU ' +
+    'minus a safety reserve — that follows no one engine’s rules.',
+  vllm: 'vLLM: its start-up profile — gpu_memory_utilization of each GPU, minus weights, activations and CUDA graphs, ' +
+    'becomes the KV-cache pool, in blocks.',
+  sglang: 'SGLang: mem_fraction_static of each GPU holds the weights and the KV pool; the rest is left for activations ' +
+    'and CUDA graphs.',
+  'llama.cpp': 'llama.cpp (llama-server): GGUF weights, KV cells per slot and compute buffers; layers split over the GPUs.',
+  transformers: 'transformers: generate() with device_map="auto" — the checkpoint’s tensors and a KV cache that grows per ' +
+    'token; layers split over the GPUs.',
+};
+
+/** Why `p` does not count under `engine` (one line), or '' when it does. */
+export function unusedBy(p, engine) {
+  if (!p.engines || p.engines.includes(engine)) return '';
+  return (p.unused && p.unused[engine]) || `Not used by ${engine}.`;
+}
+
+const plain = (x) => x.toLocaleString('en-US', { maximumFractionDigits: 12 });
+
+/**
+ * What is wrong with a typed value, in words for the field ("must be a whole number from 1 to 100,000,000"),
+ * or '' when it is fine. Blank is fine (the core's default); lists and checkboxes cannot be wrong.
+ * @param {{kind: string, min?: number, max?: number, label: string}} p
+ * @param {string} raw
+ */
+export function fieldProblem(p, raw) {
+  if (raw === '' || !['int', 'number', 'version', 'targets'].includes(p.kind)) return '';
+  if (!(checkValue(p, raw, null) instanceof Error)) return '';
+  if (p.kind === 'version') return 'must be a version such as 0.19';
+  if (p.kind === 'targets') return 'must be module names separated by commas, such as q_proj,v_proj or all-linear';
+  return `must be ${p.kind === 'int' ? 'a whole number' : 'a number'} from ${plain(p.min)} to ${plain(p.max)}`;
+}
 
 // Same rules as hf.js parseModelLink for a bare repo id and a revision.
 const REPO = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?(?:\/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?)?$/;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
-import { CLI, file, json, openPage, rawExchange, redirect, renders, runCli, unexpectedConsole, waitRenders, waitState, withBrowser } from './harness.mjs';
+import { CLI, file, GIB, json, openPage, rawExchange, redirect, renders, runCli, unexpectedConsole, waitRenders, waitState, withBrowser } from './harness.mjs';
 import { TINY_EMBD, TINY_LAYER, TINY_OUTPUT, tinyLlama } from './gguf_writer.mjs';
 
 const REPO = 'test-org/Tiny-GGUF';
@@ -128,6 +128,16 @@ describe('a GGUF repository', () => {
     const own = cliOnFile('tiny-Q4_K_M.gguf', ['--engine', 'llama.cpp']);
     assert.deepEqual(own.memory, r.memory);
     assert.equal(await page.textContent('[data-key="gguf_weights"]'), '0.00 GiB in 21 tensors, 1 part');
+    // Issue 17: the count comes from the file's tensors (there is no config.json), and the Weights figure says
+    // why it is less than the file: token_embd (144,000 bytes = the file's 1,107,152 - the GPUs' 963,152) stays
+    // in host memory.
+    assert.match(await page.textContent('[data-key="parameters"]'), /; counted from the GGUF file’s tensors\)$/);
+    assert.doesNotMatch(await page.textContent('#r-summary'), /config\.json/);
+    assert.equal(r.gguf.input_bytes, TINY_EMBD);
+    assert.equal(r.gguf.input_bytes, 1107152 - 963152);
+    assert.equal(await page.textContent('#host-weights'), `Weights: the file holds ${GIB(r.gguf.weights_bytes)} GiB; llama.cpp ` +
+      `keeps its token embeddings (${GIB(r.gguf.input_bytes)} GiB), and any layer -ngl leaves out, in host memory, so the GPUs hold less.`);
+    assert.match(await page.textContent('[data-key="gguf_input"]'), /^0\.00 GiB of them \(token_embd\): llama\.cpp keeps these in host memory/);
     assert.match(await page.textContent('#launch-command'), /^llama-server -m tiny-Q4_K_M\.gguf /);
 
     // The share link names the file; a fresh page restores it and the identical result.

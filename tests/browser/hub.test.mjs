@@ -146,17 +146,20 @@ describe('failures are explained in plain words', () => {
 describe('access tokens', () => {
   const TOKEN = HUB_MANIFEST.repos['meta-llama/Llama-3.1-8B-Instruct'].token;
 
-  test('a gated model: 401 without a token, then the token fetches it; the token goes nowhere else', async () => {
+  test('a gated model: 401 without a token (its bundled copy meanwhile), then the token fetches it; the token goes nowhere else', async () => {
     const { page, log } = await openPage(browser, server);
     const messages = [];
     page.on('console', (m) => messages.push(m.text()));
-    await enterLink(page, 'https://huggingface.co/meta-llama/Llama-3.1-8B-Instruct', 'hub-error');
-    assert.match(await page.textContent('#hub-error'), /asks you to sign in.*Enter an access token/s);
+    await enterLink(page, 'https://huggingface.co/meta-llama/Llama-3.1-8B-Instruct');
+    // The model is bundled: its copy stands in, and the note says how to read the live config.
+    assert.match(await page.textContent('#hub-notes'), /bundled copy of meta-llama\/Llama-3\.1-8B-Instruct; gated on the Hub — add a token/);
+    assert.equal((await rawExchange(page)).request.model, 'meta-llama/Llama-3.1-8B-Instruct');
     assert.ok(log.hub.every((h) => h.authorization === undefined));
 
     await page.click('#token-box summary');
     await page.fill('#in-token', TOKEN);
     await page.press('#in-token', 'Tab');  // change -> the failed fetch is retried with the token
+    await page.waitForFunction(() => /config\.json of meta-llama/.test(document.querySelector('#source').textContent));
     await waitState(page, 'ready');
     const { request, response } = await rawExchange(page);
     assert.deepEqual(request.safetensors, { BF16: 8030261248 });
@@ -184,11 +187,15 @@ describe('access tokens', () => {
     await page.context().close();
   });
 
-  test('a wrong token: 401 says the token was not accepted', async () => {
+  test('a wrong token: 401 says the token was not accepted (beside the bundled copy, if any)', async () => {
     const { page } = await openPage(browser, server);
     await page.click('#token-box summary');
     await page.fill('#in-token', 'hf_wrong');
-    await enterLink(page, 'meta-llama/Llama-3.1-8B-Instruct', 'hub-error');
+    await enterLink(page, 'meta-llama/Llama-3.1-8B-Instruct');
+    assert.match(await page.textContent('#hub-notes'), /bundled copy of meta-llama\/Llama-3\.1-8B-Instruct; huggingface\.co did not accept the access token \(401\)/);
+    assert.ok(!(await page.textContent('#hub-notes')).includes('hf_wrong'));
+    // An unbundled model: the Hub's own message.
+    await enterLink(page, 'test-org/private-model', 'hub-error');
     assert.match(await page.textContent('#hub-error'), /did not accept the access token/);
     assert.ok(!(await page.textContent('#hub-error')).includes('hf_wrong'));
     await page.context().close();

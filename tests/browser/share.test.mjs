@@ -156,10 +156,15 @@ describe('pasted config.json', () => {
     await page.click('#paste-box summary');
     await page.fill('#in-config', '{"hidden_size": 4096,');
     await waitState(page, 'error');
-    assert.match(await page.textContent('#error'), /not valid JSON.*\[invalid_json\]/);
+    assert.match(await page.textContent('#error'), /not valid JSON/);
+    assert.doesNotMatch(await page.textContent('#error'), /\[invalid_json\]/);
+    // The config box is the field at fault.
+    assert.equal(await page.getAttribute('#in-config', 'aria-invalid'), 'true');
+    assert.match(await page.textContent('#in-config-error'), /not valid JSON/);
     await page.fill('#in-config', '');
     await waitState(page, 'ready');
     assert.equal(await page.inputValue('#in-preset'), defaultPreset());
+    assert.equal(await page.getAttribute('#in-config', 'aria-invalid'), null);
     await context.close();
   });
 });
