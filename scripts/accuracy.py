@@ -75,37 +75,38 @@ HOST_BOUND_ENGINES = {'transformers'}
 #    the default factor of its kind, or its cases' own range where that is wider.
 #  default_factor — memory 1.10: no memory family of the public cases has a 5-95 % range wider than 14 %
 #    (training peaks, -13.8 % .. +5.5 %), most are under 3 %; a memory rule never measured is assumed no
-#    better than that. time 1.35: the in-envelope speed cells that are not host-bound (CUDA-graph decode on
-#    the calibration GPU, prefill) stay within -16 % .. +19 %, and a speed rule never measured also carries
-#    an unknown per-step overhead, a third of a batch-1 decode step in the vLLM 0.6 fit (2.01 of 11.87 ms).
-#    A family with no cell at all gets the default factor and no further step.
+#    better than that. time 1.35: the decode cells measured on their calibration GPU (A100: vLLM 0.6,
+#    transformers 4.46) span -17 % .. +25 %, and a speed rule never measured also carries an unknown per-step
+#    overhead, a third of a batch-1 decode step in the vLLM 0.6 fit (2.01 of 11.87 ms).
+#    A family with no cell at all gets the default factor and no further step (but a host-bound one).
 #  min_factor — memory 1.02, time 1.10: a floor on each side. The cells hold few models (the 26 vLLM log
 #    rows are 5 models, 16 of them Llama-3.1-8B), so a +-0.1 % spread says little about a model not among
 #    them; the worst single model in those cells is off by 1.4 % (DeepSeek-V2-Lite KV tokens).
-#  steps — each step outside a cell's envelope maps [L, H] to [k L - d, k H + d]: k = 1.25 because the sources
-#    of the measured spread (model shapes, kernels) are less controlled outside it, and d (as a factor e^d)
-#    for what the step itself can move:
-#    gpu (another GPU architecture than the cell's; speed only): 1.25. On the public H200 rows the Hopper
-#      efficiencies differ from the Ampere fit by up to a fifth: weight streaming at 3.0-3.7 of 4.8 TB/s
-#      (0.63-0.77) against Ampere's 0.75, sdpa prefill at 0.55 of peak against 0.60 (docs/host-bound.md).
-#    version (an engine minor version the family has no cell for): memory 1.05 — vLLM's start-up accounting
-#      moves by a few percent between releases (the CUDA-graph pool, 0.84-0.91 GiB beside a 58 GiB KV cache
-#      on GT0648, is subtracted since 0.10; the profile run's 1.9 GiB of activations follows the batching
-#      defaults); time 1.25 — vLLM V1 reworked the per-step CPU path that is 17 % of a batch-1 decode step in
-#      the 0.6 fit.
+#  steps — each step outside a cell's envelope divides the low end and multiplies the high end by the step's
+#    factor f ([L, H] -> [L - ln f, H + ln f]): the most the step itself was seen or can be argued to move the
+#    figure. Steps add up (another GPU and another version: both factors).
+#    gpu (another GPU architecture than the cell's; speed only): 1.2. On the public H200 rows the Hopper
+#      efficiencies differ from the Ampere fit by up to a fifth: batch-1 weight streaming at 3.0-3.7 of
+#      4.8 TB/s (0.62-0.78) against Ampere's 0.75, sdpa prefill GEMMs at ~0.50 of peak against 0.60
+#      (docs/host-bound.md).
+#    version (an engine minor version the family has no cell for): memory 1.05 — what one release changed:
+#      vLLM V1 before 0.17 profiles its dummy sampler at ~38 bytes per logit against ~15 from 0.17 on
+#      (../shared/reference/ENGINES.md), i.e. 1,024 seqs x 128,256 vocab x 23 B = 2.8 GiB less KV cache for
+#      Llama-3.1-8B on an H100, 4.8 % of GT0648's 58.1 GiB; time 1.2 — vLLM V1 reworked the per-step CPU path
+#      that is 17 % of a batch-1 decode step in the 0.6 fit.
 #    host (decode or prefill of an engine run without CUDA graphs, when the cell was not measured so): 2.0 — a
 #      host-bound step costs what the CPU takes to launch ~10-35 kernels per layer; on the one public H200 host
-#      that cost per layer varies 2x between models (docs/host-bound.md), and hosts differ at least as much.
+#      that cost ran at 0.65-0.85 ms per layer in short generations and 1.1-2.2 ms in longer ones, 2-3x for the
+#      same model (docs/host-bound.md): x/÷ 2 around the middle of 0.65-2.2 ms (1.2) spans 0.6-2.4 ms.
 # ---------------------------------------------------------------------------------------------------------
 MIN_CASES = 5
 RULES = {
     'min_cases': MIN_CASES,
     'default_factor': {'memory': 1.10, 'time': 1.35},
     'min_factor': {'memory': 1.02, 'time': 1.10},
-    'step_scale': 1.25,
     'step_factor': {
-        'gpu': {'memory': 1.0, 'time': 1.25},
-        'version': {'memory': 1.05, 'time': 1.25},
+        'gpu': {'memory': 1.0, 'time': 1.2},
+        'version': {'memory': 1.05, 'time': 1.2},
         'host': {'memory': 1.0, 'time': 2.0},
     },
 }

@@ -18,12 +18,12 @@ const std::string kPresetsDir = LLMSIZER_PRESETS_DIR;
 const std::string kReferenceDir = std::string(LLMSIZER_SOURCE_DIR) + "/tests/reference";
 
 // A small table with hand-picked numbers. Rules as the real table's: defaults x/÷ 1.10 (memory) and 1.35 (time),
-// floors 1.02 / 1.10, each step scales the log-band by 1.25 and adds gpu 1.25 (time), version 1.05 / 1.25,
-// host 2.0 (time).
+// floors 1.02 / 1.10; a step divides the low end and multiplies the high end by gpu 1.2 (time), version 1.05
+// (memory) / 1.2 (time), host 2.0 (time).
 const char* kSmallTable = R"({
   "rules": {"min_cases": 5, "default_factor": {"memory": 1.10, "time": 1.35},
-            "min_factor": {"memory": 1.02, "time": 1.10}, "step_scale": 1.25,
-            "step_factor": {"gpu": {"memory": 1.0, "time": 1.25}, "version": {"memory": 1.05, "time": 1.25},
+            "min_factor": {"memory": 1.02, "time": 1.10},
+            "step_factor": {"gpu": {"memory": 1.0, "time": 1.2}, "version": {"memory": 1.05, "time": 1.2},
                             "host": {"memory": 1.0, "time": 2.0}}},
   "families": {
     "kv_tokens/vllm": {"kind": "memory", "axes": ["version"], "cells": [
@@ -69,11 +69,10 @@ TEST(Bands, InsideTheEnvelopeUsesTheCellsPercentiles) {
 }
 
 TEST(Bands, AnUnmeasuredVersionWidensByOneStep) {
-  // [L, H] = [-ln 1.10, ln(1/0.95)] -> [1.25 L - ln 1.05, 1.25 H + ln 1.05]:
-  // low 1000 / (1.10^1.25 x 1.05) = 1000 / 1.18286 = 845.41 -> 845; high 1000 x (1/0.95)^1.25 x 1.05 = 1119.53 -> 1120.
+  // low 1000 / (1.10 x 1.05) = 1000 / 1.155 = 865.80 -> 865; high 1000 x 1.05 / 0.95 = 1105.26 -> 1106.
   const Band b = make_band(small_table(), "kv_tokens/vllm", 1000, env("hopper", "0.10.2"), true);
-  EXPECT_EQ(b.lo, 845);
-  EXPECT_EQ(b.hi, 1120);
+  EXPECT_EQ(b.lo, 865);
+  EXPECT_EQ(b.hi, 1106);
   EXPECT_EQ(b.version_steps, 1);
   EXPECT_FALSE(b.inside_envelope);
 }
@@ -107,37 +106,35 @@ TEST(Bands, ACellWithTooFewCasesGivesItsRangeAndAtLeastTheDefault) {
 
 TEST(Bands, EquallyNearCellsGiveTheirHull) {
   // hopper + vLLM 0.6: one step from ampere/0.6 (gpu) and one from hopper/0.19 (version).
-  //  ampere, gpu step: low 1.10^1.25 x 1.25 = 1.40828, high 1.25^1.25 x 1.25 = 1.66168;
-  //  hopper, version step: low 1.35^1.25 x 1.25 = 1.81904, high 2^1.25 x 1.25 = 2.97302.
-  //  Hull: 0.010 / 1.81904 = 5.4974 ms .. 0.010 x 2.97302 = 29.730 ms.
+  //  ampere, gpu step: low / (1.10 x 1.2) = / 1.32, high x 1.25 x 1.2 = x 1.5;
+  //  hopper (2 cases: default x/÷ 1.35, high its range x 2), version step: low / (1.35 x 1.2) = / 1.62, high x 2.4.
+  //  Hull: 0.010 / 1.62 = 6.1728 ms .. 0.010 x 2.4 = 24 ms.
   const Band b = make_band(small_table(), "decode/vllm", 0.010, env("hopper", "0.6"), false);
-  EXPECT_NEAR(b.lo, 0.0054975954, 1e-9);
-  EXPECT_NEAR(b.hi, 0.0297301779, 1e-9);
+  EXPECT_NEAR(b.lo, 0.010 / 1.62, 1e-15);
+  EXPECT_NEAR(b.hi, 0.024, 1e-15);
   EXPECT_EQ(b.gpu_steps, 1);
   EXPECT_EQ(b.version_steps, 1);
   EXPECT_EQ(b.n, 7);
 }
 
 TEST(Bands, AHostBoundCaseWidensACellMeasuredWithCudaGraphs) {
-  // ampere/0.6, host step (factor 2): low 1.10^1.25 x 2 = 2.25324 -> 4.4381 ms; high (1/0.8)^1.25 x 2 = 2.64343
-  // -> 26.434 ms.
+  // ampere/0.6, host step (factor 2): low 0.010 / (1.10 x 2) = 4.5455 ms; high 0.010 / 0.8 x 2 = 25 ms.
   const Band b = make_band(small_table(), "decode/vllm", 0.010, env("ampere", "0.6", true), false);
-  EXPECT_NEAR(b.lo, 0.0044384277, 1e-9);
-  EXPECT_NEAR(b.hi, 0.0264342816, 1e-9);
+  EXPECT_NEAR(b.lo, 0.010 / 2.2, 1e-15);
+  EXPECT_NEAR(b.hi, 0.025, 1e-15);
   EXPECT_EQ(b.host_steps, 1);
 }
 
 TEST(Bands, AFamilyWithoutCellsGetsTheDefaultFactor) {
   // x/÷ 1.35 (time): 0.010 / 1.35 = 7.4074 ms .. 13.5 ms; host-bound: one host step more,
-  // 1.35^1.25 x 2 = 2.91046 -> 3.4359 ms .. 29.105 ms.
+  // x/÷ 1.35 x 2 = 2.7: 3.7037 ms .. 27 ms.
   const Band b = make_band(small_table(), "prefill/sglang", 0.010, env("hopper", "0.5"), false);
   EXPECT_NEAR(b.lo, 0.010 / 1.35, 1e-15);
   EXPECT_NEAR(b.hi, 0.0135, 1e-15);
   EXPECT_FALSE(b.measured);
   const Band h = make_band(small_table(), "prefill/sglang", 0.010, env("hopper", "0.5", true), false);
-  EXPECT_NEAR(h.lo, 0.010 / (std::pow(1.35, 1.25) * 2), 1e-12);
-  EXPECT_NEAR(h.hi, 0.010 * std::pow(1.35, 1.25) * 2, 1e-12);
-  EXPECT_NEAR(h.hi, 0.0291046, 1e-6);
+  EXPECT_NEAR(h.lo, 0.010 / 2.7, 1e-15);
+  EXPECT_NEAR(h.hi, 0.027, 1e-15);
 }
 
 TEST(Bands, ExactFiguresHaveZeroWidth) {
@@ -194,7 +191,7 @@ TEST(Bands, MalformedTablesAreErrorsThatSayWhere) {
   t = kSmallTable;
   EXPECT_NE(bad(t.replace(t.find("\"n\": 2"), 6, "\"n\": 3")).find("/n"), std::string::npos);
   t = kSmallTable;
-  EXPECT_NE(bad(t.replace(t.find("\"step_scale\": 1.25"), 18, "\"step_scale\": 0.5")).find("step_scale"),
+  EXPECT_NE(bad(t.replace(t.find("\"time\": 2.0"), 11, "\"time\": 0.5")).find("step_factor"),
             std::string::npos);
   t = kSmallTable;
   EXPECT_NE(bad(t.replace(t.find("\"kind\": \"time\""), 14, "\"kind\": \"memory\"")).find("kind"),

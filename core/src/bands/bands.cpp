@@ -50,9 +50,7 @@ Result<BandRules> parse_rules(const Json& j) {
   BandRules r;
   if (!j.is_object()) return table_error("/rules", "missing or not an object");
   r.min_cases = static_cast<int64_t>(num(j, "min_cases", 0));
-  r.step_scale = num(j, "step_scale", 0);
   if (r.min_cases < 1) return table_error("/rules/min_cases", "must be a whole number >= 1");
-  if (!(r.step_scale >= 1 && std::isfinite(r.step_scale))) return table_error("/rules/step_scale", "must be >= 1");
   if (!read_pair(j, "default_factor", r.default_factor)) {
     return table_error("/rules/default_factor", "needs memory and time factors >= 1");
   }
@@ -137,10 +135,8 @@ struct LogBand {
 
 LogBand hull(LogBand a, LogBand b) { return {std::min(a.lo, b.lo), std::max(a.hi, b.hi)}; }
 
-/// One step outside an envelope: [k L - ln f, k H + ln f].
-LogBand widen(LogBand b, double k, double factor) {
-  return {k * b.lo - std::log(factor), k * b.hi + std::log(factor)};
-}
+/// One step outside an envelope: the low end divided, the high end multiplied by the step's factor.
+LogBand widen(LogBand b, double factor) { return {b.lo - std::log(factor), b.hi + std::log(factor)}; }
 
 /// A cell's own band, before any step: its 5..95 % errors (or, with too few cases, its range and at least the
 /// default factor), always containing the estimate and never narrower than the floor.
@@ -168,9 +164,9 @@ Candidate candidate(const BandFamilyTable& f, const BandCell& c, const BandEnvel
                       c.engine_version != engine_minor_version(env.engine_version) ? 1 : 0;
   k.host = f.time && env.host_bound && !c.host_bound ? 1 : 0;
   k.band = cell_band(c, r, kind);
-  if (k.gpu) k.band = widen(k.band, r.step_scale, r.gpu_step[kind]);
-  if (k.version) k.band = widen(k.band, r.step_scale, r.version_step[kind]);
-  if (k.host) k.band = widen(k.band, r.step_scale, r.host_step[kind]);
+  if (k.gpu) k.band = widen(k.band, r.gpu_step[kind]);
+  if (k.version) k.band = widen(k.band, r.version_step[kind]);
+  if (k.host) k.band = widen(k.band, r.host_step[kind]);
   return k;
 }
 
@@ -291,7 +287,7 @@ Band make_band(const AccuracyTable& table, const std::string& family, double val
   } else if (time && envelope.host_bound) {
     // No measurement at all: the default factor already stands for "not measured"; a host-bound regime is
     // still its own step (the launch cost of an unknown host).
-    lb = widen(lb, r.step_scale, r.host_step[kind]);
+    lb = widen(lb, r.host_step[kind]);
     b.host_steps = 1;
   }
   b.lo = value * std::exp(lb.lo);

@@ -68,9 +68,9 @@ struct BandRules {
   int64_t min_cases = 5;
   double default_factor[2] = {1.10, 1.35};  ///< a family or cell with too few cases: x/÷ this
   double min_factor[2] = {1.02, 1.10};      ///< floor on each side of a measured cell
-  double step_scale = 1.25;                 ///< each step multiplies the log-band's sides by this ...
-  double gpu_step[2] = {1.0, 1.25};         ///< ... and adds this factor: another GPU architecture
-  double version_step[2] = {1.05, 1.25};    ///< an engine version without a cell
+  // Each step outside a cell's envelope divides the low end and multiplies the high end by its factor:
+  double gpu_step[2] = {1.0, 1.2};          ///< another GPU architecture
+  double version_step[2] = {1.05, 1.2};     ///< an engine version without a cell
   double host_step[2] = {1.0, 2.0};         ///< a host-bound case against a cell not measured host-bound
 };
 
