@@ -8,7 +8,8 @@ import json, os, sys
 
 presets, out = sys.argv[1], sys.argv[2]
 GPU_KEYS = ['id', 'vendor', 'name', 'memory_gib', 'memory_basis', 'memory_bandwidth_gbps', 'tflops', 'interconnect',
-            'interconnect_gbps', 'nvswitch', 'pcie_gen', 'architecture', 'market']
+            'interconnect_gbps', 'nvswitch', 'pcie_gen', 'architecture', 'market', 'compute_capability', 'gpus_per_node',
+            'scale_up_domain', 'intra_node_link', 'intra_node_gbps', 'inter_node_link', 'inter_node_gbps']
 MODEL_KEYS = ['id', 'name', 'gated', 'config']
 
 def load(name):

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "json/util.h"
+#include "llmsizer/api.h"
 
 #include "test_util.h"
 
@@ -202,6 +203,104 @@ TEST(PresetGpus, MeasuredTotals) {
   // The H100 SXM's dense BF16 peak: NVIDIA's 1,979 TFLOPS "with sparsity" / 2.
   EXPECT_EQ(c.find_gpu("nvidia-h100-sxm")->tflops.at("bf16"), 989.5);
   EXPECT_EQ(c.find_gpu("nvidia-h100-sxm")->interconnect_gbps, 450);  // NVLink 4: 900 GB/s both ways
+}
+
+TEST(PresetGpus, NodesAndLinks) {
+  // presets/gpus.json: the machines each GPU comes in (README "Deployments"); every figure carries a note and a
+  // source.
+  for (const auto& g : raw("gpus.json")) {
+    const std::string id = g.value("id", "");
+    SCOPED_TRACE(id);
+    ASSERT_TRUE(g["gpus_per_node"].is_number_integer());
+    ASSERT_TRUE(g["scale_up_domain"].is_number_integer());
+    const int gpn = g["gpus_per_node"].get<int>();
+    const int domain = g["scale_up_domain"].get<int>();
+    EXPECT_GE(gpn, 1);
+    EXPECT_LE(gpn, 8);  // HGX/OAM boards, PCIe servers, 4-GPU trays, desktops, Macs
+    EXPECT_GE(domain, 1);
+    EXPECT_LE(domain, 8960);  // TPU v5p pod
+    EXPECT_TRUE(one_of(g["intra_node_link"], {"nvswitch", "nvlink", "xgmi", "pcie", "roce", "hccs", "ici", "none"}));
+    EXPECT_TRUE(one_of(g["inter_node_link"], {"infiniband", "roce", "ethernet", "slingshot", "thunderbolt", "ici"}));
+    const double intra = g["intra_node_gbps"].get<double>();
+    const double inter = g["inter_node_gbps"].get<double>();
+    const double link = g["interconnect_gbps"].get<double>();
+    if (gpn == 1) {
+      EXPECT_EQ(g["intra_node_link"], "none");
+      EXPECT_EQ(intra, 0);
+    } else {
+      EXPECT_GE(intra, 16);   // PCIe Gen3 x16 one way, the slowest path inside a server
+      EXPECT_LE(intra, 900);  // NVLink 5
+    }
+    EXPECT_GE(inter, 0.3);  // 10 GbE shared by a 4-card desktop
+    EXPECT_LE(inter, 600);  // TPU v5p ICI
+    EXPECT_TRUE(g["node_note"].is_string() && g["node_note"].get<std::string>().size() > 40);
+    EXPECT_EQ(g["node_source"].get<std::string>().rfind("https://", 0), 0u);
+    // The scale-up fabric: NVSwitch boards cover the node; PCIe-only cards have none beyond themselves; the
+    // GPU-to-GPU path of the node is never faster than the fabric (PCIe between NVLink pairs).
+    if (g["nvswitch"].get<bool>()) EXPECT_GE(domain, gpn);
+    if (g["interconnect"] == "pcie") EXPECT_EQ(domain, 1);
+    if (gpn > 1) EXPECT_LE(intra, link);
+    if (domain > 1 && domain < gpn) EXPECT_EQ(g["intra_node_link"], "pcie");
+    // NVIDIA parts state their CUDA compute capability (developer.nvidia.com/cuda-gpus); nobody else has one.
+    if (g["vendor"] == "NVIDIA") {
+      ASSERT_TRUE(g["compute_capability"].is_number());
+      const double cc = g["compute_capability"].get<double>();
+      EXPECT_TRUE(cc == 7.0 || cc == 7.5 || cc == 8.0 || cc == 8.6 || cc == 8.9 || cc == 9.0 || cc == 10.0 ||
+                  cc == 12.0)
+          << cc;
+    } else {
+      EXPECT_FALSE(g.contains("compute_capability"));
+    }
+  }
+}
+
+TEST(PresetGpus, NodeShapesOfKnownSystems) {
+  Catalog c;
+  auto gpus = parse_gpu_catalog(test::read_text(std::string(LLMSIZER_PRESETS_DIR) + "/gpus.json"));
+  ASSERT_TRUE(gpus.ok());
+  c.gpus = *gpus;
+  auto at = [&](const char* id) -> const GpuSpec& { return *c.find_gpu(id); };
+  // HGX H100: 8 GPUs on NVSwitch, one 400 Gb/s NDR NIC per GPU = 50 GB/s (DGX H100 user guide).
+  EXPECT_EQ(at("nvidia-h100-sxm").gpus_per_node, 8);
+  EXPECT_EQ(at("nvidia-h100-sxm").intra_node_link, "nvswitch");
+  EXPECT_EQ(at("nvidia-h100-sxm").intra_node_gbps, 450);
+  EXPECT_EQ(at("nvidia-h100-sxm").inter_node_gbps, 50);
+  EXPECT_EQ(at("nvidia-a100-sxm4-80gb").inter_node_gbps, 25);  // HDR 200 Gb/s per GPU (DGX A100)
+  // GB200 NVL72: 4-GPU compute trays in a 72-GPU NVLink domain.
+  EXPECT_EQ(at("nvidia-gb200-per-gpu").gpus_per_node, 4);
+  EXPECT_EQ(at("nvidia-gb200-per-gpu").scale_up_domain, 72);
+  // H100 NVL pairs and H200 NVL groups of 4 on NVLink bridges, PCIe Gen5 between them, 8 cards per server.
+  EXPECT_EQ(at("nvidia-h100-nvl").scale_up_domain, 2);
+  EXPECT_EQ(at("nvidia-h200-nvl").scale_up_domain, 4);
+  EXPECT_EQ(at("nvidia-h200-nvl").intra_node_gbps, 64);
+  // A desktop of GeForce cards, a Mac, a Gaudi HLS node, a TPU v5e host in a 256-chip slice.
+  EXPECT_EQ(at("nvidia-rtx-4090").gpus_per_node, 4);
+  EXPECT_EQ(at("nvidia-rtx-4090").intra_node_link, "pcie");
+  EXPECT_EQ(at("apple-m2-ultra").gpus_per_node, 1);
+  EXPECT_EQ(at("intel-gaudi3").gpus_per_node, 8);
+  EXPECT_EQ(at("intel-gaudi3").inter_node_gbps, 75);  // 3 x 200 GbE scale-out ports per card
+  EXPECT_EQ(at("google-tpu-v5e").gpus_per_node, 8);
+  EXPECT_EQ(at("google-tpu-v5e").scale_up_domain, 256);
+  EXPECT_EQ(at("nvidia-h100-sxm").compute_capability, 9.0);
+  EXPECT_EQ(at("nvidia-rtx-5090").compute_capability, 12.0);
+  EXPECT_EQ(at("amd-mi300x").compute_capability, 0);
+}
+
+TEST(PresetGpus, CatalogueExposesNodes) {
+  // `llmsizer --list-gpus --json` prints catalog_json's "gpus": the page and scripts read gpus_per_node there.
+  const nlohmann::json cat = nlohmann::json::parse(catalog_json(builtin_catalog()));
+  bool seen = false;
+  for (const auto& g : cat["gpus"]) {
+    EXPECT_TRUE(g["gpus_per_node"].is_number_integer()) << g["id"];
+    EXPECT_GE(g["gpus_per_node"].get<int>(), 1) << g["id"];
+    if (g["id"] == "nvidia-gb200-per-gpu") {
+      seen = true;
+      EXPECT_EQ(g["gpus_per_node"], 4);
+      EXPECT_EQ(g["scale_up_domain"], 72);
+      EXPECT_EQ(g["inter_node_link"], "infiniband");
+    }
+  }
+  EXPECT_TRUE(seen);
 }
 
 // ---- models: the catalogue the page and scripts rely on --------------------------------------------

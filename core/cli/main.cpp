@@ -406,7 +406,9 @@ int main(int argc, char** argv) {
       }
       for (const json& x : list) {
         std::cout << str(x, "id");
-        if (a == "--list-gpus") std::cout << "\t" << str(x, "memory_gib") << " GiB";
+        if (a == "--list-gpus") {
+          std::cout << "\t" << str(x, "memory_gib") << " GiB\t" << str(x, "gpus_per_node") << " per node";
+        }
         std::cout << "\t" << str(x, "name") << "\n";
       }
       return 0;
