@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "deploy/deploy.h"
 #include "json/util.h"
 #include "llmsizer/api.h"
 
@@ -301,6 +302,79 @@ TEST(PresetGpus, CatalogueExposesNodes) {
     }
   }
   EXPECT_TRUE(seen);
+}
+
+// ---- engine x hardware support (presets/engine_support.json) --------------------------------------------------
+
+TEST(PresetEngineSupport, RowsCiteTheirSources) {
+  const nlohmann::json doc = raw("engine_support.json");
+  const std::set<std::string> engines = {"generic", "vllm", "sglang", "transformers", "llama.cpp"};
+  ASSERT_TRUE(doc["rows"].is_array());
+  ASSERT_GE(doc["rows"].size(), 25u);
+  for (const auto& r : doc["rows"]) {
+    SCOPED_TRACE(r.dump());
+    EXPECT_TRUE(engines.count(r.value("engine", "")));
+    ASSERT_TRUE(r["match"].is_object());
+    for (auto it = r["match"].begin(); it != r["match"].end(); ++it) {
+      EXPECT_TRUE(it.key() == "vendor" || it.key() == "architectures" || it.key() == "min_compute_capability")
+          << it.key();
+    }
+    ASSERT_TRUE(r["supported"].is_boolean());
+    EXPECT_FALSE(r.value("via", "").empty());
+    const std::string src = r.value("source", "");
+    EXPECT_TRUE(src.rfind("https://", 0) == 0 || src.rfind("README.md", 0) == 0) << src;
+    if (!r["supported"].get<bool>()) EXPECT_GT(r.value("reason", "").size(), 30u);
+    if (r.contains("fp8")) EXPECT_EQ(r["fp8"].value("source", "").rfind("https://", 0), 0u);
+  }
+  std::set<std::string> listed;
+  for (const auto& e : doc["engines"]) {
+    listed.insert(e.value("engine", ""));
+    EXPECT_TRUE(e["multi_node"].is_boolean());
+    EXPECT_EQ(e.value("source", "").empty(), false);
+  }
+  EXPECT_EQ(listed, engines);
+}
+
+TEST(PresetEngineSupport, EveryPresetHasARowForEveryEngine) {
+  // The first row of an engine whose match holds decides (deploy::support); with no row at all the answer would
+  // be an unexplained "no". Checked here on the file, independently of the embedded tables.
+  const nlohmann::json doc = raw("engine_support.json");
+  for (const auto& g : raw("gpus.json")) {
+    for (const char* engine : {"generic", "vllm", "sglang", "transformers", "llama.cpp"}) {
+      bool found = false;
+      for (const auto& r : doc["rows"]) {
+        if (r["engine"] != engine) continue;
+        const auto& m = r["match"];
+        if (m.contains("vendor") && m["vendor"] != g["vendor"]) continue;
+        if (m.contains("architectures")) {
+          bool in = false;
+          for (const auto& a : m["architectures"]) in = in || a == g["architecture"];
+          if (!in) continue;
+        }
+        if (m.contains("min_compute_capability") &&
+            !(g.value("compute_capability", 0.0) >= m["min_compute_capability"].get<double>())) {
+          continue;
+        }
+        found = true;
+        break;
+      }
+      EXPECT_TRUE(found) << engine << " on " << g["id"];
+    }
+  }
+}
+
+TEST(PresetEngineSupport, EmbeddedTablesMatchTheFile) {
+  const nlohmann::json doc = raw("engine_support.json");
+  const auto& rows = deploy::builtin_support_rows();
+  ASSERT_EQ(rows.size(), doc["rows"].size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = doc["rows"][i];
+    EXPECT_EQ(rows[i].engine, r["engine"].get<std::string>());
+    EXPECT_EQ(rows[i].supported, r["supported"].get<bool>());
+    EXPECT_EQ(rows[i].source, r["source"].get<std::string>());
+    EXPECT_EQ(rows[i].reason, r.value("reason", ""));
+  }
+  EXPECT_EQ(deploy::builtin_engines().size(), doc["engines"].size());
 }
 
 // ---- models: the catalogue the page and scripts rely on --------------------------------------------
