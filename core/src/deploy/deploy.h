@@ -154,8 +154,9 @@ Link tp_link(int64_t tp, const NodeShape& shape);
 /// The slowest link a pipeline boundary of this layout crosses (scale-out when a replica spans nodes).
 Link pp_link(const Layout& l, const NodeShape& shape);
 
-/// Ring all-reduce of `bytes` over `tp` GPUs: each GPU sends (and receives) 2 (tp - 1) / tp x bytes (NCCL
-/// "Performance considerations"; Patarasuk & Yuan 2009, J. Parallel Distrib. Comput. 69(2)).
+/// Ring all-reduce of `bytes` over `tp` GPUs: each GPU sends (and receives) 2 (tp - 1) / tp x bytes (the
+/// bus-bandwidth factor of nccl-tests doc/PERFORMANCE.md: AllReduce bus bandwidth = algorithm bandwidth x
+/// 2(n-1)/n; Patarasuk & Yuan 2009, J. Parallel Distrib. Comput. 69(2)).
 double ring_allreduce_bytes_per_gpu(double bytes, int64_t tp);
 /// Bandwidth time of one all-reduce of `bytes` (the activation a TP layer reduces) over tp_link.
 double allreduce_seconds(double bytes, int64_t tp, const NodeShape& shape);
