@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
-"""Writes every presets/*.json into a C++ source as a raw string literal, minified.
+"""Writes every presets/*.json into a C++ source as a raw string literal, minified; presets/engine_support.json
+becomes the C++ tables of core/src/deploy/deploy.h instead (no JSON parsing at run time).
 
 presets/NAME.json becomes `const char* const kEmbedded<Name>Json` (snake_case NAME in CamelCase: gpus.json ->
-kEmbeddedGpusJson, accuracy.json -> kEmbeddedAccuracyJson, engine_support.json -> kEmbeddedEngineSupportJson).
-Files named *_sources.json are documentation and are not embedded. Only the keys the core reads are kept: the
-documentation fields (sources, notes, provenance, a top-level "about") stay in the JSON files for people, and out
-of the WebAssembly module the page downloads.
+kEmbeddedGpusJson, accuracy.json -> kEmbeddedAccuracyJson). Files named *_sources.json are documentation and are
+not embedded. Only the keys the core reads are kept: the documentation fields (sources, notes, provenance, a
+top-level "about") stay in the JSON files for people, and out of the WebAssembly module the page downloads.
 Usage: embed_presets.py PRESETS_DIR OUT.cpp"""
 import json, os, sys
 
 presets, out = sys.argv[1], sys.argv[2]
 GPU_KEYS = ['id', 'vendor', 'name', 'memory_gib', 'memory_basis', 'memory_bandwidth_gbps', 'tflops', 'interconnect',
-            'interconnect_gbps', 'nvswitch', 'pcie_gen', 'architecture', 'market']
+            'interconnect_gbps', 'nvswitch', 'pcie_gen', 'architecture', 'market', 'compute_capability', 'gpus_per_node',
+            'scale_up_domain', 'intra_node_link', 'intra_node_gbps', 'inter_node_link', 'inter_node_gbps']
 MODEL_KEYS = ['id', 'name', 'gated', 'config']
 DOC_KEYS = ['about', 'generated_from']  # top-level documentation of an object-shaped preset
+TABLES = {'engine_support.json'}  # written as C++ tables below, not as JSON text
 
 
 def keep(keys):
@@ -32,19 +34,61 @@ def symbol(file_name):
     return 'kEmbedded' + ''.join(p[:1].upper() + p[1:] for p in stem.replace('-', '_').split('_')) + 'Json'
 
 
-names = sorted(n for n in os.listdir(presets) if n.endswith('.json') and not n.endswith('_sources.json'))
+def load(name):
+    with open(os.path.join(presets, name), encoding='utf-8') as f:
+        return json.load(f)
+
+
+def cstr(text):
+    """A C++ string literal (the source file is UTF-8)."""
+    if any(ord(c) < 0x20 for c in text):
+        sys.exit('engine_support.json: control character in ' + repr(text))
+    return '"' + text.replace('\\', '\\\\').replace('"', '\\"') + '"'
+
+
+def num(v):
+    return repr(float(v))
+
+
+def support_tables():
+    support = load('engine_support.json')
+    row_lines, engine_lines = [], []
+    for i, r in enumerate(support['rows']):
+        for k in ('engine', 'match', 'supported', 'via', 'source'):
+            if k not in r:
+                sys.exit(f'engine_support.json rows[{i}] has no {k!r}')
+        m, fp8 = r['match'], r.get('fp8', {})
+        archs = '{' + ', '.join(cstr(a) for a in m.get('architectures', [])) + '}'
+        row_lines.append('    {' + ', '.join([
+            cstr(r['engine']), cstr(m.get('vendor', '')), archs, num(m.get('min_compute_capability', 0)),
+            'true' if r['supported'] else 'false', cstr(r['via']), cstr(r.get('note', '')), cstr(r.get('reason', '')),
+            cstr(r['source']), num(fp8.get('w8a8_min_compute_capability', 0)),
+            num(fp8.get('weight_only_min_compute_capability', 0))]) + '},')
+    for e in support['engines']:
+        engine_lines.append('    {' + ', '.join([cstr(e['engine']), 'true' if e['multi_node'] else 'false',
+                                                  cstr(e['multi_node_via']), cstr(e['source'])]) + '},')
+    return ('\n#include "deploy/deploy.h"\n'
+            'namespace llmsizer::deploy {\n'
+            'const std::vector<SupportRow>& builtin_support_rows() {\n'
+            '  static const std::vector<SupportRow> rows = {\n' + '\n'.join(row_lines) + '\n  };\n  return rows;\n}\n'
+            'const std::vector<EngineInfo>& builtin_engines() {\n'
+            '  static const std::vector<EngineInfo> engines = {\n' + '\n'.join(engine_lines) + '\n  };\n'
+            '  return engines;\n}\n'
+            '}  // namespace llmsizer::deploy\n')
+
+
+names = sorted(n for n in os.listdir(presets)
+               if n.endswith('.json') and not n.endswith('_sources.json') and n not in TABLES)
 delim = 'llmsizer_json'
 decls, defs = [], []
 for name in names:
-    with open(os.path.join(presets, name), encoding='utf-8') as f:
-        j = json.load(f)
-    text = json.dumps(FILTERS.get(name, default_filter)(j), separators=(',', ':'), ensure_ascii=False)
+    text = json.dumps(FILTERS.get(name, default_filter)(load(name)), separators=(',', ':'), ensure_ascii=False)
     if ')' + delim + '"' in text:
         sys.exit(f'{name} contains the raw-string delimiter')
     decls.append(f'extern const char* const {symbol(name)};\n')
     defs.append(f'const char* const {symbol(name)} = R"{delim}({text}){delim}";\n')
 src = ('// Generated from presets/*.json by cmake/embed_presets.py. Do not edit.\n'
-       'namespace llmsizer {\n' + ''.join(decls) + ''.join(defs) + '}  // namespace llmsizer\n')
+       'namespace llmsizer {\n' + ''.join(decls) + ''.join(defs) + '}  // namespace llmsizer\n' + support_tables())
 old = open(out, encoding='utf-8').read() if os.path.exists(out) else None
 if old != src:
     os.makedirs(os.path.dirname(out), exist_ok=True)

@@ -419,7 +419,9 @@ int list_catalog(const std::string& a, bool as_json) {
   }
   for (const json& x : list) {
     std::cout << str(x, "id");
-    if (a == "--list-gpus") std::cout << "\t" << str(x, "memory_gib") << " GiB";
+    if (a == "--list-gpus") {
+      std::cout << "\t" << str(x, "memory_gib") << " GiB\t" << str(x, "gpus_per_node") << " per node";
+    }
     std::cout << "\t" << str(x, "name") << "\n";
   }
   return 0;

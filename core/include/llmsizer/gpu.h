@@ -32,6 +32,15 @@ struct GpuSpec {
   int64_t pcie_gen = 0;            ///< PCIe generation of the host link (0 = unknown / not PCIe)
   std::string architecture;        ///< "ampere", "hopper", "ada", "blackwell", "cdna3", ... ("" = unknown)
   std::string market;              ///< "datacenter", "workstation", "consumer", "china-market", "apple", ...
+  double compute_capability = 0;   ///< NVIDIA CUDA compute capability (9.0 = Hopper); 0 = not NVIDIA or unknown
+  // ---- the machines it comes in (presets/gpus.json node_note / node_source say where each figure comes from) ----
+  int64_t gpus_per_node = 0;       ///< GPUs in one server/host: HGX 8, GB200 compute tray 4, Apple 1 (0 = unknown)
+  int64_t scale_up_domain = 1;     ///< GPUs joined by `interconnect` at interconnect_gbps: HGX 8, GB200 NVL72 72,
+                                   ///< H100 NVL bridge pair 2, PCIe-only cards 1
+  std::string intra_node_link;     ///< what any two GPUs of one node share: "nvswitch", "nvlink", "xgmi", "pcie", ...
+  double intra_node_gbps = 0;      ///< its one-direction bandwidth per GPU, decimal GB/s
+  std::string inter_node_link;     ///< scale-out network: "infiniband", "roce", "ethernet", "ici", ...
+  double inter_node_gbps = 0;      ///< one GPU's share of the scale-out bandwidth, one direction, decimal GB/s
   std::string source;
   bool custom = false;             ///< built from --gpu-memory-gib, not a preset
 

@@ -76,6 +76,15 @@ std::string catalog_json(const Catalog& catalog) {
         .field("interconnect_gbps", g.interconnect_gbps)
         .field("architecture", g.architecture)
         .field("market", g.market);
+    // Node shape and links (presets/gpus.json; deploy/ uses them for layouts and communication).
+    w.field("memory_basis", g.memory_basis)
+        .field("compute_capability", g.compute_capability)
+        .field("gpus_per_node", g.gpus_per_node)
+        .field("scale_up_domain", g.scale_up_domain)
+        .field("intra_node_link", g.intra_node_link)
+        .field("intra_node_gbps", g.intra_node_gbps)
+        .field("inter_node_link", g.inter_node_link)
+        .field("inter_node_gbps", g.inter_node_gbps);
     w.end_object();
   }
   w.end_array();

@@ -70,6 +70,14 @@ Result<std::vector<GpuSpec>> parse_gpu_catalog(const std::string& text) {
     if (const json* ns = json_member(e, "nvswitch"); ns && ns->is_boolean()) g.nvswitch = ns->get<bool>();
     g.pcie_gen = static_cast<int64_t>(num("pcie_gen"));
     g.source = str("source");
+    // Node shape and links (deploy/): absent keys keep GpuSpec's defaults (an unknown node).
+    g.compute_capability = num("compute_capability");
+    g.gpus_per_node = static_cast<int64_t>(num("gpus_per_node"));
+    g.scale_up_domain = std::max<int64_t>(1, static_cast<int64_t>(num("scale_up_domain")));
+    g.intra_node_link = str("intra_node_link");
+    g.intra_node_gbps = num("intra_node_gbps");
+    g.inter_node_link = str("inter_node_link");
+    g.inter_node_gbps = num("inter_node_gbps");
     if (g.id.empty()) return preset_error("gpus.json", i, "missing id");
     if (!ids.insert(g.id).second) return preset_error("gpus.json", i, "duplicate id '" + g.id + "'");
     if (!(g.memory_gib > 0 && g.memory_gib < 10000)) {
