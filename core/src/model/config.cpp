@@ -648,7 +648,8 @@ Result<Heads> read_sizes(Config& c) {
   if (r.error) return *r.error;
 
   // head_dim: explicit key wins (Gemma 7B: 256 with hidden 3072 / 16 heads), else hidden / heads.
-  s.head_dim = r.opt_int({"head_dim", "attention_head_dim", "kv_channels"}, 0, 0, kMaxHeads);
+  // A head_dim that is given must be a size: 0 is an error naming the key, not "derive it" (absent or null is).
+  s.head_dim = r.opt_int({"head_dim", "attention_head_dim", "kv_channels"}, 0, 1, kMaxHeads);
   if (r.error) return *r.error;
   if (s.head_dim == 0) {
     if (m.hidden_size % s.heads != 0) {
