@@ -184,7 +184,7 @@ Result<bool> resolve_model(const Request& req, const Catalog& catalog, Resolved&
     }
     config = p->config.get();
   } else if (!req.model.empty()) {
-    return make_error(ErrorCode::kConflictingOptions, "give either a config or a model preset, not both");
+    return make_error(ErrorCode::kConflictingOptions, "give either a config or a model preset, not both", "/model");
   }
   if (!out.gguf) {
     auto spec = parse_config_value(*config);
@@ -279,13 +279,15 @@ Result<bool> resolve_layout(const Request& req, Resolved& out) {
   const int64_t gpus = req.gpus > 0 ? req.gpus : tp * pp;
   if (gpus % (tp * pp) != 0) {
     return make_error(ErrorCode::kConflictingOptions,
-                      "--gpus " + std::to_string(gpus) + " is not a multiple of tp x pp = " + std::to_string(tp) +
-                          " x " + std::to_string(pp) + ": choose tp and pp whose product divides the GPU count");
+                      "'gpus' = " + std::to_string(gpus) + " is not a multiple of tp x pp = " + std::to_string(tp) +
+                          " x " + std::to_string(pp) + ": choose tp and pp whose product divides the GPU count",
+                      "/gpus");
   }
   if (pp > m.num_hidden_layers()) {
     return make_error(ErrorCode::kConflictingOptions,
-                      "--pp " + std::to_string(pp) + " exceeds the model's " +
-                          std::to_string(m.num_hidden_layers()) + " layers");
+                      "'pp' = " + std::to_string(pp) + " exceeds the model's " +
+                          std::to_string(m.num_hidden_layers()) + " layers: use at most one pipeline stage per layer",
+                      "/pp");
   }
   in.layout = Layout{tp, pp, gpus / (tp * pp)};
   // The layout the engine runs (llama.cpp: one pipeline stage per GPU).

@@ -169,7 +169,7 @@ Result<bool> resolve_sharding(const Request& req, const Inputs& in, TrainingOpti
   o.offload_optimizer = req.offload_optimizer;
   if (o.offload_optimizer && o.zero == 0 && o.mode != TrainingMode::kInference) {
     return make_error(ErrorCode::kConflictingOptions,
-                      "--offload-optimizer is a ZeRO option (DeepSpeed offload_optimizer): add --zero 1, 2 or 3",
+                      "'offload_optimizer' is a ZeRO option (DeepSpeed offload_optimizer): set 'zero' to 1, 2 or 3",
                       "/offload_optimizer");
   }
   o.gpus = std::max<int64_t>(1, in.layout.gpus());
