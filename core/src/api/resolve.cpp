@@ -2,11 +2,14 @@
 // precisions and the workload, with every default applied and every conflict reported.
 #include "api/resolve.h"
 
+#include "engines/checkpoint.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 
 #include "api/request_fields.h"
+#include "engines/checkpoint.h"
 #include "engines/engines.h"
 #include "engines/llamacpp.h"
 #include "engines/table.h"
@@ -337,6 +340,12 @@ Result<bool> resolve_precision(const Request& req, Resolved& out) {
     auto k = parse_kv_dtype(req.kv_dtype);
     if (!k.ok()) return make_error(ErrorCode::kInvalidRequest, k.error().message, "/kv_dtype");
     in.kv_dtype = k.value();
+  }
+  // A format the engine cannot make from this checkpoint on load: its command names a converted checkpoint.
+  const ServedCheckpoint served = served_checkpoint(m, in, in.engine);
+  if (served.needs_quantised_checkpoint) {
+    in.command_model_id = served.repo;
+    out.warnings.push_back(served.warning);
   }
   return true;
 }

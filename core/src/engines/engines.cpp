@@ -77,6 +77,7 @@ bool tp_divides(const ModelSpec& m, int64_t tp) {
 }
 
 std::string repo_or_placeholder(const Inputs& in) {
+  if (!in.command_model_id.empty()) return in.command_model_id;
   return in.model_id.empty() ? std::string("<hf-repo-id>") : in.model_id;
 }
 

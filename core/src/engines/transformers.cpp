@@ -213,14 +213,24 @@ Capacity transformers_capacity(const ModelSpec& m, const Inputs& in, const Layou
   return c;
 }
 
-std::string transformers_launch_command(const ModelSpec&, const Inputs& in) {
+std::string transformers_launch_command(const ModelSpec& m, const Inputs& in) {
   const int64_t seqs = per_replica(in.batch, std::max<int64_t>(1, split(in.layout).dp));
   const char* dtype = in.weights.dtype == Dtype::kFp32 ? "torch.float32"
                       : in.weights.dtype == Dtype::kFp16 ? "torch.float16"
                                                           : "torch.bfloat16";
-  return "python -c \"import torch; from transformers import AutoModelForCausalLM; m = "
-         "AutoModelForCausalLM.from_pretrained('" +
-         repo_or_placeholder(in) + "', torch_dtype=" + dtype +
+  // bitsandbytes quantises a 16-bit checkpoint on load (transformers docs "Bitsandbytes": load_in_4bit with
+  // bnb_4bit_quant_type "nf4", load_in_8bit for LLM.int8()); other formats need a converted checkpoint
+  // (engines/checkpoint.cpp names it through repo_or_placeholder).
+  std::string quant;
+  if (!m.has_quantization_config && in.weights.method == QuantMethod::kBnb4) {
+    quant = std::string(", quantization_config=BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4'") +
+            (in.weights.double_quant ? ", bnb_4bit_use_double_quant=True" : "") + ")";
+  } else if (!m.has_quantization_config && in.weights.method == QuantMethod::kInt8) {
+    quant = ", quantization_config=BitsAndBytesConfig(load_in_8bit=True)";
+  }
+  return std::string("python -c \"import torch; from transformers import AutoModelForCausalLM") +
+         (quant.empty() ? "" : ", BitsAndBytesConfig") + "; m = AutoModelForCausalLM.from_pretrained('" +
+         repo_or_placeholder(in) + "', torch_dtype=" + dtype + quant +
          ", device_map='auto'); out = m.generate(torch.ones(" + std::to_string(seqs) + ", " +
          std::to_string(in.input_tokens) + ", dtype=torch.long, device=m.device), max_new_tokens=" +
          std::to_string(in.output_tokens) + ", min_new_tokens=" + std::to_string(in.output_tokens) +

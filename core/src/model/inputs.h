@@ -33,6 +33,9 @@ struct Inputs {
   std::optional<double> safetensors_bytes;
   std::optional<int64_t> safetensors_parameters;
   std::string model_id;          ///< Hub repo id (or the preset's) for labels and launch commands ("" = none)
+  /// The repo launch commands load when it is not model_id: a pre-quantised conversion when the engine cannot
+  /// quantise the checkpoint to the estimated format on load (engines/checkpoint.h); "" = model_id.
+  std::string command_model_id;
   bool gguf_file = false;        ///< the model came from a GGUF file's header (launch commands name the file)
   int64_t max_gpus = 64;         ///< layout searches give up beyond this many GPUs (recommend_max_gpus)
 
