@@ -541,6 +541,34 @@ TEST(GgufApi, RequestWithHeaderBytesThenWithTheSummary) {
   EXPECT_EQ(num["error"]["path"].get<std::string>(), "/gguf/0");
 }
 
+TEST(GgufApi, ParametersAreTheFilesTensorElementsAndTheDifferenceIsNamed) {
+  // tiny_llama's tensors: token_embd 256,000 + output 256,000 + output_norm 256 + per layer (q 65,536 + k 32,768
+  // + v 32,768 + o 65,536 + gate/up/down 3 x 131,072 + 2 norms x 256 = 590,336) x 2 = 1,692,928 elements; the
+  // metadata count is the same model. Llama 3 GGUFs also carry rope_freqs.weight (64 RoPE frequency factors),
+  // which the metadata count has no term for: 64 more, named in an assumption.
+  const json plain = json::parse(
+      handle_request(json{{"gguf", test::base64_encode(tiny_llama().bytes())}, {"engine", "llama.cpp"}}.dump()));
+  ASSERT_TRUE(plain["ok"].get<bool>()) << plain.dump();
+  EXPECT_EQ(plain["model"]["parameters_source"], "gguf");
+  EXPECT_EQ(plain["model"]["parameters"].get<int64_t>(), 1692928);
+  EXPECT_EQ(plain["model"]["parameters_from_config"].get<int64_t>(), 1692928);
+  GgufWriter w = tiny_llama();
+  w.tensor("rope_freqs.weight", {64}, GgmlType::kF32);
+  const json r =
+      json::parse(handle_request(json{{"gguf", test::base64_encode(w.bytes())}, {"engine", "llama.cpp"}}.dump()));
+  ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+  EXPECT_EQ(r["model"]["parameters"].get<int64_t>(), 1692928 + 64);
+  EXPECT_EQ(r["model"]["parameters_from_config"].get<int64_t>(), 1692928);
+  bool named = false;
+  for (const json& a : r["assumptions"]) {
+    const std::string t = a.get<std::string>();
+    if (t.find("64 more than") != std::string::npos && t.find("rope_freqs.weight (64)") != std::string::npos) {
+      named = true;
+    }
+  }
+  EXPECT_TRUE(named) << r["assumptions"].dump();
+}
+
 TEST(GgufCli, ReadsTheHeaderOfAFile) {
   // The CLI reads the file (header, then tensor data it does not need) and hands the core a summary.
   const std::string file = testing::TempDir() + "/tiny-Q4_K_M.gguf";

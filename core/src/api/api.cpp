@@ -8,6 +8,8 @@
 #include "json/util.h"
 #include "json/writer.h"
 #include "engines/engines.h"
+#include "engines/util.h"
+#include "gguf/gguf.h"
 #include "gguf/summary.h"
 #include "recommend/recommend.h"
 #include "training/training_json.h"
@@ -26,6 +28,32 @@ std::string inference_training_section_json() {
       .take();
 }
 
+/// A model read from a GGUF counts the file's tensor elements (model.parameters, source "gguf"); when they
+/// differ from the count the architecture's metadata gives, an assumption says by how much and which tensors
+/// account for it (Llama 3's rope_freqs: the RoPE frequency factors stored as a 64-element tensor,
+/// llama.cpp src/llama-model.cpp LLM_TENSOR_ROPE_FREQS).
+void note_gguf_parameters(const GgufModel& g, Estimate& e) {
+  using engine_util::with_commas;
+  e.parameters_source = "gguf";
+  e.gguf_parameters = g.weights.parameters;
+  const int64_t diff = g.weights.parameters - e.parameters.total;
+  if (diff == 0) return;
+  std::string extra;
+  for (const GgufFile& part : g.parts) {
+    for (const GgufTensorInfo& t : part.tensors) {
+      if (t.name.rfind("blk.", 0) == 0 || t.name.rfind("token_embd", 0) == 0 || t.name.rfind("output", 0) == 0) {
+        continue;
+      }
+      extra += (extra.empty() ? "" : ", ") + t.name + " (" + with_commas(t.elements()) + ")";
+    }
+  }
+  e.assumptions.push_back("parameters: " + with_commas(g.weights.parameters) + " elements in the GGUF file's " +
+                          with_commas(g.weights.tensors) + " tensors, " + with_commas(diff > 0 ? diff : -diff) +
+                          (diff > 0 ? " more" : " fewer") + " than the " + with_commas(e.parameters.total) +
+                          " counted from its architecture metadata" +
+                          (extra.empty() ? "" : "; tensors outside the layers, embeddings and output: " + extra));
+}
+
 std::string handle_request(const std::string& request_text, const Catalog& catalog) {
   return guarded([&]() -> std::string {
     auto req = parse_request(request_text);
@@ -37,6 +65,7 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
     if (!training.ok()) return error_json(training.error());
     Estimate e = estimate(r.model, r.inputs);
     e.parameters_source = r.inputs.safetensors_parameters ? "safetensors" : "config";
+    if (r.gguf) note_gguf_parameters(*r.gguf, e);
     e.warnings.insert(e.warnings.end(), r.warnings.begin(), r.warnings.end());
     e.warnings.insert(e.warnings.end(), training.value().warnings.begin(), training.value().warnings.end());
     e.assumptions.insert(e.assumptions.begin(), r.assumptions.begin(), r.assumptions.end());

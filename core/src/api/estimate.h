@@ -20,7 +20,9 @@ namespace llmsizer {
 struct Estimate {
   ModelSpec model;
   ParameterCounts parameters;
-  std::string parameters_source = "config";  ///< "config" or "safetensors"
+  std::string parameters_source = "config";  ///< "config", "safetensors" or "gguf"
+  /// Elements of the GGUF file's tensors, when the model came from one (model.parameters reports them).
+  std::optional<int64_t> gguf_parameters;
   Inputs inputs;
   EnginePlan plan;                 ///< the engine's memory plan and serving numbers
   size_t binding_gpu = 0;          ///< index in plan.per_gpu of the GPU with the least free memory

@@ -51,7 +51,9 @@ void write_model(JsonWriter& w, const Estimate& e) {
       .field("model_type", m.model_type)
       .field("family", m.family)
       .field("generic", m.generic)
-      .field("parameters", e.inputs.safetensors_parameters ? *e.inputs.safetensors_parameters : p.total)
+      .field("parameters", e.gguf_parameters            ? *e.gguf_parameters
+                           : e.inputs.safetensors_parameters ? *e.inputs.safetensors_parameters
+                                                             : p.total)
       .field("parameters_from_config", p.total)
       .field("parameters_source", e.parameters_source)
       .field("active_parameters", p.active);
