@@ -85,5 +85,15 @@ TEST(Checkpoint, A16BitServeOrAQuantisedCheckpointNeedsNothing) {
   EXPECT_FALSE(has_warning(r, "quantised_checkpoint_needed"));
 }
 
+TEST(Checkpoint, TheRotaryBufferInWeightsIsSaid) {
+  // Llama 3.1 8B: max_position_embeddings 131,072 x rotary_dim 128 x 2 bytes (bf16) = 33,554,432 B = 32.0 MiB.
+  const json r = run("vllm", "auto", "org/m");
+  bool said = false;
+  for (const json& a : r["assumptions"]) {
+    if (a.get<std::string>().find("131,072 x rotary_dim 128 x 2 bytes = 32.0 MiB") != std::string::npos) said = true;
+  }
+  EXPECT_TRUE(said) << r["assumptions"].dump();
+}
+
 }  // namespace
 }  // namespace llmsizer

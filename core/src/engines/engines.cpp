@@ -300,6 +300,19 @@ EnginePlan plan_engine(const ModelSpec& m, const Inputs& in) {
   EnginePlan p = e.plan(m, in, cache);
   p.engine = e.name;
   if (e.launch_command) p.launch_command = e.launch_command(m, in);
+  // Say so when weights include a buffer that is not a parameter (issue 17: "a rotary buffer folded into
+  // Weights without a word"): memory.cpp rank_weights adds it on every GPU.
+  if (e.traits.rope_cache && m.rotary_dim > 0 && m.max_position_embeddings > 0 && !in.gguf_file) {
+    const double bytes = static_cast<double>(m.max_position_embeddings) * static_cast<double>(m.rotary_dim) *
+                         dtype_bits(in.weights.dtype) / 8.0;
+    p.assumptions.push_back("weights include a rotary cos/sin cache on every GPU, not a parameter (serving engines "
+                            "precompute it for every position): max_position_embeddings " +
+                            engine_util::with_commas(m.max_position_embeddings) + " x rotary_dim " +
+                            std::to_string(m.rotary_dim) + " x " +
+                            std::to_string(static_cast<int>(dtype_bits(in.weights.dtype) / 8)) + " bytes = " +
+                            engine_util::fixed(bytes / (1 << 20), 1) +
+                            " MiB (vllm/model_executor/layers/rotary_embedding.py cos_sin_cache)");
+  }
   return p;
 }
 
