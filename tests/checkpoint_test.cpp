@@ -95,5 +95,15 @@ TEST(Checkpoint, TheRotaryBufferInWeightsIsSaid) {
   EXPECT_TRUE(said) << r["assumptions"].dump();
 }
 
+TEST(Checkpoint, ConcurrencyInWholeSequences) {
+  // vLLM logs KV tokens / max_model_len with two decimals ("Maximum concurrency for 4,096 tokens per request:
+  // 123.45x"); the whole part is what runs at once: kv_cache_tokens / 4,096, rounded down.
+  const json r = run("vllm", "auto", "org/m");
+  const int64_t tokens = r["serving"]["kv_cache_tokens"].get<int64_t>();
+  EXPECT_GT(tokens % 4096, 0);  // a fractional concurrency, so the floor matters
+  EXPECT_EQ(r["serving"]["max_concurrent_sequences"].get<int64_t>(), tokens / 4096);
+  EXPECT_NEAR(r["serving"]["max_concurrency"].get<double>(), tokens / 4096.0, 0.006);
+}
+
 }  // namespace
 }  // namespace llmsizer

@@ -251,6 +251,8 @@ void write_serving(JsonWriter& w, const Estimate& e) {
       .field_number("max_concurrency", plan.max_concurrency == std::floor(plan.max_concurrency)
                                            ? plan.max_concurrency
                                            : stable(plan.max_concurrency))
+      // Whole sequences that run at once: the number to plan with (a 0.15 of a sequence does not run).
+      .field("max_concurrent_sequences", static_cast<int64_t>(std::floor(plan.max_concurrency + 1e-9)))
       .field("gpus_needed", e.gpus_needed);
   if (e.gpus_needed_layout) {
     w.key("gpus_needed_layout").begin_object();
