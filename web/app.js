@@ -18,7 +18,7 @@
 import { createLlmsizer } from './llmsizer.js';
 import * as R from './render.js';
 import * as S from './sources.js';
-import { CACHE_TYPES, CHECKPOINTING, decodeConfig, DEFAULT_GPU, ENGINE_HELP, fieldProblem, GGUF_TYPES, listIds,
+import { applyCatalogue, CACHE_TYPES, CHECKPOINTING, decodeConfig, DEFAULT_GPU, ENGINE_HELP, fieldProblem, GGUF_TYPES, listIds,
   OPTIMIZERS, PANELS, PARAMS, readFragment, readQuery, TRAIN_PRECISIONS, unusedBy, writeQuery } from './state.js';
 
 const RECS_DELAY_MS = 150;  // the ranking of every GPU waits for typing to pause
@@ -706,6 +706,7 @@ async function init() {
   try {
     api = await createLlmsizer();
     catalog = api.catalog();
+    applyCatalogue(catalog);  // limits and defaults from the core's field table
   } catch (e) {
     setText('error', `The calculator could not start: ${e && e.message ? e.message : e}. It needs a browser with WebAssembly.`);
     $('results').dataset.state = 'error';

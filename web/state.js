@@ -103,6 +103,33 @@ export const PARAMS = [
 ];
 const BY_KEY = new Map(PARAMS.map((p) => [p.key, p]));
 
+/**
+ * Takes every request field's limits and default from the core's catalogue (`catalog.fields`, written from the
+ * core's one field table, core/src/api/request.cpp kFields), so a share link is checked by the table the core
+ * itself applies. The literals in PARAMS only serve before the module has loaded (the prerendered first screen).
+ * The page may narrow a minimum, never widen it: where the core reads 0 as "its default" (context, tp, gpus, ...)
+ * the page asks for a blank field instead, so its minimum stays 1. Returns the request keys the core lacks.
+ * @param {{fields?: Array<{key: string, kind: string, min?: number, max?: number, default?: *}>}} catalog
+ */
+export function applyCatalogue(catalog) {
+  const fields = new Map(((catalog && catalog.fields) || []).map((f) => [f.key, f]));
+  const missing = [];
+  for (const p of PARAMS) {
+    if (!p.req) continue;
+    const f = fields.get(p.req);
+    if (!f) {
+      missing.push(p.req);
+      continue;
+    }
+    if ((p.kind === 'int' || p.kind === 'number') && typeof f.min === 'number' && typeof f.max === 'number') {
+      p.min = typeof p.min === 'number' && p.min > f.min ? p.min : f.min;
+      p.max = f.max;
+    }
+    if (p.kind === 'enum' && typeof f.default === 'string' && f.default !== '') p.def = f.default;
+  }
+  return missing;
+}
+
 /** What each engine is, in one line (shown under the engine picker). */
 export const ENGINE_HELP = {
   generic: 'generic: a rule-of-thumb sum — weights + KV cache + activations + a fixed runtime overhead against the GPU ' +

@@ -223,6 +223,25 @@ describe('catalog and version', () => {
     const list = JSON.parse(execFileSync(CLI, ['--list-gpus', '--json'], { encoding: 'utf8' }));
     assert.deepEqual(c.gpus, list);
   });
+  test('the page takes every share-URL field\'s limits and defaults from the core\'s field table', async () => {
+    const { PARAMS, applyCatalogue } = await import('../../web/state.js');
+    const c = api.catalog();
+    assert.deepEqual(applyCatalogue(c), [], 'every request key the page writes is a field of the core');
+    const fields = new Map(c.fields.map((f) => [f.key, f]));
+    const byKey = new Map(PARAMS.map((p) => [p.key, p]));
+    // The core's maxima (core/src/api/request.cpp kFields); the page keeps its minimum of 1 where the core
+    // reads 0 as "default" (context: 0..1e8 in the core).
+    assert.equal(byKey.get('ctx').max, fields.get('context').max);
+    assert.equal(byKey.get('ctx').min, 1);
+    assert.equal(byKey.get('gmu').min, fields.get('gpu_memory_utilization').min);
+    assert.equal(byKey.get('reserve').max, 0.9);
+    assert.equal(byKey.get('engine').def, 'generic');
+    for (const p of PARAMS) {
+      if (p.kind !== 'int' && p.kind !== 'number') continue;
+      const f = fields.get(p.req);
+      assert.ok(p.min >= f.min && p.max === f.max, `${p.key}: ${p.min}..${p.max} vs the core's ${f.min}..${f.max}`);
+    }
+  });
   test('version matches the CLI', () => {
     const v = execFileSync(CLI, ['--version'], { encoding: 'utf8' }).trim();
     assert.equal(v, `llmsizer ${api.version()}`);

@@ -28,6 +28,7 @@ std::string inference_training_section_json() {
       .take();
 }
 
+#if !LLMSIZER_LITE  // the lite module reads no GGUF (resolve.cpp lite_unsupported)
 /// A model read from a GGUF counts the file's tensor elements (model.parameters, source "gguf"); when they
 /// differ from the count the architecture's metadata gives, an assumption says by how much and which tensors
 /// account for it (Llama 3's rope_freqs: the RoPE frequency factors stored as a 64-element tensor,
@@ -54,6 +55,8 @@ void note_gguf_parameters(const GgufModel& g, Estimate& e) {
                           (extra.empty() ? "" : "; tensors outside the layers, embeddings and output: " + extra));
 }
 
+#endif
+
 std::string handle_request(const std::string& request_text, const Catalog& catalog) {
   return guarded([&]() -> std::string {
     auto req = parse_request(request_text);
@@ -65,7 +68,9 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
     if (!training.ok()) return error_json(training.error());
     Estimate e = estimate(r.model, r.inputs);
     e.parameters_source = r.inputs.safetensors_parameters ? "safetensors" : "config";
+#if !LLMSIZER_LITE
     if (r.gguf) note_gguf_parameters(*r.gguf, e);
+#endif
     e.warnings.insert(e.warnings.end(), r.warnings.begin(), r.warnings.end());
     e.warnings.insert(e.warnings.end(), training.value().warnings.begin(), training.value().warnings.end());
     e.assumptions.insert(e.assumptions.begin(), r.assumptions.begin(), r.assumptions.end());
