@@ -12,6 +12,9 @@ step() { printf '\n==== %s ====\n' "$*"; }
 step "setup"
 scripts/setup.sh
 
+step "house rules: no function in core/src over 120 lines (scripts/function_lengths.py)"
+python3 scripts/function_lengths.py
+
 step "native build (build/)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$JOBS"
