@@ -185,7 +185,7 @@ describe('6. errors where they happen', () => {
     await page.fill('#in-tp', '2');
     await waitState(page, 'error');
     const msg = await page.textContent('#error');
-    assert.match(msg, /^GPUs 3 is not a multiple of tp x pp = 2 x 1/);
+    assert.match(msg, /^GPUs = 3 is not a multiple of tp x pp = 2 x 1/);
     assert.doesNotMatch(msg, /\[|--gpus|conflicting_options/);
     assert.equal(await page.getAttribute('#in-n', 'aria-invalid'), 'true');
     assert.equal(await page.textContent('#in-n-error'), msg.replace(/ The result below is the last one that worked\.$/, ''));

@@ -135,7 +135,7 @@ describe('the numbers shown are the CLI numbers', () => {
     await page.fill('#in-n', '3');
     await page.fill('#in-tp', '2');
     await page.waitForSelector('#results[data-state="error"]');
-    assert.match(await page.textContent('#error'), /^GPUs 3 is not a multiple of tp x pp = 2 x 1/);
+    assert.match(await page.textContent('#error'), /^GPUs = 3 is not a multiple of tp x pp = 2 x 1/);
     assert.doesNotMatch(await page.textContent('#error'), /\[conflicting_options\]/);
     await page.fill('#in-n', '4');
     await page.waitForSelector('#results[data-state="ready"]');
