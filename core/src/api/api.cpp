@@ -77,7 +77,7 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
     JsonWriter w;
     write_estimate(w, e);
     w.key("recommendations");
-    if (r.inputs.request.recommend) {
+    if (r.inputs.request.recommend && r.model.kind != ModelKind::kEncoder) {  // the ranking sizes KV caches
       write_recommendations(w, recommend_gpus(r.model, r.inputs, catalog.gpus));
     } else {
       w.begin_array().end_array();

@@ -2,7 +2,41 @@
 // context curve.
 #include "api/estimate.h"
 
+#include <utility>
+
+#include "engines/encoder.h"
+
 namespace llmsizer {
+
+namespace {
+
+/// An encoder: one GPU per replica, one forward per batch (engines/encoder.cpp); no reverse solves or context
+/// curve (they size KV caches).
+Estimate estimate_encoder(Estimate e) {
+  const ModelSpec& m = e.model;
+  const Inputs& in = e.inputs;
+  e.plan = encoder_plan(m, in);
+  e.plan.engine = engine_name(in.engine);
+  e.assumptions.insert(e.assumptions.end(), e.plan.assumptions.begin(), e.plan.assumptions.end());
+  const int64_t ranks = in.layout.dp;
+  for (const GpuMemory& g : e.plan.per_gpu) {
+    e.all_gpus.weights_bytes += g.memory.weights_bytes * ranks;
+    e.all_gpus.activations_bytes += g.memory.activations_bytes * ranks;
+    e.all_gpus.overhead_bytes += g.memory.overhead_bytes * ranks;
+  }
+  if (e.plan.fits) {
+    e.gpus_needed = in.layout.gpus();
+    e.gpus_needed_layout = in.layout;
+  } else {
+    e.gpus_needed_note = "the model and one forward do not fit one GPU of this type: lower the batch or the tokens "
+                         "per text, or choose a larger GPU";
+  }
+  e.solves.batch = in.batch;
+  e.solves.context = in.context;
+  return e;
+}
+
+}  // namespace
 
 Estimate estimate(const ModelSpec& m, const Inputs& in) {
   Estimate e;
@@ -10,6 +44,7 @@ Estimate estimate(const ModelSpec& m, const Inputs& in) {
   e.inputs = in;
   e.parameters = count_parameters(m);
   e.warnings = m.warnings;
+  if (m.kind == ModelKind::kEncoder) return estimate_encoder(std::move(e));
   e.plan = plan_engine(m, in);
   e.warnings.insert(e.warnings.end(), e.plan.warnings.begin(), e.plan.warnings.end());
   e.assumptions.insert(e.assumptions.end(), e.plan.assumptions.begin(), e.plan.assumptions.end());

@@ -10,6 +10,7 @@
 
 #include "api/request_fields.h"
 #include "engines/checkpoint.h"
+#include "engines/encoder.h"
 #include "engines/engines.h"
 #include "engines/llamacpp.h"
 #include "engines/table.h"
@@ -350,6 +351,26 @@ Result<bool> resolve_precision(const Request& req, Resolved& out) {
   return true;
 }
 
+/// An encoder's workload: `batch` texts of `context` tokens each (default: the model's longest text, at most 512),
+/// one forward, nothing generated; engines that cannot serve it are refused here (engines/encoder.cpp).
+Result<bool> resolve_encoder_workload(const Request& req, Resolved& out) {
+  const ModelSpec& m = out.model;
+  Inputs& in = out.inputs;
+  in.batch = req.batch;
+  int64_t context = req.context > 0 ? req.context : req.input_tokens;
+  if (context <= 0) {
+    context = std::min<int64_t>(m.encoder.max_sequence > 0 ? m.encoder.max_sequence : 512, 512);
+    out.assumptions.push_back("context: " + std::to_string(context) +
+                              " tokens per text (default: the model's longest text, at most 512)");
+  }
+  in.context = context;
+  in.input_tokens = context;
+  in.output_tokens = 0;
+  in.prefill_tokens = req.max_batched_tokens > 0 ? req.max_batched_tokens : 8192;
+  if (auto problem = encoder_engine_problem(m, in)) return *problem;
+  return true;
+}
+
 /// The workload: context, batch, prompt and output tokens, prefill step, multi-token prediction.
 Result<bool> resolve_workload(const Request& req, Resolved& out) {
   const ModelSpec& m = out.model;
@@ -359,6 +380,7 @@ Result<bool> resolve_workload(const Request& req, Resolved& out) {
   in.output_tokens = req.output_tokens;
   in.input_tokens = req.input_tokens;
   int64_t context = req.context;
+  if (m.kind == ModelKind::kEncoder) return resolve_encoder_workload(req, out);
   if (context <= 0 && req.max_model_len > 0 && engine_of(in).max_model_len_is_context) {
     // The engine's max_model_len is the length its numbers are logged for; with no context given it is the context.
     context = req.max_model_len;

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "engines/encoder.h"
 #include "engines/engines.h"
 #include "json/util.h"
 #include "speed/speed.h"
@@ -50,6 +51,7 @@ void write_model(JsonWriter& w, const Estimate& e) {
       .field("architecture", m.architecture)
       .field("model_type", m.model_type)
       .field("family", m.family)
+      .field("kind", model_kind_name(m.kind))
       .field("generic", m.generic)
       .field("parameters", e.gguf_parameters            ? *e.gguf_parameters
                            : e.inputs.safetensors_parameters ? *e.inputs.safetensors_parameters
@@ -67,6 +69,7 @@ void write_model(JsonWriter& w, const Estimate& e) {
       .field("norms", p.norms)
       .field("lm_head", p.lm_head)
       .field("vision", p.vision);
+  if (m.kind == ModelKind::kEncoder) w.field("head", p.head);
   w.end_object();
   w.field("mtp_parameters", p.mtp)
       .field("num_hidden_layers", m.num_hidden_layers())
@@ -118,6 +121,17 @@ void write_model(JsonWriter& w, const Estimate& e) {
           .field("v_head_dim", l0.attn.v_head_dim);
       w.end_object();
     }
+  }
+  if (m.kind == ModelKind::kEncoder) {
+    const EncoderSpec& x = m.encoder;
+    w.key("encoder").begin_object();
+    w.field("head", x.head)
+        .field("positions", x.positions)
+        .field("max_sequence", x.max_sequence)
+        .field("position_offset", x.position_offset)
+        .field("pooler", x.has_pooler)
+        .field("num_labels", x.num_labels);
+    w.end_object();
   }
   if (m.has_quantization_config) w.field("quantization", m.quant.label);
   if (m.vision.parameters > 0) w.field("vision_note", m.vision.note);
@@ -211,6 +225,67 @@ void write_speed(JsonWriter& w, const Estimate& e) {
   w.end_object();
   w.key("warnings");
   write_warnings(w, s.warnings);
+  w.end_object();
+}
+
+/// speed.* of an encoder: one forward per batch of texts, in sequences/s (engines/encoder.h EncoderSpeed).
+void write_encoder_speed(JsonWriter& w, const Estimate& e) {
+  const EncoderSpeed s = encoder_speed(e.model, e.inputs);
+  w.begin_object();
+  w.field("available", s.available).field("kind", "encoder");
+  if (!s.available) {
+    w.field("unavailable_reason", s.unavailable_reason).end_object();
+    return;
+  }
+  w.field("batch", s.batch)
+      .field("tokens_per_text", s.tokens_per_text)
+      .field("forwards", s.forwards)
+      .field("seconds", stable(s.seconds))
+      .field("sequences_per_second", stable(s.sequences_per_second))
+      .field("tokens_per_second", stable(s.tokens_per_second))
+      .field("flops", stable(s.flops))
+      .field("compute_seconds", stable(s.compute_seconds))
+      .field("memory_seconds", stable(s.memory_seconds))
+      .field("overhead_seconds", stable(s.overhead_seconds))
+      .field("bound", s.compute_bound ? "compute" : "memory");
+  w.key("assumptions").begin_object();
+  w.field("gpu", e.inputs.gpu.id)
+      .field("engine", e.plan.engine)
+      .field("peak_tflops", stable(s.peak_tflops))
+      .field("memory_bandwidth_gbps", stable(s.memory_bandwidth_gbps))
+      .field("prefill_efficiency", stable(s.prefill_efficiency))
+      .field("attention_efficiency", stable(s.attention_efficiency))
+      .field_strings("notes", s.notes);
+  w.end_object();
+  w.end_object();
+}
+
+/// serving.* of an encoder: fits, texts per forward, the launch command of each engine that serves it.
+void write_encoder_serving(JsonWriter& w, const Estimate& e) {
+  const EnginePlan& plan = e.plan;
+  w.begin_object();
+  w.field("engine", plan.engine)
+      .field("fits", plan.fits)
+      .field("margin_bytes", plan.margin_bytes)
+      .field_number("max_concurrency", plan.max_concurrency)
+      .field("max_concurrent_sequences", static_cast<int64_t>(std::floor(plan.max_concurrency + 1e-9)))
+      .field("gpus_needed", e.gpus_needed);
+  if (e.gpus_needed_layout) {
+    w.key("gpus_needed_layout").begin_object();
+    w.field("tp", e.gpus_needed_layout->tp).field("pp", e.gpus_needed_layout->pp).field("dp", e.gpus_needed_layout->dp);
+    w.end_object();
+  }
+  if (!e.gpus_needed_note.empty()) w.field("gpus_needed_note", e.gpus_needed_note);
+  if (!plan.failure.empty()) w.field("failure", plan.failure);
+  if (!plan.launch_command.empty()) w.field("launch_command", plan.launch_command);
+  w.key("commands").begin_object();
+  for (const auto& [engine, cmd] : encoder_commands(e.model, e.inputs)) w.field(engine, cmd);
+  w.end_object();
+  if (!plan.settings.empty()) {
+    w.key("settings").begin_object();
+    for (const auto& [k, v] : plan.settings) w.field_number(k, v);
+    w.end_object();
+  }
   w.end_object();
 }
 
@@ -373,10 +448,19 @@ void write_estimate(JsonWriter& w, const Estimate& e) {
   write_memory(w, e.all_gpus);
   w.end_object();
   w.end_object();
+  const bool encoder = e.model.kind == ModelKind::kEncoder;
   w.key("serving");
-  write_serving(w, e);
+  if (encoder) {
+    write_encoder_serving(w, e);
+  } else {
+    write_serving(w, e);
+  }
   w.key("speed");
-  write_speed(w, e);
+  if (encoder) {
+    write_encoder_speed(w, e);
+  } else {
+    write_speed(w, e);
+  }
   w.key("warnings");
   write_warnings(w, e.warnings);
   w.field_strings("assumptions", e.assumptions);

@@ -14,6 +14,7 @@
 
 #include "json/json.h"
 #include "json/util.h"
+#include "model/encoder.h"
 
 namespace llmsizer {
 
@@ -1031,6 +1032,8 @@ Result<ModelSpec> build(const json& root) {
     return make_error(ErrorCode::kNotAnObject,
                       std::string("config.json must be a JSON object ({...}), not ") + describe(root));
   }
+  // Encoder-only models (BERT, XLM-RoBERTa, ModernBERT, ...) have their own reader (model/encoder.cpp).
+  if (is_encoder_config(root)) return parse_encoder_config(root);
   ModelSpec m;
   Reader top(root, "");
   const std::string wrapper_type = top.opt_str("model_type");

@@ -22,9 +22,12 @@ const char* tensor_role_name(TensorRole r) {
     case TensorRole::kLmHead: return "lm_head";
     case TensorRole::kVision: return "vision";
     case TensorRole::kMtp: return "mtp";
+    case TensorRole::kHead: return "head";
   }
   return "other";
 }
+
+const char* model_kind_name(ModelKind k) { return k == ModelKind::kEncoder ? "encoder" : "decoder"; }
 
 namespace {
 
@@ -52,7 +55,7 @@ struct Builder {
 
 void add_norm(Builder& b, const ModelSpec& m, int32_t layer, int64_t width, int64_t count, const char* name) {
   // LayerNorm: weight + bias; RMSNorm: weight only.
-  const int64_t per = m.norm == NormKind::kLayerNorm ? 2 : 1;
+  const int64_t per = m.norm == NormKind::kLayerNorm && m.norm_bias ? 2 : 1;
   b.add(TensorRole::kNorm, layer, width, 1, count * per, false, Shard::kReplicated, name);
 }
 
@@ -162,7 +165,13 @@ std::vector<TensorGroup> weight_tensors(const ModelSpec& m, bool include_mtp) {
     b.add(TensorRole::kEmbedding, -1, h, embed_dim, 1, false, Shard::kReplicated, "project_in");
     b.add(TensorRole::kEmbedding, -2, embed_dim, h, 1, false, Shard::kReplicated, "project_out");
   }
+  for (const ExtraTensor& x : m.encoder.extras) {
+    if (x.layer == -1) b.add(static_cast<TensorRole>(x.role), -1, x.rows, x.cols, 1, x.matrix, Shard::kReplicated, x.name);
+  }
   for (size_t i = 0; i < m.layers.size(); ++i) add_layer(b, m, m.layers[i], static_cast<int32_t>(i));
+  for (const ExtraTensor& x : m.encoder.extras) {
+    if (x.layer != -1) b.add(static_cast<TensorRole>(x.role), -2, x.rows, x.cols, 1, x.matrix, Shard::kReplicated, x.name);
+  }
   if (m.final_norm) add_norm(b, m, -2, h, 1, "final_norm");
   if (!m.tie_word_embeddings) {
     b.add(TensorRole::kLmHead, -2, m.vocab_size, embed_dim, 1, false, Shard::kVocab, "lm_head");
@@ -204,10 +213,11 @@ ParameterCounts count_parameters(const ModelSpec& m) {
       case TensorRole::kLmHead: c.lm_head += n; break;
       case TensorRole::kVision: c.vision += n; break;
       case TensorRole::kMtp: c.mtp += n; break;
+      case TensorRole::kHead: c.head += n; break;
     }
   }
   c.total = c.embeddings + c.attention + c.mlp + c.experts + c.shared_experts + c.router + c.norms + c.lm_head +
-            c.vision;
+            c.vision + c.head;
   if (m.mtp_layers > 0) {
     for (const TensorGroup& t : weight_tensors(m, /*include_mtp=*/true)) {
       if (t.role == TensorRole::kMtp) c.mtp += t.elements();

@@ -69,8 +69,39 @@ struct VisionSpec {
   std::string note;
 };
 
+/// What the model is: a decoder (causal LM with a KV cache) or an encoder (BERT-style, one bidirectional forward
+/// per text, no KV cache: embedding, reranker and classifier models; model/encoder.cpp).
+enum class ModelKind { kDecoder, kEncoder };
+const char* model_kind_name(ModelKind k);
+
+/// A tensor outside the layer stack that only encoders have (token-type embeddings, the embedding LayerNorm,
+/// DeBERTa's relative-position table, the pooler and the task head), as the encoder's config reader lists them.
+struct ExtraTensor {
+  int role;             ///< a TensorRole (model.h below), stored as int to keep the declaration order
+  int32_t layer;        ///< -1 before the layers (embeddings), -2 after them (pooler, heads)
+  int64_t rows;
+  int64_t cols;
+  bool matrix;
+  const char* name;
+};
+
+/// Encoder-only extras (transformers models/bert, roberta, xlm_roberta, distilbert, modernbert, deberta_v2;
+/// nomic-ai/nomic-bert-2048 modeling_hf_nomic_bert.py).
+struct EncoderSpec {
+  std::string head = "model";        ///< "model", "masked_lm", "sequence_classification", "token_classification",
+                                     ///< "question_answering", "pretraining" (from the architecture's suffix)
+  std::string positions = "absolute";  ///< "absolute" (learned), "rotary" or "relative" (DeBERTa)
+  int64_t position_offset = 0;       ///< RoBERTa-style padding offset: rows used for padding (padding_idx + 1)
+  int64_t max_sequence = 0;          ///< the longest text one forward takes (positions minus the offset)
+  int64_t num_labels = 0;            ///< classifier outputs (sequence/token classification)
+  bool has_pooler = false;           ///< a pooler / context pooler dense layer (for display)
+  std::vector<ExtraTensor> extras;   ///< tensors outside the layer stack
+};
+
 /// The normalised model.
 struct ModelSpec {
+  ModelKind kind = ModelKind::kDecoder;
+  EncoderSpec encoder;        ///< kind == kEncoder only
   std::string model_type;     ///< as in config.json (of the language model: text_config's when nested)
   std::string architecture;   ///< config "architectures"[0] or the model_type
   std::string family;         ///< the normalisation used ("llama", "gemma2", "deepseek_v3", ..., "generic")
@@ -82,6 +113,7 @@ struct ModelSpec {
   int64_t max_position_embeddings = 0;  ///< 0 when the config does not say
   bool tie_word_embeddings = false;
   NormKind norm = NormKind::kRmsNorm;  ///< LayerNorm has weight + bias, RMSNorm weight only
+  bool norm_bias = true;               ///< LayerNorm carries a bias (ModernBERT: norm_bias = false)
   int64_t learned_position_rows = 0;   ///< learned absolute position embeddings (GPT-2, OPT: +2 offset)
   int64_t embed_proj_dim = 0;          ///< OPT word_embed_proj_dim != hidden: project_in/out matrices
   bool final_norm = true;
@@ -116,6 +148,7 @@ enum class TensorRole {
   kLmHead,          ///< output projection (absent when tied)
   kVision,          ///< vision tower + projector
   kMtp,             ///< multi-token-prediction module (DeepSeek-V3)
+  kHead,            ///< encoder pooler and task head (classifier, masked-LM transform)
 };
 const char* tensor_role_name(TensorRole r);
 
@@ -159,6 +192,7 @@ struct ParameterCounts {
   int64_t lm_head = 0;         ///< 0 when tied to the embeddings
   int64_t vision = 0;          ///< vision tower (multimodal configs)
   int64_t mtp = 0;             ///< DeepSeek-V3 MTP module (reported, not in total)
+  int64_t head = 0;            ///< encoders: pooler and task head
   int64_t total = 0;           ///< everything above except mtp
   int64_t active = 0;          ///< per token: total minus the routed experts a token does not use
 };
