@@ -241,7 +241,7 @@ void add_head(Extras& x, Fam fam, const std::string& head, int64_t h, int64_t vo
 void deberta_extras(Extras& x, Keys& k, const Sizes& s, ModelSpec& m) {
   const int64_t h = s.hidden;
   const int64_t emb = k.num({"embedding_size"}, h, 1, kMaxHidden);
-  x.add(TensorRole::kEmbedding, -1, s.vocab, emb, false, "word_embeddings");
+  x.add(TensorRole::kEmbedding, -1, s.vocab, emb, false, "embed_tokens");
   if (k.flag("position_biased_input", true)) x.add(TensorRole::kPosition, -1, s.positions, emb, false, "position_embeddings");
   const int64_t types = k.num({"type_vocab_size"}, 0, 0, kMaxVocab);
   x.add(TensorRole::kEmbedding, -1, types, emb, false, "token_type_embeddings");
@@ -339,7 +339,7 @@ Result<ModelSpec> build_encoder(const json& root, Fam fam) {
     deberta_extras(x, k, s, m);
     m.encoder.max_sequence = s.positions;
   } else {
-    x.add(TensorRole::kEmbedding, -1, m.vocab_size, h, false, "word_embeddings");
+    x.add(TensorRole::kEmbedding, -1, m.vocab_size, h, false, "embed_tokens");
     if (fam == Fam::kModern || fam == Fam::kNomic) {
       m.encoder.positions = "rotary";
       // NomicBERT rotates rotary_emb_fraction of each head; ModernBERT all of it.

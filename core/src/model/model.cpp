@@ -156,7 +156,10 @@ std::vector<TensorGroup> weight_tensors(const ModelSpec& m, bool include_mtp) {
   Builder b{out, TensorRole::kAttention};
   const int64_t h = m.hidden_size;
   const int64_t embed_dim = m.embed_proj_dim > 0 ? m.embed_proj_dim : h;
-  b.add(TensorRole::kEmbedding, -1, m.vocab_size, embed_dim, 1, false, Shard::kVocab, "embed_tokens");
+  // Encoders list their own embeddings (model/encoder.cpp: word, positions, token types) in encoder.extras.
+  if (m.kind != ModelKind::kEncoder) {
+    b.add(TensorRole::kEmbedding, -1, m.vocab_size, embed_dim, 1, false, Shard::kVocab, "embed_tokens");
+  }
   if (m.learned_position_rows > 0) {
     b.add(TensorRole::kPosition, -1, m.learned_position_rows, h, 1, false, Shard::kReplicated, "embed_positions");
   }
