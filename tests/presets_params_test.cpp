@@ -185,6 +185,25 @@ const TotalCase kTotals[] = {
     // 524,288,000 + 8,192. Hub: 68,976,648,192 ("69B").
     {"meta-llama/Llama-2-70b-hf", 68976648192},
     {"openai-community/gpt2", 124439808},
+    // Encoders (worked in tests/encoder_test.cpp; the head follows the Hub config's architecture):
+    // BertForMaskedLM = BertModel 109,482,240 - pooler 590,592 + MLM dense 590,592 + LN 1,536 + bias 30,522.
+    {"google-bert/bert-base-uncased", 109514298},
+    // BertModel h 1024, L 24: Hub "335M params".
+    {"BAAI/bge-large-en-v1.5", 335141888},
+    // XLMRobertaModel large with 8194 positions: Hub "568M params"; the reranker drops the pooler for
+    // RobertaClassificationHead (dense 1,049,600 + out_proj 1,025).
+    {"BAAI/bge-m3", 567754752},
+    {"BAAI/bge-reranker-v2-m3", 567755777},
+    // XLMRobertaForMaskedLM: 278,043,648 - 590,592 + 590,592 + 1,536 + 250,002 (Hub: 279M).
+    {"FacebookAI/xlm-roberta-base", 278295186},
+    // DistilBertForMaskedLM: 66,362,880 + vocab_transform 590,592 + LN 1,536 + projector bias 30,522 (Hub: 67M).
+    {"distilbert/distilbert-base-uncased", 66985530},
+    // ModernBertForMaskedLM: the Hub's safetensors total, 149,655,232 ("150M").
+    {"answerdotai/ModernBERT-base", 149655232},
+    // NomicBertModel: arXiv:2402.01613 "137M".
+    {"nomic-ai/nomic-embed-text-v1.5", 136731648},
+    // DebertaV2Model: 98,380,800 embedding + 85,450,752 backbone (model card: 98M + 86M).
+    {"microsoft/deberta-v3-base", 183831552},
 };
 
 class PresetTotal : public ::testing::TestWithParam<TotalCase> {};

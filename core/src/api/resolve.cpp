@@ -315,10 +315,15 @@ Result<bool> resolve_precision(const Request& req, Resolved& out) {
       notes.push_back("weights: " + m.quant.label + " from the config's quantization_config");
     } else {
       // vLLM's dtype "auto" serves fp32 checkpoints in 16-bit (vllm/config/model.py _resolve_auto_dtype).
-      const Dtype d = ckpt == Dtype::kFp32 ? Dtype::kBf16 : ckpt;
+      // Encoders: fp16, text-embeddings-inference's CUDA default (--dtype float16), which every GPU runs.
+      const bool encoder = m.kind == ModelKind::kEncoder;
+      const Dtype d = ckpt == Dtype::kFp32 ? (encoder ? Dtype::kFp16 : Dtype::kBf16) : ckpt;
       in.weights = weight_format_from_name(dtype_name(d), d).value();
       notes.push_back(std::string("weights: ") + dtype_name(d) +
-                      (ckpt == Dtype::kFp32 ? " (config torch_dtype is float32; served in bf16 as vLLM's auto does)"
+                      (ckpt == Dtype::kFp32 && encoder
+                           ? " (config torch_dtype is float32; encoders are served in fp16, as text-embeddings-"
+                             "inference does on GPUs)"
+                       : ckpt == Dtype::kFp32 ? " (config torch_dtype is float32; served in bf16 as vLLM's auto does)"
                                             : " (config torch_dtype)"));
     }
   } else {
