@@ -147,6 +147,17 @@ void print_speed(const json& r) {
     return;
   }
   const json& a = s["assumptions"];
+  if (str(s, "kind") == "encoder") {  // one forward per batch of texts: sequences/s, no decode
+    std::cout << "\nSpeed (" << str(a, "engine") << "; " << str(s, "batch") << " texts x " << str(s, "tokens_per_text")
+              << " tokens, " << str(s, "forwards") << " forward(s), " << str(s, "bound") << "-bound)\n";
+    std::cout << "  batch time      " << num(s["seconds"]) << " s\n";
+    std::cout << "  throughput      " << num(s["sequences_per_second"], "%.1f") << " sequences/s, "
+              << num(s["tokens_per_second"], "%.0f") << " tokens/s\n";
+    std::cout << "  assumptions     " << num(a["peak_tflops"], "%.1f") << " TFLOPS x " << num(a["prefill_efficiency"])
+              << " (GEMMs), x " << num(a["attention_efficiency"]) << " (attention)\n";
+    for (const json& n : a["notes"]) std::cout << "                  " << n.get<std::string>() << "\n";
+    return;
+  }
   std::cout << "\nSpeed (" << str(a, "engine") << "; " << str(s, "batch") << " x " << str(s, "input_tokens")
             << " prompt + " << str(s, "output_tokens") << " output tokens)\n";
   std::cout << "  TTFT            " << num(s["ttft_seconds"]) << " s  (prefill " << num(s["prefill_seconds"])
@@ -255,6 +266,12 @@ void print_engine(const json& r) {
     for (const json& line : s["startup_log"]) std::cout << "  " << line.get<std::string>() << "\n";
   }
   if (s.contains("launch_command")) std::cout << "\nLaunch\n  " << str(s, "launch_command") << "\n";
+  if (s.contains("commands")) {  // encoders: every engine that serves them
+    std::cout << "\nOther ways to serve it\n";
+    for (auto it = s["commands"].begin(); it != s["commands"].end(); ++it) {
+      if (it.value() != s.value("launch_command", json())) std::cout << "  " << it.key() << ": " << it.value().get<std::string>() << "\n";
+    }
+  }
   if (s.contains("solves")) {
     const json& v = s["solves"];
     std::cout << "\nReverse solves (" << str(v, "batch") << " concurrent sequences of " << str(v, "context")
@@ -306,11 +323,17 @@ void print_table(const json& r) {
   std::cout << "  parameters      " << thousands(m["parameters"]) << " (" << str(m, "parameters_source") << ")";
   if (m["active_parameters"] != m["parameters_from_config"]) std::cout << "  active " << thousands(m["active_parameters"]);
   std::cout << "\n";
+  if (str(m, "kind") == "encoder") {
+    const json& e = m["encoder"];
+    std::cout << "  kind            encoder (" << str(e, "head") << " head, " << str(e, "positions")
+              << " positions, up to " << str(e, "max_sequence") << " tokens per text; no KV cache)\n";
+  }
   std::cout << "  architecture    " << str(m, "num_hidden_layers") << " layers, hidden " << str(m, "hidden_size")
             << ", " << str(m, "num_attention_heads") << " heads, " << str(m, "num_key_value_heads") << " KV heads ("
             << str(m, "attention") << "), head dim " << str(m, "head_dim") << ", max context "
             << str(m, "max_position_embeddings") << "\n";
-  std::cout << "  precision       weights " << str(p, "weights") << ", KV cache " << str(p, "kv_cache") << "\n";
+  std::cout << "  precision       weights " << str(p, "weights") << ", KV cache "
+            << (str(m, "kind") == "encoder" ? std::string("none (encoder)") : str(p, "kv_cache")) << "\n";
   std::cout << "  deployment      " << str(l, "gpus") << " x " << str(l, "gpu_name") << " (" << gib(l["gpu_memory_bytes"])
             << " GiB), TP " << str(l, "tp") << ", PP " << str(l, "pp") << ", DP " << str(l, "dp") << "\n";
   std::cout << "  workload        " << str(w, "context") << " tokens x " << str(w, "batch") << " sequences\n\n";
@@ -332,8 +355,8 @@ void print_table(const json& r) {
     std::cout << " (TP " << str(s["gpus_needed_layout"], "tp") << ", PP " << str(s["gpus_needed_layout"], "pp") << ")";
   }
   if (s.contains("gpus_needed_note")) std::cout << " — " << str(s, "gpus_needed_note");
-  std::cout << "\n  max concurrency " << str(s, "max_concurrency") << " sequences of " << str(w, "context")
-            << " tokens\n";
+  std::cout << "\n  max concurrency " << str(s, "max_concurrency") << " sequences of " << str(w, "context") << " tokens"
+            << (str(m, "kind") == "encoder" ? " in one forward" : "") << "\n";
   if (s.contains("system_ram_bytes")) {
     std::cout << "  system RAM      " << gib(s["system_ram_bytes"]) << " GiB (weights, KV and buffers on the CPU)\n";
   }
