@@ -9,7 +9,9 @@ const GIB = 2 ** 30;
 export function renderContext(r) {
   const curve = r.serving && r.serving.context_curve;
   if (!Array.isArray(curve) || curve.length === 0) {
-    return h('p', { class: 'note' }, 'This version of the core returns no context-length curve.');
+    return h('p', { class: 'note' }, r.model && r.model.kind === 'encoder'
+      ? 'An encoder keeps no KV cache: its memory is the weights and one forward pass, shown above.'
+      : 'This version of the core returns no context-length curve.');
   }
   const xs = curve.map((p) => p.context);
   const misfit = curve.map((p) => !p.fits);

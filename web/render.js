@@ -101,8 +101,11 @@ function weightsText(p, m) {
 export function renderSummary(r) {
   const m = r.model;
   const p = r.precision || {};
+  const enc = m.kind === 'encoder' && m.encoder;
   const rows = [
     ['Architecture', `${m.architecture} (${m.model_type}${m.family && m.family !== m.model_type ? `, ${m.family}` : ''})`, 'architecture'],
+    ['Kind', enc ? `encoder: ${enc.head.replace(/_/g, ' ')} head, one forward per text of up to ${count(enc.max_sequence)} tokens, no KV cache`
+      : (m.kind || 'decoder'), 'kind'],
     ['Parameters', `${compact(m.parameters)} (${count(m.parameters)}; ${parametersSource(r)})`, 'parameters'],
     m.active_parameters !== m.parameters_from_config && ['Active per token', `${compact(m.active_parameters)} (${count(m.active_parameters)})`, 'active_parameters'],
     ['Layers', count(m.num_hidden_layers), 'num_hidden_layers'],
@@ -116,7 +119,7 @@ export function renderSummary(r) {
     m.moe && ['Experts', `${count(m.moe.experts)} routed, ${count(m.moe.experts_per_token)} per token${m.moe.shared_experts ? `, ${count(m.moe.shared_experts)} shared` : ''}`, 'moe'],
     m.mla && ['MLA', `KV LoRA rank ${count(m.mla.kv_lora_rank)}, RoPE head dim ${count(m.mla.qk_rope_head_dim)}`, 'mla'],
     ['Weights', weightsText(p, m), 'weights_precision'],
-    ['KV cache', p.kv_cache, 'kv_precision'],
+    ['KV cache', enc ? 'none (encoder)' : p.kv_cache, 'kv_precision'],
   ];
   return h('div', null, h('h2', { id: 'model-title' }, m.id || m.architecture), dl(rows),
     m.vision_note ? h('p', { class: 'note' }, m.vision_note) : null);
@@ -147,6 +150,8 @@ export function renderVerdict(r) {
     ? [h('strong', { 'data-bytes': String(s.margin_bytes), id: 'margin' }, `${gib(s.margin_bytes)} GiB`), ` to spare${where(r)}`]
     : ['short by ', h('strong', { 'data-bytes': String(s.margin_bytes), id: 'margin' }, `${gibMagnitude(s.margin_bytes)} GiB`), where(r)];
   const layout = s.gpus_needed_layout ? ` (TP ${s.gpus_needed_layout.tp} × PP ${s.gpus_needed_layout.pp})` : '';
+  const enc = r.model && r.model.kind === 'encoder';
+  const unit = enc ? 'text' : 'sequence';
   return h('div', null,
     h('p', { class: `verdict ${fits ? 'fits' : 'nofit'}`, id: 'verdict' },
       h('span', { class: 'badge' }, fits ? 'Fits' : 'Does not fit'), ' ', margin, '.'),
@@ -154,12 +159,12 @@ export function renderVerdict(r) {
       h('dt', null, 'Deployment'),
       h('dd', { id: 'deployment' }, `${count(l.gpus)} × ${l.gpu_name} (${gib(l.gpu_memory_bytes)} GiB each), TP ${l.tp}, PP ${l.pp}, DP ${l.dp}`),
       h('dt', null, 'Workload'),
-      h('dd', { id: 'workload' }, `${count(w.batch)} sequence${w.batch === 1 ? '' : 's'} × ${count(w.context)} tokens`),
+      h('dd', { id: 'workload' }, `${count(w.batch)} ${unit}${w.batch === 1 ? '' : 's'} × ${count(w.context)} tokens`),
       h('dt', null, 'GPUs needed'),
       h('dd', { id: 'gpus-needed' }, s.gpus_needed > 0 ? `${count(s.gpus_needed)}${layout}` : 'none found',
         s.gpus_needed_note ? ` — ${s.gpus_needed_note}` : ''),
-      h('dt', null, 'Max concurrency'),
-      h('dd', { id: 'max-concurrency' }, `${sequences(s.max_concurrency)} sequences of ${count(w.context)} tokens at once`)));
+      h('dt', null, enc ? 'Texts per forward' : 'Max concurrency'),
+      h('dd', { id: 'max-concurrency' }, `${sequences(s.max_concurrency)} ${unit}s of ${count(w.context)} tokens ${enc ? 'in one forward' : 'at once'}`)));
 }
 
 /**
@@ -354,6 +359,10 @@ export function renderEngine(r) {
     parts.push(h('h3', null, 'Engine settings used'),
       dl(Object.entries(s.settings).map(([k, v]) => [k, /_bytes$/.test(k) ? `${gib(v)} GiB` : scalar(k, v), `setting-${k}`])));
   }
+  if (s.commands && typeof s.commands === 'object') {
+    parts.push(h('h3', null, 'Every engine that serves this encoder'),
+      h('pre', { id: 'encoder-commands' }, Object.entries(s.commands).map(([k, c]) => `# ${k}\n${c}`).join('\n')));
+  }
   if (s.launch_command) {
     const code = h('code', null, s.launch_command);
     const status = h('span', { class: 'hint', role: 'status', hidden: true });
@@ -394,6 +403,7 @@ export function renderSolves(r) {
 export function speedLine(r) {
   const s = r.speed;
   if (!s || !s.available) return s && s.unavailable_reason ? ` — not available: ${s.unavailable_reason}` : '';
+  if (s.kind === 'encoder') return ` — ${sig(s.sequences_per_second)} sequences/s (${sig(s.tokens_per_second)} tokens/s), ${s.bound}-bound`;
   return ` — ${sig(s.decode_tokens_per_second)} tokens/s per request, first token after ${duration(s.ttft_seconds)}, ${s.bound}-bound`;
 }
 

@@ -16,7 +16,14 @@ export function renderSpeed(r) {
     return h('p', { class: 'note', id: 'speed-unavailable' }, `No speed estimate: ${(s && s.unavailable_reason) || 'the core gave none'}.`);
   }
   const a = s.assumptions || {};
-  const facts = dl([
+  const enc = s.kind === 'encoder';
+  const facts = enc ? dl([
+    ['Batch', `${count(s.batch)} texts × ${count(s.tokens_per_text)} tokens in ${count(s.forwards)} forward pass${s.forwards === 1 ? '' : 'es'} (no decode)`, 'speed-request'],
+    ['Time for the batch', duration(s.seconds), 'batch_seconds'],
+    ['Sequences/s', sig(s.sequences_per_second), 'sequences_per_second'],
+    ['Tokens/s', tps(s.tokens_per_second), 'tokens_per_second'],
+    ['Bound by', s.bound, 'bound'],
+  ]) : dl([
     ['Request', `${count(s.input_tokens)} prompt tokens, ${count(s.output_tokens)} generated, ${count(s.batch)} at once`, 'speed-request'],
     ['Time to first token (TTFT)', duration(s.ttft_seconds), 'ttft'],
     ['Time per output token (TPOT)', duration(s.tpot_seconds), 'tpot'],
