@@ -73,6 +73,11 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
 #endif
     e.warnings.insert(e.warnings.end(), r.warnings.begin(), r.warnings.end());
     e.warnings.insert(e.warnings.end(), training.value().warnings.begin(), training.value().warnings.end());
+    if (r.model.kind == ModelKind::kEncoder && r.inputs.request.mode != "inference") {
+      e.warnings.push_back({"encoder_training_as_decoder",
+                            "fine-tuning an encoder is estimated with the decoder rules (a loss over the vocabulary "
+                            "for every token): treat the training figures as an upper bound"});
+    }
     e.assumptions.insert(e.assumptions.begin(), r.assumptions.begin(), r.assumptions.end());
     JsonWriter w;
     write_estimate(w, e);

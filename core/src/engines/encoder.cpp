@@ -168,8 +168,9 @@ EnginePlan encoder_plan(const ModelSpec& m, const Inputs& in) {
   const Steps st = steps_of(in);
   const bool eager = eager_scores(m, in);
   const int64_t texts_per_forward = std::max<int64_t>(1, st.tokens / std::max<int64_t>(1, in.context));
-  g.memory.activations_bytes =
-      static_cast<int64_t>(std::llround(encoder_activation_bytes(m, in.act_dtype, texts_per_forward, in.context, eager)));
+  // Clamped far above any GPU (1e18 bytes) so absurd batches cannot overflow the integer.
+  g.memory.activations_bytes = static_cast<int64_t>(
+      std::llround(std::min(1e18, encoder_activation_bytes(m, in.act_dtype, texts_per_forward, in.context, eager))));
   g.capacity_bytes = in.gpu.memory_bytes();
   if (vllm_engine) {
     // vLLM's budget (gpu_memory_utilization) with its non-torch memory; no KV-cache pool for encoder-only attention.
@@ -186,7 +187,7 @@ EnginePlan encoder_plan(const ModelSpec& m, const Inputs& in) {
   // Texts of `context` tokens one forward could take in what the weights and overhead leave.
   const double per_text = encoder_activation_bytes(m, in.act_dtype, 1, in.context, eager);
   const int64_t left = g.usable_bytes - g.memory.weights_bytes - g.memory.overhead_bytes;
-  int64_t conc = left > 0 && per_text > 0 ? static_cast<int64_t>(static_cast<double>(left) / per_text) : 0;
+  int64_t conc = left > 0 && per_text > 0 ? static_cast<int64_t>(std::min(1e15, static_cast<double>(left) / per_text)) : 0;
   if (vllm_engine) conc = std::min(conc, texts_per_forward);  // vLLM's step holds at most this many
   g.max_concurrency = conc;
   p.per_gpu.push_back(g);

@@ -41,6 +41,7 @@ constexpr int64_t kMaxWidth = 1 << 24;
 constexpr int64_t kMaxVocab = 1 << 24;
 constexpr int64_t kMaxPositions = int64_t{1} << 32;
 constexpr int64_t kMaxLabels = 1 << 20;
+constexpr double kMaxParameters = 1e15;  ///< as config.cpp: beyond this a config is a typo, not a model
 
 enum class Fam { kBert, kRoberta, kDistil, kModern, kNomic, kDeberta };
 
@@ -393,6 +394,12 @@ Result<ModelSpec> build_encoder(const json& root, Fam fam) {
                              : 0;
   add_head(x, fam, m.encoder.head, h, m.vocab_size, m.encoder.num_labels, k, m);
   if (k.error) return *k.error;
+  if (!(static_cast<double>(count_parameters(m).total) < kMaxParameters)) {
+    return make_error(ErrorCode::kInvalidValue,
+                      "these sizes describe an encoder of over 1e15 parameters: check hidden_size, num_hidden_layers, "
+                      "intermediate_size, vocab_size and max_position_embeddings",
+                      "/hidden_size");
+  }
   if (fam == Fam::kNomic) {
     m.warnings.push_back({"encoder_pooler_not_counted",
                           "NomicBERT: no pooler is counted (the embedding checkpoints pool the token states with "
