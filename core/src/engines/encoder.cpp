@@ -145,7 +145,10 @@ std::vector<std::pair<std::string, std::string>> encoder_commands(const ModelSpe
   if (in.layout.dp > 1) v += " --data-parallel-size " + std::to_string(in.layout.dp);
   v += std::string(" --dtype ") + dt;
   out.emplace_back("vllm", v);
-  // text-embeddings-inference: --max-batch-tokens must hold the longest text (router/src/lib.rs check).
+  // text-embeddings-inference implements BERT, CamemBERT, (XLM-)RoBERTa, NomicBERT and ModernBERT (its README's
+  // supported models), not DistilBERT or DeBERTa: no command for those.
+  if (m.model_type == "distilbert" || m.model_type == "deberta-v2") return out;
+  // --max-batch-tokens must hold the longest text (router/src/lib.rs check).
   const int64_t tei_tokens = std::max(kTeiMaxBatchTokens, in.context);
   std::string t = "text-embeddings-router --model-id " + repo + " --dtype " + (dt == "float32" ? "float32" : "float16");
   if (tei_tokens != kTeiMaxBatchTokens) t += " --max-batch-tokens " + std::to_string(tei_tokens);
@@ -201,6 +204,10 @@ EnginePlan encoder_plan(const ModelSpec& m, const Inputs& in) {
     const bool mine = (engine == "vllm" && vllm_engine) || (engine == "transformers" && in.engine == EngineId::kTransformers) ||
                       (engine == "tei" && in.engine == EngineId::kGeneric);
     if (mine) p.launch_command = cmd;
+  }
+  if (p.launch_command.empty() && in.engine == EngineId::kGeneric) {
+    p.assumptions.push_back("text-embeddings-inference does not serve " + m.architecture +
+                            ": serving.commands lists transformers and vLLM");
   }
   if (!p.fits) {
     p.failure = "CUDA out of memory: weights " + gib_text(static_cast<double>(g.memory.weights_bytes)) +
