@@ -288,3 +288,32 @@ describe('recommendations', () => {
     await context.close();
   });
 });
+
+describe('encoders', () => {
+  test('an embedding model reads as an encoder: kind, no KV cache, texts per forward, sequences/s, every engine\'s command', async () => {
+    const { page, context } = await openPage(browser, server);
+    await change(page, async () => {
+      await page.selectOption('#in-preset', 'BAAI/bge-m3');
+      await page.selectOption('#in-engine', 'vllm');
+      await page.fill('#in-batch', '64');
+    });
+    const { request, response } = await rawExchange(page);
+    assert.equal(request.model, 'BAAI/bge-m3');
+    assert.equal(runCli(request), `${response}\n`);
+    const r = JSON.parse(response);
+    assert.equal(r.model.kind, 'encoder');
+    assert.match(await page.textContent('[data-key="kind"]'), /^encoder: model head, one forward per text of up to 8,192 tokens, no KV cache/);
+    assert.equal(await page.textContent('[data-key="kv_precision"]'), 'none (encoder)');
+    assert.match(await page.textContent('#max-concurrency'), / texts of 512 tokens in one forward$/);
+    assert.equal(await page.textContent('#launch-command'), r.serving.launch_command);
+    assert.match(r.serving.launch_command, /--runner pooling/);
+    assert.match(await page.textContent('#encoder-commands'), /# tei\ntext-embeddings-router --model-id BAAI\/bge-m3/);
+    const s = r.speed;
+    assert.equal(await page.textContent('#speed-line'),
+      ` — ${sig(s.sequences_per_second)} sequences/s (${sig(s.tokens_per_second)} tokens/s), ${s.bound}-bound`);
+    await open(page, 'speed');
+    await page.waitForSelector('#r-speed [data-key="sequences_per_second"]');
+    assert.equal(await page.textContent('#r-speed [data-key="sequences_per_second"]'), sig(s.sequences_per_second));
+    await context.close();
+  });
+});
