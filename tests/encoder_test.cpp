@@ -112,6 +112,10 @@ TEST(Encoder, ModernBertCount) {
   EXPECT_EQ(count_parameters(m).total, 149014272);
   EXPECT_EQ(m.encoder.positions, "rotary");
   EXPECT_EQ(m.encoder.max_sequence, 8192);
+  // global_attn_every_n_layers 3 (default): layers 0, 3, ..., 21 global (8), the other 14 local (128 tokens).
+  int local = 0;
+  for (const LayerSpec& l : m.layers) local += l.attn.sliding_window == 128;
+  EXPECT_EQ(local, 14);
 }
 
 // nomic-embed-text-v1.5 (NomicBertModel): 30528*768 + 2*768 + emb_ln 1,536 = 23,448,576; layer Wqkv 1,769,472 +

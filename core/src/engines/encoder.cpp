@@ -243,9 +243,13 @@ EncoderSpeed encoder_speed(const ModelSpec& m, const Inputs& in) {
   }
   const double tokens = static_cast<double>(batch) * static_cast<double>(in.context);
   const double linear = linear_flops(matrix_params, tokens);
+  // ModernBERT's local layers: each token attends to at most its window (local_attention tokens around it).
   double attention = 0;
-  const double keys = static_cast<double>(batch) * static_cast<double>(in.context) * static_cast<double>(in.context);
-  for (const LayerSpec& l : m.layers) attention += attention_flops_layer(l.attn, keys, false);
+  for (const LayerSpec& l : m.layers) {
+    const int64_t seen = l.attn.sliding_window > 0 ? std::min(l.attn.sliding_window, in.context) : in.context;
+    const double keys = static_cast<double>(batch) * static_cast<double>(in.context) * static_cast<double>(seen);
+    attention += attention_flops_layer(l.attn, keys, false);
+  }
   e.flops = linear + attention;
   e.compute_seconds = compute_seconds(linear, k.peak_flops_per_s, k.prefill_efficiency) +
                       compute_seconds(attention, k.peak_flops_per_s, k.attention_efficiency);

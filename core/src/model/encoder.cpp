@@ -372,7 +372,16 @@ Result<ModelSpec> build_encoder(const json& root, Fam fam) {
   layer.mlp.bias = ls.mlp_bias;
   layer.norms = ls.norms;
   m.layers.assign(static_cast<size_t>(s.layers), layer);
-  if (fam == Fam::kModern) m.layers.front().norms = 1;  // layer 0's attn_norm is nn.Identity
+  if (fam == Fam::kModern) {
+    m.layers.front().norms = 1;  // layer 0's attn_norm is nn.Identity
+    // Every global_attn_every_n_layers-th layer (from 0) attends globally; the others to a local_attention window
+    // (ModernBertAttention: local_attention = (-1, -1) when layer_id % global_attn_every_n_layers == 0).
+    const int64_t every = k.num({"global_attn_every_n_layers"}, 3, 1, kMaxLayers);
+    const int64_t window = k.num({"local_attention"}, 128, 0, kMaxPositions);
+    for (int64_t i = 0; i < s.layers; ++i) {
+      if (i % every != 0 && window > 0 && window < s.positions) m.layers[static_cast<size_t>(i)].attn.sliding_window = window;
+    }
+  }
   if (fam == Fam::kNomic && ls.mlp_bias != k.flag("mlp_fc2_bias", true)) {
     m.warnings.push_back({"encoder_bias_approximation",
                           "mlp_fc1_bias and mlp_fc2_bias differ: both MLP biases are counted as mlp_fc1_bias says"});
