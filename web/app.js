@@ -355,6 +355,10 @@ function render(r) {
     if (el.tagName === 'SELECT') el.options[0].textContent = `default (${v})`;
     else el.placeholder = el.disabled ? '' : v;  // a field the engine ignores has no default to show
   }
+  // An encoder's workload is texts per batch and tokens per text (the same request keys, batch and context).
+  const enc = r.model && r.model.kind === 'encoder';
+  document.querySelector('label[for="in-ctx"]').textContent = enc ? 'Tokens per text' : 'Context (tokens)';
+  document.querySelector('label[for="in-batch"]').textContent = enc ? 'Texts per batch' : 'Concurrent sequences';
   $('version').textContent = `core ${r.version}`;
 }
 

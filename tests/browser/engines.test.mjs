@@ -304,6 +304,8 @@ describe('encoders', () => {
     assert.equal(r.model.kind, 'encoder');
     assert.match(await page.textContent('[data-key="kind"]'), /^encoder: model head, one forward per text of up to 8,192 tokens, no KV cache/);
     assert.equal(await page.textContent('[data-key="kv_precision"]'), 'none (encoder)');
+    assert.equal(await page.textContent('label[for="in-ctx"]'), 'Tokens per text');
+    assert.equal(await page.textContent('label[for="in-batch"]'), 'Texts per batch');
     assert.match(await page.textContent('#max-concurrency'), / texts of 512 tokens in one forward$/);
     assert.equal(await page.textContent('#launch-command'), r.serving.launch_command);
     assert.match(r.serving.launch_command, /--runner pooling/);
