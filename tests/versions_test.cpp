@@ -323,5 +323,20 @@ TEST(TransformersAttention, Before445ThePeakIsTheLargerOfLogitsAndLayer) {
   EXPECT_DOUBLE_EQ(old.workspace - p.workspace, 28.0 * 131072 * 128 * 2 * 2);
 }
 
+TEST(TransformersAttention, GptqScratchFollowsTheCheckpointNotTheDtype) {
+  // Qwen2.5-7B-GPTQ-Int4 (quantization_config: gptq, 4 bits): transformers runs the ExLlamaV2 kernel whatever
+  // --dtype says, with one fp16 scratch of the largest matrix, 3584 x 18944 x 2 B = 135,790,592 B.
+  const ModelSpec m = test::fixture("qwen2.5-7b-gptq-int4.json");
+  ASSERT_TRUE(m.has_quantization_config);
+  Inputs in = test::inputs(Dtype::kFp16, Dtype::kFp16, 80, 2048, 1);
+  in.engine = EngineId::kTransformers;
+  const Stage all{0, 0, 28, true, true};
+  in.weights = weight_format_from_name("int4", Dtype::kFp16).value();  // --dtype int4: an AWQ-style format
+  const double with_dtype = hf::peak(m, in, all, 1, 1024, 16).workspace;
+  in.weights = m.quant;  // --dtype auto
+  EXPECT_DOUBLE_EQ(hf::peak(m, in, all, 1, 1024, 16).workspace, with_dtype);
+  EXPECT_DOUBLE_EQ(with_dtype, 88.0 * kMiB + 3584.0 * 18944 * 2);
+}
+
 }  // namespace
 }  // namespace llmsizer

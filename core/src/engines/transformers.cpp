@@ -169,7 +169,10 @@ Peak peak(const ModelSpec& m, const Inputs& in, const Stage& stage, int64_t batc
   p.decode = b * layer_kv + (stage.last ? b * vocab * (a + 8.0) : 0.0);
   p.workspace = static_cast<double>(kWorkspaceBytes);
   if (per_layer_rotary_cache(in.transformers)) p.workspace += rotary_cache_bytes(m, in.act_dtype, stage);
-  if (in.weights.method == QuantMethod::kGptq && in.weights.bits == 4) {
+  // The kernels follow the checkpoint's quantization_config (method, bits), which transformers loads whatever
+  // --dtype says; without one, the requested format.
+  const WeightFormat& kernel = m.has_quantization_config ? m.quant : in.weights;
+  if (kernel.method == QuantMethod::kGptq && kernel.bits == 4) {
     // 4-bit GPTQ runs on the ExLlamaV2 kernel, which allocates one fp16 scratch per GPU for dequantising the
     // largest matrix (auto_gptq exllamav2 QuantLinear.temp_dq_size: in x out x 2 bytes). Qwen's table shows
     // it: GPTQ-Int4 peaks are 0.13 GiB above AWQ's at every prompt length (Qwen2.5-7B: 3584 x 18944 x 2 B).
