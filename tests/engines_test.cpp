@@ -296,10 +296,11 @@ TEST(Vllm, WholePlanByHand) {
   EXPECT_EQ(p.kv_cache_blocks, 29744);
   EXPECT_EQ(p.kv_cache_tokens, 475904);
   EXPECT_DOUBLE_EQ(p.max_concurrency, 58.09);
-  ASSERT_EQ(p.startup_log.size(), 4u);
-  EXPECT_EQ(p.startup_log[0], "Model loading took 14.99 GiB memory");
-  EXPECT_EQ(p.startup_log[2], "GPU KV cache size: 475,904 tokens");
-  EXPECT_EQ(p.startup_log[3], "Maximum concurrency for 8,192 tokens per request: 58.09x");
+  ASSERT_EQ(p.startup_log.size(), 5u);
+  EXPECT_EQ(p.startup_log[0].rfind("Initializing a V1 LLM engine (v0.19) with config: ", 0), 0u);
+  EXPECT_EQ(p.startup_log[1], "Model loading took 14.99 GiB memory");
+  EXPECT_EQ(p.startup_log[3], "GPU KV cache size: 475,904 tokens");
+  EXPECT_EQ(p.startup_log[4], "Maximum concurrency for 8,192 tokens per request: 58.09x");
   // One 8192-token request: 512 blocks x 2,097,152 bytes on the GPU.
   EXPECT_EQ(p.per_gpu[0].memory.kv_cache_bytes, 512LL * 2097152);
   EXPECT_TRUE(p.fits);
@@ -353,7 +354,7 @@ TEST(Vllm, PipelineStagesTakeTheSmallestBlockCount) {
   };
   EXPECT_LT(blocks(p.per_gpu[1]), blocks(p.per_gpu[0]));
   EXPECT_EQ(p.kv_cache_blocks, blocks(p.per_gpu[1]));
-  EXPECT_EQ(p.startup_log[0].rfind("(PP rank 0) Model loading took", 0), 0u);
+  EXPECT_EQ(p.startup_log[1].rfind("(PP rank 0) Model loading took", 0), 0u);
 }
 
 TEST(Vllm, KvCacheMemoryBytesReplacesTheProfile) {

@@ -183,6 +183,16 @@ TEST(VllmVersions, V0ProfilesTheWholeMaxModelLen) {
   }
   EXPECT_TRUE(profiling_line);
   EXPECT_TRUE(blocks_line);
+  EXPECT_EQ(p.startup_log[0].rfind("Initializing an LLM engine (v0.6) with config: ", 0), 0u);  // V0's wording
+  // 0.7-0.10 log the profile in one sentence; 0.11+ "Available KV cache memory".
+  const EnginePlan p9 = plan_engine(m, vllm_in(9, 8192, 0.9));
+  EXPECT_EQ(p9.startup_log[0].rfind("Initializing a V1 LLM engine (v0.9)", 0), 0u);
+  EXPECT_EQ(p9.startup_log[2].rfind("the current vLLM instance can use total_gpu_memory (79.19GiB) x "
+                                    "gpu_memory_utilization (0.90) = 71.27GiB; model weights take ",
+                                    0),
+            0u)
+      << p9.startup_log[2];
+  EXPECT_EQ(plan_engine(m, vllm_in(12, 8192, 0.9)).startup_log[2].rfind("Available KV cache memory: ", 0), 0u);
 }
 
 TEST(VllmVersions, V0IsSelectableFrom08To010Only) {

@@ -110,25 +110,25 @@ const std::vector<VersionRule>& version_table() {
   static const std::vector<VersionRule> t = {
       // V0 only. vllm/worker/worker.py determine_num_available_blocks, vllm/worker/model_runner.py profile_run;
       // chunked prefill (auto above 32k tokens) defaults to 512 batched tokens (vllm/config.py SchedulerConfig).
-      {4, 6, true, false, 512, 38.0, false,
+      {4, 6, true, false, 512, 38.0, false, 0,
        "V0 engine: vllm/worker/worker.py determine_num_available_blocks, model_runner.py profile_run "
        "(chunked prefill 512 tokens)"},
       // V0 by default (V1 was opt-in with VLLM_USE_V1=1 in 0.7); chunked prefill takes 2048 tokens.
-      {7, 7, true, false, 2048, 38.0, false,
+      {7, 7, true, false, 2048, 38.0, false, 1,
        "V0 engine: vllm/worker/worker.py determine_num_available_blocks (chunked prefill 2048 tokens)"},
       // V1 by default from 0.8 (VLLM_USE_V1=1); V0 stays behind VLLM_USE_V1=0 until its removal in 0.11.
       // V1's dummy sampler run (vLLM PR #13594) costs ~38 B per logit in published 0.11-0.16 logs.
-      {8, 10, false, true, 2048, 36.0, false,
+      {8, 10, false, true, 2048, 36.0, false, 1,
        "V1 engine: vllm/v1/worker/gpu_worker.py determine_available_memory; V0 with VLLM_USE_V1=0; "
        "sampler warm-up ~38 B per logit (published 0.11-0.16 logs)"},
-      {11, 16, false, false, 2048, 36.0, false,
+      {11, 16, false, false, 2048, 36.0, false, 2,
        "V1 engine only (V0 removed in 0.11); sampler warm-up ~38 B per logit (published 0.11-0.16 logs)"},
       // From 0.17 the sampler warm-up takes ~15 B per logit: 2 (bf16 logits) + 13, fitted on the public 0.19 logs.
-      {17, 18, false, false, 2048, 13.0, false,
+      {17, 18, false, false, 2048, 13.0, false, 2,
        "V1 engine; sampler warm-up ~15 B per logit (published 0.17-0.18 logs)"},
       // 0.19 logs its CUDA-graph estimate; only VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 subtracts it
       // (vLLM PR #30515).
-      {19, 19, false, false, 2048, 13.0, true,
+      {19, 19, false, false, 2048, 13.0, true, 2,
        "V1 engine; calibrated on the public llm-d-planner sweep of 0.19 start-up logs (H100)"},
   };
   return t;
@@ -716,10 +716,34 @@ std::string rules_label(const Startup& s) {
          (s.v0 ? " (V0 engine)" : " (V1 engine)");
 }
 
+/// 0.7-0.10 (V0 worker.py and V1 gpu_worker.py): the profile in one message (vllm/worker/worker.py
+/// determine_num_available_blocks msg, after "Memory profiling takes N seconds", whose duration is not modelled).
+std::string profiling_takes_line(const Startup& s, const StagePlan& sp, double total) {
+  auto g = [](double b) { return engine_util::fixed(b / kGiB, 2) + "GiB"; };
+  return "the current vLLM instance can use total_gpu_memory (" + g(total) +
+         ") x gpu_memory_utilization (" + engine_util::knob_text(s.gpu_memory_utilization) +
+         ") = " + g(static_cast<double>(sp.budget)) + "; model weights take " + g(static_cast<double>(sp.weights)) +
+         "; non_torch_memory takes " + g(static_cast<double>(sp.non_torch)) +
+         "; PyTorch activation peak memory takes " + g(static_cast<double>(sp.activation)) +
+         "; the rest of the memory reserved for KV Cache is " + g(static_cast<double>(sp.available)) + ".";
+}
+
+/// "Initializing a V1 LLM engine (v0.19) with config: ..." / V0's "Initializing an LLM engine (v0.6) ...": the
+/// first line vLLM prints (vllm/v1/engine/core.py, vllm/engine/llm_engine.py), with the settings that size memory.
+std::string init_line(const Inputs& in, const Startup& s) {
+  return std::string(s.v0 ? "Initializing an LLM engine" : "Initializing a V1 LLM engine") + " (v" +
+         std::to_string(s.version_major) + "." + std::to_string(s.version_minor) + ") with config: model='" +
+         engine_util::repo_or_placeholder(in) + "', max_seq_len=" + std::to_string(s.max_model_len) +
+         ", tensor_parallel_size=" + std::to_string(std::max<int64_t>(1, in.layout.tp)) +
+         ", pipeline_parallel_size=" + std::to_string(std::max<int64_t>(1, in.layout.pp)) +
+         ", enforce_eager=" + (s.enforce_eager ? "True" : "False");
+}
+
 /// V0's lines (vllm/worker/worker.py determine_num_available_blocks, vllm/executor/executor_base.py
 /// initialize_cache): the weights in "GB" (GiB), one "Memory profiling results" line, the block counts.
 void startup_lines_v0(const Inputs& in, const Startup& s, const Profile& p, bool profiled, EnginePlan& plan) {
   const StagePlan& sp = p.stages[p.binding];
+  plan.startup_log.push_back(init_line(in, s));
   plan.startup_log.push_back("Loading model weights took " + engine_util::fixed(static_cast<double>(sp.weights) / kGiB, 4) +
                              " GB");
   if (!profiled) {
@@ -729,6 +753,9 @@ void startup_lines_v0(const Inputs& in, const Startup& s, const Profile& p, bool
   const double total = static_cast<double>(in.gpu.memory_bytes());
   const double ctx = static_cast<double>(context_bytes(in.layout));
   auto g = [](double b) { return engine_util::fixed(b / kGiB, 2) + "GiB"; };
+  if (s.rule->log_style == 1) {
+    plan.startup_log.push_back(profiling_takes_line(s, sp, total));
+  } else {
   plan.startup_log.push_back(
       "Memory profiling results: total_gpu_memory=" + g(total) + " initial_memory_usage=" +
       g(ctx + static_cast<double>(sp.weights)) + " peak_torch_memory=" +
@@ -736,6 +763,7 @@ void startup_lines_v0(const Inputs& in, const Startup& s, const Profile& p, bool
       g(ctx + static_cast<double>(sp.weights + sp.non_torch)) + " non_torch_memory=" +
       g(static_cast<double>(sp.non_torch)) + " kv_cache_size=" + g(static_cast<double>(sp.available)) +
       " gpu_memory_utilization=" + engine_util::knob_text(s.gpu_memory_utilization));
+  }
   // CPU blocks: --swap-space 4 GiB per GPU over the same block size.
   const int64_t cpu_blocks = sp.block_bytes > 0 ? (int64_t{4} << 30) / sp.block_bytes : 0;
   plan.startup_log.push_back("# GPU blocks: " + std::to_string(p.num_blocks) + ", # CPU blocks: " +
@@ -755,6 +783,7 @@ void startup_lines(const Inputs& in, const Startup& s, const Profile& p, bool pr
     return;
   }
   const int64_t dp = std::max<int64_t>(1, in.layout.dp);
+  plan.startup_log.push_back(init_line(in, s));
   for (const auto& sp : p.stages) {
     std::string prefix = in.layout.pp > 1 ? "(PP rank " + std::to_string(sp.stage.index) + ") " : "";
     plan.startup_log.push_back(prefix + "Model loading took " + gib_text(static_cast<double>(sp.weights)) +
@@ -762,7 +791,11 @@ void startup_lines(const Inputs& in, const Startup& s, const Profile& p, bool pr
   }
   if (profiled) {
     const auto& sp = p.stages[p.binding];
-    plan.startup_log.push_back("Available KV cache memory: " + gib_text(static_cast<double>(sp.available)) + " GiB");
+    if (s.rule->log_style == 1) {
+      plan.startup_log.push_back(profiling_takes_line(s, sp, static_cast<double>(in.gpu.memory_bytes())));
+    } else {
+      plan.startup_log.push_back("Available KV cache memory: " + gib_text(static_cast<double>(sp.available)) + " GiB");
+    }
     plan.startup_log.push_back("GPU KV cache size: " + with_commas(plan.kv_cache_tokens) + " tokens");
     plan.startup_log.push_back("Maximum concurrency for " + with_commas(s.max_model_len) + " tokens per request: " +
                                engine_util::fixed(plan.max_concurrency / static_cast<double>(dp), 2) + "x");

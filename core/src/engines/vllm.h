@@ -34,6 +34,10 @@ struct VersionRule {
   /// V1 sampler warm-up: bytes per logit (max_num_seqs x vocab) beyond the model-dtype logits.
   double sampler_bytes_per_logit = 13.0;
   bool logs_cuda_graph_estimate = false;  ///< the profiler logs its CUDA-graph estimate (0.19)
+  /// How the memory profile is logged: 0 "Memory profiling results: ..." (V0 0.4-0.6), 1 "the current vLLM
+  /// instance can use ... the rest of the memory reserved for KV Cache is X GiB." (0.7-0.10), 2 "Available KV
+  /// cache memory: X GiB" (0.11+).
+  int log_style = 2;
   const char* source = "";
 };
 /// The table's rows, oldest first.
