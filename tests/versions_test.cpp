@@ -210,6 +210,24 @@ TEST(VllmVersions, V0IsSelectableFrom08To010Only) {
   EXPECT_TRUE(has_warning(v1, "vllm_v0_unavailable"));
 }
 
+TEST(VllmVersions, A100BatchDefaultsFrom09) {
+  // 0.8 (arg_utils.py _set_default_args_v1): every GPU of >= 70 GiB gets 8192 tokens / 1024 sequences; from 0.9
+  // A100s keep 2048 / 256 (vLLM PR #17885). V0 (0.6): 256 sequences, max(max_model_len, 2048) tokens.
+  GpuSpec a100 = test::gpu_gib(79.15);
+  a100.id = "nvidia-a100-sxm4-80gb";
+  a100.name = "A100 SXM4 80GB";
+  auto settings = [&](int minor) {
+    Inputs in = vllm_in(minor, 4096, 0.9);
+    in.gpu = a100;
+    const vllm::Startup s = vllm::startup(in);
+    return std::make_pair(s.max_num_batched_tokens, s.max_num_seqs);
+  };
+  EXPECT_EQ(settings(8), std::make_pair(int64_t{8192}, int64_t{1024}));
+  EXPECT_EQ(settings(9), std::make_pair(int64_t{2048}, int64_t{256}));
+  EXPECT_EQ(settings(19), std::make_pair(int64_t{2048}, int64_t{256}));
+  EXPECT_EQ(settings(6), std::make_pair(int64_t{4096}, int64_t{256}));
+}
+
 // ---------------------------------------------------------------------------------------------
 // The KV pool when the max_model_len check fails
 // ---------------------------------------------------------------------------------------------

@@ -92,10 +92,10 @@ int64_t to_bytes(double b) { return static_cast<int64_t>(std::llround(b)); }
 
 }  // namespace
 
-BatchDefaults batch_defaults(const GpuSpec& g, bool offline) {
+BatchDefaults batch_defaults(const GpuSpec& g, bool offline, bool a100_small) {
   // vllm/engine/arg_utils.py EngineArgs.get_batch_defaults: `device_memory >= 70 * GiB_bytes and "a100" not in
   // device_name` (A100s keep the small defaults: vLLM PR #17885 measured lower throughput with larger ones).
-  const bool a100 = contains_a100(g.name) || contains_a100(g.id);
+  const bool a100 = a100_small && (contains_a100(g.name) || contains_a100(g.id));
   const bool large = g.memory_bytes() >= int64_t{70} * (int64_t{1} << 30) && !a100;
   BatchDefaults d;
   d.max_num_batched_tokens = large ? (offline ? 16384 : 8192) : (offline ? 8192 : 2048);
@@ -110,25 +110,30 @@ const std::vector<VersionRule>& version_table() {
   static const std::vector<VersionRule> t = {
       // V0 only. vllm/worker/worker.py determine_num_available_blocks, vllm/worker/model_runner.py profile_run;
       // chunked prefill (auto above 32k tokens) defaults to 512 batched tokens (vllm/config.py SchedulerConfig).
-      {4, 6, true, false, 512, 38.0, false, 0,
+      {4, 6, true, false, 512, 38.0, false, true, 0,
        "V0 engine: vllm/worker/worker.py determine_num_available_blocks, model_runner.py profile_run "
        "(chunked prefill 512 tokens)"},
       // V0 by default (V1 was opt-in with VLLM_USE_V1=1 in 0.7); chunked prefill takes 2048 tokens.
-      {7, 7, true, false, 2048, 38.0, false, 1,
+      {7, 7, true, false, 2048, 38.0, false, true, 1,
        "V0 engine: vllm/worker/worker.py determine_num_available_blocks (chunked prefill 2048 tokens)"},
       // V1 by default from 0.8 (VLLM_USE_V1=1); V0 stays behind VLLM_USE_V1=0 until its removal in 0.11.
       // V1's dummy sampler run (vLLM PR #13594) costs ~38 B per logit in published 0.11-0.16 logs.
-      {8, 10, false, true, 2048, 36.0, false, 1,
+      // 0.8's V1 defaults gave every GPU of >= 70 GiB the large batch (arg_utils.py _set_default_args_v1); A100s
+      // keep the small one from 0.9 (vLLM PR #17885).
+      {8, 8, false, true, 2048, 36.0, false, false, 1,
+       "V1 engine: vllm/v1/worker/gpu_worker.py determine_available_memory; V0 with VLLM_USE_V1=0; "
+       "sampler warm-up ~38 B per logit (published 0.11-0.16 logs); A100s get the large batch defaults"},
+      {9, 10, false, true, 2048, 36.0, false, true, 1,
        "V1 engine: vllm/v1/worker/gpu_worker.py determine_available_memory; V0 with VLLM_USE_V1=0; "
        "sampler warm-up ~38 B per logit (published 0.11-0.16 logs)"},
-      {11, 16, false, false, 2048, 36.0, false, 2,
+      {11, 16, false, false, 2048, 36.0, false, true, 2,
        "V1 engine only (V0 removed in 0.11); sampler warm-up ~38 B per logit (published 0.11-0.16 logs)"},
       // From 0.17 the sampler warm-up takes ~15 B per logit: 2 (bf16 logits) + 13, fitted on the public 0.19 logs.
-      {17, 18, false, false, 2048, 13.0, false, 2,
+      {17, 18, false, false, 2048, 13.0, false, true, 2,
        "V1 engine; sampler warm-up ~15 B per logit (published 0.17-0.18 logs)"},
       // 0.19 logs its CUDA-graph estimate; only VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 subtracts it
       // (vLLM PR #30515).
-      {19, 19, false, false, 2048, 13.0, true, 2,
+      {19, 19, false, false, 2048, 13.0, true, true, 2,
        "V1 engine; calibrated on the public llm-d-planner sweep of 0.19 start-up logs (H100)"},
   };
   return t;
@@ -182,7 +187,7 @@ Startup startup(const Inputs& in, int64_t max_model_len) {
           s.chunked_prefill ? v.rule->v0_chunked_tokens : std::max(s.max_model_len, kV0MinBatchedTokens);
     }
   } else {
-    const BatchDefaults d = batch_defaults(in.gpu, r.offline);
+    const BatchDefaults d = batch_defaults(in.gpu, r.offline, v.rule->a100_small_defaults);
     if (s.max_num_batched_tokens <= 0) s.max_num_batched_tokens = d.max_num_batched_tokens;
     if (s.max_num_seqs <= 0) s.max_num_seqs = d.max_num_seqs;
   }
@@ -806,7 +811,7 @@ void startup_lines(const Inputs& in, const Startup& s, const Profile& p, bool pr
 /// The rules the numbers rest on.
 void assumptions(const ModelSpec& m, const Inputs& in, const Startup& s, const Profile& p, EnginePlan& plan) {
   const int64_t total = in.gpu.memory_bytes();
-  const vllm::BatchDefaults d = vllm::batch_defaults(in.gpu, in.vllm.offline);
+  const vllm::BatchDefaults d = vllm::batch_defaults(in.gpu, in.vllm.offline, s.rule->a100_small_defaults);
   const bool default_batch = in.vllm.max_num_batched_tokens <= 0 && in.vllm.max_num_seqs <= 0;
   plan.assumptions.push_back(
       rules_label(s) + " rules: KV budget per GPU = " + gib_text(static_cast<double>(total)) +
@@ -820,7 +825,10 @@ void assumptions(const ModelSpec& m, const Inputs& in, const Startup& s, const P
   } else if (default_batch) {
     batch_note = std::string(" (vLLM's ") + (in.vllm.offline ? "offline LLM-class" : "OpenAI-server") +
                  " defaults for " +
-                 (d.max_num_seqs == 1024 ? "a GPU of >= 70 GiB that is not an A100)" : "an A100 or a GPU under 70 GiB)");
+                 (d.max_num_seqs == 1024 ? (s.rule->a100_small_defaults ? "a GPU of >= 70 GiB that is not an A100)"
+                                                                         : "a GPU of >= 70 GiB)")
+                                         : (s.rule->a100_small_defaults ? "an A100 or a GPU under 70 GiB)"
+                                                                         : "a GPU under 70 GiB)"));
   }
   plan.assumptions.push_back(
       "profiling run: max_num_batched_tokens " + std::to_string(s.max_num_batched_tokens) + ", max_num_seqs " +

@@ -20,7 +20,8 @@ struct BatchDefaults {
   int64_t max_num_batched_tokens = 2048;
   int64_t max_num_seqs = 256;
 };
-BatchDefaults batch_defaults(const GpuSpec& g, bool offline);
+/// `a100_small`: A100s keep the small defaults (from 0.9, vLLM PR #17885; 0.8 gave every >= 70 GiB GPU the large ones).
+BatchDefaults batch_defaults(const GpuSpec& g, bool offline, bool a100_small = true);
 
 /// One row of vLLM's version table (vllm.cpp kVersionTable): what changes the memory numbers between releases,
 /// for vLLM 0.from_minor .. 0.to_minor, and the source or published log it came from.
@@ -34,6 +35,7 @@ struct VersionRule {
   /// V1 sampler warm-up: bytes per logit (max_num_seqs x vocab) beyond the model-dtype logits.
   double sampler_bytes_per_logit = 13.0;
   bool logs_cuda_graph_estimate = false;  ///< the profiler logs its CUDA-graph estimate (0.19)
+  bool a100_small_defaults = true;        ///< A100s keep the small batch defaults (0.9+)
   /// How the memory profile is logged: 0 "Memory profiling results: ..." (V0 0.4-0.6), 1 "the current vLLM
   /// instance can use ... the rest of the memory reserved for KV Cache is X GiB." (0.7-0.10), 2 "Available KV
   /// cache memory: X GiB" (0.11+).
