@@ -305,6 +305,15 @@ TEST(TransformersAttention, EagerIsNeverBelowSdpaAndGrowsWithTheSquare) {
     }
     last_gap = eager - sdpa;
   }
+  // Large score matrices are said: 17.6 GiB at 8192 tokens.
+  const json r = json::parse(handle_request(
+      json({{"config", config}, {"engine", "transformers"}, {"gpu", "nvidia-h200-sxm"}, {"input_tokens", 8192},
+            {"output_tokens", 16}, {"attention_implementation", "eager"}})
+          .dump()));
+  ASSERT_TRUE(r["ok"].get<bool>());
+  bool warned = false;
+  for (const json& w : r["warnings"]) warned |= w["code"] == "transformers_eager_scores";
+  EXPECT_TRUE(warned);
   // The scores term itself: 28 heads x 8192^2 x (2 + 4 + 4) B + the 8192^2 x 2 B mask = 17.625 GiB.
   const ModelSpec m = test::fixture("qwen2-7b.json");
   const Stage all{0, 0, 28, true, true};

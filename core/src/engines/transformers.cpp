@@ -350,6 +350,16 @@ EnginePlan transformers_plan(const ModelSpec& m, const Inputs& in, RankWeightsCa
            ? "; eager materialises batch x heads x prompt^2 scores with an fp32 upcast and fp32 softmax "
              "(10 B per score in bf16) in the prefill peak and reads them several times in the prefill time"
            : "; the kernel keeps attention memory linear in the prompt"));
+  if (attn == AttentionImpl::kEager && !stages.empty()) {
+    const double scores = hf::eager_scores_bytes(m, in.act_dtype, stages.back().stage, seqs, in.input_tokens);
+    if (scores >= static_cast<double>(kGiB)) {
+      plan.warnings.push_back({"transformers_eager_scores",
+                               "eager attention materialises " + gib_text(scores) + " GiB of attention scores for " +
+                                   std::to_string(seqs) + " x " + std::to_string(in.input_tokens) +
+                                   " prompt tokens (growing with the square of the prompt); attn_implementation "
+                                   "'sdpa' or 'flash_attention_2' keeps it linear"});
+    }
+  }
   if (hf::per_layer_rotary_cache(in.transformers) && m.rotary_dim > 0) {
     plan.assumptions.push_back("transformers before 4.39: every layer keeps its own rotary cos/sin cache over "
                                "max_position_embeddings (counted with the workspace)");

@@ -761,22 +761,22 @@ void startup_lines_v0(const Inputs& in, const Startup& s, const Profile& p, bool
   if (s.rule->log_style == 1) {
     plan.startup_log.push_back(profiling_takes_line(s, sp, total));
   } else {
-  plan.startup_log.push_back(
-      "Memory profiling results: total_gpu_memory=" + g(total) + " initial_memory_usage=" +
-      g(ctx + static_cast<double>(sp.weights)) + " peak_torch_memory=" +
-      g(static_cast<double>(sp.weights + sp.activation)) + " memory_usage_post_profile=" +
-      g(ctx + static_cast<double>(sp.weights + sp.non_torch)) + " non_torch_memory=" +
-      g(static_cast<double>(sp.non_torch)) + " kv_cache_size=" + g(static_cast<double>(sp.available)) +
-      " gpu_memory_utilization=" + engine_util::knob_text(s.gpu_memory_utilization));
+    // 0.6.4-0.6.6 (vllm/worker/worker.py); earlier releases print only the block counts.
+    plan.startup_log.push_back(
+        "Memory profiling results: total_gpu_memory=" + g(total) + " initial_memory_usage=" +
+        g(ctx + static_cast<double>(sp.weights)) + " peak_torch_memory=" +
+        g(static_cast<double>(sp.weights + sp.activation)) + " memory_usage_post_profile=" +
+        g(ctx + static_cast<double>(sp.weights + sp.non_torch)) + " non_torch_memory=" +
+        g(static_cast<double>(sp.non_torch)) + " kv_cache_size=" + g(static_cast<double>(sp.available)) +
+        " gpu_memory_utilization=" + engine_util::knob_text(s.gpu_memory_utilization));
   }
   // CPU blocks: --swap-space 4 GiB per GPU over the same block size.
   const int64_t cpu_blocks = sp.block_bytes > 0 ? (int64_t{4} << 30) / sp.block_bytes : 0;
   plan.startup_log.push_back("# GPU blocks: " + std::to_string(p.num_blocks) + ", # CPU blocks: " +
                              std::to_string(cpu_blocks));
+  const double per_replica = plan.max_concurrency / static_cast<double>(std::max<int64_t>(1, in.layout.dp));
   plan.startup_log.push_back("Maximum concurrency for " + std::to_string(s.max_model_len) +
-                             " tokens per request: " + engine_util::fixed(plan.max_concurrency /
-                                                                          static_cast<double>(std::max<int64_t>(1, in.layout.dp)), 2) +
-                             "x");
+                             " tokens per request: " + engine_util::fixed(per_replica, 2) + "x");
   if (!plan.failure.empty()) plan.startup_log.push_back(plan.failure);
 }
 
