@@ -18,7 +18,7 @@
 import { createLlmsizer } from './llmsizer.js';
 import * as R from './render.js';
 import * as S from './sources.js';
-import { applyCatalogue, CACHE_TYPES, CHECKPOINTING, decodeConfig, DEFAULT_GPU, ENGINE_HELP, fieldProblem, GGUF_TYPES, listIds,
+import { applyCatalogue, ATTENTION, CACHE_TYPES, CHECKPOINTING, decodeConfig, DEFAULT_GPU, ENGINE_HELP, fieldProblem, GGUF_TYPES, listIds,
   OPTIMIZERS, PANELS, PARAMS, readFragment, readQuery, TRAIN_PRECISIONS, unusedBy, writeQuery } from './state.js';
 
 const RECS_DELAY_MS = 150;  // the ranking of every GPU waits for typing to pause
@@ -150,6 +150,7 @@ function fillLists() {
   dtype.append(R.h('optgroup', { label: 'GGUF file types (llama.cpp)' }, GGUF_TYPES.map((t) => opt(t, t))));
   fillSelect('ctk', CACHE_TYPES, 'default (f16)');
   fillSelect('ctv', CACHE_TYPES, 'default (f16)');
+  fillSelect('attn', ATTENTION, "default (the version's)");
   fillSelect('opt', OPTIMIZERS);
   fillSelect('tprec', TRAIN_PRECISIONS);
   fillSelect('gc', CHECKPOINTING);

@@ -18,6 +18,7 @@ export const CACHE_TYPES = ['f16', 'bf16', 'f32', 'q8_0', 'q4_0', 'q4_1', 'iq4_n
 export const OPTIMIZERS = ['adamw', 'adamw-8bit', 'sgd', 'sgd-momentum', 'adafactor'];
 export const TRAIN_PRECISIONS = ['mixed', 'fp32', 'bf16'];
 export const CHECKPOINTING = ['none', 'selective', 'full'];
+export const ATTENTION = ['sdpa', 'eager', 'flash_attention_2'];
 export const PANELS = ['speed', 'context', 'recs'];
 // The model and GPU shown when a link names none (the build prerenders this state into index.html).
 export const DEFAULT_PRESET = 'Qwen/Qwen2.5-7B-Instruct';
@@ -73,6 +74,11 @@ export const PARAMS = [
   { key: 'bs', req: 'block_size', kind: 'int', min: 1, max: 1024, label: 'block_size', engines: ['vllm'] },
   { key: 'eager', req: 'enforce_eager', kind: 'bool', label: 'enforce_eager', engines: ['vllm'] },
   { key: 'vllmv', req: 'vllm_version', kind: 'version', label: 'vLLM version', engines: ['vllm'] },
+  { key: 'v0', req: 'vllm_v0', kind: 'bool', label: 'V0 engine (VLLM_USE_V1=0)', engines: ['vllm'] },
+  { key: 'cg', req: 'vllm_estimate_cudagraphs', kind: 'bool', label: 'VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1', engines: ['vllm'] },
+  // transformers
+  { key: 'tfv', req: 'transformers_version', kind: 'version', label: 'transformers version', engines: ['transformers'] },
+  { key: 'attn', req: 'attention_implementation', kind: 'enum', values: ATTENTION, label: 'attention', engines: ['transformers'] },
   // SGLang
   { key: 'mfs', req: 'mem_fraction_static', kind: 'number', min: 0.01, max: 1, label: 'mem_fraction_static', engines: ['sglang'] },
   // llama.cpp

@@ -37,7 +37,7 @@ const char* kUsage =
     "  --list-models        list model presets\n"
     "  --version, --help\n"
     "\n"
-    "Every request key is also a flag (key with '-' for '_'):\n";
+    "Every request key is also a flag (key with '-' for '_'; --attention is --attention-implementation):\n";
 
 std::string flag_name(const std::string& key) {
   std::string f = key;
@@ -472,6 +472,8 @@ int field_flag(const std::string& a, Args& args, const std::vector<llmsizer::Fie
   for (char& c : key) {
     if (c == '-') c = '_';
   }
+  // Short spellings of long keys (issue 13: transformers' --attention sdpa|eager|flash_attention_2).
+  if (key == "attention") key = "attention_implementation";
   const llmsizer::FieldInfo* f = nullptr;
   for (const auto& x : fields) {
     if (x.key == key) f = &x;

@@ -74,11 +74,13 @@ struct Request {
   std::vector<std::shared_ptr<const nlohmann::ordered_json>> gguf;
 
   // ---- serving engines (engines issue): versions and engine-specific options --------------------
-  std::string vllm_version = "0.19";     ///< vLLM whose memory rules apply ("0.19"; earlier ones subtract CUDA graphs)
+  std::string vllm_version = "0.19";     ///< vLLM whose memory rules apply ("0.19"; the version table in vllm.cpp)
   bool vllm_offline = false;             ///< vLLM's offline LLM class defaults (larger max_num_batched_tokens)
   bool vllm_estimate_cudagraphs = false; ///< VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1: subtract CUDA graphs
+  bool vllm_v0 = false;                  ///< VLLM_USE_V1=0: the V0 engine (vLLM 0.8-0.10)
   int64_t kv_cache_memory_bytes = 0;     ///< vLLM --kv-cache-memory-bytes: KV cache per GPU, no profiling (0 = off)
   std::string transformers_version = "4.46";  ///< transformers whose generate() logits rule applies
+  std::string attention_implementation;  ///< transformers attn_implementation: sdpa|eager|flash_attention_2 ("" = default)
 
   // ---- GPU recommendations --------------------------------------------------------------------
   bool recommend = false;               ///< rank every GPU preset for this workload

@@ -146,6 +146,7 @@ Result<VllmSettings> vllm_settings(const Request& r) {
   s.kv_cache_memory_bytes = r.kv_cache_memory_bytes;
   s.offline = r.vllm_offline;
   s.estimate_cudagraphs = r.vllm_estimate_cudagraphs;
+  s.use_v0 = r.vllm_v0;
   return s;
 }
 
@@ -154,6 +155,21 @@ Result<TransformersOptions> transformers_options(const Request& r) {
   auto v = read_version("transformers_version", r.transformers_version, &o.version_major, &o.version_minor);
   if (!v.ok()) return v.error();
   o.version = r.transformers_version;
+  const std::string a = lower(r.attention_implementation);
+  if (a.empty() || a == "auto" || a == "default") {
+    o.attention = AttentionImpl::kDefault;
+  } else if (a == "sdpa") {
+    o.attention = AttentionImpl::kSdpa;
+  } else if (a == "eager") {
+    o.attention = AttentionImpl::kEager;
+  } else if (a == "flash_attention_2" || a == "flash-attention-2" || a == "fa2") {
+    o.attention = AttentionImpl::kFlashAttention2;
+  } else {
+    return make_error(ErrorCode::kInvalidRequest,
+                      "'attention_implementation' = '" + r.attention_implementation +
+                          "' is not one transformers runs here: use sdpa, eager or flash_attention_2",
+                      "/attention_implementation");
+  }
   return o;
 }
 

@@ -319,8 +319,9 @@ void write_solves(JsonWriter& w, const EngineSolves& s) {
 void write_serving(JsonWriter& w, const Estimate& e) {
   const EnginePlan& plan = e.plan;
   w.begin_object();
-  w.field("engine", plan.engine)
-      .field("fits", plan.fits)
+  w.field("engine", plan.engine);
+  if (!plan.engine_rules.empty()) w.field("engine_rules", plan.engine_rules);
+  w.field("fits", plan.fits)
       .field("margin_bytes", plan.margin_bytes)
       // Integral for engines that count whole sequences; vLLM logs fractions ("58.11x").
       .field_number("max_concurrency", plan.max_concurrency == std::floor(plan.max_concurrency)
@@ -339,6 +340,7 @@ void write_serving(JsonWriter& w, const Estimate& e) {
   if (plan.kv_cache_blocks >= 0) w.field("kv_cache_blocks", plan.kv_cache_blocks);
   if (plan.available_kv_cache_bytes >= 0) w.field("available_kv_cache_bytes", plan.available_kv_cache_bytes);
   if (plan.max_model_len_that_fits >= 0) w.field("max_model_len_that_fits", plan.max_model_len_that_fits);
+  if (!plan.max_model_len_failure.empty()) w.field("max_model_len_failure", plan.max_model_len_failure);
   if (plan.system_ram_bytes > 0) w.field("system_ram_bytes", plan.system_ram_bytes);
   if (!plan.startup_log.empty()) w.field_strings("startup_log", plan.startup_log);
   if (!plan.failure.empty()) w.field("failure", plan.failure);

@@ -20,6 +20,9 @@ namespace llmsizer {
 
 struct EnginePlan {
   std::string engine = "generic";        ///< the engine's name (plan_engine sets it from its record)
+  /// The engine release whose rules the plan follows, as it is reported ("vLLM 0.6 (V0 engine)",
+  /// "transformers 4.46 (sdpa)"); "" for the generic engine.
+  std::string engine_rules;
   std::vector<GpuMemory> per_gpu;        ///< memory per GPU (one entry per pipeline stage) as the engine lays it out
   bool fits = false;                     ///< the engine would start and serve the workload
   int64_t margin_bytes = 0;              ///< the tightest GPU's free bytes (negative: short by this much)
@@ -28,6 +31,9 @@ struct EnginePlan {
   int64_t kv_cache_blocks = -1;          ///< paged engines: blocks in the pool
   int64_t available_kv_cache_bytes = -1; ///< bytes the engine hands to the KV cache per GPU
   int64_t max_model_len_that_fits = -1;  ///< when one request of the wanted length cannot fit: the longest that would
+  /// The engine profiled and sized its KV pool (kv_cache_tokens, max_concurrency are reported) but refuses to
+  /// start because one request of max_model_len does not fit: its error line ("" = the check passed).
+  std::string max_model_len_failure;
   int64_t system_ram_bytes = 0;          ///< host memory used (llama.cpp layers left on the CPU)
   std::vector<std::string> startup_log;  ///< the lines the engine would print at start-up
   std::string failure;                   ///< the error the engine would raise, verbatim where known ("" = none)

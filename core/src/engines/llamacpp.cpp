@@ -631,6 +631,9 @@ std::string llamacpp_launch_command(const ModelSpec& m, const Inputs& in) {
 
 EnginePlan llamacpp_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache& cache) {
   EnginePlan p;
+  // One release's rules (no version table yet): llama-server of the 2025 releases whose -fa defaults to auto and
+  // that size the compute buffer in sched_reserve (header comment).
+  p.engine_rules = "llama.cpp 2025 releases (llama-server with -fa auto by default; sched_reserve compute buffers)";
   std::string note;
   const WeightFormat f = llamacpp_weight_format(in.weights, &note);
   if (!note.empty()) p.warnings.push_back({"llamacpp_gguf_only", note});

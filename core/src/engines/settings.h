@@ -32,6 +32,7 @@ struct VllmSettings {
   int64_t kv_cache_memory_bytes = 0;     ///< --kv-cache-memory-bytes: KV cache per GPU, no profiling (0 = profile)
   bool offline = false;                  ///< the offline LLM class's defaults (larger max_num_batched_tokens)
   bool estimate_cudagraphs = false;      ///< VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1
+  bool use_v0 = false;                   ///< VLLM_USE_V1=0: the V0 engine (0.8-0.10; V0 is the only one before 0.8)
   int version_major = 0;                 ///< the vLLM whose memory rules apply (0.19)
   int version_minor = 19;
 };
@@ -41,11 +42,15 @@ struct SglangSettings {
   double mem_fraction_static = 0;  ///< --mem-fraction-static (0 = SGLang's default for the GPU and layout)
 };
 
+/// transformers' attention implementations (attn_implementation): how the prefill computes attention.
+enum class AttentionImpl { kDefault, kSdpa, kEager, kFlashAttention2 };
+
 /// Hugging Face transformers generate(): the version whose rules apply.
 struct TransformersOptions {
   std::string version = "4.46";  ///< as the request wrote it (shown in the assumptions)
   int version_major = 4;
   int version_minor = 46;
+  AttentionImpl attention = AttentionImpl::kDefault;  ///< attn_implementation (kDefault: the version's default)
 };
 
 /// Per-GPU footprint outside llama.cpp's buffers (CUDA context, cuBLAS workspace): ~250 MiB VRAM

@@ -220,6 +220,8 @@ std::string sglang_launch_command(const ModelSpec& m, const Inputs& in) {
 
 EnginePlan sglang_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&) {
   EnginePlan plan;
+  // One release's rules (no version table yet): the default fraction of the v0.5 series (header comment).
+  plan.engine_rules = "SGLang 0.5 (server_args.py mem_fraction_static defaults of the v0.5 series)";
   const RankWeights rw = rank_weights(m, in.weights, in.layout.tp, in.include_mtp, kVocabPadding, /*rope_cache=*/true);
   const Pool p = pool(m, in, in.layout, rw, safetensors_scale(m, in), in.sglang.mem_fraction_static);
   const int64_t dp = std::max<int64_t>(1, in.layout.dp);

@@ -41,6 +41,52 @@ bool full_prompt_logits(const TransformersOptions& o) {
   return o.version_major < 4 || (o.version_major == 4 && o.version_minor < 45);
 }
 
+
+bool per_layer_rotary_cache(const TransformersOptions& o) {
+  // Up to about 4.38 every attention layer built its own rotary embedding with _set_cos_sin_cache over
+  // max_position_embeddings (modeling_llama.py LlamaRotaryEmbedding, cos_cached / sin_cached buffers); 4.39+
+  // compute cos/sin per forward, and 4.46 has one rotary module per model (ENGINES.md).
+  return version_before(o, 4, 39);
+}
+
+double eager_scores_bytes(const ModelSpec& m, Dtype act, const Stage& stage, int64_t batch, int64_t tokens) {
+  // eager_attention_forward (modeling_llama.py and copies): attn_weights = q.k^T (batch x heads x q x kv, activation
+  // dtype), then softmax(attn_weights, dim=-1, dtype=torch.float32): torch casts the input to fp32 first (a copy)
+  // and writes an fp32 output, while the activation-dtype scores are still bound: a + 4 + 4 bytes per score
+  // (fp32 activations: no cast, 4 + 4). Measured (validation-gpu-public.jsonl, Qwen2-7B bf16 on H200,
+  // transformers 5.17): the eager peak minus weights, KV and workspace is 5.1 x the bf16 score matrix at 2,048
+  // and at 8,192 prompt tokens. The 4-D causal mask (batch x 1 x q x kv, activation dtype) sits beside them.
+  const double a = dtype_bits(act) / 8.0;
+  int64_t heads = 0;
+  for (int64_t i = stage.first_layer; i < stage.end_layer; ++i) {
+    heads = std::max(heads, m.layers[static_cast<size_t>(i)].attn.num_heads);
+  }
+  const double n2 = static_cast<double>(tokens) * static_cast<double>(tokens);
+  const double per_score = a + (a < 4.0 ? 4.0 : 0.0) + 4.0;
+  return static_cast<double>(std::max<int64_t>(1, batch)) * n2 * (static_cast<double>(heads) * per_score + a);
+}
+
+namespace {
+/// Per prompt token beside eager's scores: q, k and v repeated to every head (repeat_kv), the layer's own k/v and
+/// the residual hidden states (fits the 2,048-token eager measurement within 2 %).
+double eager_linear_bytes_per_token(const ModelSpec& m, Dtype act, const Stage& stage) {
+  double worst = 0;
+  for (int64_t i = stage.first_layer; i < stage.end_layer; ++i) {
+    const AttentionSpec& at = m.layers[static_cast<size_t>(i)].attn;
+    worst = std::max(worst, 3.0 * static_cast<double>(at.num_heads * at.head_dim) +
+                                2.0 * static_cast<double>(at.num_kv_heads * at.head_dim));
+  }
+  return (worst + static_cast<double>(m.hidden_size)) * dtype_bits(act) / 8.0;
+}
+
+/// The rotary cos/sin buffers of versions with one per layer: layers x max_position x head_dim x 2 x dtype bytes.
+double rotary_cache_bytes(const ModelSpec& m, Dtype act, const Stage& stage) {
+  const double layers = static_cast<double>(stage.end_layer - stage.first_layer);
+  return layers * static_cast<double>(std::max<int64_t>(0, m.max_position_embeddings)) *
+         static_cast<double>(std::max<int64_t>(0, m.rotary_dim)) * 2.0 * dtype_bits(act) / 8.0;
+}
+}  // namespace
+
 double prefill_layer_bytes_per_token(const ModelSpec& m, Dtype act, const Stage& stage) {
   const double a = dtype_bits(act) / 8.0;
   const double h = static_cast<double>(m.hidden_size);
@@ -97,10 +143,20 @@ Peak peak(const ModelSpec& m, const Inputs& in, const Stage& stage, int64_t batc
   p.kv_prompt = b * kv_bytes(m, in.kv_dtype, stage, input);
   p.kv_full = b * kv_bytes(m, in.kv_dtype, stage, input + output);
   p.prefill = prompt_tokens * prefill_layer_bytes_per_token(m, in.act_dtype, stage);
+  if (attention_of(m, in.transformers) == AttentionImpl::kEager) {
+    // The attention phase of one layer (scores, mask, q/k/v) against the MLP phase: the larger is the transient.
+    p.prefill = std::max(p.prefill, prompt_tokens * eager_linear_bytes_per_token(m, in.act_dtype, stage) +
+                                        eager_scores_bytes(m, in.act_dtype, stage, batch, input));
+  }
   if (stage.last) {
     // Logits in the model dtype and their fp32 copy (LlamaForCausalLM / Qwen2ForCausalLM: logits.float()).
-    const double rows = full_prompt_logits(in.transformers) ? prompt_tokens : b;
-    p.prefill += rows * vocab * (a + 4.0);
+    if (full_prompt_logits(in.transformers)) {
+      // Before 4.45 every prompt position's logits are computed after the last decoder layer has finished: they
+      // do not coexist with a layer's transient, so the prefill peak is the larger of the two (ENGINES.md).
+      p.prefill = std::max(p.prefill, prompt_tokens * vocab * (a + 4.0));
+    } else {
+      p.prefill += b * vocab * (a + 4.0);
+    }
   }
   // Decode: the last position's logits (and generate()'s fp32 next-token copy), plus DynamicCache.update's
   // torch.cat, which holds one layer's old and new K/V at once.
@@ -112,7 +168,11 @@ Peak peak(const ModelSpec& m, const Inputs& in, const Stage& stage, int64_t batc
   }
   p.decode = b * layer_kv + (stage.last ? b * vocab * (a + 8.0) : 0.0);
   p.workspace = static_cast<double>(kWorkspaceBytes);
-  if (in.weights.method == QuantMethod::kGptq && in.weights.bits == 4) {
+  if (per_layer_rotary_cache(in.transformers)) p.workspace += rotary_cache_bytes(m, in.act_dtype, stage);
+  // The kernels follow the checkpoint's quantization_config (method, bits), which transformers loads whatever
+  // --dtype says; without one, the requested format.
+  const WeightFormat& kernel = m.has_quantization_config ? m.quant : in.weights;
+  if (kernel.method == QuantMethod::kGptq && kernel.bits == 4) {
     // 4-bit GPTQ runs on the ExLlamaV2 kernel, which allocates one fp16 scratch per GPU for dequantising the
     // largest matrix (auto_gptq exllamav2 QuantLinear.temp_dq_size: in x out x 2 bytes). Qwen's table shows
     // it: GPTQ-Int4 peaks are 0.13 GiB above AWQ's at every prompt length (Qwen2.5-7B: 3584 x 18944 x 2 B).
@@ -280,12 +340,37 @@ EnginePlan transformers_plan(const ModelSpec& m, const Inputs& in, RankWeightsCa
                              " GiB" + (l.pp > 1 ? " (last GPU)" : ""));
   if (!plan.fits) plan.startup_log.push_back(plan.failure);
 
+  const AttentionImpl attn = hf::attention_of(m, in.transformers);
+  plan.engine_rules = "transformers " + in.transformers.version + " (" + hf::attention_name(attn) + " attention)";
+  plan.assumptions.push_back(
+      std::string("attention: ") + hf::attention_name(attn) +
+      (in.transformers.attention == AttentionImpl::kDefault ? " (this version's default for " + m.model_type + ")"
+                                                            : " (as requested)") +
+      (attn == AttentionImpl::kEager
+           ? "; eager materialises batch x heads x prompt^2 scores with an fp32 upcast and fp32 softmax "
+             "(10 B per score in bf16) in the prefill peak and reads them several times in the prefill time"
+           : "; the kernel keeps attention memory linear in the prompt"));
+  if (attn == AttentionImpl::kEager && !stages.empty()) {
+    const double scores = hf::eager_scores_bytes(m, in.act_dtype, stages.back().stage, seqs, in.input_tokens);
+    if (scores >= static_cast<double>(kGiB)) {
+      plan.warnings.push_back({"transformers_eager_scores",
+                               "eager attention materialises " + gib_text(scores) + " GiB of attention scores for " +
+                                   std::to_string(seqs) + " x " + std::to_string(in.input_tokens) +
+                                   " prompt tokens (growing with the square of the prompt); attn_implementation "
+                                   "'sdpa' or 'flash_attention_2' keeps it linear"});
+    }
+  }
+  if (hf::per_layer_rotary_cache(in.transformers) && m.rotary_dim > 0) {
+    plan.assumptions.push_back("transformers before 4.39: every layer keeps its own rotary cos/sin cache over "
+                               "max_position_embeddings (counted with the workspace)");
+  }
   plan.assumptions.push_back(
       "transformers generate() (" + in.transformers.version + " rules): peak = weights + the larger of "
       "(KV of the prompt + prefill transient) and (KV of prompt + output + decode transient), as "
       "torch.cuda.max_memory_allocated reports it; " +
       std::string(hf::full_prompt_logits(in.transformers)
-                      ? "logits for every prompt position in fp32 (before 4.45)"
+                      ? "logits for every prompt position in fp32 (before 4.45), after the last layer: the prefill "
+                        "peak is the larger of the logits and a layer's transient"
                       : "logits for the last position only (4.45+)") +
       "; the CUDA context (~0.5 GiB) is overhead outside that peak");
   if (in.layout.tp > 1) {

@@ -60,6 +60,19 @@ constexpr int64_t kNonTorchBase = 256 * kMiB;
 constexpr int64_t kNcclPerPeer = 32 * kMiB;
 /// NCCL NVLink-SHARP (NVLS) buffers on NVSwitch systems: TP2 on H100 = 2.07 GiB = 0.25 + 0.03 + 1.79.
 constexpr int64_t kNvlsBuffers = 1832 * kMiB;
+/// V0's profiling forward: hidden-size vectors per token beside the MLP's gate_up and activation outputs.
+/// Published V0 logs of an 8B Llama-shaped model show ~110 KB per profiled token = (3 I + 3 h) x 2 B
+/// (ENGINES.md "vLLM by version").
+constexpr double kV0HiddenCopies = 3.0;
+/// V0's sampler in the profiling run: logits (model dtype), their fp32 copy, fp32 probabilities and logprobs.
+constexpr double kV0SamplerBytesPerLogit = 12.0;
+/// V0's non-torch memory on one GPU: 0.3-0.4 GiB in published V0 logs ("non_torch_memory=").
+constexpr int64_t kV0NonTorchBase = 358 * kMiB;
+/// V0 without chunked prefill profiles max(max_model_len, 2048) tokens (vllm/config.py
+/// _DEFAULT_MAX_NUM_BATCHED_TOKENS); it turns chunked prefill on by default only above 32768 tokens
+/// (vllm/engine/arg_utils.py: use_long_context = max_model_len > 32K).
+constexpr int64_t kV0MinBatchedTokens = 2048;
+constexpr int64_t kV0LongContext = 32768;
 /// CUDA graphs (0.19 logs an estimate: 0.49-1.69 GiB, median 0.72, across the public logs).
 constexpr int64_t kCudaGraphEstimate = 768 * kMiB;
 /// The CUDA context and NCCL communicators before the first memory snapshot (outside the budget): 0.51 GiB
@@ -79,10 +92,10 @@ int64_t to_bytes(double b) { return static_cast<int64_t>(std::llround(b)); }
 
 }  // namespace
 
-BatchDefaults batch_defaults(const GpuSpec& g, bool offline) {
+BatchDefaults batch_defaults(const GpuSpec& g, bool offline, bool a100_small) {
   // vllm/engine/arg_utils.py EngineArgs.get_batch_defaults: `device_memory >= 70 * GiB_bytes and "a100" not in
   // device_name` (A100s keep the small defaults: vLLM PR #17885 measured lower throughput with larger ones).
-  const bool a100 = contains_a100(g.name) || contains_a100(g.id);
+  const bool a100 = a100_small && (contains_a100(g.name) || contains_a100(g.id));
   const bool large = g.memory_bytes() >= int64_t{70} * (int64_t{1} << 30) && !a100;
   BatchDefaults d;
   d.max_num_batched_tokens = large ? (offline ? 16384 : 8192) : (offline ? 8192 : 2048);
@@ -90,22 +103,99 @@ BatchDefaults batch_defaults(const GpuSpec& g, bool offline) {
   return d;
 }
 
-Startup startup(const Inputs& in) {
+// The version table: every rule that differs between vLLM releases is a column, every release range a row.
+// Facts and source paths: ../shared/reference/ENGINES.md "vLLM by version"; tests/reference/vllm_versions.json
+// holds the published figures each rule is tested against.
+const std::vector<VersionRule>& version_table() {
+  static const std::vector<VersionRule> t = {
+      // V0 only. vllm/worker/worker.py determine_num_available_blocks, vllm/worker/model_runner.py profile_run;
+      // chunked prefill (auto above 32k tokens) defaults to 512 batched tokens (vllm/config.py SchedulerConfig).
+      {4, 6, true, false, 512, 38.0, false, true, 0,
+       "V0 engine: vllm/worker/worker.py determine_num_available_blocks, model_runner.py profile_run "
+       "(chunked prefill 512 tokens)"},
+      // V0 by default (V1 was opt-in with VLLM_USE_V1=1 in 0.7); chunked prefill takes 2048 tokens.
+      {7, 7, true, false, 2048, 38.0, false, true, 1,
+       "V0 engine: vllm/worker/worker.py determine_num_available_blocks (chunked prefill 2048 tokens)"},
+      // V1 by default from 0.8 (VLLM_USE_V1=1); V0 stays behind VLLM_USE_V1=0 until its removal in 0.11.
+      // V1's dummy sampler run (vLLM PR #13594) costs ~38 B per logit in published 0.11-0.16 logs.
+      // 0.8's V1 defaults gave every GPU of >= 70 GiB the large batch (arg_utils.py _set_default_args_v1); A100s
+      // keep the small one from 0.9 (vLLM PR #17885).
+      {8, 8, false, true, 2048, 36.0, false, false, 1,
+       "V1 engine: vllm/v1/worker/gpu_worker.py determine_available_memory; V0 with VLLM_USE_V1=0; "
+       "sampler warm-up ~38 B per logit (published 0.11-0.16 logs); A100s get the large batch defaults"},
+      {9, 10, false, true, 2048, 36.0, false, true, 1,
+       "V1 engine: vllm/v1/worker/gpu_worker.py determine_available_memory; V0 with VLLM_USE_V1=0; "
+       "sampler warm-up ~38 B per logit (published 0.11-0.16 logs)"},
+      {11, 16, false, false, 2048, 36.0, false, true, 2,
+       "V1 engine only (V0 removed in 0.11); sampler warm-up ~38 B per logit (published 0.11-0.16 logs)"},
+      // From 0.17 the sampler warm-up takes ~15 B per logit: 2 (bf16 logits) + 13, fitted on the public 0.19 logs.
+      {17, 18, false, false, 2048, 13.0, false, true, 2,
+       "V1 engine; sampler warm-up ~15 B per logit (published 0.17-0.18 logs)"},
+      // 0.19 logs its CUDA-graph estimate; only VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 subtracts it
+      // (vLLM PR #30515).
+      {19, 19, false, false, 2048, 13.0, true, true, 2,
+       "V1 engine; calibrated on the public llm-d-planner sweep of 0.19 start-up logs (H100)"},
+  };
+  return t;
+}
+
+VersionMatch find_version(int major, int minor) {
+  const std::vector<VersionRule>& t = version_table();
+  VersionMatch v;
+  if (major > 0) {  // 1.x and later: the newest known rules
+    v.rule = &t.back();
+    v.minor = t.back().to_minor;
+    v.exact = false;
+    return v;
+  }
+  for (const VersionRule& r : t) {
+    if (minor >= r.from_minor && minor <= r.to_minor) {
+      v.rule = &r;
+      v.minor = minor;
+      return v;
+    }
+  }
+  v.exact = false;
+  v.rule = minor < t.front().from_minor ? &t.front() : &t.back();
+  v.minor = minor < t.front().from_minor ? t.front().from_minor : t.back().to_minor;
+  return v;
+}
+
+Startup startup(const Inputs& in, int64_t max_model_len) {
   const VllmSettings& r = in.vllm;
   Startup s;
   s.gpu_memory_utilization = r.gpu_memory_utilization;
-  s.max_model_len = r.max_model_len > 0 ? r.max_model_len : in.context;
-  const BatchDefaults d = batch_defaults(in.gpu, r.offline);
-  s.max_num_batched_tokens = r.max_num_batched_tokens > 0 ? r.max_num_batched_tokens : d.max_num_batched_tokens;
-  s.max_num_seqs = r.max_num_seqs > 0 ? r.max_num_seqs : d.max_num_seqs;
+  s.max_model_len = max_model_len > 0 ? max_model_len : r.max_model_len > 0 ? r.max_model_len : in.context;
+  const VersionMatch v = find_version(r.version_major, r.version_minor);
+  s.rule = v.rule;
+  s.version_major = 0;
+  s.version_minor = v.minor;
+  s.version_exact = v.exact;
+  s.v0 = v.rule->v0_default || (r.use_v0 && v.rule->v0_selectable);
+  s.v0_refused = r.use_v0 && !s.v0;
   s.block_size = r.block_size;
   s.enforce_eager = r.enforce_eager;
-  s.version_major = r.version_major;
-  s.version_minor = r.version_minor;
-  const bool before_019 = s.version_major == 0 && s.version_minor < 19;
-  // 0.19 estimates CUDA-graph memory and logs it without subtracting it; earlier versions subtract the estimate,
-  // as 0.19 does with VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 (ENGINES.md). Eager mode captures none.
-  s.subtract_cuda_graphs = !s.enforce_eager && (before_019 || r.estimate_cudagraphs);
+  s.max_num_seqs = r.max_num_seqs;
+  s.max_num_batched_tokens = r.max_num_batched_tokens;
+  if (s.v0) {
+    // V0 (vllm/config.py SchedulerConfig, vllm/engine/arg_utils.py): 256 sequences; chunked prefill on by default
+    // only for max_model_len > 32768; without it the profile runs max(max_model_len, 2048) tokens.
+    s.chunked_prefill = s.max_model_len > kV0LongContext;
+    if (s.max_num_seqs <= 0) s.max_num_seqs = 256;
+    if (s.max_num_batched_tokens <= 0) {
+      s.max_num_batched_tokens =
+          s.chunked_prefill ? v.rule->v0_chunked_tokens : std::max(s.max_model_len, kV0MinBatchedTokens);
+    }
+  } else {
+    const BatchDefaults d = batch_defaults(in.gpu, r.offline, v.rule->a100_small_defaults);
+    if (s.max_num_batched_tokens <= 0) s.max_num_batched_tokens = d.max_num_batched_tokens;
+    if (s.max_num_seqs <= 0) s.max_num_seqs = d.max_num_seqs;
+  }
+  // No version subtracts CUDA-graph memory by default: graphs are captured after the KV cache is allocated and
+  // come out of the 1 - gpu_memory_utilization headroom (published logs of 0.10.2, 0.11, 0.15-0.19 and V0 all
+  // satisfy KV = budget - weights - activation - non-torch). VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 (V1,
+  // vLLM PR #30515) subtracts the estimate; eager mode captures none.
+  s.subtract_cuda_graphs = !s.enforce_eager && !s.v0 && r.estimate_cudagraphs;
   s.kv_cache_memory_bytes = r.kv_cache_memory_bytes;
   return s;
 }
@@ -171,14 +261,38 @@ double forward_peak_bytes(const ModelSpec& m, Dtype act, int64_t tp, const Stage
   return forward_peak_bytes(forward_layer_elements(m, tp), m, act, stage, tokens);
 }
 
-double sampler_peak_bytes(const ModelSpec& m, Dtype act, int64_t tokens, int64_t max_num_seqs) {
+double sampler_peak_bytes(const ModelSpec& m, Dtype act, int64_t tokens, int64_t max_num_seqs, double bytes_per_logit) {
   // gpu_model_runner.py: _dummy_run returns hidden_states[logit_indices] for num_reqs = min(max_num_tokens,
   // max_num_seqs) requests; _dummy_sampler_run computes their logits over the full vocabulary (gathered on every
   // TP rank) and runs the sampler with top-k/top-p on them. The forward's hidden states stay alive meanwhile.
   const double a = dtype_bits(act) / 8.0;
   const double rows = static_cast<double>(std::max<int64_t>(1, std::min(tokens, max_num_seqs)));
   return static_cast<double>(tokens) * static_cast<double>(m.hidden_size) * a +
-         rows * static_cast<double>(m.vocab_size) * (a + kSamplerBytesPerLogit);
+         rows * static_cast<double>(m.vocab_size) * (a + bytes_per_logit);
+}
+
+double sampler_peak_bytes(const ModelSpec& m, Dtype act, int64_t tokens, int64_t max_num_seqs) {
+  return sampler_peak_bytes(m, act, tokens, max_num_seqs, kSamplerBytesPerLogit);
+}
+
+double v0_peak_bytes(const std::vector<double>& el, const ModelSpec& m, Dtype act, const Stage& stage, int64_t tokens,
+                     int64_t max_num_seqs) {
+  // vllm/worker/model_runner.py profile_run: max_num_batched_tokens tokens split over up to max_num_seqs dummy
+  // sequences, one forward (the layer's MLP intermediates dominate; no compiled-graph temporaries as in V1), then
+  // the sampler on each sequence's last position. The forward's activations are freed before the sampler runs.
+  double worst = 0;
+  for (int64_t i = stage.first_layer; i < stage.end_layer; ++i) worst = std::max(worst, el[static_cast<size_t>(i)]);
+  const double a = dtype_bits(act) / 8.0;
+  const double forward = static_cast<double>(std::max<int64_t>(0, tokens)) *
+                         (worst + kV0HiddenCopies * static_cast<double>(m.hidden_size)) * a;
+  if (!stage.last) return forward;
+  const double rows = static_cast<double>(std::max<int64_t>(1, std::min(tokens, max_num_seqs)));
+  return std::max(forward, rows * static_cast<double>(m.vocab_size) * (a + kV0SamplerBytesPerLogit));
+}
+
+double v0_peak_bytes(const ModelSpec& m, Dtype act, int64_t tp, const Stage& stage, int64_t tokens,
+                     int64_t max_num_seqs) {
+  return v0_peak_bytes(forward_layer_elements(m, tp), m, act, stage, tokens, max_num_seqs);
 }
 
 int64_t non_torch_bytes(const GpuSpec& g, int64_t tp) {
@@ -195,13 +309,18 @@ int64_t non_torch_bytes(const GpuSpec& g, int64_t tp) {
   return b;
 }
 
+int64_t non_torch_bytes_v0(const GpuSpec& g, int64_t tp) {
+  // The same NCCL terms as V1 with tensor parallelism (not calibrated on V0 logs).
+  return non_torch_bytes(g, tp) - kNonTorchBase + kV0NonTorchBase;
+}
+
 int64_t cuda_graph_bytes(bool enforce_eager) { return enforce_eager ? 0 : kCudaGraphEstimate; }
 
 int64_t context_bytes(const Layout& layout) {
   return layout.tp > 1 || layout.pp > 1 ? kContextParallelBytes : kContextBytes;
 }
 
-KvLayout kv_layout(const ModelSpec& m, Dtype kv, int64_t tp, int64_t block_size) {
+KvLayout kv_layout(const ModelSpec& m, Dtype kv, int64_t tp, int64_t block_size, bool one_group) {
   KvLayout out;
   const size_t n = m.layers.size();
   block_size = std::max<int64_t>(1, block_size);
@@ -223,10 +342,11 @@ KvLayout kv_layout(const ModelSpec& m, Dtype kv, int64_t tp, int64_t block_size)
     if (a.sliding_window != a0.sliding_window || a.mla != a0.mla) uniform = false;
   }
   out.group_of.assign(n, 0);
-  if (uniform) {
+  if (uniform || one_group) {
     // UniformTypeKVCacheSpecs: every layer needs the same token slots -> one group; a block spans every layer.
+    // V0 (vllm/core/block_manager.py): one block table for all layers; mixed windows hold every token.
     out.uniform_type = true;
-    out.groups.push_back(KvGroup{block_size, n > 0 ? m.layers.front().attn.sliding_window : 0});
+    out.groups.push_back(KvGroup{block_size, uniform && n > 0 ? m.layers.front().attn.sliding_window : 0});
     return out;
   }
   out.uniform_type = false;
@@ -397,7 +517,9 @@ struct Profile {
 /// Fills the per-tp data vLLM needs once (KV layout, per-layer forward transients).
 void prepare(engine_util::TpData& d, const ModelSpec& m, const Inputs& in) {
   if (d.vllm_ready) return;
-  d.kv = kv_layout(m, in.kv_dtype, d.tp, in.vllm.block_size);
+  const VersionMatch v = find_version(in.vllm.version_major, in.vllm.version_minor);
+  const bool v0 = v.rule->v0_default || (in.vllm.use_v0 && v.rule->v0_selectable);
+  d.kv = kv_layout(m, in.kv_dtype, d.tp, in.vllm.block_size, v0);
   d.forward = forward_layer_elements(m, d.tp);
   d.vllm_ready = true;
 }
@@ -412,7 +534,7 @@ Profile profile(const ModelSpec& m, const Inputs& in, const Layout& layout, cons
   p.kvp = &d.kv;
   const int64_t budget = static_cast<int64_t>(static_cast<double>(total) * s.gpu_memory_utilization);
   const int64_t context = context_bytes(layout);
-  const int64_t nt = non_torch_bytes(in.gpu, tp);
+  const int64_t nt = s.v0 ? non_torch_bytes_v0(in.gpu, tp) : non_torch_bytes(in.gpu, tp);
   const int64_t graphs = cuda_graph_bytes(s.enforce_eager);
   for (const Stage& st : pipeline_stages(m.num_hidden_layers(), layout.pp)) {
     StagePlan sp;
@@ -420,8 +542,16 @@ Profile profile(const ModelSpec& m, const Inputs& in, const Layout& layout, cons
     const WeightBytes w = stage_weights(rw, st);
     sp.weights = to_bytes(w.tensors * scale + w.buffers);
     sp.parameters = w.parameters;
-    double act = forward_peak_bytes(d.forward, m, in.act_dtype, st, s.max_num_batched_tokens);
-    if (st.last) act = std::max(act, sampler_peak_bytes(m, in.act_dtype, s.max_num_batched_tokens, s.max_num_seqs));
+    double act;
+    if (s.v0) {
+      act = v0_peak_bytes(d.forward, m, in.act_dtype, st, s.max_num_batched_tokens, s.max_num_seqs);
+    } else {
+      act = forward_peak_bytes(d.forward, m, in.act_dtype, st, s.max_num_batched_tokens);
+      if (st.last) {
+        act = std::max(act, sampler_peak_bytes(m, in.act_dtype, s.max_num_batched_tokens, s.max_num_seqs,
+                                               s.rule->sampler_bytes_per_logit));
+      }
+    }
     sp.activation = to_bytes(act);
     sp.non_torch = nt;
     sp.cuda_graph = graphs;
@@ -449,6 +579,13 @@ Profile profile(const ModelSpec& m, const Inputs& in, const Layout& layout, cons
     // vllm/config/scheduler.py _verify_args.
     p.failure = "ValueError: max_num_batched_tokens (" + std::to_string(s.max_num_batched_tokens) +
                 ") must be greater than or equal to max_num_seqs (" + std::to_string(s.max_num_seqs) + ").";
+  }
+  if (p.failure.empty() && s.v0 && !s.chunked_prefill && s.max_num_batched_tokens < s.max_model_len) {
+    // V0 vllm/config.py SchedulerConfig._verify_args: without chunked prefill a whole prompt is one batch.
+    p.failure = "ValueError: max_num_batched_tokens (" + std::to_string(s.max_num_batched_tokens) +
+                ") is smaller than max_model_len (" + std::to_string(s.max_model_len) +
+                "). This effectively limits the maximum sequence length to max_num_batched_tokens and makes vLLM "
+                "reject longer sequences. Please increase max_num_batched_tokens or decrease max_model_len.";
   }
   if (p.failure.empty() && !p.kv().error.empty()) p.failure = "ValueError: " + p.kv().error;
   p.num_blocks = std::numeric_limits<int64_t>::max();
@@ -481,6 +618,18 @@ struct LengthCheck {
 };
 LengthCheck check_length(const Profile& p, int64_t len) {
   LengthCheck c;
+  if (p.s.v0) {
+    // V0 vllm/worker/worker.py raise_if_cache_size_invalid: the pool's tokens against max_model_len (the pool is
+    // the largest length that fits; no binary search).
+    const int64_t tokens = p.num_blocks * p.s.block_size;
+    if (len <= tokens) return c;
+    c.max_len = tokens;
+    c.failure = "ValueError: The model's max seq len (" + std::to_string(len) +
+                ") is larger than the maximum number of tokens that can be stored in KV cache (" +
+                std::to_string(tokens) +
+                "). Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing the engine.";
+    return c;
+  }
   for (const StagePlan& sp : p.stages) {
     const int64_t needed = one_request_bytes(p.kv(), sp.stage, len, p.s.max_num_batched_tokens);
     if (needed <= sp.available) continue;
@@ -530,7 +679,8 @@ std::string launch_command(const ModelSpec& m, const Inputs& in, const Startup& 
   if (s.enforce_eager) c += " --enforce-eager";
   if (s.kv_cache_memory_bytes > 0) c += " --kv-cache-memory-bytes " + std::to_string(s.kv_cache_memory_bytes);
   std::string env;
-  if (r.estimate_cudagraphs && !s.enforce_eager) env = "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 ";
+  if (s.subtract_cuda_graphs) env = "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 ";
+  if (s.v0 && !s.rule->v0_default) env += "VLLM_USE_V1=0 ";
   return env + c;
 }
 
@@ -565,46 +715,129 @@ void gpu_records(const ModelSpec& m, const Inputs& in, const Startup& s, const P
   }
 }
 
-/// The lines vLLM prints at start-up (vllm/v1/worker/gpu_worker.py, vllm/v1/core/kv_cache_utils.py).
-void startup_lines(const Inputs& in, const Startup& s, const Profile& p, bool starts, EnginePlan& plan) {
+/// "vLLM 0.19 (V1 engine)": the release whose rules apply, as the outputs name it.
+std::string rules_label(const Startup& s) {
+  return "vLLM " + std::to_string(s.version_major) + "." + std::to_string(s.version_minor) +
+         (s.v0 ? " (V0 engine)" : " (V1 engine)");
+}
+
+/// 0.7-0.10 (V0 worker.py and V1 gpu_worker.py): the profile in one message (vllm/worker/worker.py
+/// determine_num_available_blocks msg, after "Memory profiling takes N seconds", whose duration is not modelled).
+std::string profiling_takes_line(const Startup& s, const StagePlan& sp, double total) {
+  auto g = [](double b) { return engine_util::fixed(b / kGiB, 2) + "GiB"; };
+  return "the current vLLM instance can use total_gpu_memory (" + g(total) +
+         ") x gpu_memory_utilization (" + engine_util::knob_text(s.gpu_memory_utilization) +
+         ") = " + g(static_cast<double>(sp.budget)) + "; model weights take " + g(static_cast<double>(sp.weights)) +
+         "; non_torch_memory takes " + g(static_cast<double>(sp.non_torch)) +
+         "; PyTorch activation peak memory takes " + g(static_cast<double>(sp.activation)) +
+         "; the rest of the memory reserved for KV Cache is " + g(static_cast<double>(sp.available)) + ".";
+}
+
+/// "Initializing a V1 LLM engine (v0.19) with config: ..." / V0's "Initializing an LLM engine (v0.6) ...": the
+/// first line vLLM prints (vllm/v1/engine/core.py, vllm/engine/llm_engine.py), with the settings that size memory.
+std::string init_line(const Inputs& in, const Startup& s) {
+  return std::string(s.v0 ? "Initializing an LLM engine" : "Initializing a V1 LLM engine") + " (v" +
+         std::to_string(s.version_major) + "." + std::to_string(s.version_minor) + ") with config: model='" +
+         engine_util::repo_or_placeholder(in) + "', max_seq_len=" + std::to_string(s.max_model_len) +
+         ", tensor_parallel_size=" + std::to_string(std::max<int64_t>(1, in.layout.tp)) +
+         ", pipeline_parallel_size=" + std::to_string(std::max<int64_t>(1, in.layout.pp)) +
+         ", enforce_eager=" + (s.enforce_eager ? "True" : "False");
+}
+
+/// V0's lines (vllm/worker/worker.py determine_num_available_blocks, vllm/executor/executor_base.py
+/// initialize_cache): the weights in "GB" (GiB), one "Memory profiling results" line, the block counts.
+void startup_lines_v0(const Inputs& in, const Startup& s, const Profile& p, bool profiled, EnginePlan& plan) {
+  const StagePlan& sp = p.stages[p.binding];
+  plan.startup_log.push_back(init_line(in, s));
+  plan.startup_log.push_back("Loading model weights took " + engine_util::fixed(static_cast<double>(sp.weights) / kGiB, 4) +
+                             " GB");
+  if (!profiled) {
+    plan.startup_log.push_back(plan.failure);
+    return;
+  }
+  const double total = static_cast<double>(in.gpu.memory_bytes());
+  const double ctx = static_cast<double>(context_bytes(in.layout));
+  auto g = [](double b) { return engine_util::fixed(b / kGiB, 2) + "GiB"; };
+  if (s.rule->log_style == 1) {
+    plan.startup_log.push_back(profiling_takes_line(s, sp, total));
+  } else {
+    // 0.6.4-0.6.6 (vllm/worker/worker.py); earlier releases print only the block counts.
+    plan.startup_log.push_back(
+        "Memory profiling results: total_gpu_memory=" + g(total) + " initial_memory_usage=" +
+        g(ctx + static_cast<double>(sp.weights)) + " peak_torch_memory=" +
+        g(static_cast<double>(sp.weights + sp.activation)) + " memory_usage_post_profile=" +
+        g(ctx + static_cast<double>(sp.weights + sp.non_torch)) + " non_torch_memory=" +
+        g(static_cast<double>(sp.non_torch)) + " kv_cache_size=" + g(static_cast<double>(sp.available)) +
+        " gpu_memory_utilization=" + engine_util::knob_text(s.gpu_memory_utilization));
+  }
+  // CPU blocks: --swap-space 4 GiB per GPU over the same block size.
+  const int64_t cpu_blocks = sp.block_bytes > 0 ? (int64_t{4} << 30) / sp.block_bytes : 0;
+  plan.startup_log.push_back("# GPU blocks: " + std::to_string(p.num_blocks) + ", # CPU blocks: " +
+                             std::to_string(cpu_blocks));
+  const double per_replica = plan.max_concurrency / static_cast<double>(std::max<int64_t>(1, in.layout.dp));
+  plan.startup_log.push_back("Maximum concurrency for " + std::to_string(s.max_model_len) +
+                             " tokens per request: " + engine_util::fixed(per_replica, 2) + "x");
+  if (!plan.failure.empty()) plan.startup_log.push_back(plan.failure);
+}
+
+/// The lines vLLM prints at start-up (vllm/v1/worker/gpu_worker.py, vllm/v1/core/kv_cache_utils.py). The pool's
+/// size and concurrency come before the one-request check, so a failed check still shows them.
+void startup_lines(const Inputs& in, const Startup& s, const Profile& p, bool profiled, EnginePlan& plan) {
+  if (s.v0 && !p.stages.empty()) {
+    startup_lines_v0(in, s, p, profiled, plan);
+    return;
+  }
   const int64_t dp = std::max<int64_t>(1, in.layout.dp);
+  plan.startup_log.push_back(init_line(in, s));
   for (const auto& sp : p.stages) {
     std::string prefix = in.layout.pp > 1 ? "(PP rank " + std::to_string(sp.stage.index) + ") " : "";
     plan.startup_log.push_back(prefix + "Model loading took " + gib_text(static_cast<double>(sp.weights)) +
                                " GiB memory");
   }
-  if (p.failure.empty() || starts) {
+  if (profiled) {
     const auto& sp = p.stages[p.binding];
-    plan.startup_log.push_back("Available KV cache memory: " + gib_text(static_cast<double>(sp.available)) + " GiB");
-  }
-  if (starts) {
+    if (s.rule->log_style == 1) {
+      plan.startup_log.push_back(profiling_takes_line(s, sp, static_cast<double>(in.gpu.memory_bytes())));
+    } else {
+      plan.startup_log.push_back("Available KV cache memory: " + gib_text(static_cast<double>(sp.available)) + " GiB");
+    }
     plan.startup_log.push_back("GPU KV cache size: " + with_commas(plan.kv_cache_tokens) + " tokens");
     plan.startup_log.push_back("Maximum concurrency for " + with_commas(s.max_model_len) + " tokens per request: " +
                                engine_util::fixed(plan.max_concurrency / static_cast<double>(dp), 2) + "x");
-  } else {
-    plan.startup_log.push_back(plan.failure);
   }
+  if (!plan.failure.empty()) plan.startup_log.push_back(plan.failure);
 }
 
 /// The rules the numbers rest on.
 void assumptions(const ModelSpec& m, const Inputs& in, const Startup& s, const Profile& p, EnginePlan& plan) {
   const int64_t total = in.gpu.memory_bytes();
-  const vllm::BatchDefaults d = vllm::batch_defaults(in.gpu, in.vllm.offline);
+  const vllm::BatchDefaults d = vllm::batch_defaults(in.gpu, in.vllm.offline, s.rule->a100_small_defaults);
   const bool default_batch = in.vllm.max_num_batched_tokens <= 0 && in.vllm.max_num_seqs <= 0;
   plan.assumptions.push_back(
-      "vLLM V1 (" + std::to_string(s.version_major) + "." + std::to_string(s.version_minor) +
-      " rules): KV budget per GPU = " + gib_text(static_cast<double>(total)) + " GiB x gpu_memory_utilization " +
-      engine_util::knob_text(s.gpu_memory_utilization) + " - weights - profiled activation peak - non-torch memory");
+      rules_label(s) + " rules: KV budget per GPU = " + gib_text(static_cast<double>(total)) +
+      " GiB x gpu_memory_utilization " + engine_util::knob_text(s.gpu_memory_utilization) +
+      " - weights - profiled activation peak - non-torch memory; " + s.rule->source);
+  std::string batch_note;
+  if (default_batch && s.v0) {
+    batch_note = s.chunked_prefill ? " (V0 defaults: chunked prefill, on by default above 32,768 tokens)"
+                                   : " (V0 defaults: no chunked prefill at max_model_len <= 32,768, so a whole "
+                                     "max_model_len prompt, at least 2,048 tokens, is profiled)";
+  } else if (default_batch) {
+    batch_note = std::string(" (vLLM's ") + (in.vllm.offline ? "offline LLM-class" : "OpenAI-server") +
+                 " defaults for " +
+                 (d.max_num_seqs == 1024 ? (s.rule->a100_small_defaults ? "a GPU of >= 70 GiB that is not an A100)"
+                                                                         : "a GPU of >= 70 GiB)")
+                                         : (s.rule->a100_small_defaults ? "an A100 or a GPU under 70 GiB)"
+                                                                         : "a GPU under 70 GiB)"));
+  }
   plan.assumptions.push_back(
       "profiling run: max_num_batched_tokens " + std::to_string(s.max_num_batched_tokens) + ", max_num_seqs " +
-      std::to_string(s.max_num_seqs) +
-      (default_batch ? std::string(" (vLLM's ") + (in.vllm.offline ? "offline LLM-class" : "OpenAI-server") +
-                           " defaults for " +
-                           (d.max_num_seqs == 1024 ? "a GPU of >= 70 GiB that is not an A100)"
-                                                   : "an A100 or a GPU under 70 GiB)")
-                     : "") +
-      "; activation peak = max(forward of those tokens, sampler warm-up over " + with_commas(m.vocab_size) +
-      " vocabulary entries per sequence)");
+      std::to_string(s.max_num_seqs) + batch_note +
+      (s.v0 ? "; activation peak = max(forward of those tokens: MLP gate_up + activation outputs + 3 hidden-size "
+              "copies per token, sampler over " + with_commas(m.vocab_size) + " vocabulary entries per sequence)"
+            : "; activation peak = max(forward of those tokens, sampler warm-up over " + with_commas(m.vocab_size) +
+                  " vocabulary entries per sequence at " + engine_util::fixed(s.rule->sampler_bytes_per_logit + 2, 0) +
+                  " B per bf16 logit)"));
   if (!p.stages.empty()) {
     plan.assumptions.push_back(
         "non-torch memory " + gib_text(static_cast<double>(p.stages.front().non_torch)) + " GiB per GPU" +
@@ -616,9 +849,12 @@ void assumptions(const ModelSpec& m, const Inputs& in, const Startup& s, const P
       std::string("CUDA graphs: ") +
       (s.enforce_eager ? "none (--enforce-eager)"
                        : "~" + gib_text(static_cast<double>(vllm::cuda_graph_bytes(false))) + " GiB, " +
-                             (s.subtract_cuda_graphs ? "subtracted from the budget"
-                                                     : "outside the budget (0.19 logs the estimate without subtracting it)")));
+                             (s.subtract_cuda_graphs
+                                  ? "subtracted from the budget (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1)"
+                                  : "outside the budget (captured after the KV cache is allocated; no version "
+                                    "subtracts them without VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1)")));
   plan.assumptions.push_back("KV cache in blocks of " + std::to_string(s.block_size) + " tokens" +
+                             (s.v0 ? "; V0: one block table for every layer" : "") +
                              (p.kv().uniform_type ? "" : "; " + std::to_string(p.kv().groups.size()) +
                                                             " layer groups (hybrid allocator: sliding-window layers keep "
                                                             "window - 1 + max_num_batched_tokens tokens)") +
@@ -628,6 +864,30 @@ void assumptions(const ModelSpec& m, const Inputs& in, const Startup& s, const P
 /// What may go wrong that the numbers do not show.
 void warnings(const ModelSpec& m, const Inputs& in, const Startup& s, const Profile& p, EnginePlan& plan) {
   const int64_t total = in.gpu.memory_bytes();
+  if (!s.version_exact) {
+    plan.warnings.push_back({"vllm_version_unknown", "vLLM " + std::to_string(in.vllm.version_major) + "." +
+                                                         std::to_string(in.vllm.version_minor) +
+                                                         " is not in the version table: the rules of the nearest "
+                                                         "known release apply (" + rules_label(s) + ")"});
+  }
+  if (s.v0_refused) {
+    plan.warnings.push_back({"vllm_v0_unavailable", "vllm_v0: vLLM 0." + std::to_string(s.version_minor) +
+                                                        " has no V0 engine (removed in 0.11): the V1 rules apply"});
+  }
+  if (in.vllm.estimate_cudagraphs && s.v0) {
+    plan.warnings.push_back({"vllm_estimate_cudagraphs_v0", "vllm_estimate_cudagraphs: the V0 engine has no "
+                                                            "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS; nothing is "
+                                                            "subtracted"});
+  }
+  if (!plan.max_model_len_failure.empty()) {
+    plan.warnings.push_back(
+        {"vllm_max_model_len_too_long",
+         "max_model_len " + with_commas(s.max_model_len) + " does not fit one request in the KV cache of " +
+             with_commas(plan.kv_cache_tokens) + " tokens: vLLM refuses to start" +
+             (plan.max_model_len_that_fits > 0 ? "; the largest max_model_len that fits is " +
+                                                     with_commas(plan.max_model_len_that_fits)
+                                               : std::string("; no length fits"))});
+  }
   if (s.kv_cache_memory_bytes <= 0 && !p.stages.empty()) {
     const int64_t outside = total - p.stages.front().budget;
     const int64_t context = vllm::context_bytes(in.layout);
@@ -668,8 +928,7 @@ using engine_util::gib_text;
 Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, RankWeightsCache& cache, double scale,
                        int64_t batch, int64_t context) {
   TpData& d = cache.data(l.tp);
-  vllm::Startup s = vllm::startup(in);
-  s.max_model_len = context;
+  const vllm::Startup s = vllm::startup(in, context);
   vllm::prepare(d, m, in);
   const vllm::Profile p = vllm::profile(m, in, l, d, scale, s);
   Capacity c;
@@ -678,7 +937,9 @@ Capacity vllm_capacity(const ModelSpec& m, const Inputs& in, const Layout& l, Ra
   c.starts = true;
   const int64_t bpr = vllm::blocks_per_request(p.kv(), context, s.max_num_batched_tokens);
   const int64_t dp = std::max<int64_t>(1, l.dp);
-  c.max_concurrency = static_cast<double>(p.num_blocks) / static_cast<double>(bpr) * static_cast<double>(dp);
+  c.max_concurrency = (s.v0 ? static_cast<double>(p.num_blocks * s.block_size) / static_cast<double>(context)
+                            : static_cast<double>(p.num_blocks) / static_cast<double>(bpr)) *
+                      static_cast<double>(dp);
   const int64_t need = per_replica(batch, dp) * bpr;
   c.headroom_bytes = std::numeric_limits<int64_t>::max();
   for (const auto& sp : p.stages) c.headroom_bytes = std::min(c.headroom_bytes, sp.available - need * sp.block_bytes);
@@ -701,8 +962,7 @@ void vllm_solve_knob(const ModelSpec& m, const Inputs& in, RankWeightsCache& cac
   // the blocks of N requests of L tokens on every stage: num_blocks = available // block bytes >= N x blocks per
   // request (the one-request check then holds too).
   TpData& d = cache.data(in.layout.tp);
-  vllm::Startup s = vllm::startup(in);
-  s.max_model_len = sv->context;
+  vllm::Startup s = vllm::startup(in, sv->context);
   s.kv_cache_memory_bytes = 0;
   s.gpu_memory_utilization = 1.0;
   vllm::prepare(d, m, in);
@@ -750,6 +1010,7 @@ std::string vllm_launch_command(const ModelSpec& m, const Inputs& in) {
 EnginePlan vllm_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&) {
   EnginePlan plan;
   const vllm::Startup s = vllm::startup(in);
+  plan.engine_rules = vllm::rules_label(s);
   TpData tpd;
   tpd.tp = std::max<int64_t>(1, in.layout.tp);
   tpd.rw = rank_weights(m, in.weights, tpd.tp, in.include_mtp, kVocabPadding, /*rope_cache=*/true);
@@ -761,25 +1022,34 @@ EnginePlan vllm_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&) {
   const int64_t bpr_logged = vllm::blocks_per_request(p.kv(), s.max_model_len, s.max_num_batched_tokens);
   const int64_t bpr_work = vllm::blocks_per_request(p.kv(), in.context, s.max_num_batched_tokens);
 
+  // The profile sizes the pool before the one-request check (ENGINES.md: vLLM logs the KV-cache size first), so
+  // the pool and its concurrency are reported whenever profiling succeeds, also when the check then fails.
+  const bool profiled = p.failure.empty() && !p.stages.empty();
   vllm::LengthCheck len;
-  if (p.failure.empty()) len = vllm::check_length(p, s.max_model_len);
+  if (profiled) len = vllm::check_length(p, s.max_model_len);
   plan.failure = !p.failure.empty() ? p.failure : len.failure;
+  plan.max_model_len_failure = len.failure;
   if (len.max_len >= 0) plan.max_model_len_that_fits = len.max_len;
   const bool starts = plan.failure.empty();
-  const int64_t blocks = starts ? p.num_blocks : 0;
+  const int64_t blocks = profiled ? p.num_blocks : 0;
 
-  vllm::gpu_records(m, in, s, p, seqs, bpr_work, blocks, starts, plan);
+  vllm::gpu_records(m, in, s, p, seqs, bpr_work, starts ? blocks : 0, starts, plan);
   if (plan.per_gpu.empty()) plan.margin_bytes = 0;
   plan.fits = starts && blocks >= seqs * bpr_work && !p.stages.empty();
-  if (starts) {
+  if (profiled) {
     plan.kv_cache_blocks = blocks;
     plan.kv_cache_tokens = vllm::logged_tokens(p.kv(), blocks);
     plan.available_kv_cache_bytes = p.stages[p.binding].available;
-    plan.max_concurrency = static_cast<double>(blocks) / static_cast<double>(bpr_logged) * static_cast<double>(dp);
+    // V1: blocks / blocks per request (get_max_concurrency_for_kv_cache_config); V0 (executor_base.py
+    // initialize_cache): num_gpu_blocks x block_size / max_model_len.
+    plan.max_concurrency =
+        s.v0 ? static_cast<double>(blocks * s.block_size) / static_cast<double>(std::max<int64_t>(1, s.max_model_len))
+             : static_cast<double>(blocks) / static_cast<double>(bpr_logged);
+    plan.max_concurrency *= static_cast<double>(dp);
     // vLLM logs two decimals ("58.11x"); the JSON carries the same rounding.
     plan.max_concurrency = std::round(plan.max_concurrency * 100.0) / 100.0;
   }
-  vllm::startup_lines(in, s, p, starts, plan);
+  vllm::startup_lines(in, s, p, profiled, plan);
   vllm::assumptions(m, in, s, p, plan);
   vllm::warnings(m, in, s, p, plan);
   plan.settings = {{"gpu_memory_utilization", s.gpu_memory_utilization},

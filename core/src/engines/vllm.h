@@ -20,7 +20,37 @@ struct BatchDefaults {
   int64_t max_num_batched_tokens = 2048;
   int64_t max_num_seqs = 256;
 };
-BatchDefaults batch_defaults(const GpuSpec& g, bool offline);
+/// `a100_small`: A100s keep the small defaults (from 0.9, vLLM PR #17885; 0.8 gave every >= 70 GiB GPU the large ones).
+BatchDefaults batch_defaults(const GpuSpec& g, bool offline, bool a100_small = true);
+
+/// One row of vLLM's version table (vllm.cpp kVersionTable): what changes the memory numbers between releases,
+/// for vLLM 0.from_minor .. 0.to_minor, and the source or published log it came from.
+struct VersionRule {
+  int from_minor = 0;
+  int to_minor = 0;
+  bool v0_default = false;     ///< V0 is the engine (0.4-0.7); else V1
+  bool v0_selectable = false;  ///< VLLM_USE_V1=0 still selects V0 (0.8-0.10)
+  /// V0 with chunked prefill: its default max_num_batched_tokens (vllm/config.py SchedulerConfig).
+  int64_t v0_chunked_tokens = 2048;
+  /// V1 sampler warm-up: bytes per logit (max_num_seqs x vocab) beyond the model-dtype logits.
+  double sampler_bytes_per_logit = 13.0;
+  bool logs_cuda_graph_estimate = false;  ///< the profiler logs its CUDA-graph estimate (0.19)
+  bool a100_small_defaults = true;        ///< A100s keep the small batch defaults (0.9+)
+  /// How the memory profile is logged: 0 "Memory profiling results: ..." (V0 0.4-0.6), 1 "the current vLLM
+  /// instance can use ... the rest of the memory reserved for KV Cache is X GiB." (0.7-0.10), 2 "Available KV
+  /// cache memory: X GiB" (0.11+).
+  int log_style = 2;
+  const char* source = "";
+};
+/// The table's rows, oldest first.
+const std::vector<VersionRule>& version_table();
+/// The row for vLLM major.minor: the nearest known row when the version is outside the table (`exact` false).
+struct VersionMatch {
+  const VersionRule* rule = nullptr;
+  int minor = 19;      ///< the version whose rules apply (0.minor)
+  bool exact = true;   ///< the version is in the table
+};
+VersionMatch find_version(int major, int minor);
 
 /// The engine arguments one vLLM start-up runs with: in.vllm (VllmSettings) with the defaults that depend on
 /// the GPU and the context filled in, and the version's rules resolved.
@@ -32,11 +62,17 @@ struct Startup {
   int64_t block_size = 16;
   bool enforce_eager = false;
   int version_major = 0;
-  int version_minor = 19;
-  bool subtract_cuda_graphs = false;  ///< older versions / VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1
+  int version_minor = 19;   ///< the version whose rules apply (the nearest known one)
+  bool version_exact = true;
+  const VersionRule* rule = nullptr;
+  bool v0 = false;               ///< the V0 engine (vllm/worker/worker.py) instead of V1
+  bool v0_refused = false;       ///< V0 asked for on a version without it (0.11+): V1 runs
+  bool chunked_prefill = true;   ///< V1 always; V0 by default only when max_model_len > 32768
+  bool subtract_cuda_graphs = false;  ///< VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 (V1 only)
   int64_t kv_cache_memory_bytes = 0;  ///< --kv-cache-memory-bytes (0 = profile)
 };
-Startup startup(const Inputs& in);
+/// `max_model_len` > 0 replaces the request's (the searches vary it; V0's profile depends on it).
+Startup startup(const Inputs& in, int64_t max_model_len = 0);
 
 /// The largest transient of each decoder layer in the profiling forward, elements per token on one rank.
 std::vector<double> forward_layer_elements(const ModelSpec& m, int64_t tp);
@@ -45,8 +81,16 @@ std::vector<double> forward_layer_elements(const ModelSpec& m, int64_t tp);
 double forward_peak_bytes(const ModelSpec& m, Dtype act, int64_t tp, const Stage& stage, int64_t tokens);
 /// The sampler warm-up peak on the last stage (gpu_model_runner.py _dummy_sampler_run).
 double sampler_peak_bytes(const ModelSpec& m, Dtype act, int64_t tokens, int64_t max_num_seqs);
+/// The V1 sampler warm-up with a version's bytes per logit.
+double sampler_peak_bytes(const ModelSpec& m, Dtype act, int64_t tokens, int64_t max_num_seqs, double bytes_per_logit);
+/// V0's profiled peak (vllm/worker/model_runner.py profile_run): `tokens` through the largest layer, the MLP's
+/// gate_up and activation outputs plus 3 hidden-size copies per token, or the sampler over max_num_seqs rows.
+double v0_peak_bytes(const ModelSpec& m, Dtype act, int64_t tp, const Stage& stage, int64_t tokens,
+                     int64_t max_num_seqs);
 /// Memory outside PyTorch's allocator that appears during the profiling run, per GPU.
 int64_t non_torch_bytes(const GpuSpec& g, int64_t tp);
+/// The same for V0 (0.3-0.4 GiB on one GPU in published V0 logs).
+int64_t non_torch_bytes_v0(const GpuSpec& g, int64_t tp);
 /// The CUDA-graph memory estimate (subtracted only by versions that do so).
 int64_t cuda_graph_bytes(bool enforce_eager);
 /// The CUDA context and NCCL communicators present before vLLM's first memory snapshot (outside the budget).
@@ -64,7 +108,9 @@ struct KvLayout {
   bool uniform_type = true;  ///< one group; blocks span every layer (num_blocks = available / sum of pages)
   std::string error;         ///< vLLM cannot lay these layers out ("" = fine)
 };
-KvLayout kv_layout(const ModelSpec& m, Dtype kv, int64_t tp, int64_t block_size);
+/// `one_group`: V0's block manager, one block table for every layer (sliding windows kept only when every layer
+/// shares the same one).
+KvLayout kv_layout(const ModelSpec& m, Dtype kv, int64_t tp, int64_t block_size, bool one_group = false);
 
 /// Blocks of the shared pool one request of `len` tokens needs (get_max_concurrency_for_kv_cache_config).
 int64_t blocks_per_request(const KvLayout& kv, int64_t len, int64_t max_num_batched_tokens);

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "engines/table.h"
+#include "engines/transformers.h"
 
 namespace llmsizer {
 
@@ -195,6 +196,9 @@ const EngineSpeed kVllmSpeed = kVllm;
 //  quant_cpu 1.29 — GT0257 / GT0259 (GPTQ-Int8 31.55, AWQ 32.03 tok/s): the AutoGPTQ / AutoAWQ kernels
 //    add ops per layer. GPTQ 4-bit through the exllama kernels is cheaper: 0.93 (GT0258, 43.10 tok/s).
 //  whole_prompt_prefill — generate() runs the whole prompt in one forward pass.
+/// transformers eager attention: bytes moved per prefill attention score (speed_constants()).
+constexpr double kEagerScoreBytes = 48.0;
+
 const EngineSpeed kTransformersSpeed{
     /*calibrated=*/true,  /*step_overhead_s=*/1.0e-3, /*layer_overhead_s=*/0.83e-3, /*cpu_overlaps_gpu=*/true,
     /*kv_read_factor=*/3.0, /*kv_read_per_group=*/2.0, /*int8_read=*/1.0,           /*int4_read=*/1.0,
@@ -442,6 +446,22 @@ StepCost prefill_cost(const ModelSpec& m, const Inputs& in, const SpeedConstants
   c.memory_s = stream_seconds(k, w.q_bytes, w.plain_bytes + kv);
   c.compute_s = compute_seconds(lin, k.peak_flops_per_s, k.prefill_efficiency) +
                 compute_seconds(attn, k.peak_flops_per_s, k.attention_efficiency);
+  if (k.eager_score_bytes > 0) {
+    // Materialised scores (heads x new tokens x attended keys per layer, per rank): memory-bound kernels that
+    // run between the GEMMs, so their time adds. The score GEMMs themselves skip no masked half: twice the
+    // causal FLOPs.
+    double scores = 0;
+    for (const Piece& p : pieces) {
+      scores += static_cast<double>(p.tokens) * static_cast<double>(p.prefix + p.tokens);
+    }
+    double heads = 0;
+    for (int64_t i = s.first_layer; i < s.end_layer; ++i) {
+      heads += static_cast<double>(ceil_div(m.layers[static_cast<size_t>(i)].attn.num_heads, std::max<int64_t>(1, tp)));
+    }
+    const double bytes = scores * rep * heads * k.eager_score_bytes;
+    c.compute_s += memory_seconds(bytes, k.bandwidth_bytes_per_s, k.bandwidth_efficiency) +
+                   compute_seconds(attn, k.peak_flops_per_s, k.attention_efficiency);
+  }
   c.communication_s = tp_comm_seconds(m, in, k, s, tokens, rows);
   finish(c, k, s, eager, 0.0);
   return c;
@@ -752,6 +772,16 @@ SpeedConstants speed_constants(const ModelSpec& m, const Inputs& in) {
   }
 
   k.prefill_chunk_tokens = prefill_chunk_tokens(in, ep);
+  if (ep.whole_prompt_prefill && hf::attention_of(m, in.transformers) == AttentionImpl::kEager) {
+    // transformers eager attention (eager_attention_forward): the scores are written by q.k^T, read and written
+    // by the scaling, the mask addition, the fp32 upcast, the softmax (two passes over its input) and the cast
+    // back, and read by the product with V: 2+4+4+6+12+6+2 = 36 B per bf16 score, memory-bound elementwise
+    // kernels. Fitted on the public eager row (Qwen2-7B, 8,192 prompt tokens, H200: ~0.7 s above sdpa) the
+    // kernels move ~48 B per score at the calibrated bandwidth efficiency (unfused launches, cache misses).
+    k.eager_score_bytes = kEagerScoreBytes;
+    k.notes.push_back("eager attention: " + std::to_string(static_cast<int>(kEagerScoreBytes)) +
+                      " B moved per prefill attention score (scores materialised; fitted on one H200 measurement)");
+  }
   const double gbps = tp_link(in.gpu, k);
   // ---- request overrides ----
   if (in.request.bandwidth_efficiency > 0) {

@@ -99,6 +99,9 @@ struct SpeedConstants {
   double step_overhead_s = 0;           ///< per engine step: scheduling, input preparation, sampling, output
   double layer_overhead_s = 0;          ///< per decoder layer per step: kernel boundaries (graph replay/launches)
   double prefill_chunk_tokens = 0;      ///< tokens per prefill step (chunked prefill)
+  /// Bytes moved per attention score in the prefill when scores are materialised (transformers eager
+  /// attention); 0 with fused kernels (SDPA, FlashAttention).
+  double eager_score_bytes = 0;
   std::string interconnect;             ///< "nvlink" or "pcie" (the class used for all-reduce costs)
   double link_bytes_per_s = 0;          ///< GPU-to-GPU one-direction bandwidth, bytes/s
   double link_latency_s = 0;            ///< per collective / per pipeline hop
