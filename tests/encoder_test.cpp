@@ -144,6 +144,17 @@ TEST(Encoder, DebertaV3Count) {
   EXPECT_EQ(m.encoder.positions, "relative");
 }
 
+// all-mpnet-base-v2 (MPNetModel): 30527*768 + 514*768 + LN 1,536 = 23,841,024; relative_attention_bias 32 x 12 =
+// 384; 12 BERT-shaped layers 85,054,464; pooler 590,592 -> 109,486,464 (model card: 109M parameters).
+TEST(Encoder, MpnetCount) {
+  json cfg = bert("MPNetModel", 768, 12, 12, 3072, 30527, 514, 0, "mpnet");
+  cfg.erase("type_vocab_size");
+  cfg["relative_attention_num_buckets"] = 32;
+  const ModelSpec m = parse(cfg);
+  EXPECT_EQ(count_parameters(m).total, 109486464);
+  EXPECT_EQ(m.encoder.max_sequence, 512);
+}
+
 // One forward of 32 texts x 512 tokens of BERT-base in fp16: per token 2 x (768 + max(5*768, 3072 + 3072 + 768))
 // = 15,360 bytes x 16,384 tokens = 251,658,240. Eager DeBERTa-style scores add 4 x heads x s^2 x 2 bytes per text.
 TEST(Encoder, ActivationsOfOneForward) {

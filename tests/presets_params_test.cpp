@@ -204,6 +204,8 @@ const TotalCase kTotals[] = {
     {"nomic-ai/nomic-embed-text-v1.5", 136731648},
     // DebertaV2Model: 98,380,800 embedding + 85,450,752 backbone (model card: 98M + 86M).
     {"microsoft/deberta-v3-base", 183831552},
+    // MPNetModel: encoder_test.cpp MpnetCount (model card: 109M).
+    {"sentence-transformers/all-mpnet-base-v2", 109486464},
 };
 
 class PresetTotal : public ::testing::TestWithParam<TotalCase> {};

@@ -353,7 +353,10 @@ export function renderEngine(r) {
   if (extra.length) parts.push(dl(extra));
   if (s.failure) parts.push(h('p', { class: 'failure', id: 'engine-failure' }, s.failure));
   if (Array.isArray(s.startup_log) && s.startup_log.length) {
-    parts.push(h('h3', null, 'What the engine would print at start-up'), h('pre', { id: 'startup-log' }, s.startup_log.join('\n')));
+    // engine_rules: the release whose rules (and log lines) the core followed, e.g. "vLLM 0.6 (V0 engine)".
+    const who = typeof s.engine_rules === 'string' && s.engine_rules ? s.engine_rules : 'the engine';
+    parts.push(h('h3', { id: 'startup-log-title' }, `What ${who} would print at start-up`),
+      h('pre', { id: 'startup-log' }, s.startup_log.join('\n')));
   }
   if (s.settings && typeof s.settings === 'object') {
     parts.push(h('h3', null, 'Engine settings used'),

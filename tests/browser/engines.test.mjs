@@ -86,6 +86,37 @@ describe('the engine selector and each engine\'s options', () => {
     await context.close();
   });
 
+  test('versions: vLLM V0 and the CUDA-graph switch, transformers version and attention reach the request', async () => {
+    const { page, context } = await openPage(browser, server);
+    await change(page, async () => {
+      await page.selectOption('#in-engine', 'vllm');
+      await page.fill('#in-vllmv', '0.9');
+      await page.check('#in-v0');
+      await page.check('#in-cg');
+    });
+    let x = await rawExchange(page);
+    assert.equal(x.request.vllm_v0, true);
+    assert.equal(x.request.vllm_estimate_cudagraphs, true);
+    assert.equal(runCli(x.request), `${x.response}\n`);
+    let s = JSON.parse(x.response).serving;
+    assert.equal(s.engine_rules, 'vLLM 0.9 (V0 engine)');
+    assert.equal(await page.textContent('#startup-log-title'), 'What vLLM 0.9 (V0 engine) would print at start-up');
+    assert.match(s.startup_log[0], /^Initializing an LLM engine \(v0\.9\)/);
+    await change(page, async () => {
+      await page.selectOption('#in-engine', 'transformers');
+      await page.fill('#in-tfv', '4.38');
+      await page.selectOption('#in-attn', 'eager');
+    });
+    x = await rawExchange(page);
+    assert.equal(x.request.transformers_version, '4.38');
+    assert.equal(x.request.attention_implementation, 'eager');
+    assert.equal(x.request.vllm_v0, undefined);
+    assert.equal(runCli(x.request), `${x.response}\n`);
+    s = JSON.parse(x.response).serving;
+    assert.equal(s.engine_rules, 'transformers 4.38 (eager attention)');
+    await context.close();
+  });
+
   test('vLLM refusing to start: its error and the longest request that fits', async () => {
     const { page, context } = await openPage(browser, server, { path: '/?preset=meta-llama/Llama-3.1-8B-Instruct&engine=vllm&gpu=nvidia-l4&ctx=131072' });
     const s = JSON.parse((await rawExchange(page)).response).serving;

@@ -73,6 +73,11 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
 #endif
     e.warnings.insert(e.warnings.end(), r.warnings.begin(), r.warnings.end());
     e.warnings.insert(e.warnings.end(), training.value().warnings.begin(), training.value().warnings.end());
+    if (r.model.kind == ModelKind::kEncoder && r.inputs.request.recommend) {
+      e.warnings.push_back({"recommendations_not_for_encoders",
+                            "GPU recommendations rank KV-cache capacity and are not made for encoders: one GPU of "
+                            "almost any size holds an encoder, and texts per forward scale with its memory"});
+    }
     if (r.model.kind == ModelKind::kEncoder && r.inputs.request.mode != "inference") {
       e.warnings.push_back({"encoder_training_as_decoder",
                             "fine-tuning an encoder is estimated with the decoder rules (a loss over the vocabulary "

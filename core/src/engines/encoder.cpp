@@ -145,7 +145,7 @@ std::vector<std::pair<std::string, std::string>> encoder_commands(const ModelSpe
   if (in.layout.dp > 1) v += " --data-parallel-size " + std::to_string(in.layout.dp);
   v += std::string(" --dtype ") + dt;
   out.emplace_back("vllm", v);
-  // text-embeddings-inference implements BERT, CamemBERT, (XLM-)RoBERTa, NomicBERT and ModernBERT (its README's
+  // text-embeddings-inference implements BERT, CamemBERT, (XLM-)RoBERTa, NomicBERT, ModernBERT and MPNet (its README's
   // supported models), not DistilBERT or DeBERTa: no command for those.
   if (m.model_type == "distilbert" || m.model_type == "deberta-v2") return out;
   // --max-batch-tokens must hold the longest text (router/src/lib.rs check).

@@ -5,6 +5,8 @@
 //    query/key/value/attention.output.dense with biases + LayerNorm, intermediate.dense, output.dense + LayerNorm;
 //    BertPooler dense h x h + bias), models/roberta and models/xlm_roberta (the same layers; positions offset by
 //    padding_idx + 1 = 2, so 514 rows serve 512 tokens; RobertaClassificationHead dense + out_proj, no pooler);
+//  - models/mpnet/modeling_mpnet.py (RoBERTa-style positions, no token types, BERT-shaped layers, one shared
+//    relative_attention_bias of relative_attention_num_buckets x heads);
 //  - models/distilbert/modeling_distilbert.py (no token types; q_lin/k_lin/v_lin/out_lin, sa_layer_norm, ffn
 //    lin1/lin2, output_layer_norm; pre_classifier + classifier);
 //  - models/modernbert/modeling_modernbert.py (tok_embeddings + norm; Wqkv, Wo, GLU Wi h -> 2i, Wo; attn_norm is
@@ -17,7 +19,7 @@
 //    (+ pos_key_proj / pos_query_proj when not share_att_key); ContextPooler + classifier).
 // Published totals checked in tests/encoder_test.cpp: bert-base-uncased (BertModel) 109,482,240;
 // xlm-roberta-base (XLMRobertaModel) 278,043,648; distilbert-base-uncased 66,362,880; all-MiniLM-L6-v2 22,713,216;
-// ModernBERT-base (ModernBertForMaskedLM) 149,655,232.
+// ModernBERT-base (ModernBertForMaskedLM) 149,655,232; all-mpnet-base-v2 109,486,464.
 #include "model/encoder.h"
 
 #include <cmath>
@@ -43,7 +45,7 @@ constexpr int64_t kMaxPositions = int64_t{1} << 32;
 constexpr int64_t kMaxLabels = 1 << 20;
 constexpr double kMaxParameters = 1e15;  ///< as config.cpp: beyond this a config is a typo, not a model
 
-enum class Fam { kBert, kRoberta, kDistil, kModern, kNomic, kDeberta };
+enum class Fam { kBert, kRoberta, kDistil, kModern, kNomic, kDeberta, kMpnet };
 
 struct KnownType {
   const char* model_type;
@@ -52,7 +54,7 @@ struct KnownType {
 constexpr KnownType kTypes[] = {
     {"bert", Fam::kBert},          {"roberta", Fam::kRoberta},     {"xlm-roberta", Fam::kRoberta},
     {"camembert", Fam::kRoberta},  {"distilbert", Fam::kDistil},   {"modernbert", Fam::kModern},
-    {"nomic_bert", Fam::kNomic},   {"deberta-v2", Fam::kDeberta},
+    {"nomic_bert", Fam::kNomic},   {"deberta-v2", Fam::kDeberta},  {"mpnet", Fam::kMpnet},
 };
 
 std::optional<Fam> family_of(const std::string& model_type) {
@@ -201,7 +203,7 @@ void add_head(Extras& x, Fam fam, const std::string& head, int64_t h, int64_t vo
   const bool pooler = (fam == Fam::kBert &&
                        (head == "model" || head == "sequence_classification" || head == "pretraining" ||
                         head == "multiple_choice")) ||
-                      (fam == Fam::kRoberta && head == "model");
+                      ((fam == Fam::kRoberta || fam == Fam::kMpnet) && head == "model");
   if (pooler) {
     x.linear(h, h, true, "pooler.dense", "pooler.dense.bias");
     x.e.has_pooler = true;
@@ -218,7 +220,7 @@ void add_head(Extras& x, Fam fam, const std::string& head, int64_t h, int64_t vo
              head == "multiple_choice") {
     const bool seq = head == "sequence_classification";
     const int64_t out = head == "multiple_choice" ? 1 : labels;
-    if (seq && fam == Fam::kRoberta) {
+    if (seq && (fam == Fam::kRoberta || fam == Fam::kMpnet)) {
       x.linear(h, h, true, "classifier.dense", "classifier.dense.bias");  // RobertaClassificationHead
     } else if (seq && fam == Fam::kDistil) {
       x.linear(h, h, true, "pre_classifier", "pre_classifier.bias");
@@ -289,6 +291,18 @@ LayerShape layer_shape(Fam fam, Keys& k) {
   return l;
 }
 
+/// torch_dtype (transformers 5: dtype); absent: fp32, as transformers loads such a checkpoint.
+void read_dtype(Keys& k, ModelSpec& m) {
+  const std::string dt = k.str("torch_dtype", k.str("dtype", ""));
+  m.torch_dtype = Dtype::kFp32;
+  m.has_torch_dtype = true;
+  if (dt.empty()) return;
+  auto d = parse_dtype(dt);
+  if (d.ok() && (d.value() == Dtype::kFp32 || d.value() == Dtype::kFp16 || d.value() == Dtype::kBf16)) {
+    m.torch_dtype = d.value();
+  }
+}
+
 Result<ModelSpec> build_encoder(const json& root, Fam fam) {
   Keys k{root, std::nullopt};
   ModelSpec m;
@@ -319,19 +333,8 @@ Result<ModelSpec> build_encoder(const json& root, Fam fam) {
   }
   m.max_position_embeddings = s.positions;
   if (fam == Fam::kModern) m.norm_bias = k.flag("norm_bias", false);
-  const std::string dt = k.str("torch_dtype", k.str("dtype", ""));
+  read_dtype(k, m);
   if (k.error) return *k.error;
-  if (!dt.empty()) {
-    auto d = parse_dtype(dt);
-    if (d.ok() && (d.value() == Dtype::kFp32 || d.value() == Dtype::kFp16 || d.value() == Dtype::kBf16)) {
-      m.torch_dtype = d.value();
-      m.has_torch_dtype = true;
-    }
-  }
-  if (!m.has_torch_dtype) {
-    m.torch_dtype = Dtype::kFp32;  // transformers loads a checkpoint without torch_dtype in fp32
-    m.has_torch_dtype = true;
-  }
 
   Extras x{m.encoder};
   const int64_t h = s.hidden;
@@ -343,21 +346,25 @@ Result<ModelSpec> build_encoder(const json& root, Fam fam) {
     x.add(TensorRole::kEmbedding, -1, m.vocab_size, h, false, "embed_tokens");
     if (fam == Fam::kModern || fam == Fam::kNomic) {
       m.encoder.positions = "rotary";
-      // NomicBERT rotates rotary_emb_fraction of each head; ModernBERT all of it.
-      const double frac = fam == Fam::kNomic ? 1.0 : 1.0;
-      m.rotary_dim = static_cast<int64_t>(static_cast<double>(head_dim) * frac);
+      m.rotary_dim = head_dim;  // for engines' rotary caches (NomicBERT's rotary_emb_fraction is 1.0 in practice)
       m.encoder.max_sequence = s.positions;
     } else {
       // RoBERTa-style: position ids start at padding_idx + 1 (create_position_ids_from_input_ids).
-      m.encoder.position_offset = fam == Fam::kRoberta ? k.num({"pad_token_id"}, 1, 0, 1 << 20) + 1 : 0;
+      const bool offset = fam == Fam::kRoberta || fam == Fam::kMpnet;
+      m.encoder.position_offset = offset ? k.num({"pad_token_id"}, 1, 0, 1 << 20) + 1 : 0;
       if (m.encoder.position_offset >= s.positions) m.encoder.position_offset = 0;
       m.encoder.max_sequence = s.positions - m.encoder.position_offset;
       x.add(TensorRole::kPosition, -1, s.positions, h, false, "position_embeddings");
     }
-    const int64_t types = fam == Fam::kDistil || fam == Fam::kModern ? 0
+    const int64_t types = fam == Fam::kDistil || fam == Fam::kModern || fam == Fam::kMpnet ? 0
                           : k.num({"type_vocab_size"}, fam == Fam::kRoberta ? 1 : 2, 0, kMaxVocab);
     x.add(TensorRole::kEmbedding, -1, types, h, false, "token_type_embeddings");
     x.norm(TensorRole::kNorm, -1, h, m.norm_bias, "embeddings.norm");
+  }
+  if (fam == Fam::kMpnet) {
+    // MPNetEncoder.relative_attention_bias: one Embedding(relative_attention_num_buckets, heads) shared by all layers.
+    x.add(TensorRole::kAttention, -1, k.num({"relative_attention_num_buckets"}, 32, 1, kMaxPositions), s.heads, false,
+          "relative_attention_bias");
   }
   if (k.error) return *k.error;
 
