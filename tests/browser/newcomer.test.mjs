@@ -196,7 +196,7 @@ describe('6. errors where they happen', () => {
     await waitState(t.page, 'error');
     assert.equal(await t.page.getAttribute('#in-offload', 'aria-invalid'), 'true');
     const text = await t.page.textContent('#in-offload-error');
-    assert.match(text, /^Optimizer states on the CPU is a ZeRO option .*: add ZeRO stage 1, 2 or 3$/);
+    assert.match(text, /^Optimizer states on the CPU is a ZeRO option .*: set ZeRO stage to 1, 2 or 3$/);
     assert.doesNotMatch(text, /offload_optimizer'|--/);
     await t.context.close();
   });
