@@ -30,7 +30,10 @@ export function renderSpeed(r) {
     ['Tokens/s per request', tps(s.decode_tokens_per_second), 'tokens_per_second'],
     ['Total throughput', `${tps(s.throughput_tokens_per_second)} (prompt processing included)`, 'throughput'],
     ['End-to-end latency', duration(s.e2e_latency_seconds), 'e2e'],
-    ['Decode step bound by', `${s.bound} (${s.bound === 'memory' ? 'reading weights and KV cache' : 'arithmetic'})`, 'bound'],
+    ['Decode step bound by', `${s.bound} (${{ memory: 'reading weights and KV cache', 'host memory': 'the CPU reading the weights left in host memory' }[s.bound] || 'arithmetic'})`, 'bound'],
+    s.host_offload && ['Weights in host memory', `${duration(s.host_offload.decode_seconds)} of each decode step and ` +
+      `${duration(s.host_offload.prefill_seconds)} of prefill, at ${sig(s.host_offload.host_memory_bandwidth_gbps)} GB/s ` +
+      `(${s.host_offload.host_memory_bandwidth_basis})`, 'host_offload'],
     ['Prefill bound by', `${s.prefill_bound}${s.prefill_chunks > 1 ? `, in ${count(s.prefill_chunks)} chunks` : ''}`, 'prefill_bound'],
   ]);
   const notes = [...(Array.isArray(a.notes) ? a.notes : []), ...(Array.isArray(s.warnings) ? s.warnings.map((w) => w.message || w) : [])];

@@ -86,6 +86,8 @@ export const PARAMS = [
   { key: 'ctv', req: 'ctv', kind: 'enum', values: CACHE_TYPES, label: 'V cache type', engines: ['llama.cpp'] },
   { key: 'np', req: 'np', kind: 'int', min: 1, max: 4096, label: 'parallel slots (-np)', engines: ['llama.cpp'] },
   { key: 'ngl', req: 'ngl', kind: 'int', min: -1, max: 100000, label: 'GPU layers (-ngl)', engines: ['llama.cpp'] },
+  { key: 'ncmoe', req: 'n_cpu_moe', kind: 'int', min: 0, max: 100000, label: 'experts on the CPU (--n-cpu-moe)', engines: ['llama.cpp'] },
+  { key: 'hostbw', req: 'host_memory_bandwidth_gbps', kind: 'number', min: 0, max: 100000, label: 'host memory GB/s', engines: ['llama.cpp'] },
   { key: 'ub', req: 'ubatch', kind: 'int', min: 1, max: 1e6, label: 'micro-batch (-ub)', engines: ['llama.cpp'] },
   { key: 'fa', req: 'flash_attn', kind: 'bool', label: 'flash attention (-fa)', engines: ['llama.cpp'] },
   { key: 'swafull', req: 'swa_full', kind: 'bool', label: '--swa-full', engines: ['llama.cpp'] },

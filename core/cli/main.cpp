@@ -164,6 +164,14 @@ void print_speed(const json& r) {
             << " s, " << str(s, "prefill_bound") << "-bound, " << str(s, "prefill_chunks") << " step(s))\n";
   std::cout << "  TPOT            " << num(s["tpot_seconds"]) << " s  (" << num(s["decode_tokens_per_second"], "%.1f")
             << " tokens/s per request, " << str(s, "bound") << "-bound)\n";
+  if (s.contains("host_offload")) {
+    const json& h = s["host_offload"];
+    std::cout << "  host memory     " << num(h["decode_seconds"]) << " s of each decode step on the CPU, "
+              << num(h["prefill_seconds"]) << " s of prefill ("
+              << gib(h["layer_weight_bytes"].get<int64_t>() + h["expert_weight_bytes"].get<int64_t>())
+              << " GiB of weights in host memory at " << num(h["host_memory_bandwidth_gbps"], "%.1f") << " GB/s: "
+              << str(h, "host_memory_bandwidth_basis") << ")\n";
+  }
   std::cout << "  latency         " << num(s["e2e_latency_seconds"]) << " s  (TTFT + TPOT x output tokens)\n";
   std::cout << "  throughput      " << num(s["throughput_tokens_per_second"], "%.1f") << " tokens/s (all sequences)\n";
   if (s.contains("curve") && !s["curve"].empty()) {

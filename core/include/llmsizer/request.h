@@ -61,6 +61,7 @@ struct Request {
   int64_t ctx_size = 0;        ///< -c: context cells over all slots (0 = np x context)
   int64_t np = 0;              ///< -np: parallel slots (0 = batch)
   int64_t ngl = -1;            ///< -ngl: layers on the GPUs, the output layer counting as one (-1 = all)
+  int64_t n_cpu_moe = 0;       ///< --n-cpu-moe: routed experts of the first N layers in host memory (0 = none)
   std::string ctk;             ///< -ctk: K cache type f16|bf16|f32|q8_0|q4_0|q4_1|iq4_nl|q5_0|q5_1 ("" = from kv_dtype)
   std::string ctv;             ///< -ctv: V cache type (as ctk)
   int64_t ubatch = 0;          ///< -ub: physical micro-batch (0 = 512)
@@ -95,6 +96,7 @@ struct Request {
   // ---- speed (speed.h) --------------------------------------------------------------------------
   double bandwidth_efficiency = 0;  ///< fraction of datasheet memory bandwidth reached (0 = calibrated value)
   double prefill_efficiency = 0;    ///< fraction of dense peak FLOPS reached by prefill (0 = calibrated value)
+  double host_memory_bandwidth_gbps = 0;  ///< host memory GB/s for weights run from it (0 = by platform, offload.h)
   // Fine-tuning options (training.h; read only when mode is not inference, validated always).
   std::string optimizer = "adamw";      ///< adamw|adamw-8bit|sgd|sgd-momentum|adafactor
   std::string training_precision = "auto";  ///< mixed|fp32|bf16 (auto: mixed; qlora: bf16 adapters)

@@ -51,7 +51,7 @@ std::string lite_unsupported(const Request& r) {
       r.training_reserve != d.training_reserve) {
     return "fine-tuning options";
   }
-  if (r.ctx_size != d.ctx_size || r.np != d.np || r.ngl != d.ngl || r.ctk != d.ctk || r.ctv != d.ctv ||
+  if (r.ctx_size != d.ctx_size || r.np != d.np || r.ngl != d.ngl || r.n_cpu_moe != d.n_cpu_moe || r.ctk != d.ctk || r.ctv != d.ctv ||
       r.ubatch != d.ubatch || r.n_batch != d.n_batch || r.flash_attn != d.flash_attn || r.swa_full != d.swa_full ||
       r.kv_unified != d.kv_unified) {
     return "llama.cpp options";
@@ -122,6 +122,7 @@ Result<LlamaCppOptions> llamacpp_options(const Request& r) {
   o.ctx_size = r.ctx_size;
   o.np = r.np;
   o.ngl = r.ngl;
+  o.n_cpu_moe = r.n_cpu_moe;
   o.n_batch_given = r.n_batch > 0;
   if (o.n_batch_given) o.n_batch = r.n_batch;
   o.n_ubatch_given = r.ubatch > 0;

@@ -182,6 +182,18 @@ void write_speed(JsonWriter& w, const Estimate& e) {
       .field("bound", s.bound)
       .field("prefill_bound", s.prefill_bound)
       .field("prefill_chunks", s.prefill_chunks);
+  if (s.host_offload) {
+    // Weights run from host memory (speed/offload.h): bytes, the bandwidth used and the seconds they add.
+    w.key("host_offload").begin_object();
+    w.field("layer_weight_bytes", e.plan.host.layer_weight_bytes)
+        .field("expert_weight_bytes", e.plan.host.expert_weight_bytes)
+        .field("kv_bytes", e.plan.host.kv_bytes)
+        .field("host_memory_bandwidth_gbps", stable(s.host_bandwidth_bytes_per_s / 1e9))
+        .field("host_memory_bandwidth_basis", s.host_bandwidth_basis)
+        .field("decode_seconds", stable(s.host_decode_seconds))
+        .field("prefill_seconds", stable(s.host_prefill_seconds));
+    w.end_object();
+  }
   w.key("decode_step");
   write_step(w, s.decode);
   w.key("prefill_step");

@@ -18,6 +18,17 @@
 
 namespace llmsizer {
 
+/// What an engine keeps in host memory and runs from there every step (llama.cpp -ngl below the layer count,
+/// --n-cpu-moe): the speed model prices these bytes at the host's memory bandwidth (speed/offload.h).
+struct HostOffload {
+  int64_t layer_weight_bytes = 0;   ///< whole layers (and the output layer) on the CPU, read in full every step
+  int64_t expert_weight_bytes = 0;  ///< routed experts in host memory: a step reads the experts its tokens pick
+  int64_t kv_bytes = 0;             ///< KV cache of the CPU layers (all slots)
+  int64_t ubatch_tokens = 512;      ///< llama.cpp -ub: prefill runs in micro-batches of this many tokens
+  bool op_offload = true;           ///< big batches run CPU-resident matmuls on the GPU, copying the weights over
+  bool any() const { return layer_weight_bytes > 0 || expert_weight_bytes > 0; }
+};
+
 struct EnginePlan {
   std::string engine = "generic";        ///< the engine's name (plan_engine sets it from its record)
   /// The engine release whose rules the plan follows, as it is reported ("vLLM 0.6 (V0 engine)",
@@ -35,6 +46,7 @@ struct EnginePlan {
   /// start because one request of max_model_len does not fit: its error line ("" = the check passed).
   std::string max_model_len_failure;
   int64_t system_ram_bytes = 0;          ///< host memory used (llama.cpp layers left on the CPU)
+  HostOffload host;                      ///< what runs from host memory each step (speed)
   std::vector<std::string> startup_log;  ///< the lines the engine would print at start-up
   std::string failure;                   ///< the error the engine would raise, verbatim where known ("" = none)
   std::string launch_command;            ///< the command line that matches this estimate

@@ -41,6 +41,8 @@ struct LlamaCppWeights {
   int64_t input_bytes = 0;         ///< token_embd (+ position embeddings): CPU
   int64_t output_bytes = 0;        ///< output layer incl. a duplicated token_embd when tied
   std::vector<int64_t> largest_in_layer;
+  std::vector<int64_t> expert_bytes;     ///< per layer: the routed-expert tensors (ffn_*_exps), what --n-cpu-moe moves
+  std::vector<int64_t> largest_expert;   ///< per layer: the largest of them (op offload copies it whole)
   int64_t largest_output = 0;
   int64_t total_file = 0;
   int64_t parameters = 0;
@@ -107,10 +109,18 @@ LlamaCppWeights model_weights(const ModelSpec& m, const WeightFormat& f) {
   // Largest matrices from the typed tensor list, scaled like the layer totals (exact files).
   std::vector<double> typed(mw.w.layer_bytes.size(), 0);
   std::vector<int64_t> largest(mw.w.layer_bytes.size(), 0);
+  std::vector<double> experts(mw.w.layer_bytes.size(), 0);
+  std::vector<int64_t> largest_expert(mw.w.layer_bytes.size(), 0);
   for (const GgufTensor& t : gguf_tensors(m, f.gguf_ftype)) {
     if (t.layer >= 0 && t.layer < static_cast<int32_t>(typed.size())) {
-      typed[static_cast<size_t>(t.layer)] += static_cast<double>(t.bytes());
-      largest[static_cast<size_t>(t.layer)] = std::max(largest[static_cast<size_t>(t.layer)], t.bytes());
+      const size_t il = static_cast<size_t>(t.layer);
+      typed[il] += static_cast<double>(t.bytes());
+      largest[il] = std::max(largest[il], t.bytes());
+      // The tensors --n-cpu-moe overrides: ffn_gate_exps / ffn_up_exps / ffn_down_exps (and their fused gate_up).
+      if (t.name.find("_exps.weight") != std::string::npos) {
+        experts[il] += static_cast<double>(t.bytes());
+        largest_expert[il] = std::max(largest_expert[il], t.bytes());
+      }
     } else if (t.layer == -2 && t.name == "output.weight") {
       mw.largest_output = t.bytes();
     }
@@ -119,6 +129,8 @@ LlamaCppWeights model_weights(const ModelSpec& m, const WeightFormat& f) {
   for (size_t i = 0; i < typed.size(); ++i) {
     const double scale = typed[i] > 0 ? mw.w.layer_bytes[i] / typed[i] : 1.0;
     mw.largest_in_layer[i] = static_cast<int64_t>(static_cast<double>(largest[i]) * scale);
+    mw.expert_bytes.push_back(static_cast<int64_t>(std::llround(experts[i] * scale)));
+    mw.largest_expert.push_back(static_cast<int64_t>(static_cast<double>(largest_expert[i]) * scale));
   }
   return mw;
 }
@@ -215,6 +227,7 @@ LlamaCppParams llamacpp_params(const ModelSpec& m, const Inputs& in) {
   o.n_ubatch = std::min(o.n_batch, r.n_ubatch);
   const int64_t n_layer = m.num_hidden_layers();
   o.n_gpu_layers = r.ngl < 0 ? n_layer + 1 : std::min(r.ngl, n_layer + 1);
+  o.n_cpu_moe = std::clamp<int64_t>(r.n_cpu_moe, 0, n_layer);
   o.type_k = r.type_k;
   o.type_v = r.type_v;
   o.gpus = std::max<int64_t>(1, in.layout.gpus());
@@ -289,6 +302,7 @@ struct Phases {
   std::vector<int64_t> gpu;
   int64_t cpu_layer = 0;
   int64_t largest_cpu_weight = 0;
+  int64_t cpu_experts = 0;   ///< the largest phase of a GPU layer whose routed experts run from host memory
 };
 
 /// Places every repeating layer's weights and KV on its device.
@@ -306,7 +320,21 @@ void place_layers(const ModelSpec& m, const LlamaCppParams& o, const LlamaCppWei
     (s.swa ? mem.swa_layers : mem.full_layers) += 1;
     const int64_t d = device_of(il);
     LlamaCppDevice& dev = d < 0 ? mem.host : mem.gpus[static_cast<size_t>(d)];
-    dev.model_bytes += static_cast<int64_t>(std::llround(mw.w.layer_bytes[static_cast<size_t>(il)]));
+    const int64_t layer_bytes = static_cast<int64_t>(std::llround(mw.w.layer_bytes[static_cast<size_t>(il)]));
+    // --n-cpu-moe: a GPU layer's routed experts stay in host memory (the rest of the layer, its KV and its
+    // phase stay on the GPU); a layer already on the CPU keeps everything there.
+    const int64_t moved = d >= 0 && il < o.n_cpu_moe ? mw.expert_bytes[static_cast<size_t>(il)] : 0;
+    dev.model_bytes += layer_bytes - moved;
+    mem.host.model_bytes += moved;
+    mem.host_expert_bytes += moved;
+    if (moved > 0) {
+      ph.largest_cpu_weight = std::max(ph.largest_cpu_weight, mw.largest_expert[static_cast<size_t>(il)]);
+      ph.cpu_experts = std::max(ph.cpu_experts, layer_phase_bytes(m, il, T, n, o.flash_attn));
+    }
+    if (d < 0) {
+      mem.host_layer_bytes += layer_bytes;
+      mem.host_kv_bytes += k + v;
+    }
     dev.parameters += mw.w.layer_params[static_cast<size_t>(il)];
     dev.kv_k_bytes += k;
     dev.kv_v_bytes += v;
@@ -329,13 +357,14 @@ void compute_buffers(const ModelSpec& m, const LlamaCppParams& o, const KvCells&
                      int64_t out_phase, const Phases& ph, LlamaCppMemory& mem) {
   for (size_t d = 0; d < mem.gpus.size(); ++d) mem.gpus[d].compute_bytes = ph.gpu[d];
   int64_t phase_cpu = 0;
-  const bool cpu_work = ph.cpu_layer > 0 || out_dev < 0;
+  const bool cpu_work = ph.cpu_layer > 0 || out_dev < 0 || ph.cpu_experts > 0;
   if (cpu_work && o.op_offload && T >= 32) {
-    // GPU 0 runs the CPU-resident matmuls of a big batch, with a copy of the weight.
+    // GPU 0 runs the CPU-resident matmuls of a big batch, with a copy of the weight (MUL_MAT_ID too: its batch
+    // is the token count, ggml-cuda.cu get_op_batch_size).
     const int64_t phase = ph.largest_cpu_weight + (out_dev < 0 ? out_phase : ph.cpu_layer);
     mem.gpus[0].compute_bytes = std::max(mem.gpus[0].compute_bytes, phase);
   } else if (cpu_work) {
-    phase_cpu = std::max(ph.cpu_layer, out_dev < 0 ? out_phase : 0);
+    phase_cpu = std::max({ph.cpu_layer, out_dev < 0 ? out_phase : 0, ph.cpu_experts});
   }
   if (ph.cpu_layer > 0) phase_cpu = std::max(phase_cpu, ph.cpu_layer);
   const int64_t mask_elem = o.flash_attn ? 2 : 4;
@@ -370,6 +399,7 @@ LlamaCppMemory layout(const ModelSpec& m, const Inputs& in, const LlamaCppParams
     ph.gpu[static_cast<size_t>(out_dev)] = std::max(ph.gpu[static_cast<size_t>(out_dev)], out_phase);
   } else {
     ph.largest_cpu_weight = std::max(ph.largest_cpu_weight, mw.largest_output);
+    mem.host_layer_bytes += mw.output_bytes;
   }
 
   compute_buffers(m, o, cells, T, out_dev, out_phase, ph, mem);
@@ -544,6 +574,15 @@ void explain(const ModelSpec& m, const LlamaCppParams& o, const LlamaCppMemory& 
   a.push_back("llama.cpp: token_embd stays on the CPU; -ngl " + std::to_string(o.n_gpu_layers) + " of " +
               std::to_string(n_layer + 1) + " layers (output layer first) on " + std::to_string(o.gpus) + " GPU(s)" +
               (o.gpus > 1 ? ", split by layer evenly" : ""));
+  if (o.n_cpu_moe > 0) {
+    a.push_back("llama.cpp: --n-cpu-moe " + std::to_string(o.n_cpu_moe) + ": the routed experts (ffn_*_exps) of " +
+                (o.n_cpu_moe >= n_layer ? std::string("every layer") : "layers 0-" + std::to_string(o.n_cpu_moe - 1)) +
+                " stay in host memory (" + std::to_string(mem.host_expert_bytes / kMiB) + " MiB); the rest of those layers runs on the GPU");
+    if (mem.host_expert_bytes == 0) {
+      p.warnings.push_back({"llamacpp_cpu_moe_no_effect",
+                            "--n-cpu-moe moves nothing: the model has no routed experts on the GPU layers it names"});
+    }
+  }
   a.push_back("llama.cpp: compute buffer modelled as the reserved graph's peak at n_ubatch = " +
               std::to_string(o.n_ubatch) + " tokens (f32 activations, logits for every token of the micro-batch)");
   a.push_back("llama.cpp: no utilisation fraction or reserve: a GPU fits when model + KV + compute buffers + ~" +
@@ -618,6 +657,8 @@ std::string llamacpp_launch_command(const ModelSpec& m, const Inputs& in) {
   }
   cmd += " -c " + std::to_string(o.requested_ctx) + " -np " + std::to_string(o.n_seq);
   cmd += " -ngl " + (o.n_gpu_layers >= n_layer + 1 ? std::string("all") : std::to_string(o.n_gpu_layers));
+  if (o.n_cpu_moe >= n_layer) cmd += " --cpu-moe";
+  else if (o.n_cpu_moe > 0) cmd += " --n-cpu-moe " + std::to_string(o.n_cpu_moe);
   if (o.type_k != GgmlType::kF16) cmd += std::string(" -ctk ") + ggml_type_info(o.type_k).name;
   if (o.type_v != GgmlType::kF16) cmd += std::string(" -ctv ") + ggml_type_info(o.type_v).name;
   cmd += o.flash_attn ? " -fa on" : " -fa off";
@@ -653,6 +694,11 @@ EnginePlan llamacpp_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&
   p.fits = p.failure.empty() && gpus_fit(mem, capacity);
   p.kv_cache_tokens = mem.kv_cells_full > 0 ? mem.kv_cells_full : mem.kv_cells_swa;
   p.system_ram_bytes = mem.host.total_bytes();
+  p.host.layer_weight_bytes = mem.host_layer_bytes;
+  p.host.expert_weight_bytes = mem.host_expert_bytes;
+  p.host.kv_bytes = mem.host_kv_bytes;
+  p.host.ubatch_tokens = o.n_ubatch;
+  p.host.op_offload = o.op_offload;
   const int64_t slots = most_slots(m, in, mw, capacity);
   p.max_concurrency = p.failure.empty() ? static_cast<double>(slots) : 0.0;
   for (GpuMemory& g : p.per_gpu) g.max_concurrency = slots;

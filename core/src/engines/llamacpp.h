@@ -35,6 +35,7 @@ struct LlamaCppParams {
   int64_t n_seq = 1;          ///< -np slots
   int64_t n_stream = 1;       ///< KV streams: 1 with a unified cache, else one per slot
   int64_t n_gpu_layers = 0;   ///< -ngl resolved to 0..n_layer + 1 (the output layer counts as one)
+  int64_t n_cpu_moe = 0;      ///< --n-cpu-moe resolved to 0..n_layer (layers whose routed experts stay on the CPU)
   int64_t n_batch = 2048;     ///< -b after min(n_ctx, ...)
   int64_t n_ubatch = 512;     ///< -ub after min(n_batch, ...)
   GgmlType type_k = GgmlType::kF16;
@@ -87,6 +88,9 @@ struct LlamaCppMemory {
   int64_t swa_layers = 0;
   int64_t kv_k_full = 0, kv_v_full = 0, kv_k_swa = 0, kv_v_swa = 0;  ///< bytes by cache, all devices
   int64_t weights_bytes = 0;   ///< every tensor once (the file)
+  int64_t host_expert_bytes = 0;   ///< routed-expert weights kept on the CPU (--n-cpu-moe) of layers on a GPU
+  int64_t host_layer_bytes = 0;    ///< weights of whole layers (and the output layer) left on the CPU (-ngl)
+  int64_t host_kv_bytes = 0;       ///< KV cache of the layers left on the CPU
   int64_t parameters = 0;
 };
 

@@ -72,6 +72,10 @@ struct LlamaCppOptions {
   int64_t ctx_size = 0;    ///< -c: context cells over all slots (0 = np x context)
   int64_t np = 0;          ///< -np: parallel slots (0 = the batch)
   int64_t ngl = -1;        ///< -ngl: layers on the GPUs, the output layer counting as one (-1 = all)
+  /// --n-cpu-moe N: the routed-expert tensors (ffn_{gate,up,down}_exps) of the first N layers stay in host memory
+  /// (--cpu-moe = every layer). 0 = none. llama.cpp PR #15077 (2025-08), common/arg.cpp: a tensor override
+  /// "blk\\.i\\.ffn_(up|down|gate)_exps=CPU" per layer i < N.
+  int64_t n_cpu_moe = 0;
   GgmlType type_k = GgmlType::kF16;  ///< -ctk: K cache type (the request's ctk, else mapped from kv_dtype)
   GgmlType type_v = GgmlType::kF16;  ///< -ctv: V cache type
   int64_t n_batch = 2048;  ///< -b: logical batch (tokens)

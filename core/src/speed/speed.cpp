@@ -2,6 +2,7 @@
 // throughput and throughput-vs-concurrency curve. See speed.h for the model; every constant below names
 // its source or the measurements it was fitted to.
 #include "speed/speed.h"
+#include "speed/offload.h"
 
 #include <algorithm>
 #include <cmath>
@@ -838,11 +839,25 @@ SpeedEstimate estimate_speed(const ModelSpec& m, const Inputs& in, const EngineP
   const int64_t dp = std::max<int64_t>(1, in.layout.dp);
   const int64_t chunk = static_cast<int64_t>(std::min(k.prefill_chunk_tokens, 1e15));
 
+  // Weights in host memory (llama.cpp offload): the CPU streams them each decode step, prefill uploads them.
+  const HostSpeed host = host_speed(in);
+  const double gpu_rate = k.bandwidth_bytes_per_s * k.bandwidth_efficiency *
+                          (in.weights.method == QuantMethod::kNone ? 1.0 : k.quantized_read_efficiency);
+  auto offload = [&](int64_t seqs, Timeline* tl) {
+    if (!plan.host.any()) return;
+    const int64_t mid = out.input_tokens + out.output_tokens / 2;
+    const double cpu = host_decode_seconds(m, plan.host, host, seqs, mid, plan.kv_cache_tokens);
+    const double moved = gpu_seconds_not_spent(m, plan.host, gpu_rate, seqs, mid, plan.kv_cache_tokens);
+    tl->tpot_s += cpu - std::min(moved, 0.9 * tl->tpot_s);
+    tl->prefill_gpu_s += host_prefill_seconds(plan.host, host, seqs * out.input_tokens);
+  };
+
   // One point: `total` requests over dp replicas, served together.
   auto point = [&](int64_t total, Timeline* tl) {
     const int64_t per_replica = ceil_div(std::max<int64_t>(1, total), dp);
     prefill_timeline(x, per_replica, out.input_tokens, chunk, tl);
     decode_timeline(x, per_replica, out.input_tokens, out.output_tokens, tl);
+    offload(per_replica, tl);
     SpeedPoint p;
     p.concurrency = total;
     // The engine runs one step per prefill chunk; the last one samples the first token.
@@ -868,6 +883,17 @@ SpeedEstimate estimate_speed(const ModelSpec& m, const Inputs& in, const EngineP
   out.prefill = tl.prefill_step;
   out.prefill_chunks = tl.chunks;
   out.bound = tl.decode_step.compute_bound ? "compute" : "memory";
+  if (plan.host.any()) {
+    out.host_offload = true;
+    out.host_bandwidth_bytes_per_s = host.bandwidth_bytes_per_s;
+    out.host_bandwidth_basis = host.basis;
+    const int64_t mid = out.input_tokens + out.output_tokens / 2;
+    const int64_t seqs = ceil_div(out.batch, dp);
+    out.host_decode_seconds = host_decode_seconds(m, plan.host, host, seqs, mid, plan.kv_cache_tokens);
+    out.host_prefill_seconds = host_prefill_seconds(plan.host, host, seqs * out.input_tokens);
+    // The CPU's share sets the pace when it is most of the step (memory-bound on the host).
+    if (out.host_decode_seconds > 0.5 * out.tpot_seconds) out.bound = "host memory";
+  }
   out.prefill_bound = tl.prefill_step.compute_bound ? "compute" : "memory";
 
   // The curve: 1, 2, 4, ... below the KV-cache limit, and the limit itself.

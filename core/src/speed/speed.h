@@ -168,6 +168,12 @@ struct SpeedEstimate {
   StepCost prefill;             ///< one prefill chunk (the tightest stage)
   int64_t prefill_chunks = 0;   ///< prefill steps (chunked prefill)
   double max_concurrency = 0;   ///< from the engine plan (KV-cache limit)
+  // Weights run from host memory (llama.cpp -ngl below the layers, --n-cpu-moe; speed/offload.h).
+  bool host_offload = false;
+  double host_bandwidth_bytes_per_s = 0;  ///< the host memory bandwidth used (decimal bytes/s)
+  std::string host_bandwidth_basis;
+  double host_decode_seconds = 0;         ///< the CPU's share of one decode step at the request's batch
+  double host_prefill_seconds = 0;        ///< what the host-resident weights add to the prefill
   std::vector<SpeedPoint> curve;  ///< concurrency 1, 2, 4, ... up to max_concurrency (and it)
   SpeedConstants constants;
   std::vector<Warning> warnings;
