@@ -218,5 +218,26 @@ TEST(Deployments, TransformersStaysOnOneMachine) {
   }
 }
 
+TEST(Deployments, SpeedPricesTensorParallelOverTheRealLink) {
+  // H100 NVL (presets/gpus.json): NVLink bridges join pairs (scale_up_domain 2, 300 GB/s one way); between pairs
+  // the node's PCIe 5.0 (intra_node_gbps 64). TP 2 all-reduces over NVLink, TP 4 over PCIe.
+  auto link = [](int64_t tp) {
+    const json r = run({{"model", "meta-llama/Llama-3.1-8B-Instruct"}, {"gpu", "nvidia-h100-nvl"}, {"tp", tp}});
+    return r["speed"]["assumptions"];
+  };
+  EXPECT_EQ(link(2)["interconnect"], "nvlink");
+  EXPECT_DOUBLE_EQ(link(2)["interconnect_gbps"].get<double>(), 300);
+  EXPECT_EQ(link(4)["interconnect"], "pcie");
+  EXPECT_DOUBLE_EQ(link(4)["interconnect_gbps"].get<double>(), 64);
+  // PP 2 of TP 8 on H100 SXM spans two HGX nodes: the hand-off crosses InfiniBand, and the notes say so.
+  const json r = run({{"model", "meta-llama/Llama-3.1-70B-Instruct"}, {"gpu", "nvidia-h100-sxm"}, {"tp", 8}, {"pp", 2}});
+  ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+  bool said = false;
+  for (const json& n : r["speed"]["assumptions"]["notes"]) {
+    said = said || n.get<std::string>().find("infiniband scale-out network") != std::string::npos;
+  }
+  EXPECT_TRUE(said) << r["speed"]["assumptions"].dump();
+}
+
 }  // namespace
 }  // namespace llmsizer

@@ -18,8 +18,7 @@ export function shortName(name) {
 // concurrency, tokens/s, headroom); numbers right-aligned.
 const BASE_COLS = [
   ['count', 'GPUs × GPU', (x) => `${count(x.count)} × ${shortName(x.name)}`, 'gpu'],
-  ['nodes', 'Nodes', (x) => `${count(x.nodes)} × ${x.gpus_per_node}`, 'num'],
-  [null, 'Layout', (x) => `TP ${x.tp} × PP ${x.pp}${x.dp > 1 ? ` × DP ${x.dp}` : ''}`, 'layout'],
+  [null, 'Layout', (x) => `TP ${x.tp} × PP ${x.pp}${x.dp > 1 ? ` × DP ${x.dp}` : ''}${x.nodes > 1 ? ` · ${x.nodes} nodes` : ''}`, 'layout'],
   ['max_concurrency', 'Max concurrency', (x) => sequences(x.max_concurrency), 'num'],
   ['tokens_per_second', 'Tokens/s per request', (x) => sig(x.tokens_per_second), 'num'],
   ['headroom_bytes', 'Headroom GiB', (x) => gib(x.headroom_bytes), 'num'],

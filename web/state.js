@@ -23,7 +23,7 @@ export const PANELS = ['speed', 'context', 'recs'];
 export const DEFAULT_PRESET = 'Qwen/Qwen2.5-7B-Instruct';
 export const DEFAULT_GPU = 'nvidia-h100-sxm';
 // Sortable columns of the recommendations table ("-" first: descending).
-export const SORTS = ['name', 'memory_gib', 'count', 'nodes', 'max_concurrency', 'headroom_bytes', 'tokens_per_second',
+export const SORTS = ['name', 'memory_gib', 'count', 'max_concurrency', 'headroom_bytes', 'tokens_per_second',
   'throughput_tokens_per_second', 'throughput_tokens_per_second_per_gpu', 'concurrency_at_target',
   'cost_per_million_output_tokens_usd'];
 
