@@ -161,6 +161,33 @@ TEST(Deployments, LatencyTargetIsMetAtTheReportedConcurrencyAndNotAboveIt) {
   EXPECT_EQ(checked, 3);
 }
 
+TEST(Deployments, TheFirstThreeCarryTheirPerGpuVsPerUserCurve) {
+  // Points at 1, 2, 4, ... users up to the KV-cache limit; per GPU = the deployment's throughput / its GPUs, and the
+  // point at the request's batch is the recommendation's own throughput.
+  const json r = run({{"model", "meta-llama/Llama-3.1-8B-Instruct"}, {"engine", "vllm"}, {"batch", 4},
+                      {"recommend", true}, {"recommend_vendor", "NVIDIA"}});
+  ASSERT_TRUE(r["ok"].get<bool>());
+  const json& recs = r["recommendations"];
+  for (size_t i = 0; i < recs.size(); ++i) {
+    const json& x = recs[i];
+    if (i >= 3) {
+      EXPECT_FALSE(x.contains("curve")) << i;
+      continue;
+    }
+    const json& c = x["curve"];
+    ASSERT_GE(c.size(), 3u) << x["gpu"];
+    EXPECT_EQ(c[0]["concurrency"].get<int64_t>(), 1);
+    EXPECT_EQ(c[2]["concurrency"].get<int64_t>(), 4);
+    EXPECT_EQ(c.back()["concurrency"].get<int64_t>(), static_cast<int64_t>(x["max_concurrency"].get<double>()));
+    EXPECT_NEAR(c[2]["tokens_per_second_per_gpu"].get<double>(), x["throughput_tokens_per_second_per_gpu"].get<double>(),
+                1e-6);
+    EXPECT_NEAR(c[2]["tokens_per_second_per_user"].get<double>(), x["tokens_per_second"].get<double>(), 1e-6);
+    // More users: more tokens/s per GPU, fewer per user.
+    EXPECT_GT(c.back()["tokens_per_second_per_gpu"].get<double>(), c[0]["tokens_per_second_per_gpu"].get<double>());
+    EXPECT_LT(c.back()["tokens_per_second_per_user"].get<double>(), c[0]["tokens_per_second_per_user"].get<double>());
+  }
+}
+
 TEST(Deployments, UnreachableTargetSaysWhy) {
   // 0.01 ms per output token: no GPU decodes an 8 B model that fast (it reads ~16 GB of weights per step).
   const json r = run({{"model", "meta-llama/Llama-3.1-8B-Instruct"},

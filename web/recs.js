@@ -1,6 +1,7 @@
 // recs.js — the recommendations panel: every GPU preset ranked by the core for the workload (a request with
 // "recommend": true, made only while the panel is open), filtered by the request's recommend_* keys, with
 // sortable columns. Sorting orders the core's rows; it computes nothing. Loaded when the panel opens.
+import { xyChart } from './charts.js';
 import { count, gib, h, sequences, sig } from './render.js';
 
 /**
@@ -31,6 +32,22 @@ const TARGET_COL = ['concurrency_at_target', 'Users at target', (x) => (x.concur
 const COST_COL = ['cost_per_million_output_tokens_usd', 'USD per M output tokens',
   (x) => (x.cost_per_million_output_tokens_usd === undefined ? '—' : `$${sig(x.cost_per_million_output_tokens_usd)}`), 'num'];
 
+/** Tokens/s per GPU against tokens/s per user for the top layouts (the core's curves), the TPOT target drawn. */
+function tradeoffChart(rows, tpotMs) {
+  const top = rows.filter((x) => Array.isArray(x.curve) && x.curve.length);
+  if (!top.length) return null;
+  const layout = (x) => `${count(x.count)} × ${shortName(x.name)}, TP ${x.tp} × PP ${x.pp}${x.dp > 1 ? ` × DP ${x.dp}` : ''}`;
+  return xyChart(h, {
+    id: 'chart-recs', title: 'Tokens/s per GPU vs tokens/s per user', fmt: sig,
+    desc: `For the first ${top.length} recommendations, from one user at a time to as many as the KV cache holds: more users ` +
+      'raise the tokens each GPU makes and lower what each user sees.',
+    xLabel: 'tokens/s per user', yLabel: 'tokens/s per GPU',
+    series: top.map((x, i) => ({ name: layout(x), cls: ['c-a', 'c-b', 'c-cap'][i],
+      pts: x.curve.map((p) => ({ x: p.tokens_per_second_per_user, y: p.tokens_per_second_per_gpu, label: `${count(p.concurrency)} at once` })) })),
+    vrefs: tpotMs > 0 ? [{ name: `target: ${sig(tpotMs)} ms per token = ${sig(1000 / tpotMs)} tokens/s per user`, x: 1000 / tpotMs, cls: 'c-ref' }] : [],
+  });
+}
+
 /** The GPUs the engine does not run on (or that no layout serves), folded, each with the core's reason. */
 function excludedList(r) {
   const rows = Array.isArray(r.recommendations_excluded) ? r.recommendations_excluded : [];
@@ -59,7 +76,8 @@ export function sortRows(rows, sort) {
 
 /**
  * @param {Object} r  the response of the recommend request
- * @param {{sort: string, onSort: (sort: string) => void, current: string}} ui  `current`: the chosen GPU id
+ * @param {{sort: string, onSort: (sort: string) => void, current: string, tpotMs?: number}} ui  `current`: the chosen GPU
+ *   id; `tpotMs`: the request's target_tpot_ms (drawn on the chart)
  */
 export function renderRecs(r, ui) {
   const rows = Array.isArray(r.recommendations) ? r.recommendations : [];
@@ -97,5 +115,5 @@ export function renderRecs(r, ui) {
     h('p', { class: 'phone-only recs-sort' }, h('label', { for: 'recs-sort' }, 'Sort by'), sortPick),
     h('div', { class: 'table-wrap' }, h('table', { id: 'recs-table', class: 'recs', 'aria-describedby': 'recs-about' },
       h('thead', null, head), h('tbody', null, body))),
-    excludedList(r));
+    tradeoffChart(rows, ui.tpotMs), excludedList(r));
 }

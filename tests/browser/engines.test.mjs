@@ -268,6 +268,12 @@ describe('recommendations', () => {
     assert.equal(await page.textContent('#recs-table tbody tr:first-child td[data-key="concurrency_at_target"]'),
       top.concurrency_at_target.toLocaleString('en-US'));
     await page.waitForFunction(() => /tpot=50&usd=2\.5/.test(location.search));
+    // The top three layouts' tokens/s per GPU against tokens/s per user, the 50 ms target as 20 tokens/s per user.
+    assert.equal(await page.locator('#chart-recs polyline').count(), 3);
+    assert.equal(await page.locator('#chart-recs line.ref').count(), 1);
+    assert.match(await page.textContent('#chart-recs-box .legend'), /target: 50 ms per token = 20 tokens\/s per user/);
+    assert.equal(await page.locator('#chart-recs-box table.data tbody tr').count(),
+      JSON.parse(priced[1]).recommendations.slice(0, 3).reduce((n, x) => n + x.curve.length, 0));
     await page.fill('#in-tpot', '');
     await page.fill('#in-usd', '');
     await page.waitForFunction(() => !document.querySelector('#recs-table td[data-key="cost_per_million_output_tokens_usd"]'));

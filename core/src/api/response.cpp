@@ -324,6 +324,18 @@ void write_deployment(JsonWriter& w, const Recommendation& r) {
         .field("cost_per_month_usd", stable(r.cost->usd_per_month))
         .field("cost_per_million_output_tokens_usd", stable(r.cost->usd_per_million_output_tokens));
   }
+  if (!r.curve.empty()) {
+    // Tokens/s each user sees and tokens/s per GPU of the deployment (output, prefill included), by users at once.
+    w.key("curve").begin_array();
+    for (const SpeedPoint& p : r.curve) {
+      w.begin_object()
+          .field("concurrency", p.concurrency)
+          .field("tokens_per_second_per_user", stable(p.per_user_tokens_per_second))
+          .field("tokens_per_second_per_gpu", stable(p.throughput_tokens_per_second / static_cast<double>(r.count)))
+          .end_object();
+    }
+    w.end_array();
+  }
   w.key("launch_commands").begin_array();
   for (const deploy::NodeCommand& c : r.launch_commands) {
     w.begin_object().field("node", c.node).field("role", c.role).field("command", c.command).end_object();

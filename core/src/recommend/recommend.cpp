@@ -212,6 +212,22 @@ std::optional<Recommendation> recommend_one(const Search& s, const GpuSpec& g, c
   return best;
 }
 
+/// Speed at 1, 2, 4, ... users up to the layout's KV-cache limit (and the limit itself), at most 12 points.
+void fill_curve(const Search& s, const GpuSpec& g, Recommendation* rec) {
+  Inputs x = s.in;
+  x.gpu = g;
+  x.layout = rec->layout;
+  const auto top = static_cast<int64_t>(std::floor(std::min(rec->max_concurrency, 1e9) + 1e-9));
+  std::vector<int64_t> cs;
+  for (int64_t c = 1; c < top && cs.size() < 11; c *= 2) cs.push_back(c);
+  if (top >= 1) cs.push_back(top);
+  for (int64_t c : cs) {
+    const std::optional<SpeedPoint> p = speed_point(s.m, x, c);
+    if (!p) return;
+    rec->curve.push_back(*p);
+  }
+}
+
 }  // namespace
 
 Recommendations recommend_gpus(const ModelSpec& m, const Inputs& in, const std::vector<GpuSpec>& gpus) {
@@ -249,6 +265,11 @@ Recommendations recommend_gpus(const ModelSpec& m, const Inputs& in, const std::
   std::stable_sort(out.items.begin(), out.items.end(), [](const Recommendation& a, const Recommendation& b) {
     return deploy::rank_before(candidate_of(a), candidate_of(b));
   });
+  for (size_t i = 0; i < out.items.size() && i < kCurveRecommendations; ++i) {
+    for (const GpuSpec& g : gpus) {
+      if (g.id == out.items[i].gpu) fill_curve(s, g, &out.items[i]);
+    }
+  }
   return out;
 }
 

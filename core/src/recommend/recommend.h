@@ -15,6 +15,7 @@
 #include "api/estimate.h"
 #include "deploy/deploy.h"
 #include "llmsizer/gpu.h"
+#include "speed/speed.h"
 
 namespace llmsizer {
 
@@ -46,7 +47,13 @@ struct Recommendation {
   deploy::TargetResult at_target;   ///< the largest concurrency that meets it, and the speed there
   std::optional<deploy::Cost> cost; ///< with gpu_hour_usd: the price spread over the throughput
   std::vector<deploy::NodeCommand> launch_commands;  ///< one per node (vLLM, SGLang, llama.cpp)
+  /// The first recommendations only (kCurveRecommendations): tokens/s per user and per GPU at 1, 2, 4, ... users
+  /// up to the KV-cache limit, for the page's per-GPU vs per-user chart.
+  std::vector<SpeedPoint> curve;
 };
+
+/// How many of the ranked recommendations carry a speed curve.
+constexpr size_t kCurveRecommendations = 3;
 
 /// A GPU left out, and why: the engine does not run on it, or no layout within recommend_max_gpus serves the load.
 struct ExcludedGpu {
