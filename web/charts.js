@@ -148,5 +148,5 @@ export function xyChart(h, o) {
     h('tbody', null, o.series.flatMap((ser) => ser.pts.map((p) => h('tr', null, h('th', { scope: 'row' }, ser.name),
       h('td', { class: 'num' }, p.label), h('td', { class: 'num' }, o.fmt(p.x)), h('td', { class: 'num' }, o.fmt(p.y)))))));
   return h('figure', { class: 'chart-box', id: `${o.id}-box` }, h('figcaption', null, o.title), svg, legend,
-    h('details', null, h('summary', null, 'Data table'), h('div', { class: 'table-wrap' }, table)));
+    h('details', null, h('summary', null, 'Data table'), h('div', { class: 'data-wrap' }, table)));
 }
