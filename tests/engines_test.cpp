@@ -566,7 +566,7 @@ TEST(Solves, DataParallelReplicasWhenOneReplicaCannot) {
   EXPECT_FALSE(engine_capacity(m, in, Layout{l->tp, l->pp, l->dp - 1}, 30000, 8192).serves(30000));
 }
 
-TEST(Recommend, RanksByCountThenHeadroomAndFilters) {
+TEST(Recommend, RanksByNodesThenGpusAndFilters) {
   // Llama-3.1-8B bf16, 8 users x 8192 tokens (4096 blocks of 2 MiB = 8 GiB of KV), vLLM util 0.9.
   // A 24 GiB GPU: 21.6 GiB budget - 14.99 weights - 0.47 activations - 0.25 = 5.9 GiB: not enough on one,
   // enough on two (TP 2 halves the weights and the per-token KV). An 80 GiB GPU serves it alone.
@@ -575,26 +575,36 @@ TEST(Recommend, RanksByCountThenHeadroomAndFilters) {
   in.batch = 8;
   GpuSpec small = test::gpu_gib(24);
   small.id = "small";
-  small.vendor = "Acme";
+  small.vendor = "NVIDIA";  // vLLM's support rows need a vendor and a compute capability (7.0 or higher)
+  small.compute_capability = 8.9;
   small.market = "consumer";
   GpuSpec big = h100();
   big.vendor = "NVIDIA";
   big.market = "datacenter";
-  const std::vector<Recommendation> r = recommend_gpus(m, in, {small, big});
-  ASSERT_EQ(r.size(), 2u);
-  EXPECT_EQ(r[0].gpu, "nvidia-h100-sxm");
-  EXPECT_EQ(r[0].count, 1);
-  EXPECT_EQ(r[1].gpu, "small");
-  EXPECT_EQ(r[1].count, 2);
-  EXPECT_EQ(r[1].layout.tp, 2);
-  EXPECT_GE(r[1].max_concurrency, 8.0);
-  EXPECT_GE(r[1].headroom_bytes, 0);
-  EXPECT_FALSE(r[0].tokens_per_second.has_value());
-  in.request.recommend_vendor = "acme";
-  EXPECT_EQ(recommend_gpus(m, in, {small, big}).size(), 1u);
-  in.request.recommend_vendor.clear();
+  big.compute_capability = 9.0;
+  GpuSpec mac = test::gpu_gib(96);
+  mac.id = "mac";
+  mac.vendor = "Apple";  // vLLM's Apple row: not supported
+  const Recommendations r = recommend_gpus(m, in, {small, big, mac});
+  ASSERT_EQ(r.items.size(), 2u);
+  EXPECT_EQ(r.items[0].gpu, "nvidia-h100-sxm");
+  EXPECT_EQ(r.items[0].count, 1);
+  EXPECT_EQ(r.items[0].nodes, 1);
+  EXPECT_EQ(r.items[1].gpu, "small");
+  EXPECT_EQ(r.items[1].count, 2);
+  EXPECT_EQ(r.items[1].layout.tp, 2);
+  EXPECT_EQ(r.items[1].nodes, 1);  // no preset node shape: an 8-GPU server is assumed
+  EXPECT_GE(r.items[1].max_concurrency, 8.0);
+  EXPECT_GE(r.items[1].headroom_bytes, 0);
+  EXPECT_FALSE(r.items[0].tokens_per_second.has_value());
+  ASSERT_EQ(r.excluded.size(), 1u);
+  EXPECT_EQ(r.excluded[0].gpu, "mac");
+  EXPECT_NE(r.excluded[0].reason.find("Apple Silicon"), std::string::npos) << r.excluded[0].reason;
+  in.request.recommend_market = "consumer";
+  EXPECT_EQ(recommend_gpus(m, in, {small, big}).items.size(), 1u);
+  in.request.recommend_market.clear();
   in.request.recommend_min_memory_gib = 40;
-  EXPECT_EQ(recommend_gpus(m, in, {small, big}).size(), 1u);
+  EXPECT_EQ(recommend_gpus(m, in, {small, big}).items.size(), 1u);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -595,6 +595,7 @@ function renderRecs() {
   $('r-recs').replaceChildren(m ? m.renderRecs(last.recs.parsed, {
     sort: recsSort,
     current: control('gpu').value,
+    tpotMs: last.recs.request.target_tpot_ms,
     onSort: (s) => {
       recsSort = s;
       renderRecs();

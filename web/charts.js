@@ -107,3 +107,46 @@ export function lineChart(h, o) {
   return h('figure', { class: 'chart-box' }, h('figcaption', null, o.title), svg, legend,
     h('details', null, h('summary', null, 'Data table'), h('div', { class: 'table-wrap' }, table)));
 }
+
+/**
+ * Points (x, y) per series on linear axes from 0, joined in order, with vertical reference lines: the
+ * recommendations' tokens/s per GPU against tokens/s per user. A legend and a data table follow.
+ * @param {Function} h  render.js h()
+ * @param {{id: string, title: string, desc: string, xLabel: string, yLabel: string,
+ *   series: Array<{name: string, cls: string, pts: Array<{x: number, y: number, label: string}>}>,
+ *   vrefs?: Array<{name: string, x: number, cls: string}>, fmt: (v: number) => string}} o
+ */
+export function xyChart(h, o) {
+  const n = ++uid;
+  const pts = o.series.flatMap((x) => x.pts);
+  const axis = (vals) => { const t = Math.max(...vals, 0); const d = t > 0 ? step(t, 4) : 1; return [d, Math.max(d, Math.ceil(t / d) * d)]; };
+  const [dx, xmax] = axis([...pts.map((p) => p.x), ...(o.vrefs || []).map((r) => r.x)]);
+  const [dy, ymax] = axis(pts.map((p) => p.y));
+  const pw = W - M.l - M.r;
+  const ph = H - M.t - M.b;
+  const px = (x) => (M.l + (x / xmax) * pw).toFixed(1);
+  const py = (y) => (M.t + ph - (y / ymax) * ph).toFixed(1);
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': `ch${n}t ch${n}d`, class: 'chart', id: o.id });
+  svg.append(s('title', { id: `ch${n}t` }, o.title), s('desc', { id: `ch${n}d` }, o.desc));
+  const grid = s('g', { class: 'grid', 'aria-hidden': 'true' });
+  for (let t = 0; t <= ymax + dy / 2; t += dy) grid.append(s('line', { x1: M.l, x2: W - M.r, y1: py(t), y2: py(t) }), s('text', { x: M.l - 6, y: py(t), class: 'ty' }, o.fmt(t)));
+  for (let t = 0; t <= xmax + dx / 2; t += dx) grid.append(s('text', { x: px(t), y: M.t + ph + 17, class: 'tx' }, o.fmt(t)));
+  grid.append(s('text', { x: M.l + pw / 2, y: H - 6, class: 'axis' }, o.xLabel),
+    s('text', { x: 12, y: M.t + ph / 2, class: 'axis', transform: `rotate(-90 12 ${M.t + ph / 2})` }, o.yLabel),
+    s('line', { x1: M.l, x2: W - M.r, y1: M.t + ph, y2: M.t + ph, class: 'base' }));
+  svg.append(grid);
+  for (const r of o.vrefs || []) svg.append(s('line', { x1: px(r.x), x2: px(r.x), y1: M.t, y2: M.t + ph, class: `ref ${r.cls}` }, s('title', null, r.name)));
+  for (const ser of o.series) {
+    svg.append(s('polyline', { class: `line ${ser.cls}`, points: ser.pts.map((p) => `${px(p.x)},${py(p.y)}`).join(' ') }));
+    svg.append(s('g', { class: `pts ${ser.cls}` }, ...ser.pts.map((p) => s('circle', { cx: px(p.x), cy: py(p.y), r: 3.5 },
+      s('title', null, `${ser.name}, ${p.label}: ${o.fmt(p.x)} per user, ${o.fmt(p.y)} per GPU`)))));
+  }
+  const legend = h('ul', { class: 'legend' }, [...o.series, ...(o.vrefs || [])].map((x) =>
+    h('li', null, h('span', { class: `swatch ${x.cls}${'x' in x ? ' dash' : ''}`, 'aria-hidden': 'true' }), x.name)));
+  const table = h('table', { class: 'data' }, h('caption', null, `${o.title} (data)`),
+    h('thead', null, h('tr', null, ['', 'At once', o.xLabel, o.yLabel].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', null, o.series.flatMap((ser) => ser.pts.map((p) => h('tr', null, h('th', { scope: 'row' }, ser.name),
+      h('td', { class: 'num' }, p.label), h('td', { class: 'num' }, o.fmt(p.x)), h('td', { class: 'num' }, o.fmt(p.y)))))));
+  return h('figure', { class: 'chart-box', id: `${o.id}-box` }, h('figcaption', null, o.title), svg, legend,
+    h('details', null, h('summary', null, 'Data table'), h('div', { class: 'data-wrap' }, table)));
+}

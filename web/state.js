@@ -25,7 +25,8 @@ export const DEFAULT_PRESET = 'Qwen/Qwen2.5-7B-Instruct';
 export const DEFAULT_GPU = 'nvidia-h100-sxm';
 // Sortable columns of the recommendations table ("-" first: descending).
 export const SORTS = ['name', 'memory_gib', 'count', 'max_concurrency', 'headroom_bytes', 'tokens_per_second',
-  'throughput_tokens_per_second'];
+  'throughput_tokens_per_second', 'throughput_tokens_per_second_per_gpu', 'concurrency_at_target',
+  'cost_per_million_output_tokens_usd'];
 
 /**
  * The URL keys, in the order they are written, with the request key each maps to and what is accepted.
@@ -106,6 +107,9 @@ export const PARAMS = [
   { key: 'rv', req: 'recommend_vendor', kind: 'enum', list: 'vendors', recs: true, label: 'vendor' },
   { key: 'rm', req: 'recommend_market', kind: 'enum', list: 'markets', recs: true, label: 'market' },
   { key: 'rmin', req: 'recommend_min_memory_gib', kind: 'number', min: 0, max: 100000, recs: true, label: 'minimum GPU memory (GiB)' },
+  { key: 'tpot', req: 'target_tpot_ms', kind: 'number', min: 0, max: 1e6, recs: true, label: 'target time per output token (ms)' },
+  { key: 'ttft', req: 'target_ttft_ms', kind: 'number', min: 0, max: 1e7, recs: true, label: 'target time to first token (ms)' },
+  { key: 'usd', req: 'gpu_hour_usd', kind: 'number', min: 0, max: 1e6, recs: true, label: 'price per GPU-hour (USD)' },
   { key: 'sort', kind: 'enum', values: [...SORTS, ...SORTS.map((s) => `-${s}`)], label: 'recommendations sort' },
   { key: 'open', kind: 'list', values: PANELS, label: 'open panels' },
 ];

@@ -305,12 +305,34 @@ void print_engine(const json& r) {
     std::cout << "\n";
   }
   if (r.contains("recommendations") && !r["recommendations"].empty()) {
-    std::cout << "\nRecommended GPUs (fewest first, then most headroom; GiB = 2^30 bytes)\n";
+    std::cout << "\nRecommended GPUs (fewest nodes, then fewest GPUs, then tokens/s per GPU; GiB = 2^30 bytes)\n";
     for (const json& x : r["recommendations"]) {
-      std::cout << "  " << str(x, "count") << " x " << str(x, "name") << " (TP " << str(x, "tp") << ", PP "
-                << str(x, "pp") << (str(x, "dp") == "1" ? std::string() : ", " + str(x, "dp") + " replicas")
-                << "): max concurrency " << str(x, "max_concurrency") << ", headroom "
-                << gib(x["headroom_bytes"]) << " GiB\n";
+      std::cout << "  " << str(x, "count") << " x " << str(x, "name") << " on " << str(x, "nodes") << " node"
+                << (str(x, "nodes") == "1" ? "" : "s") << " (TP " << str(x, "tp") << ", PP " << str(x, "pp")
+                << (str(x, "dp") == "1" ? std::string() : ", " + str(x, "dp") + " replicas")
+                << "): max concurrency " << str(x, "max_concurrency") << ", headroom " << gib(x["headroom_bytes"])
+                << " GiB";
+      if (x["throughput_tokens_per_second_per_gpu"].is_number()) {
+        std::cout << ", " << num(x["throughput_tokens_per_second_per_gpu"], "%.1f") << " tok/s per GPU";
+      }
+      if (x.contains("concurrency_at_target")) {
+        std::cout << ", " << str(x, "concurrency_at_target") << " users at the latency target";
+      }
+      if (x.contains("cost_per_million_output_tokens_usd")) {
+        std::cout << ", $" << num(x["cost_per_million_output_tokens_usd"], "%.2f") << " per million output tokens ($"
+                  << num(x["cost_per_month_usd"], "%.0f") << " a month)";
+      }
+      std::cout << "\n";
+      const json& cmds = x["launch_commands"];
+      if (cmds.size() > 1) {
+        for (const json& c : cmds) std::cout << "      node " << str(c, "node") << ": " << str(c, "command") << "\n";
+      }
+    }
+  }
+  if (r.contains("recommendations_excluded") && !r["recommendations_excluded"].empty()) {
+    std::cout << "\nNot recommended\n";
+    for (const json& x : r["recommendations_excluded"]) {
+      std::cout << "  " << str(x, "name") << ": " << str(x, "reason") << "\n";
     }
   }
 }

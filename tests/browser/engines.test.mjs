@@ -258,7 +258,7 @@ describe('recommendations', () => {
     // GPUs x the short name (the full one in the title), whole sequences; the GPU's memory last.
     assert.deepEqual(cells, ['1', `${first.count} × ${shortName(first.name)}`, `TP ${first.tp} × PP ${first.pp}`,
       Math.floor(first.max_concurrency).toLocaleString('en-US'), sig(first.tokens_per_second), GIB(first.headroom_bytes),
-      sig(first.throughput_tokens_per_second), String(first.memory_gib)]);
+      sig(first.throughput_tokens_per_second), sig(first.throughput_tokens_per_second_per_gpu), String(first.memory_gib)]);
     assert.match(await page.getAttribute('#recs-table tbody tr:first-child th', 'title'), new RegExp(`^${first.name.replace(/[()]/g, '\\$&')} \\(`));
     assert.ok(log.requests.some((u) => u.endsWith('/recs.js')));
 
@@ -279,6 +279,35 @@ describe('recommendations', () => {
     await page.selectOption('#in-rv', '');
     await page.fill('#in-rmin', '');
     await page.waitForFunction(() => document.querySelectorAll('#recs-table tbody tr').length > 10);
+
+    // vLLM does not run on Apple GPUs: they are folded below the table with the core's reason (issue 16).
+    const excluded = JSON.parse((await page.textContent('#raw-recs')).split('\n')[1]).recommendations_excluded;
+    assert.ok(excluded.some((x) => x.gpu === 'apple-m2-ultra'));
+    assert.equal(await page.locator('#recs-excluded li').count(), excluded.length);
+    assert.match(await page.textContent('#recs-excluded li[data-gpu="apple-m2-ultra"]'), /Apple Silicon/);
+    // A latency target and a price: the ranking request carries them, the table gains their columns.
+    await page.fill('#in-tpot', '50');
+    await page.fill('#in-usd', '2.5');
+    await page.waitForFunction(() => document.querySelector('#raw-recs').textContent.includes('"gpu_hour_usd":2.5'));
+    const priced = (await page.textContent('#raw-recs')).split('\n');
+    assert.deepEqual(JSON.parse(priced[0]), { ...request, target_tpot_ms: 50, gpu_hour_usd: 2.5 });
+    assert.equal(runCli(JSON.parse(priced[0])), `${priced[1]}\n`);
+    const top = JSON.parse(priced[1]).recommendations[0];
+    await page.waitForSelector('#recs-table td[data-key="cost_per_million_output_tokens_usd"]');
+    assert.equal(await page.textContent('#recs-table tbody tr:first-child td[data-key="cost_per_million_output_tokens_usd"]'),
+      `$${sig(top.cost_per_million_output_tokens_usd)}`);
+    assert.equal(await page.textContent('#recs-table tbody tr:first-child td[data-key="concurrency_at_target"]'),
+      top.concurrency_at_target.toLocaleString('en-US'));
+    await page.waitForFunction(() => /tpot=50&usd=2\.5/.test(location.search));
+    // The top three layouts' tokens/s per GPU against tokens/s per user, the 50 ms target as 20 tokens/s per user.
+    assert.equal(await page.locator('#chart-recs polyline').count(), 3);
+    assert.equal(await page.locator('#chart-recs line.ref').count(), 1);
+    assert.match(await page.textContent('#chart-recs-box .legend'), /target: 50 ms per token = 20 tokens\/s per user/);
+    assert.equal(await page.locator('#chart-recs-box table.data tbody tr').count(),
+      JSON.parse(priced[1]).recommendations.slice(0, 3).reduce((n, x) => n + x.curve.length, 0));
+    await page.fill('#in-tpot', '');
+    await page.fill('#in-usd', '');
+    await page.waitForFunction(() => !document.querySelector('#recs-table td[data-key="cost_per_million_output_tokens_usd"]'));
 
     // Sorting: by tokens/s, descending then ascending; the link remembers it.
     const all = JSON.parse((await page.textContent('#raw-recs')).split('\n')[1]).recommendations;

@@ -89,6 +89,9 @@ struct Request {
   std::string recommend_market;         ///< filter: "datacenter", ... ("" = all)
   double recommend_min_memory_gib = 0;  ///< filter: per-GPU memory at least this
   int64_t recommend_max_gpus = 64;      ///< give up beyond this many GPUs
+  double target_tpot_ms = 0;            ///< latency target: time per output token at most this (0 = none)
+  double target_ttft_ms = 0;            ///< latency target: time to first token at most this (0 = none)
+  double gpu_hour_usd = 0;              ///< price of one GPU-hour, US dollars (0 = no cost figures)
 
   // ---- fine-tuning ----------------------------------------------------------------------------
   std::string mode = "inference";       ///< inference|full|lora|qlora

@@ -86,12 +86,15 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
     e.assumptions.insert(e.assumptions.begin(), r.assumptions.begin(), r.assumptions.end());
     JsonWriter w;
     write_estimate(w, e);
-    w.key("recommendations");
-    if (r.inputs.request.recommend && r.model.kind != ModelKind::kEncoder) {  // the ranking sizes KV caches
-      write_recommendations(w, recommend_gpus(r.model, r.inputs, catalog.gpus));
-    } else {
-      w.begin_array().end_array();
+    Recommendations recs;
+    // Encoders have no KV cache for the ranking to size: no recommendations (a warning says so).
+    if (r.inputs.request.recommend && r.model.kind != ModelKind::kEncoder) {
+      recs = recommend_gpus(r.model, r.inputs, catalog.gpus);
     }
+    w.key("recommendations");
+    write_recommendations(w, recs.items);
+    w.key("recommendations_excluded");
+    write_excluded(w, recs.excluded);
     w.key("training").raw(training.value().section);
     if (r.gguf) w.key("gguf").raw(gguf_section_json(*r.gguf));
     w.end_object();

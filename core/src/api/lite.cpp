@@ -35,7 +35,7 @@ std::string gguf_inspect_base64_json(const std::string&) {
   return w.end_object().end_object().take();
 }
 
-std::vector<Recommendation> recommend_gpus(const ModelSpec&, const Inputs&, const std::vector<GpuSpec>&) { return {}; }
+Recommendations recommend_gpus(const ModelSpec&, const Inputs&, const std::vector<GpuSpec>&) { return {}; }
 
 Result<TrainingSection> training_section(const ModelSpec&, const Inputs& in) {
   // Inference requests (the only ones the lite module answers): the full module's exact section.

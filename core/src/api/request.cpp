@@ -141,6 +141,15 @@ constexpr Field kFields[] = {
      to_num(&Request::recommend_min_memory_gib)},
     {"recommend_max_gpus", FieldKind::kInt, 1, 4096, "search layouts up to this many GPUs (default 64)",
      to_int(&Request::recommend_max_gpus)},
+    {"target_tpot_ms", FieldKind::kNumber, 0, 1e6,
+     "recommendations: the largest concurrency whose time per output token is at most this many ms (0 = none)",
+     to_num(&Request::target_tpot_ms)},
+    {"target_ttft_ms", FieldKind::kNumber, 0, 1e7,
+     "recommendations: the largest concurrency whose time to first token is at most this many ms (0 = none)",
+     to_num(&Request::target_ttft_ms)},
+    {"gpu_hour_usd", FieldKind::kNumber, 0, 1e6,
+     "recommendations: price of one GPU-hour in US dollars, for the cost per million output tokens (0 = none)",
+     to_num(&Request::gpu_hour_usd)},
     // fine-tuning
     {"mode", FieldKind::kString, 0, 32, "inference|full|lora|qlora", to_str(&Request::mode)},
     // speed

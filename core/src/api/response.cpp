@@ -382,6 +382,58 @@ void write_serving(JsonWriter& w, const Estimate& e) {
 
 }  // namespace
 
+namespace {
+
+void write_optional(JsonWriter& w, const char* key, const std::optional<double>& v) {
+  if (v) {
+    w.field(key, stable(*v));
+  } else {
+    w.field_null(key);
+  }
+}
+
+/// The latency target, the cost and the launch commands of one recommendation (recommend.h).
+void write_deployment(JsonWriter& w, const Recommendation& r) {
+  if (r.target) {
+    const deploy::TargetResult& t = r.at_target;
+    w.field("concurrency_at_target", t.concurrency);
+    if (t.met) {
+      w.field("tpot_seconds_at_target", stable(t.at.tpot_seconds))
+          .field("ttft_seconds_at_target", stable(t.at.ttft_seconds))
+          .field("throughput_tokens_per_second_at_target", stable(t.at.throughput_tokens_per_s));
+    } else {
+      w.field_null("tpot_seconds_at_target")
+          .field_null("ttft_seconds_at_target")
+          .field_null("throughput_tokens_per_second_at_target")
+          .field("target_note", t.reason);
+    }
+  }
+  if (r.cost) {
+    w.field("cost_per_hour_usd", stable(r.cost->usd_per_hour))
+        .field("cost_per_month_usd", stable(r.cost->usd_per_month))
+        .field("cost_per_million_output_tokens_usd", stable(r.cost->usd_per_million_output_tokens));
+  }
+  if (!r.curve.empty()) {
+    // Tokens/s each user sees and tokens/s per GPU of the deployment (output, prefill included), by users at once.
+    w.key("curve").begin_array();
+    for (const SpeedPoint& p : r.curve) {
+      w.begin_object()
+          .field("concurrency", p.concurrency)
+          .field("tokens_per_second_per_user", stable(p.per_user_tokens_per_second))
+          .field("tokens_per_second_per_gpu", stable(p.throughput_tokens_per_second / static_cast<double>(r.count)))
+          .end_object();
+    }
+    w.end_array();
+  }
+  w.key("launch_commands").begin_array();
+  for (const deploy::NodeCommand& c : r.launch_commands) {
+    w.begin_object().field("node", c.node).field("role", c.role).field("command", c.command).end_object();
+  }
+  w.end_array();
+}
+
+}  // namespace
+
 void write_recommendations(JsonWriter& w, const std::vector<Recommendation>& recs) {
   w.begin_array();
   for (const Recommendation& r : recs) {
@@ -392,22 +444,30 @@ void write_recommendations(JsonWriter& w, const std::vector<Recommendation>& rec
         .field("market", r.market)
         .field("memory_gib", stable(r.memory_gib))
         .field("count", r.count)
+        .field("nodes", r.nodes)
+        .field("gpus_per_node", r.gpus_per_node)
         .field("tp", r.layout.tp)
         .field("pp", r.layout.pp)
         .field("dp", r.layout.dp)
-        .field_number("max_concurrency", r.max_concurrency)
-        .field("headroom_bytes", r.headroom_bytes);
-    if (r.tokens_per_second) {
-      w.field("tokens_per_second", stable(*r.tokens_per_second));
-    } else {
-      w.field_null("tokens_per_second");
-    }
-    if (r.throughput_tokens_per_second) {
-      w.field("throughput_tokens_per_second", stable(*r.throughput_tokens_per_second));
-    } else {
-      w.field_null("throughput_tokens_per_second");
-    }
+        .field("conventional", r.conventional)
+        .field("tp_link", r.tp_link)
+        .field("pp_link", r.pp_link)
+        .field("support_via", r.support_via);
+    if (!r.support_note.empty()) w.field("support_note", r.support_note);
+    w.field_number("max_concurrency", r.max_concurrency).field("headroom_bytes", r.headroom_bytes);
+    write_optional(w, "tokens_per_second", r.tokens_per_second);
+    write_optional(w, "throughput_tokens_per_second", r.throughput_tokens_per_second);
+    write_optional(w, "throughput_tokens_per_second_per_gpu", r.throughput_per_gpu);
+    write_deployment(w, r);
     w.end_object();
+  }
+  w.end_array();
+}
+
+void write_excluded(JsonWriter& w, const std::vector<ExcludedGpu>& excluded) {
+  w.begin_array();
+  for (const ExcludedGpu& x : excluded) {
+    w.begin_object().field("gpu", x.gpu).field("name", x.name).field("reason", x.reason).end_object();
   }
   w.end_array();
 }

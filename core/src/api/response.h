@@ -15,6 +15,8 @@ namespace llmsizer {
 void write_estimate(JsonWriter& w, const Estimate& e);
 /// The "recommendations" array.
 void write_recommendations(JsonWriter& w, const std::vector<Recommendation>& recs);
+/// The "recommendations_excluded" array: [{gpu, name, reason}].
+void write_excluded(JsonWriter& w, const std::vector<ExcludedGpu>& excluded);
 /// {"ok": false, "error": {"code", "message", "path"?}}.
 std::string error_json(const Error& err);
 

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 
+#include "deploy/deploy.h"
 #include "engines/table.h"
 #include "engines/transformers.h"
 
@@ -491,7 +493,11 @@ StepCost decode_cost(const ModelSpec& m, const Inputs& in, const SpeedConstants&
 
 /// Pipeline hop: hidden states of `tokens` tokens sent to the next stage.
 double hop_seconds(const ModelSpec& m, const Inputs& in, const SpeedConstants& k, double tokens) {
-  return tokens * static_cast<double>(m.hidden_size) * act_bytes(in) / k.link_bytes_per_s + k.link_latency_s;
+  // One stage's output activations over the link between the stages (deploy::pp_send_seconds: the TP ranks
+  // send their parts in parallel; across nodes over the scale-out network).
+  const double bytes = tokens * static_cast<double>(m.hidden_size) * act_bytes(in);
+  const deploy::Layout l{in.layout.tp, in.layout.pp, in.layout.dp};
+  return deploy::pp_send_seconds(bytes, l, deploy::node_shape(in.gpu)) + k.pp_link_latency_s;
 }
 
 bool is_eager(const SpeedConstants& k) { return k.cpu_overlaps_gpu; }
@@ -621,6 +627,26 @@ void decode_timeline(const Ctx& x, int64_t seqs, int64_t prompt, int64_t output,
   t->tpot_s = sum / static_cast<double>(n);
 }
 
+// One point: `total` requests over dp replicas, served together.
+SpeedPoint point_at(const Ctx& x, int64_t dp, int64_t chunk, int64_t input, int64_t output, int64_t total,
+                    Timeline* tl, const std::function<void(int64_t, Timeline*)>* adjust = nullptr) {
+  const int64_t per_replica = ceil_div(std::max<int64_t>(1, total), dp);
+  prefill_timeline(x, per_replica, input, chunk, tl);
+  decode_timeline(x, per_replica, input, output, tl);
+  if (adjust) (*adjust)(per_replica, tl);  // weights in host memory (estimate_speed)
+  SpeedPoint p;
+  p.concurrency = total;
+  // The engine runs one step per prefill chunk; the last one samples the first token.
+  p.ttft_seconds = tl->prefill_gpu_s + static_cast<double>(tl->chunks) * x.k.step_overhead_s;
+  p.tpot_seconds = tl->tpot_s;
+  p.per_user_tokens_per_second = 1.0 / p.tpot_seconds;
+  const double e2e = p.ttft_seconds + p.tpot_seconds * static_cast<double>(output);
+  p.throughput_tokens_per_second = static_cast<double>(total * output) / e2e;
+  p.decode_throughput_tokens_per_second = static_cast<double>(total) / p.tpot_seconds;
+  p.compute_bound = tl->decode_step.compute_bound;
+  return p;
+}
+
 // ---- the constants, section by section (speed_constants) ----------------------------------------
 
 /// The compute dtype (what the GEMMs run in: the `tflops` key of the GPU preset) and the GPU's dense peak for it.
@@ -684,16 +710,35 @@ double prefill_chunk_tokens(const Inputs& in, const EngineSpeed& ep) {
   return static_cast<double>(std::max<int64_t>(1, in.prefill_tokens));
 }
 
-/// The link between tensor-parallel ranks (its class, one-way bandwidth and latency); returns the GB/s.
-double tp_link(const GpuSpec& g, SpeedConstants& k) {
-  const std::string ic = lower(g.interconnect);
-  // Scale-up links (NVLink, AMD Infinity Fabric / xGMI, Huawei HCCS, TPU ICI, Gaudi's on-chip RoCE) vs PCIe.
-  const bool fast = contains(ic, "nvlink") || contains(ic, "infinity") || contains(ic, "xgmi") ||
-                    contains(ic, "hccs") || contains(ic, "ici") || contains(ic, "roce");
+bool fast_link(const std::string& kind) {
+  // Scale-up links (NVLink/NVSwitch, AMD Infinity Fabric / xGMI, Huawei HCCS, TPU ICI, Gaudi's on-chip RoCE) vs
+  // PCIe and networks.
+  const std::string ic = lower(kind);
+  return contains(ic, "nvlink") || contains(ic, "nvswitch") || contains(ic, "infinity") || contains(ic, "xgmi") ||
+         contains(ic, "hccs") || contains(ic, "ici") || contains(ic, "gaudi-roce");
+}
+
+/// The link between tensor-parallel ranks (its class, one-way bandwidth and latency) and the one a pipeline
+/// boundary crosses; returns the TP link's GB/s. The links come from the GPU's node shape (deploy::tp_link /
+/// pp_link, presets/gpus.json node fields): a TP group inside the NVLink domain talks over NVLink, one larger
+/// than an NVLink pair (H100 NVL) over the node's PCIe, and a pipeline stage on another node over the scale-out
+/// network.
+double tp_link(const Inputs& in, SpeedConstants& k) {
+  const GpuSpec& g = in.gpu;
+  const deploy::NodeShape shape = deploy::node_shape(g);
+  const deploy::Link l = deploy::tp_link(std::max<int64_t>(2, in.layout.tp), shape);
+  const bool fast = fast_link(l.kind) && !l.crosses_nodes;
   k.interconnect = fast ? "nvlink" : "pcie";
-  const double gbps = g.interconnect_gbps > 0 ? g.interconnect_gbps : (fast ? kNvlinkDefaultGbps : kPcieDefaultGbps);
+  double gbps = l.gbps > 0 ? l.gbps : kPcieDefaultGbps;
+  // A preset naming a fast link without its bandwidth: NVLink 3's figure, as before node shapes.
+  if (fast && g.interconnect_gbps <= 0 && l.kind == shape.scale_up.kind) gbps = kNvlinkDefaultGbps;
   k.link_bytes_per_s = gbps * 1e9;
   k.link_latency_s = fast ? kNvlinkLatencyS : kPcieLatencyS;
+  // Pipeline hand-offs: the stage's TP ranks send their slices in parallel (deploy::pp_send_seconds).
+  const deploy::Link p = deploy::pp_link(deploy::Layout{in.layout.tp, in.layout.pp, in.layout.dp}, shape);
+  k.pp_link = p.kind;
+  k.pp_link_crosses_nodes = p.crosses_nodes;
+  k.pp_link_latency_s = fast_link(p.kind) && !p.crosses_nodes ? kNvlinkLatencyS : kPcieLatencyS;
   return gbps;
 }
 
@@ -725,6 +770,11 @@ void speed_notes(const Inputs& in, double gbps, SpeedConstants& k) {
                       (k.interconnect == "nvlink" ? "NVLink-class" : "PCIe") + " links, " +
                       std::to_string(static_cast<int>(gbps)) + " GB/s one way and " + std::to_string(static_cast<int>(k.link_latency_s * 1e6)) +
                       " us per collective (not calibrated: no multi-GPU speed rows)");
+  }
+  if (in.layout.pp > 1 && k.pp_link_crosses_nodes) {
+    k.notes.push_back("pipeline stages on different nodes: each hand-off crosses the " + k.pp_link +
+                      " scale-out network (the GPU preset's inter_node_gbps per GPU), " +
+                      std::to_string(static_cast<int>(k.pp_link_latency_s * 1e6)) + " us per hop (not calibrated)");
   }
 }
 
@@ -783,7 +833,7 @@ SpeedConstants speed_constants(const ModelSpec& m, const Inputs& in) {
     k.notes.push_back("eager attention: " + std::to_string(static_cast<int>(kEagerScoreBytes)) +
                       " B moved per prefill attention score (scores materialised; fitted on one H200 measurement)");
   }
-  const double gbps = tp_link(in.gpu, k);
+  const double gbps = tp_link(in, k);
   // ---- request overrides ----
   if (in.request.bandwidth_efficiency > 0) {
     k.bandwidth_efficiency = in.request.bandwidth_efficiency;
@@ -816,6 +866,17 @@ StepCost prefill_step(const ModelSpec& m, const Inputs& in, const SpeedConstants
   return prefill_cost(m, in, k, r, stage, pieces, 1, logits, is_eager(k));
 }
 
+std::optional<SpeedPoint> speed_point(const ModelSpec& m, const Inputs& in, int64_t concurrency) {
+  const SpeedConstants k = speed_constants(m, in);
+  if (m.layers.empty() || k.bandwidth_bytes_per_s <= 0 || k.peak_flops_per_s <= 0) return std::nullopt;
+  const RankModel r = rank_model(m, in.weights, in.layout.tp);
+  const Ctx x{m, in, k, r, pipeline_stages(m.num_hidden_layers(), in.layout.pp)};
+  const int64_t chunk = static_cast<int64_t>(std::min(k.prefill_chunk_tokens, 1e15));
+  Timeline tl;
+  return point_at(x, std::max<int64_t>(1, in.layout.dp), chunk, std::max<int64_t>(1, in.input_tokens),
+                  std::max<int64_t>(1, in.output_tokens), std::max<int64_t>(1, concurrency), &tl);
+}
+
 SpeedEstimate estimate_speed(const ModelSpec& m, const Inputs& in, const EnginePlan& plan) {
   SpeedEstimate out;
   out.batch = std::max<int64_t>(1, in.batch);
@@ -843,7 +904,7 @@ SpeedEstimate estimate_speed(const ModelSpec& m, const Inputs& in, const EngineP
   const HostSpeed host = host_speed(in);
   const double gpu_rate = k.bandwidth_bytes_per_s * k.bandwidth_efficiency *
                           (in.weights.method == QuantMethod::kNone ? 1.0 : k.quantized_read_efficiency);
-  auto offload = [&](int64_t seqs, Timeline* tl) {
+  const std::function<void(int64_t, Timeline*)> offload = [&](int64_t seqs, Timeline* tl) {
     if (!plan.host.any()) return;
     const int64_t mid = out.input_tokens + out.output_tokens / 2;
     const double cpu = host_decode_seconds(m, plan.host, host, seqs, mid, plan.kv_cache_tokens);
@@ -854,21 +915,7 @@ SpeedEstimate estimate_speed(const ModelSpec& m, const Inputs& in, const EngineP
 
   // One point: `total` requests over dp replicas, served together.
   auto point = [&](int64_t total, Timeline* tl) {
-    const int64_t per_replica = ceil_div(std::max<int64_t>(1, total), dp);
-    prefill_timeline(x, per_replica, out.input_tokens, chunk, tl);
-    decode_timeline(x, per_replica, out.input_tokens, out.output_tokens, tl);
-    offload(per_replica, tl);
-    SpeedPoint p;
-    p.concurrency = total;
-    // The engine runs one step per prefill chunk; the last one samples the first token.
-    p.ttft_seconds = tl->prefill_gpu_s + static_cast<double>(tl->chunks) * k.step_overhead_s;
-    p.tpot_seconds = tl->tpot_s;
-    p.per_user_tokens_per_second = 1.0 / p.tpot_seconds;
-    const double e2e = p.ttft_seconds + p.tpot_seconds * static_cast<double>(out.output_tokens);
-    p.throughput_tokens_per_second = static_cast<double>(total * out.output_tokens) / e2e;
-    p.decode_throughput_tokens_per_second = static_cast<double>(total) / p.tpot_seconds;
-    p.compute_bound = tl->decode_step.compute_bound;
-    return p;
+    return point_at(x, dp, chunk, out.input_tokens, out.output_tokens, total, tl, &offload);
   };
 
   Timeline tl;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -104,7 +105,10 @@ struct SpeedConstants {
   double eager_score_bytes = 0;
   std::string interconnect;             ///< "nvlink" or "pcie" (the class used for all-reduce costs)
   double link_bytes_per_s = 0;          ///< GPU-to-GPU one-direction bandwidth, bytes/s
-  double link_latency_s = 0;            ///< per collective / per pipeline hop
+  double link_latency_s = 0;            ///< per collective
+  std::string pp_link;                  ///< what a pipeline boundary crosses ("none" without PP; deploy::pp_link)
+  bool pp_link_crosses_nodes = false;   ///< the stages sit on different nodes (scale-out network)
+  double pp_link_latency_s = 0;         ///< per pipeline hop
   std::vector<std::string> notes;       ///< where each constant came from, and what is not calibrated
 };
 
@@ -182,6 +186,10 @@ struct SpeedEstimate {
 /// Speed of `in`'s workload (batch, input_tokens, output_tokens) on in.layout, with the curve bounded by
 /// plan.max_concurrency.
 SpeedEstimate estimate_speed(const ModelSpec& m, const Inputs& in, const EnginePlan& plan);
+
+/// One point of the curve on in.layout: `concurrency` requests of the workload's shape served together (what
+/// the latency-target search evaluates); nullopt when the GPU has no bandwidth/TFLOPS figures.
+std::optional<SpeedPoint> speed_point(const ModelSpec& m, const Inputs& in, int64_t concurrency);
 
 /// The GPU family a preset belongs to ("ampere", "hopper", "ada", "blackwell", "volta", "turing", "cdna3",
 /// "cdna2", "rdna3", "gaudi", "apple", "tpu", "ascend"; "" when unknown), read from its id.
