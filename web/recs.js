@@ -56,6 +56,17 @@ function excludedList(r) {
     h('ul', null, rows.map((x) => h('li', { 'data-gpu': x.gpu }, h('strong', null, shortName(x.name)), `: ${x.reason}`))));
 }
 
+/** The core's launch commands (one per node) for the first three recommendations, folded. */
+function launchList(rows) {
+  const top = rows.filter((x) => Array.isArray(x.launch_commands) && x.launch_commands.length).slice(0, 3);
+  if (!top.length) return null;
+  return h('details', { id: 'recs-launch' }, h('summary', null, 'Launch commands of the top three, one per node'),
+    top.map((x) => h('div', { 'data-gpu': x.gpu }, h('p', null, h('strong', null, shortName(x.name)),
+      ` × ${count(x.gpus)}${x.nodes > 1 ? ` on ${count(x.nodes)} nodes` : ''}`),
+    x.launch_commands.map((c) => h('div', null, h('span', { class: 'note' }, `node ${c.node} (${c.role})`),
+      h('pre', null, h('code', null, c.command)))))));
+}
+
 /** Rows in the order `sort` names ("key" ascending, "-key" descending; missing values last), else the core's. */
 export function sortRows(rows, sort) {
   if (!sort) return rows;
@@ -115,5 +126,5 @@ export function renderRecs(r, ui) {
     h('p', { class: 'phone-only recs-sort' }, h('label', { for: 'recs-sort' }, 'Sort by'), sortPick),
     h('div', { class: 'table-wrap' }, h('table', { id: 'recs-table', class: 'recs', 'aria-describedby': 'recs-about' },
       h('thead', null, head), h('tbody', null, body))),
-    tradeoffChart(rows, ui.tpotMs), excludedList(r));
+    tradeoffChart(rows, ui.tpotMs), launchList(rows), excludedList(r));
 }

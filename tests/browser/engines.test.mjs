@@ -285,6 +285,12 @@ describe('recommendations', () => {
     assert.ok(excluded.some((x) => x.gpu === 'apple-m2-ultra'));
     assert.equal(await page.locator('#recs-excluded li').count(), excluded.length);
     assert.match(await page.textContent('#recs-excluded li[data-gpu="apple-m2-ultra"]'), /Apple Silicon/);
+    // The top three's launch commands, one per node, as the core wrote them.
+    const ranked = JSON.parse((await page.textContent('#raw-recs')).split('\n')[1]).recommendations;
+    const withCmds = ranked.filter((x) => (x.launch_commands || []).length).slice(0, 3);
+    assert.ok(withCmds.length > 0, 'vLLM recommendations carry launch commands');
+    assert.equal(await page.locator('#recs-launch pre').count(), withCmds.reduce((k, x) => k + x.launch_commands.length, 0));
+    assert.equal(await page.textContent('#recs-launch pre >> nth=0'), withCmds[0].launch_commands[0].command);
     // A latency target and a price: the ranking request carries them, the table gains their columns.
     await page.fill('#in-tpot', '50');
     await page.fill('#in-usd', '2.5');
