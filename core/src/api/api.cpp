@@ -2,6 +2,7 @@
 // (api/estimate.cpp) -> response JSON (api/response.cpp); and the catalogue the page's pickers read.
 #include "llmsizer/api.h"
 
+#include "api/how_sure.h"
 #include "api/request_fields.h"
 #include "api/resolve.h"
 #include "api/response.h"
@@ -12,6 +13,7 @@
 #include "gguf/gguf.h"
 #include "gguf/summary.h"
 #include "recommend/recommend.h"
+#include "speed/speed.h"
 #include "training/training_json.h"
 
 namespace llmsizer {
@@ -74,8 +76,10 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
     e.warnings.insert(e.warnings.end(), r.warnings.begin(), r.warnings.end());
     e.warnings.insert(e.warnings.end(), training.value().warnings.begin(), training.value().warnings.end());
     e.assumptions.insert(e.assumptions.begin(), r.assumptions.begin(), r.assumptions.end());
+    const SpeedEstimate speed = estimate_speed(e.model, e.inputs, e.plan);
+    const HowSure sure = how_sure(e, speed, training.value());
     JsonWriter w;
-    write_estimate(w, e);
+    write_estimate(w, e, speed, sure);
     w.key("recommendations");
     if (r.inputs.request.recommend) {
       write_recommendations(w, recommend_gpus(r.model, r.inputs, catalog.gpus));
@@ -84,6 +88,10 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
     }
     w.key("training").raw(training.value().section);
     if (r.gguf) w.key("gguf").raw(gguf_section_json(*r.gguf));
+    w.key("bands");
+    write_bands(w, sure);
+    w.key("how_sure");
+    write_how_sure(w, sure);
     w.end_object();
     return w.take();
   }, [](const char* what) {

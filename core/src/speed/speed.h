@@ -98,6 +98,10 @@ struct SpeedConstants {
   double decode_compute_efficiency = 0; ///< fraction of peak reached by decode GEMMs when compute-bound
   double step_overhead_s = 0;           ///< per engine step: scheduling, input preparation, sampling, output
   double layer_overhead_s = 0;          ///< per decoder layer per step: kernel boundaries (graph replay/launches)
+  /// Engines without CUDA graphs (cpu_overlaps_gpu): the per-layer host cost from a fast to a slow host (the
+  /// point estimate layer_overhead_s lies between); graph-replaying engines: both equal layer_overhead_s.
+  double layer_overhead_fast_s = 0;
+  double layer_overhead_slow_s = 0;
   double prefill_chunk_tokens = 0;      ///< tokens per prefill step (chunked prefill)
   std::string interconnect;             ///< "nvlink" or "pcie" (the class used for all-reduce costs)
   double link_bytes_per_s = 0;          ///< GPU-to-GPU one-direction bandwidth, bytes/s
@@ -165,6 +169,11 @@ struct SpeedEstimate {
   StepCost prefill;             ///< one prefill chunk (the tightest stage)
   int64_t prefill_chunks = 0;   ///< prefill steps (chunked prefill)
   double max_concurrency = 0;   ///< from the engine plan (KV-cache limit)
+  /// Host-bound decode: an engine without CUDA graphs whose per-layer host cost (launching every op from the
+  /// CPU) takes longer than the GPU's work for the decode step. The step time then depends on the CPU.
+  bool host_bound = false;
+  double tpot_fast_host_seconds = 0;  ///< TPOT with the fast host's per-layer cost (= tpot for graph engines)
+  double tpot_slow_host_seconds = 0;  ///< ... with the slow host's
   std::vector<SpeedPoint> curve;  ///< concurrency 1, 2, 4, ... up to max_concurrency (and it)
   SpeedConstants constants;
   std::vector<Warning> warnings;
