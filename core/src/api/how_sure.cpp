@@ -10,7 +10,8 @@
 //                               the sum of the parts' bands (their errors taken as moving together: the widest)
 //   serving.kv_cache_tokens     kv_tokens/<engine>;  serving.max_concurrency: concurrency/<engine>
 //   speed.prefill_seconds, speed.ttft_seconds: prefill/<engine>;  speed.tpot_seconds: decode/<engine>, and for a
-//                               host-bound decode at least the fast-to-slow host range (speed.h)
+//                               host-bound decode outside a measured host-bound cell at least the fast-to-slow
+//                               host range (speed.h)
 //   training.total_bytes        training_peak on total - other (other is outside the allocator), plus other
 //   training.speed.seconds_per_step: training_step
 // The envelope of a case: the GPU's architecture, the engine version whose rules apply (vLLM, transformers) and
@@ -110,9 +111,12 @@ void speed_bands(Ctx& c, const SpeedEstimate& s) {
   add(c, "speed.ttft_seconds", pre, s.ttft_seconds, false);
   const Band t = make_band(c.table, band_family(BandFigure::kDecode, c.engine), s.tpot_seconds,
                            BandEnvelope{c.env.architecture, c.env.engine_version, s.host_bound, false}, false);
-  // Host-bound: the band covers at least the fast-to-slow host range of the per-layer launch cost.
+  // Host-bound outside a cell measured so: the band covers at least the fast-to-slow host range of the per-layer
+  // launch cost. Inside one, the measured spread stands (the range is in speed.tpot_*_host_seconds).
+  const bool hull = s.host_bound && !t.inside_envelope;
   add_derived(c, "speed.tpot_seconds", band_family(BandFigure::kDecode, c.engine), s.tpot_seconds,
-              std::min(t.lo, s.tpot_fast_host_seconds), std::max(t.hi, s.tpot_slow_host_seconds), t);
+              hull ? std::min(t.lo, s.tpot_fast_host_seconds) : t.lo,
+              hull ? std::max(t.hi, s.tpot_slow_host_seconds) : t.hi, t);
 }
 
 void training_bands(Ctx& c, const TrainingSection& t) {
@@ -177,7 +181,7 @@ void notes(HowSure& h) {
       if (!steps.empty()) {
         line += "; outside the envelope, widened for ";
         for (size_t i = 0; i < steps.size(); ++i) line += (i ? ", " : "") + steps[i];
-      } else if (b.n > 0) {
+      } else if (b.inside_envelope) {
         line += "; inside the envelope";
       }
     } else {
@@ -188,7 +192,7 @@ void notes(HowSure& h) {
   }
   if (h.host_bound) {
     h.notes.push_back("speed.tpot_seconds: host-bound (no CUDA graphs): the CPU launching every layer's ops sets "
-                      "the pace; the band covers a fast to a slow host");
+                      "the pace; a fast to a slow host: speed.tpot_fast_host_seconds .. speed.tpot_slow_host_seconds");
   }
 }
 

@@ -167,7 +167,9 @@ void write_speed(JsonWriter& w, const Estimate& e, const SpeedEstimate& s) {
       .field("bound", s.bound)
       .field("prefill_bound", s.prefill_bound)
       .field("prefill_chunks", s.prefill_chunks)
-      .field("host_bound", s.host_bound);
+      .field("host_bound", s.host_bound)
+      .field("tpot_fast_host_seconds", stable(s.tpot_fast_host_seconds))
+      .field("tpot_slow_host_seconds", stable(s.tpot_slow_host_seconds));
   w.key("decode_step");
   write_step(w, s.decode);
   w.key("prefill_step");
