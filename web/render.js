@@ -177,6 +177,13 @@ export function howSure(r) {
     h('ul', { class: 'note' }, hs.notes.map((n) => h('li', null, n))));
 }
 
+/** "; 3 at the high end of the memory band" when that differs from the estimate's GPUs needed. */
+function gpusHigh(r) {
+  const hi = r.how_sure && r.how_sure.gpus_needed_at_high_end;
+  if (typeof hi !== 'number' || hi === r.serving.gpus_needed) return '';
+  return `; ${hi > 0 ? count(hi) : 'none found'} at the high end of the memory band`;
+}
+
 export function renderVerdict(r) {
   const s = r.serving;
   const l = r.layout;
@@ -200,7 +207,7 @@ export function renderVerdict(r) {
       h('dt', null, 'Workload'),
       h('dd', { id: 'workload' }, `${count(w.batch)} sequence${w.batch === 1 ? '' : 's'} × ${count(w.context)} tokens`),
       h('dt', null, 'GPUs needed'),
-      h('dd', { id: 'gpus-needed' }, s.gpus_needed > 0 ? `${count(s.gpus_needed)}${layout}` : 'none found',
+      h('dd', { id: 'gpus-needed' }, s.gpus_needed > 0 ? `${count(s.gpus_needed)}${layout}` : 'none found', gpusHigh(r),
         s.gpus_needed_note ? ` — ${s.gpus_needed_note}` : ''),
       h('dt', null, 'Max concurrency'),
       h('dd', { id: 'max-concurrency' }, `${sequences(s.max_concurrency)} sequences of ${count(w.context)} tokens at once${concRange}`)),

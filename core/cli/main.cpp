@@ -379,6 +379,11 @@ void print_table(const json& r) {
   if (s.contains("gpus_needed_layout")) {
     std::cout << " (TP " << str(s["gpus_needed_layout"], "tp") << ", PP " << str(s["gpus_needed_layout"], "pp") << ")";
   }
+  if (r.contains("how_sure") && r["how_sure"].contains("gpus_needed_at_high_end") &&
+      r["how_sure"]["gpus_needed_at_high_end"] != s["gpus_needed"]) {
+    const std::string hi = str(r["how_sure"], "gpus_needed_at_high_end");
+    std::cout << "; " << (hi == "0" ? "none found" : hi) << " at the high end of the memory band";
+  }
   if (s.contains("gpus_needed_note")) std::cout << " — " << str(s, "gpus_needed_note");
   std::cout << "\n  max concurrency " << str(s, "max_concurrency") << num_band(r, "serving.max_concurrency", "%.2f")
             << " sequences of " << str(w, "context") << " tokens\n";

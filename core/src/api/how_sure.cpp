@@ -22,6 +22,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "engines/util.h"
 #include "json/util.h"
 
 namespace llmsizer {
@@ -130,6 +131,26 @@ void training_bands(Ctx& c, const TrainingSection& t) {
   if (t.seconds_per_step > 0) add(c, "training.speed.seconds_per_step", "training_step", t.seconds_per_step, false);
 }
 
+/// GPUs needed at the high end: the search of engines.cpp (solve_engine's fewest GPUs) with the weights carrying
+/// the band's extra bytes (total.hi - total on the tightest GPU, as a share of its weights) — a conservative
+/// proxy: all the extra is placed where it scales with the model.
+void gpus_needed_high(HowSure& h, const Estimate& e, const GpuMemory& g) {
+  const FigureBand* need = find(h, "memory.total_bytes");
+  if (!need || e.gpus_needed <= 0 || g.memory.weights_bytes <= 0) return;
+  const double extra = need->band.hi - static_cast<double>(g.memory.total_bytes());
+  if (!(extra > 0)) {
+    h.gpus_needed_high = e.gpus_needed;
+    return;
+  }
+  const double grow = 1.0 + extra / static_cast<double>(g.memory.weights_bytes);
+  engine_util::RankWeightsCache cache(e.model, e.inputs);
+  const auto l = engine_util::fewest_gpus_cached(e.model, e.inputs, cache,
+                                                 engine_util::safetensors_scale(e.model, e.inputs) * grow,
+                                                 std::max<int64_t>(1, e.solves.batch), e.solves.context,
+                                                 std::max<int64_t>(1, e.inputs.max_gpus), nullptr);
+  h.gpus_needed_high = l ? std::max(l->gpus(), e.gpus_needed) : 0;
+}
+
 /// The verdict on the band (bands.h verdict_need / verdict_supply), and what it was taken on.
 void verdict(HowSure& h, const Estimate& e, const GpuMemory& g, const TrainingSection& t) {
   if (t.estimated) {
@@ -210,6 +231,7 @@ HowSure how_sure(const Estimate& e, const SpeedEstimate& s, const TrainingSectio
   training_bands(c, t);
   h.host_bound = s.available && s.host_bound;
   verdict(h, e, g, t);
+  if (!t.estimated) gpus_needed_high(h, e, g);
   notes(h);
   return h;
 }
@@ -235,6 +257,7 @@ void write_how_sure(JsonWriter& w, const HowSure& h) {
       .field("verdict_basis", h.verdict_basis)
       .field("inside_envelope", h.inside_envelope)
       .field("host_bound", h.host_bound);
+  if (h.gpus_needed_high >= 0) w.field("gpus_needed_at_high_end", h.gpus_needed_high);
   w.key("figures").begin_object();
   for (const FigureBand& f : h.bands) {
     const Band& b = f.band;

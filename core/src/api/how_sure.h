@@ -28,6 +28,9 @@ struct HowSure {
   std::string verdict_basis;      ///< the figure the verdict was taken on, and how
   bool inside_envelope = false;   ///< every measured band is inside its cell's envelope
   bool host_bound = false;        ///< decode is host-bound (speed.host_bound)
+  /// Inference: the fewest GPUs when the memory needed is at the high end of its band (the extra bytes of
+  /// memory.total_bytes' band added to the weights); -1 = not computed, 0 = none within the search limit.
+  int64_t gpus_needed_high = -1;
   std::vector<std::string> notes; ///< one line per figure group: the measurements behind it, the steps taken
 };
 
