@@ -166,15 +166,16 @@ export function durationBand(r, path) {
   return b ? ` (${duration(b[0])}–${duration(b[1])})` : '';
 }
 
-/** The "How sure" note: where the case stands against the measurements, one line per figure. */
-export function howSure(r) {
+/** The "How sure" note: where the case stands against the measurements, one line per figure (of one view). */
+export function howSure(r, prefix = '') {
   const hs = r.how_sure;
   if (!hs || !Array.isArray(hs.notes)) return null;
+  const notes = hs.notes.filter((n) => n.startsWith(prefix));
   return h('details', { class: 'how-sure', id: 'how-sure' },
     h('summary', null, `How sure: ${hs.inside_envelope ? 'inside' : 'partly outside'} the measured envelope`),
     h('p', { class: 'note' }, 'Ranges are 5–95 % of this calculator’s measured errors for each rule, widened outside ' +
       'what was measured (another GPU family, an engine version, a host-bound step).'),
-    h('ul', { class: 'note' }, hs.notes.map((n) => h('li', null, n))));
+    h('ul', { class: 'note' }, notes.map((n) => h('li', null, n))));
 }
 
 /** "; 3 at the high end of the memory band" when that differs from the estimate's GPUs needed. */

@@ -35,7 +35,7 @@ export function renderTrainingVerdict(r) {
       row('Time per epoch', typeof t.seconds_per_epoch === 'number'
         ? `${duration(t.seconds_per_epoch)} for ${count(sp.dataset_tokens)} tokens` : 'set the dataset’s tokens to get it', 'epoch'),
       t.cpu_offload_bytes > 0 ? row('CPU memory (offload)', `${gib(t.cpu_offload_bytes)} GiB per GPU`, 'cpu-offload') : null),
-    howSure(r));
+    howSure(r, 'training.'));
 }
 
 export function renderTrainingBars(r) {

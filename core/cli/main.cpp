@@ -170,12 +170,15 @@ std::string num_band(const json& r, const char* path, const char* fmt = "%.4g") 
   return std::string("  [") + lo + "–" + hi + "]";
 }
 
-void print_how_sure(const json& r) {
+/// The "how sure" note; `prefix` keeps the lines of one view ("training." for fine-tuning).
+void print_how_sure(const json& r, const std::string& prefix = "") {
   if (!r.contains("how_sure")) return;
   const json& h = r["how_sure"];
   std::cout << "\nHow sure (bands in [ ]: 5-95 % of the measured errors of each rule, presets/accuracy.json; "
             << (h.value("inside_envelope", false) ? "inside" : "partly outside") << " the measured envelope)\n";
-  for (const json& n : h["notes"]) std::cout << "  - " << n.get<std::string>() << "\n";
+  for (const json& n : h["notes"]) {
+    if (n.get<std::string>().rfind(prefix, 0) == 0) std::cout << "  - " << n.get<std::string>() << "\n";
+  }
 }
 
 // Speed (speed.*): formats what the core returns.
@@ -272,7 +275,7 @@ void print_training(const json& r) {
       std::cout << "  epoch           " << buf << "\n";
     }
   }
-  print_how_sure(r);
+  print_how_sure(r, "training.");
   if (r.contains("warnings") && !r["warnings"].empty()) {
     std::cout << "\nWarnings\n";
     for (const json& x : r["warnings"]) std::cout << "  - " << str(x, "message") << "\n";

@@ -88,7 +88,9 @@ void memory_bands(Ctx& c, const Estimate& e, const GpuMemory& g) {
     add_derived(c, "memory.total_bytes", fam, total, p.lo + overhead, p.hi + overhead, p);
     return;
   }
-  Band sum = w.n >= kv.n ? w : kv;  // the provenance of the sum: its most measured part
+  Band sum = w;  // the provenance of the sum: its least measured part
+  sum.n = std::min({w.exact ? kv.n : w.n, kv.n, act.n});
+  sum.cases.clear();
   sum.exact = w.exact && kv.lo == kv.hi && act.lo == act.hi;
   sum.measured = w.measured && kv.measured && act.measured;
   sum.inside_envelope = w.inside_envelope && kv.inside_envelope && act.inside_envelope;
@@ -179,17 +181,21 @@ std::string pct(double x) {
   return buf;
 }
 
-/// One line per band: what it rests on, and where this case stands.
-void notes(HowSure& h) {
+/// One line per band: what it rests on, and where this case stands. Fine-tuning: the envelope is the training
+/// figures' (the inference sections are written too, but the answer is the training one).
+void notes(HowSure& h, bool training) {
   h.inside_envelope = true;
   for (const FigureBand& f : h.bands) {
+    const bool counts = !training || f.path.rfind("training.", 0) == 0;
     const Band& b = f.band;
     std::string line = f.path + ": ";
     if (b.exact) {
       line += "exact (read from the checkpoint's metadata)";
     } else if (b.value > 0 && std::isfinite(b.value)) {
       line += "-" + pct(1 - b.lo / b.value) + " % .. +" + pct(b.hi / b.value - 1) + " %; ";
-      if (b.n == 0) {
+      if (f.family == "sum") {
+        line += "the sum of its parts' bands (weights, KV cache, activations)";
+      } else if (b.n == 0) {
         line += "no measured case for " + f.family + ": the table's default width";
       } else {
         line += std::to_string(b.n) + " measured case" + (b.n == 1 ? "" : "s") + " (" + f.family + ")";
@@ -199,7 +205,9 @@ void notes(HowSure& h) {
       if (b.gpu_steps) steps.push_back("another GPU family");
       if (b.version_steps) steps.push_back("an unmeasured engine version");
       if (b.host_steps) steps.push_back("host-bound");
-      if (!steps.empty()) {
+      if (f.family == "sum") {
+        line += b.inside_envelope ? "; each inside its envelope" : "";
+      } else if (!steps.empty()) {
         line += "; outside the envelope, widened for ";
         for (size_t i = 0; i < steps.size(); ++i) line += (i ? ", " : "") + steps[i];
       } else if (b.inside_envelope) {
@@ -208,7 +216,7 @@ void notes(HowSure& h) {
     } else {
       continue;
     }
-    if (!b.exact && !b.inside_envelope && b.value > 0) h.inside_envelope = false;
+    if (counts && !b.exact && !b.inside_envelope && b.value > 0) h.inside_envelope = false;
     h.notes.push_back(line);
   }
   if (h.host_bound) {
@@ -232,7 +240,7 @@ HowSure how_sure(const Estimate& e, const SpeedEstimate& s, const TrainingSectio
   h.host_bound = s.available && s.host_bound;
   verdict(h, e, g, t);
   if (!t.estimated) gpus_needed_high(h, e, g);
-  notes(h);
+  notes(h, t.estimated);
   return h;
 }
 
