@@ -44,8 +44,9 @@ struct Ctx {
   HowSure& out;
 };
 
-const Band& add(Ctx& c, const std::string& path, const std::string& family, double value, bool integral,
-                bool exact = false, bool host_bound = false) {
+/// Adds a band and returns a copy (not a reference: the next add may reallocate the list).
+Band add(Ctx& c, const std::string& path, const std::string& family, double value, bool integral,
+         bool exact = false, bool host_bound = false) {
   BandEnvelope env = c.env;
   env.exact = exact;
   env.host_bound = host_bound;
@@ -74,10 +75,10 @@ void memory_bands(Ctx& c, const Estimate& e, const GpuMemory& g) {
   const Inputs& in = e.inputs;
   const MemoryBreakdown& m = g.memory;
   const bool exact = in.safetensors_bytes.has_value() || !in.weights.gguf_layer_bytes.empty();
-  const Band& w = add(c, "memory.weights_bytes", "weights", static_cast<double>(m.weights_bytes), true, exact);
-  const Band& kv = add(c, "memory.kv_cache_bytes", band_family(BandFigure::kKvTokens, c.engine),
+  const Band w = add(c, "memory.weights_bytes", "weights", static_cast<double>(m.weights_bytes), true, exact);
+  const Band kv = add(c, "memory.kv_cache_bytes", band_family(BandFigure::kKvTokens, c.engine),
                        static_cast<double>(m.kv_cache_bytes), true);
-  const Band& act = add(c, "memory.activations_bytes", band_family(BandFigure::kActivations, c.engine),
+  const Band act = add(c, "memory.activations_bytes", band_family(BandFigure::kActivations, c.engine),
                         static_cast<double>(m.activations_bytes), true);
   const double overhead = static_cast<double>(m.overhead_bytes);
   const double total = static_cast<double>(m.total_bytes());
