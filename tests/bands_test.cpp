@@ -208,9 +208,37 @@ TEST(AccuracyTable, TheCommittedFileParsesAndIsTheEmbeddedOne) {
   ASSERT_TRUE(t.ok()) << t.error().message;
   const AccuracyTable& builtin = builtin_accuracy_table();
   ASSERT_EQ(builtin.families.size(), t.value().families.size());
+  const AccuracyTable& file = t.value();
+  EXPECT_EQ(builtin.rules.min_cases, file.rules.min_cases);
+  for (int k = 0; k < 2; ++k) {
+    EXPECT_EQ(builtin.rules.default_factor[k], file.rules.default_factor[k]);
+    EXPECT_EQ(builtin.rules.min_factor[k], file.rules.min_factor[k]);
+    EXPECT_EQ(builtin.rules.gpu_step[k], file.rules.gpu_step[k]);
+    EXPECT_EQ(builtin.rules.version_step[k], file.rules.version_step[k]);
+    EXPECT_EQ(builtin.rules.host_step[k], file.rules.host_step[k]);
+  }
   for (size_t i = 0; i < builtin.families.size(); ++i) {
-    EXPECT_EQ(builtin.families[i].key, t.value().families[i].key);
-    EXPECT_EQ(builtin.families[i].cells.size(), t.value().families[i].cells.size());
+    const BandFamilyTable& a = builtin.families[i];
+    const BandFamilyTable& b = file.families[i];
+    EXPECT_EQ(a.key, b.key);
+    EXPECT_EQ(a.time, b.time);
+    EXPECT_EQ(a.gpu_axis, b.gpu_axis);
+    EXPECT_EQ(a.version_axis, b.version_axis);
+    ASSERT_EQ(a.cells.size(), b.cells.size()) << a.key;
+    for (size_t j = 0; j < a.cells.size(); ++j) {
+      const BandCell& x = a.cells[j];
+      const BandCell& y = b.cells[j];
+      EXPECT_EQ(x.architecture, y.architecture);
+      EXPECT_EQ(x.engine_version, y.engine_version);
+      EXPECT_EQ(x.n, y.n);
+      EXPECT_EQ(x.enough, y.enough);
+      EXPECT_EQ(x.host_bound, y.host_bound);
+      EXPECT_EQ(x.p5, y.p5);
+      EXPECT_EQ(x.p50, y.p50);
+      EXPECT_EQ(x.p95, y.p95);
+      EXPECT_EQ(x.min, y.min);
+      EXPECT_EQ(x.max, y.max);
+    }
   }
 }
 
@@ -322,8 +350,10 @@ TEST(AccuracyCoverage, BandsContainThePublicMeasuredValues) {
   const AccuracyTable& t = builtin_accuracy_table();
   std::map<std::string, std::pair<int, int>> tally;  // family -> (inside, cases)
   std::map<std::string, std::string> misses;          // family -> the cases outside their band
-  std::map<std::string, std::vector<std::string>> table_cases;
-  for (const BandFamilyTable& f : t.families) {
+  std::map<std::string, std::vector<std::string>> table_cases;  // the case ids stay in the file (not built in)
+  const auto committed = parse_accuracy_table(test::read_text(kPresetsDir + "/accuracy.json"));
+  ASSERT_TRUE(committed.ok());
+  for (const BandFamilyTable& f : committed.value().families) {
     for (const BandCell& c : f.cells) table_cases[f.key].insert(table_cases[f.key].end(), c.cases.begin(), c.cases.end());
   }
   for (const json& c : file.at("cases")) {

@@ -10,9 +10,6 @@
 
 namespace llmsizer {
 
-// Generated at build time from presets/accuracy.json (cmake/embed_presets.py).
-extern const char* const kEmbeddedAccuracyJson;
-
 namespace {
 
 constexpr const char* kEngines[] = {"generic", "vllm", "sglang", "transformers", "llama.cpp"};
@@ -253,13 +250,7 @@ Result<AccuracyTable> parse_accuracy_table(const std::string& text) {
   return t;
 }
 
-const AccuracyTable& builtin_accuracy_table() {
-  static const AccuracyTable table = [] {
-    auto t = parse_accuracy_table(kEmbeddedAccuracyJson);
-    return t.ok() ? std::move(t).value() : AccuracyTable{};
-  }();
-  return table;
-}
+// builtin_accuracy_table(): generated from presets/accuracy.json by cmake/embed_presets.py.
 
 std::string engine_minor_version(const std::string& version) {
   for (size_t i = 0; i < version.size(); ++i) {
