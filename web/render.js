@@ -172,9 +172,7 @@ export function howSure(r, prefix = '') {
   if (!hs || !Array.isArray(hs.notes)) return null;
   const notes = hs.notes.filter((n) => n.startsWith(prefix));
   return h('details', { class: 'how-sure', id: 'how-sure' },
-    h('summary', null, `How sure: ${hs.inside_envelope ? 'inside' : 'partly outside'} the measured envelope`),
-    h('p', { class: 'note' }, 'Ranges are 5–95 % of this calculator’s measured errors for each rule, widened outside ' +
-      'what was measured (another GPU family, an engine version, a host-bound step).'),
+    h('summary', null, `How sure: ranges are 5–95 % of measured errors; ${hs.inside_envelope ? 'inside' : 'partly outside'} the measured envelope`),
     h('ul', { class: 'note' }, notes.map((n) => h('li', null, n))));
 }
 
