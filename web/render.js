@@ -485,7 +485,7 @@ export function renderGeneric(title, value) {
 
 // Response keys with a dedicated renderer (or that are inputs echoed back); the rest go to renderGeneric.
 export const KNOWN_SECTIONS = new Set(['ok', 'version', 'model', 'precision', 'layout', 'workload', 'memory', 'serving',
-  'warnings', 'assumptions', 'speed', 'training', 'recommendations', 'gguf']);
+  'warnings', 'assumptions', 'speed', 'training', 'recommendations', 'gguf', 'bands', 'how_sure']);
 
 // ---------------------------------------------------------------------------------------------------------
 // What a result fills (app.js renders it; the site build prerenders the default one into index.html)
