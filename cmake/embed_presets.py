@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes every presets/*.json into a C++ source as a raw string literal, minified; presets/engine_support.json
-becomes the C++ tables of core/src/deploy/deploy.h instead (no JSON parsing at run time).
+becomes the C++ tables of core/src/deploy/deploy.h instead (no JSON parsing at run time), and
+presets/accuracy.json the AccuracyTable of core/src/bands/bands.h (builtin_accuracy_table()).
 
 presets/NAME.json becomes `const char* const kEmbedded<Name>Json` (snake_case NAME in CamelCase: gpus.json ->
 kEmbeddedGpusJson, accuracy.json -> kEmbeddedAccuracyJson). Files named *_sources.json are documentation and are
@@ -15,7 +16,7 @@ GPU_KEYS = ['id', 'vendor', 'name', 'memory_gib', 'memory_basis', 'memory_bandwi
             'scale_up_domain', 'intra_node_link', 'intra_node_gbps', 'inter_node_link', 'inter_node_gbps']
 MODEL_KEYS = ['id', 'name', 'gated', 'config']
 DOC_KEYS = ['about', 'generated_from']  # top-level documentation of an object-shaped preset
-TABLES = {'engine_support.json'}  # written as C++ tables below, not as JSON text
+TABLES = {'engine_support.json', 'accuracy.json'}  # written as C++ tables below, not as JSON text
 
 
 def keep(keys):
@@ -77,6 +78,44 @@ def support_tables():
             '}  // namespace llmsizer::deploy\n')
 
 
+def accuracy_table():
+    """presets/accuracy.json as the AccuracyTable it parses to (core/src/bands/bands.h): no JSON text and no parser
+    in the WebAssembly module the page loads first (tests/bands_test.cpp checks it equals parse_accuracy_table of
+    the file). Case ids stay in the file (they only count: n)."""
+    a = load('accuracy.json')
+    r = a['rules']
+    pair = lambda p: '{' + num(p['memory']) + ', ' + num(p['time']) + '}'
+    steps = r['step_factor']
+    fams = []
+    for key, f in a['families'].items():  # the file's order, as the core's reader keeps it
+        if f['kind'] not in ('memory', 'time'):
+            sys.exit(f'accuracy.json {key}: kind must be memory or time')
+        cells = []
+        for c in f['cells']:
+            if c['n'] != len(c['cases']) or not (c['min'] <= c['p5'] <= c['p50'] <= c['p95'] <= c['max']):
+                sys.exit(f'accuracy.json {key}: a cell with n != cases or unordered percentiles')
+            cells.append('{' + ', '.join([cstr(c['architecture'].lower()), cstr(c['engine_version']), str(int(c['n'])) + 'LL',
+                                          'true' if c['enough'] else 'false', 'true' if c['host_bound'] else 'false',
+                                          num(c['p5']), num(c['p50']), num(c['p95']), num(c['min']), num(c['max']), '{}']) + '}')
+        axes = f.get('axes', [])
+        fams.append('      {' + ', '.join([cstr(key), 'true' if f['kind'] == 'time' else 'false',
+                                            'true' if 'gpu' in axes else 'false', 'true' if 'version' in axes else 'false',
+                                            '{' + ', '.join(cells) + '}']) + '},')
+    return ('\n#include "bands/bands.h"\n'
+            'namespace llmsizer {\n'
+            'const AccuracyTable& builtin_accuracy_table() {\n'
+            '  static const AccuracyTable table = [] {\n'
+            '    AccuracyTable t;\n'
+            f"    t.rules = BandRules{{{int(r['min_cases'])}, {pair(r['default_factor'])}, {pair(r['min_factor'])}, "
+            f"{pair(steps['gpu'])}, {pair(steps['version'])}, {pair(steps['host'])}}};\n"
+            '    t.families = {\n' + '\n'.join(fams) + '\n    };\n'
+            '    return t;\n'
+            '  }();\n'
+            '  return table;\n'
+            '}\n'
+            '}  // namespace llmsizer\n')
+
+
 names = sorted(n for n in os.listdir(presets)
                if n.endswith('.json') and not n.endswith('_sources.json') and n not in TABLES)
 delim = 'llmsizer_json'
@@ -88,7 +127,8 @@ for name in names:
     decls.append(f'extern const char* const {symbol(name)};\n')
     defs.append(f'const char* const {symbol(name)} = R"{delim}({text}){delim}";\n')
 src = ('// Generated from presets/*.json by cmake/embed_presets.py. Do not edit.\n'
-       'namespace llmsizer {\n' + ''.join(decls) + ''.join(defs) + '}  // namespace llmsizer\n' + support_tables())
+       'namespace llmsizer {\n' + ''.join(decls) + ''.join(defs) + '}  // namespace llmsizer\n' + support_tables() +
+       accuracy_table())
 old = open(out, encoding='utf-8').read() if os.path.exists(out) else None
 if old != src:
     os.makedirs(os.path.dirname(out), exist_ok=True)

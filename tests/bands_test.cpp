@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -207,9 +208,37 @@ TEST(AccuracyTable, TheCommittedFileParsesAndIsTheEmbeddedOne) {
   ASSERT_TRUE(t.ok()) << t.error().message;
   const AccuracyTable& builtin = builtin_accuracy_table();
   ASSERT_EQ(builtin.families.size(), t.value().families.size());
+  const AccuracyTable& file = t.value();
+  EXPECT_EQ(builtin.rules.min_cases, file.rules.min_cases);
+  for (int k = 0; k < 2; ++k) {
+    EXPECT_EQ(builtin.rules.default_factor[k], file.rules.default_factor[k]);
+    EXPECT_EQ(builtin.rules.min_factor[k], file.rules.min_factor[k]);
+    EXPECT_EQ(builtin.rules.gpu_step[k], file.rules.gpu_step[k]);
+    EXPECT_EQ(builtin.rules.version_step[k], file.rules.version_step[k]);
+    EXPECT_EQ(builtin.rules.host_step[k], file.rules.host_step[k]);
+  }
   for (size_t i = 0; i < builtin.families.size(); ++i) {
-    EXPECT_EQ(builtin.families[i].key, t.value().families[i].key);
-    EXPECT_EQ(builtin.families[i].cells.size(), t.value().families[i].cells.size());
+    const BandFamilyTable& a = builtin.families[i];
+    const BandFamilyTable& b = file.families[i];
+    EXPECT_EQ(a.key, b.key);
+    EXPECT_EQ(a.time, b.time);
+    EXPECT_EQ(a.gpu_axis, b.gpu_axis);
+    EXPECT_EQ(a.version_axis, b.version_axis);
+    ASSERT_EQ(a.cells.size(), b.cells.size()) << a.key;
+    for (size_t j = 0; j < a.cells.size(); ++j) {
+      const BandCell& x = a.cells[j];
+      const BandCell& y = b.cells[j];
+      EXPECT_EQ(x.architecture, y.architecture);
+      EXPECT_EQ(x.engine_version, y.engine_version);
+      EXPECT_EQ(x.n, y.n);
+      EXPECT_EQ(x.enough, y.enough);
+      EXPECT_EQ(x.host_bound, y.host_bound);
+      EXPECT_EQ(x.p5, y.p5);
+      EXPECT_EQ(x.p50, y.p50);
+      EXPECT_EQ(x.p95, y.p95);
+      EXPECT_EQ(x.min, y.min);
+      EXPECT_EQ(x.max, y.max);
+    }
   }
 }
 
@@ -321,8 +350,10 @@ TEST(AccuracyCoverage, BandsContainThePublicMeasuredValues) {
   const AccuracyTable& t = builtin_accuracy_table();
   std::map<std::string, std::pair<int, int>> tally;  // family -> (inside, cases)
   std::map<std::string, std::string> misses;          // family -> the cases outside their band
-  std::map<std::string, std::vector<std::string>> table_cases;
-  for (const BandFamilyTable& f : t.families) {
+  std::map<std::string, std::vector<std::string>> table_cases;  // the case ids stay in the file (not built in)
+  const auto committed = parse_accuracy_table(test::read_text(kPresetsDir + "/accuracy.json"));
+  ASSERT_TRUE(committed.ok());
+  for (const BandFamilyTable& f : committed.value().families) {
     for (const BandCell& c : f.cells) table_cases[f.key].insert(table_cases[f.key].end(), c.cases.begin(), c.cases.end());
   }
   for (const json& c : file.at("cases")) {
@@ -355,6 +386,201 @@ TEST(AccuracyCoverage, BandsContainThePublicMeasuredValues) {
     EXPECT_GE(coverage, 0.90) << family << ": " << t2.first << " of " << t2.second
                               << " measured values inside their band (regenerate: python3 scripts/accuracy.py)"
                               << misses[family];
+  }
+}
+
+
+// ---- the response: bands, how_sure, the verdict on the band (api/how_sure.cpp) ----------------------------
+
+json respond(const json& request) { return json::parse(handle_request(request.dump())); }
+
+/// The figure a band's dotted path names ("speed.tpot_seconds" -> response["speed"]["tpot_seconds"]).
+double at_path(const json& r, const std::string& path) {
+  const json* j = &r;
+  size_t start = 0;
+  while (start <= path.size()) {
+    const size_t dot = path.find('.', start);
+    const std::string k = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!j->is_object() || !j->contains(k)) return NAN;
+    j = &(*j)[k];
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return j->is_number() ? j->get<double>() : NAN;
+}
+
+// Every band of every committed golden response surrounds the figure it names: lo <= value <= hi (never
+// inverted), and every band names a figure the response has.
+TEST(ResponseBands, NeverInvertInAnyGoldenResponse) {
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(LLMSIZER_SOURCE_DIR) + "/tests/golden")) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() < 14 || name.substr(name.size() - 14) != ".response.json") continue;
+    const json r = json::parse(test::read_text(entry.path().string()));
+    if (!r.value("ok", false)) continue;
+    ASSERT_TRUE(r.contains("bands")) << name;
+    ASSERT_TRUE(r.contains("how_sure")) << name;
+    for (const auto& [path, b] : r["bands"].items()) {
+      const double v = at_path(r, path);
+      ASSERT_FALSE(std::isnan(v)) << name << ": band " << path << " names no figure";
+      // Integral bands are rounded outward; the figure itself may be fractional (seconds) or integral.
+      EXPECT_LE(b[0].get<double>(), v * (1 + 1e-12)) << name << " " << path;
+      EXPECT_GE(b[1].get<double>(), v * (1 - 1e-12)) << name << " " << path;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 300);  // ~70 ok responses x 8-11 bands
+}
+
+TEST(ResponseBands, EveryHeadlineFigureHasItsBand) {
+  const json r = respond({{"model", "meta-llama/Llama-3.1-8B-Instruct"}, {"gpu", "nvidia-h100-sxm"}, {"engine", "vllm"},
+                          {"context", 8192}, {"batch", 16}});
+  for (const char* k : {"memory.weights_bytes", "memory.kv_cache_bytes", "memory.activations_bytes", "memory.total_bytes",
+                        "serving.kv_cache_tokens", "serving.max_concurrency", "speed.prefill_seconds",
+                        "speed.ttft_seconds", "speed.tpot_seconds"}) {
+    EXPECT_TRUE(r["bands"].contains(k)) << k;
+    EXPECT_TRUE(r["how_sure"]["figures"].contains(k)) << k;
+  }
+  const json t = respond({{"model", "Qwen/Qwen2.5-7B-Instruct"}, {"gpu", "nvidia-h200-sxm"}, {"mode", "lora"}});
+  EXPECT_TRUE(t["bands"].contains("training.total_bytes"));
+  EXPECT_TRUE(t["bands"].contains("training.speed.seconds_per_step"));
+  // vLLM 0.19 KV tokens are measured (26 start-up logs): the band is the cell's, at least the x/÷ 1.02 floor.
+  const json& kv = r["bands"]["serving.kv_cache_tokens"];
+  const double tokens = r["serving"]["kv_cache_tokens"].get<double>();
+  EXPECT_EQ(kv[0].get<double>(), std::floor(tokens / 1.02));
+  EXPECT_EQ(kv[1].get<double>(), std::ceil(tokens * 1.02));
+  EXPECT_TRUE(r["how_sure"]["figures"]["serving.kv_cache_tokens"]["inside_envelope"].get<bool>());
+  EXPECT_EQ(r["how_sure"]["figures"]["serving.kv_cache_tokens"]["measured_cases"].get<int>(), 26);
+}
+
+TEST(ResponseBands, ExactWeightsHaveZeroWidth) {
+  // The Hub's safetensors counts in the checkpoint's own precision: bytes read, not estimated.
+  const json r = respond({{"model", "Qwen/Qwen2.5-7B-Instruct"}, {"gpu", "nvidia-h100-sxm"},
+                          {"safetensors", {{"BF16", 7615616512LL}}}});
+  ASSERT_TRUE(r.value("ok", false)) << r.dump();
+  const json& w = r["bands"]["memory.weights_bytes"];
+  EXPECT_EQ(w[0], w[1]);
+  EXPECT_EQ(w[0], r["memory"]["weights_bytes"]);
+  EXPECT_TRUE(r["how_sure"]["figures"]["memory.weights_bytes"]["exact"].get<bool>());
+  // Without them, the weights carry the measured band (x/÷ 1.02 floor).
+  const json c = respond({{"model", "Qwen/Qwen2.5-7B-Instruct"}, {"gpu", "nvidia-h100-sxm"}});
+  EXPECT_LT(c["bands"]["memory.weights_bytes"][0].get<double>(), c["memory"]["weights_bytes"].get<double>());
+}
+
+double rel_width(const json& r, const char* path) {
+  const json& b = r["bands"][path];
+  return std::log(b[1].get<double>() / b[0].get<double>());
+}
+
+TEST(ResponseBands, OutOfEnvelopeIsWiderThanInEnvelope) {
+  // vLLM speed was measured on an A100 with vLLM 0.6 (GT0272-GT0295).
+  const json in = respond({{"model", "Qwen/Qwen2.5-7B-Instruct"}, {"gpu", "nvidia-a100-sxm4-80gb"}, {"engine", "vllm"},
+                           {"vllm_version", "0.6.3"}, {"context", 4096}});
+  const json gpu = respond({{"model", "Qwen/Qwen2.5-7B-Instruct"}, {"gpu", "nvidia-b200"}, {"engine", "vllm"},
+                            {"vllm_version", "0.6.3"}, {"context", 4096}});
+  const json eager = respond({{"model", "Qwen/Qwen2.5-7B-Instruct"}, {"gpu", "nvidia-a100-sxm4-80gb"}, {"engine", "vllm"},
+                              {"vllm_version", "0.6.3"}, {"context", 4096}, {"enforce_eager", true}});
+  ASSERT_TRUE(in.value("ok", false) && gpu.value("ok", false) && eager.value("ok", false)) << gpu.dump().substr(0, 300);
+  EXPECT_TRUE(in["how_sure"]["figures"]["speed.tpot_seconds"]["inside_envelope"].get<bool>());
+  EXPECT_FALSE(gpu["how_sure"]["figures"]["speed.tpot_seconds"]["inside_envelope"].get<bool>());
+  EXPECT_TRUE(gpu["how_sure"]["figures"]["speed.tpot_seconds"]["other_gpu_family"].get<bool>());
+  EXPECT_GT(rel_width(gpu, "speed.tpot_seconds"), rel_width(in, "speed.tpot_seconds"));
+  EXPECT_TRUE(eager["how_sure"]["figures"]["speed.tpot_seconds"]["host_bound"].get<bool>());
+  EXPECT_GT(rel_width(eager, "speed.tpot_seconds"), rel_width(in, "speed.tpot_seconds"));
+  // KV tokens: 0.19 measured, 0.10 not (one version step, x/÷ 1.05 more).
+  const json v19 = respond({{"model", "Qwen/Qwen2.5-7B-Instruct"}, {"gpu", "nvidia-h100-sxm"}, {"engine", "vllm"}});
+  const json v10 = respond({{"model", "Qwen/Qwen2.5-7B-Instruct"}, {"gpu", "nvidia-h100-sxm"}, {"engine", "vllm"},
+                            {"vllm_version", "0.10.2"}});
+  EXPECT_GT(rel_width(v10, "serving.kv_cache_tokens"), rel_width(v19, "serving.kv_cache_tokens"));
+}
+
+TEST(ResponseBands, HostBoundDecodeCoversTheHostRange) {
+  // transformers 5.17 on an H200, Qwen2.5-7B batch 1: 28 layers x 1.6 ms of host launches against ~4.5 ms of
+  // weight streaming (docs/host-bound.md): host-bound. The fast (0.65 ms) and slow (2.2 ms) hosts:
+  // 28 x 0.65 ms + 1 ms = 19.2 ms .. 28 x 2.2 ms + 1 ms = 62.6 ms (plus the small KV traffic, < 0.5 ms).
+  const json r = respond({{"model", "Qwen/Qwen2.5-7B-Instruct"}, {"gpu", "nvidia-h200-sxm"}, {"engine", "transformers"},
+                          {"transformers_version", "5.17"}, {"batch", 1}, {"input_tokens", 512}, {"output_tokens", 128}});
+  ASSERT_TRUE(r.value("ok", false)) << r.dump().substr(0, 300);
+  EXPECT_TRUE(r["speed"]["host_bound"].get<bool>());
+  EXPECT_TRUE(r["how_sure"]["host_bound"].get<bool>());
+  EXPECT_NEAR(r["speed"]["tpot_fast_host_seconds"].get<double>(), 0.0192, 0.0005);
+  EXPECT_NEAR(r["speed"]["tpot_slow_host_seconds"].get<double>(), 0.0626, 0.0005);
+  // Measured on that host (validation-gpu-public.jsonl, Qwen2.5-7B decode row): 18.26 tokens/s = 54.8 ms.
+  const json& b = r["bands"]["speed.tpot_seconds"];
+  EXPECT_LE(b[0].get<double>(), 0.0548);
+  EXPECT_GE(b[1].get<double>(), 0.0548);
+  // Inside the measured host-bound cell (H200, 5.17) its spread stands; a host-bound case outside any such cell
+  // (vLLM --enforce-eager: decode/vllm was measured with CUDA graphs) covers at least the host range.
+  const json e = respond({{"model", "Qwen/Qwen2.5-7B-Instruct"}, {"gpu", "nvidia-a100-sxm4-80gb"}, {"engine", "vllm"},
+                          {"vllm_version", "0.6.3"}, {"context", 4096}, {"enforce_eager", true}, {"batch", 1}});
+  ASSERT_TRUE(e.value("ok", false));
+  if (e["speed"]["host_bound"].get<bool>()) {
+    EXPECT_LE(e["bands"]["speed.tpot_seconds"][0].get<double>(), e["speed"]["tpot_fast_host_seconds"].get<double>());
+    EXPECT_GE(e["bands"]["speed.tpot_seconds"][1].get<double>(), e["speed"]["tpot_slow_host_seconds"].get<double>());
+  }
+}
+
+TEST(ResponseBands, TheVerdictTakesTheHighEnd) {
+  // Generic engine, no reserve, a fixed 1 GiB overhead: usable = the GPU's memory. Find the band of the total,
+  // then size the GPU between the estimate and the high end ("may not fit"), above it ("fits"), below ("does not").
+  json req = {{"model", "Qwen/Qwen2.5-7B-Instruct"}, {"gpu_memory_gib", 200}, {"reserve", 0}, {"overhead_gib", 1},
+              {"context", 8192}, {"batch", 4}};
+  const json big = respond(req);
+  ASSERT_TRUE(big.value("ok", false)) << big.dump().substr(0, 300);
+  const double total = big["memory"]["total_bytes"].get<double>();
+  const double hi = big["bands"]["memory.total_bytes"][1].get<double>();
+  ASSERT_GT(hi, total * 1.01);
+  EXPECT_EQ(big["serving"]["verdict"], "fits");
+  req["gpu_memory_gib"] = (total + (hi - total) / 2) / 1073741824.0;
+  const json mid = respond(req);
+  EXPECT_EQ(mid["memory"]["total_bytes"].get<double>(), total);
+  EXPECT_TRUE(mid["serving"]["fits"].get<bool>());
+  EXPECT_EQ(mid["serving"]["verdict"], "may not fit");
+  EXPECT_EQ(mid["how_sure"]["verdict"], "may not fit");
+  // GPUs needed: 1 for the estimate; at the high end of the band one GPU no longer holds it, TP 2 does.
+  EXPECT_EQ(mid["serving"]["gpus_needed"], 1);
+  EXPECT_EQ(mid["how_sure"]["gpus_needed_at_high_end"], 2);
+  EXPECT_EQ(big["how_sure"]["gpus_needed_at_high_end"], 1);
+  req["gpu_memory_gib"] = total * 0.98 / 1073741824.0;
+  EXPECT_EQ(respond(req)["serving"]["verdict"], "does not fit");
+}
+
+// The same coverage as AccuracyCoverage, through the response's own bands (the wiring, not only the arithmetic):
+// every case whose figure the response bands directly.
+TEST(AccuracyCoverage, ResponseBandsContainThePublicMeasuredValues) {
+  const json file = json::parse(test::read_text(kReferenceDir + "/accuracy_cases.json"));
+  std::map<std::string, std::pair<int, int>> tally;
+  std::string misses;
+  for (const json& c : file.at("cases")) {
+    const std::string how = c.at("extract").get<std::string>();
+    // Inference requests carry no attention implementation: the response bands transformers' peak with the
+    // default's (sdpa) family; the two eager rows are checked by BandsContainThePublicMeasuredValues above.
+    if (c.at("family").get<std::string>() == "peak/transformers/eager") continue;
+    json request = c.at("request");
+    request["config"] = file.at("configs").at(c.at("config").get<std::string>());
+    const json out = respond(request);
+    ASSERT_TRUE(out.value("ok", false)) << c.at("id");
+    std::string path = how;
+    double shift = 0;  // the part of the banded figure outside the measured one
+    if (how == "peak") {
+      path = "memory.total_bytes";
+      shift = out["memory"]["overhead_bytes"].get<double>();
+    } else if (how == "training_peak") {
+      path = "training.total_bytes";
+      shift = out["training"].value("other_bytes", 0.0);
+    }
+    if (!out["bands"].contains(path)) continue;  // e.g. e2e per token, one stage's activations
+    const json& b = out["bands"][path];
+    const double m = c.at("measured").get<double>() + shift;
+    const std::string family = c.at("family").get<std::string>();
+    const bool inside = b[0].get<double>() <= m && m <= b[1].get<double>();
+    tally[family].first += inside ? 1 : 0;
+    tally[family].second += 1;
+    if (!inside) misses += "\n  " + c.at("id").get<std::string>() + " " + family;
+  }
+  EXPECT_GE(tally.size(), 7u);
+  for (const auto& [family, t] : tally) {
+    EXPECT_GE(static_cast<double>(t.first) / t.second, 0.90) << family << ": " << t.first << " of " << t.second << misses;
   }
 }
 

@@ -141,11 +141,59 @@ function where(r) {
   return stages > 1 ? ` on the tightest GPU (stage ${r.memory.binding_stage})` : ' on each GPU';
 }
 
+// "How sure": the core's bands (r.bands, keyed by the dotted path of the figure) and its verdict on them.
+const VERDICTS = { fits: ['Fits', 'fits'], 'may not fit': ['May not fit', 'maybe'], 'does not fit': ['Does not fit', 'nofit'] };
+
+/** [label, class] of the core's verdict on the band; the plain fit when a response has none. */
+export function verdictOf(r, fits) {
+  return VERDICTS[r.how_sure && r.how_sure.verdict] || VERDICTS[fits ? 'fits' : 'does not fit'];
+}
+
+/** The core's [low, high] for a figure, or null. */
+export function band(r, path) {
+  const b = r.bands && r.bands[path];
+  return Array.isArray(b) && b.length === 2 && b[1] > 0 ? b : null;
+}
+
+/** " (13.90–14.47 GiB)" beside a GiB figure; " (exact)" for one read from the checkpoint. */
+export function gibBand(r, path) {
+  const f = r.how_sure && r.how_sure.figures && r.how_sure.figures[path];
+  if (f && f.exact) return ' (exact)';
+  const b = band(r, path);
+  return b ? ` (${gib(b[0])}–${gib(b[1])} GiB)` : '';
+}
+
+/** " (21.1–29.4 ms)" beside a duration. */
+export function durationBand(r, path) {
+  const b = band(r, path);
+  return b ? ` (${duration(b[0])}–${duration(b[1])})` : '';
+}
+
+/** The "How sure" note: where the case stands against the measurements, one line per figure (of one view). */
+export function howSure(r, prefix = '') {
+  const hs = r.how_sure;
+  if (!hs || !Array.isArray(hs.notes)) return null;
+  const notes = hs.notes.filter((n) => n.startsWith(prefix));
+  return h('details', { class: 'how-sure', id: 'how-sure' },
+    h('summary', null, `How sure: ranges are 5–95 % of measured errors; ${hs.inside_envelope ? 'inside' : 'partly outside'} the measured envelope`),
+    h('ul', { class: 'note' }, notes.map((n) => h('li', null, n))));
+}
+
+/** "; 3 at the high end of the memory band" when that differs from the estimate's GPUs needed. */
+function gpusHigh(r) {
+  const hi = r.how_sure && r.how_sure.gpus_needed_at_high_end;
+  if (typeof hi !== 'number' || hi === r.serving.gpus_needed) return '';
+  return `; ${hi > 0 ? count(hi) : 'none found'} at the high end of the memory band`;
+}
+
 export function renderVerdict(r) {
   const s = r.serving;
   const l = r.layout;
   const w = r.workload;
   const fits = s.fits === true;
+  const [label, cls] = verdictOf(r, fits);
+  const conc = band(r, 'serving.max_concurrency');
+  const concRange = conc && Math.floor(conc[0]) !== Math.floor(conc[1]) ? ` (${sequences(conc[0])}–${sequences(conc[1])})` : '';
   const margin = fits
     ? [h('strong', { 'data-bytes': String(s.margin_bytes), id: 'margin' }, `${gib(s.margin_bytes)} GiB`), ` to spare${where(r)}`]
     : ['short by ', h('strong', { 'data-bytes': String(s.margin_bytes), id: 'margin' }, `${gibMagnitude(s.margin_bytes)} GiB`), where(r)];
@@ -153,18 +201,21 @@ export function renderVerdict(r) {
   const enc = r.model && r.model.kind === 'encoder';
   const unit = enc ? 'text' : 'sequence';
   return h('div', null,
-    h('p', { class: `verdict ${fits ? 'fits' : 'nofit'}`, id: 'verdict' },
-      h('span', { class: 'badge' }, fits ? 'Fits' : 'Does not fit'), ' ', margin, '.'),
+    h('p', { class: `verdict ${cls}`, id: 'verdict' }, h('span', { class: 'badge' }, label), ' ', margin, '.'),
     h('dl', { class: 'kv facts' },
+      h('dt', null, 'Memory needed'),
+      h('dd', { id: 'memory-needed' }, `${gib(r.memory.total_bytes)} GiB${gibBand(r, 'memory.total_bytes')} of ` +
+        `${gib(r.memory.usable_bytes)} GiB usable${where(r)}`),
       h('dt', null, 'Deployment'),
       h('dd', { id: 'deployment' }, `${count(l.gpus)} × ${l.gpu_name} (${gib(l.gpu_memory_bytes)} GiB each), TP ${l.tp}, PP ${l.pp}, DP ${l.dp}`),
       h('dt', null, 'Workload'),
       h('dd', { id: 'workload' }, `${count(w.batch)} ${unit}${w.batch === 1 ? '' : 's'} × ${count(w.context)} tokens`),
       h('dt', null, 'GPUs needed'),
-      h('dd', { id: 'gpus-needed' }, s.gpus_needed > 0 ? `${count(s.gpus_needed)}${layout}` : 'none found',
+      h('dd', { id: 'gpus-needed' }, s.gpus_needed > 0 ? `${count(s.gpus_needed)}${layout}` : 'none found', gpusHigh(r),
         s.gpus_needed_note ? ` — ${s.gpus_needed_note}` : ''),
       h('dt', null, enc ? 'Texts per forward' : 'Max concurrency'),
-      h('dd', { id: 'max-concurrency' }, `${sequences(s.max_concurrency)} ${unit}s of ${count(w.context)} tokens ${enc ? 'in one forward' : 'at once'}`)));
+      h('dd', { id: 'max-concurrency' }, `${sequences(s.max_concurrency)} ${unit}s of ${count(w.context)} tokens ${enc ? 'in one forward' : 'at once'}${concRange}`)),
+    howSure(r));
 }
 
 /**
@@ -176,7 +227,8 @@ export function summaryLine(r) {
   const mem = r.memory || {};
   const g = t || (mem.per_gpu || []).find((x) => x.stage === mem.binding_stage) || (mem.per_gpu || [])[0];
   const fits = t ? t.fits === true : r.serving && r.serving.fits === true;
-  const parts = [h('span', { class: `badge ${fits ? 'fits' : 'nofit'}` }, fits ? 'Fits' : 'Does not fit')];
+  const [label, cls] = verdictOf(r, fits);
+  const parts = [h('span', { class: `badge ${cls}` }, label)];
   if (g) parts.push(` ${gib(g.total_bytes)} of ${gib(g.usable_bytes)} GiB`);
   if (!t && r.serving) parts.push(` · ${sequences(r.serving.max_concurrency)} at once`);
   parts.push(h('span', { class: 'go' }, ' ↓'));
@@ -446,7 +498,7 @@ export function renderGeneric(title, value) {
 
 // Response keys with a dedicated renderer (or that are inputs echoed back); the rest go to renderGeneric.
 export const KNOWN_SECTIONS = new Set(['ok', 'version', 'model', 'precision', 'layout', 'workload', 'memory', 'serving',
-  'warnings', 'assumptions', 'speed', 'training', 'recommendations', 'recommendations_excluded', 'gguf']);
+  'warnings', 'assumptions', 'speed', 'training', 'recommendations', 'recommendations_excluded', 'gguf', 'bands', 'how_sure']);
 
 // ---------------------------------------------------------------------------------------------------------
 // What a result fills (app.js renders it; the site build prerenders the default one into index.html)

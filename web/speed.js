@@ -2,7 +2,7 @@
 // output token, tokens/s per request and in total, end-to-end latency, the bound and every assumption) and a
 // chart of throughput and per-user tokens/s against concurrency (speed.curve). Loaded when the panel opens.
 import { lineChart } from './charts.js';
-import { count, duration, h, sig } from './render.js';
+import { count, duration, durationBand, h, sig } from './render.js';
 
 function dl(rows) {
   return h('dl', { class: 'kv' }, rows.filter(Boolean).map(([k, v, key]) => [h('dt', null, k), h('dd', { 'data-key': key }, v)]));
@@ -26,11 +26,14 @@ export function renderSpeed(r) {
   ]) : dl([
     ['Request', `${count(s.input_tokens)} prompt tokens, ${count(s.output_tokens)} generated, ${count(s.batch)} at once`, 'speed-request'],
     ['Time to first token (TTFT)', duration(s.ttft_seconds), 'ttft'],
+    ['TTFT range', durationBand(r, 'speed.ttft_seconds').slice(2, -1) || '–', 'ttft-range'],
     ['Time per output token (TPOT)', duration(s.tpot_seconds), 'tpot'],
+    ['TPOT range', durationBand(r, 'speed.tpot_seconds').slice(2, -1) || '–', 'tpot-range'],
     ['Tokens/s per request', tps(s.decode_tokens_per_second), 'tokens_per_second'],
     ['Total throughput', `${tps(s.throughput_tokens_per_second)} (prompt processing included)`, 'throughput'],
     ['End-to-end latency', duration(s.e2e_latency_seconds), 'e2e'],
-    ['Decode step bound by', `${s.bound} (${{ memory: 'reading weights and KV cache', 'host memory': 'the CPU reading the weights left in host memory' }[s.bound] || 'arithmetic'})`, 'bound'],
+    ['Decode step bound by', s.host_bound ? 'the host (no CUDA graphs: the CPU launching each layer sets the pace)'
+      : `${s.bound} (${{ memory: 'reading weights and KV cache', 'host memory': 'the CPU reading the weights left in host memory' }[s.bound] || 'arithmetic'})`, 'bound'],
     s.host_offload && ['Weights in host memory', `${duration(s.host_offload.decode_seconds)} of each decode step and ` +
       `${duration(s.host_offload.prefill_seconds)} of prefill, at ${sig(s.host_offload.host_memory_bandwidth_gbps)} GB/s ` +
       `(${s.host_offload.host_memory_bandwidth_basis})`, 'host_offload'],

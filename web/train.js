@@ -2,7 +2,7 @@
 // breakdown bar per GPU (weights / gradients / optimizer / activations / other against the GPU's capacity)
 // and a table in GiB. Every figure is the core's; bar widths are its byte counts as flex factors.
 // Loaded when a fine-tuning mode is chosen.
-import { count, duration, gib, gibMagnitude, h, sig } from './render.js';
+import { count, duration, durationBand, gib, gibBand, gibMagnitude, h, howSure, sig, verdictOf } from './render.js';
 
 const SEG = { weights: 'seg-weights', gradients: 'seg-grad', optimizer: 'seg-opt', activations: 'seg-act', other: 'seg-over' };
 
@@ -13,26 +13,29 @@ function row(k, v, id) {
 export function renderTrainingVerdict(r) {
   const t = r.training;
   const fits = t.fits === true;
+  const [label, cls] = verdictOf(r, fits);
   const sp = t.speed || {};
   const zero = Array.isArray(t.gpus_needed_by_zero)
     ? t.gpus_needed_by_zero.map((n, z) => `ZeRO-${z}: ${n > 0 ? count(n) : 'none'}`).join(', ') : '';
   return h('div', null,
-    h('p', { class: `verdict ${fits ? 'fits' : 'nofit'}`, id: 'verdict' },
-      h('span', { class: 'badge' }, fits ? 'Fits' : 'Does not fit'), ' ',
+    h('p', { class: `verdict ${cls}`, id: 'verdict' },
+      h('span', { class: 'badge' }, label), ' ',
       fits ? [h('strong', { id: 'margin', 'data-bytes': String(t.free_bytes) }, `${gib(t.free_bytes)} GiB`), ' free per GPU']
         : ['short by ', h('strong', { id: 'margin', 'data-bytes': String(t.free_bytes) }, `${gibMagnitude(t.free_bytes)} GiB`), ' per GPU'],
       !fits && t.fits_with_paging ? ' (fits with paged optimizer states spilling to CPU memory)' : '', '.'),
     h('dl', { class: 'kv facts' },
+      row('Peak memory', `${gib(t.total_bytes)} GiB${gibBand(r, 'training.total_bytes')} of ${gib(t.usable_bytes)} GiB usable per GPU`, 'training-peak'),
       row('Method', t.method, 'training-method'),
       row('Peak set by', t.peak_phase_label || t.peak_phase, 'training-peak-phase'),
       row('Trainable parameters', `${count(t.trainable_parameters)} (${sig(t.trainable_percent)} % of ${count(t.parameters)})`, 'trainable'),
       row('GPUs', `${count(t.inputs && t.inputs.gpus)} × ${t.inputs && t.inputs.gpu_name}, ZeRO stage ${t.inputs && t.inputs.zero}`, 'training-gpus'),
       row('GPUs needed', `${t.gpus_needed > 0 ? count(t.gpus_needed) : 'none found at this ZeRO stage'}${zero ? ` (${zero})` : ''}`, 'training-gpus-needed'),
       row('Training speed', sp.available === false ? 'not available' : `${sig(t.tokens_per_second_per_gpu)} tokens/s per GPU, ` +
-        `${sig(sp.tokens_per_second)} tokens/s in all, ${duration(sp.seconds_per_step)} per step`, 'training-speed'),
+        `${sig(sp.tokens_per_second)} tokens/s in all, ${duration(sp.seconds_per_step)}${durationBand(r, 'training.speed.seconds_per_step')} per step`, 'training-speed'),
       row('Time per epoch', typeof t.seconds_per_epoch === 'number'
         ? `${duration(t.seconds_per_epoch)} for ${count(sp.dataset_tokens)} tokens` : 'set the dataset’s tokens to get it', 'epoch'),
-      t.cpu_offload_bytes > 0 ? row('CPU memory (offload)', `${gib(t.cpu_offload_bytes)} GiB per GPU`, 'cpu-offload') : null));
+      t.cpu_offload_bytes > 0 ? row('CPU memory (offload)', `${gib(t.cpu_offload_bytes)} GiB per GPU`, 'cpu-offload') : null),
+    howSure(r, 'training.'));
 }
 
 export function renderTrainingBars(r) {

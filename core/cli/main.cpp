@@ -138,6 +138,49 @@ std::string num(const json& x, const char* fmt = "%.4g") {
   return buf;
 }
 
+// ---- "how sure": the core's bands (bands.*) beside the figures they bound, and its note (how_sure.*) ----
+
+const json* band_of(const json& r, const char* path) {
+  if (!r.contains("bands") || !r["bands"].contains(path)) return nullptr;
+  const json& b = r["bands"][path];
+  return b.is_array() && b.size() == 2 && b[0].is_number() && b[1].is_number() ? &b : nullptr;
+}
+
+bool exact_figure(const json& r, const char* path) {
+  if (!r.contains("how_sure")) return false;
+  const json& f = r["how_sure"]["figures"];
+  return f.contains(path) && f[path].value("exact", false);
+}
+
+/// "  [13.90-14.47]" beside a GiB figure ("  (exact)" for a read one; "" when there is no band or it is empty).
+std::string gib_band(const json& r, const char* path) {
+  if (exact_figure(r, path)) return "  (exact)";
+  const json* b = band_of(r, path);
+  if (!b || (*b)[1].get<double>() <= 0) return "";
+  return "  [" + gib((*b)[0]) + "–" + gib((*b)[1]) + "]";
+}
+
+/// "  [lo-hi]" beside a plain number (seconds, sequences, tokens), in the given printf format.
+std::string num_band(const json& r, const char* path, const char* fmt = "%.4g") {
+  const json* b = band_of(r, path);
+  if (!b || (*b)[1].get<double>() <= 0) return "";
+  char lo[64], hi[64];
+  std::snprintf(lo, sizeof lo, fmt, (*b)[0].get<double>());
+  std::snprintf(hi, sizeof hi, fmt, (*b)[1].get<double>());
+  return std::string("  [") + lo + "–" + hi + "]";
+}
+
+/// The "how sure" note; `prefix` keeps the lines of one view ("training." for fine-tuning).
+void print_how_sure(const json& r, const std::string& prefix = "") {
+  if (!r.contains("how_sure")) return;
+  const json& h = r["how_sure"];
+  std::cout << "\nHow sure (bands in [ ]: 5-95 % of the measured errors of each rule, presets/accuracy.json; "
+            << (h.value("inside_envelope", false) ? "inside" : "partly outside") << " the measured envelope)\n";
+  for (const json& n : h["notes"]) {
+    if (n.get<std::string>().rfind(prefix, 0) == 0) std::cout << "  - " << n.get<std::string>() << "\n";
+  }
+}
+
 // Speed (speed.*): formats what the core returns.
 void print_speed(const json& r) {
   if (!r.contains("speed")) return;
@@ -160,10 +203,12 @@ void print_speed(const json& r) {
   }
   std::cout << "\nSpeed (" << str(a, "engine") << "; " << str(s, "batch") << " x " << str(s, "input_tokens")
             << " prompt + " << str(s, "output_tokens") << " output tokens)\n";
-  std::cout << "  TTFT            " << num(s["ttft_seconds"]) << " s  (prefill " << num(s["prefill_seconds"])
-            << " s, " << str(s, "prefill_bound") << "-bound, " << str(s, "prefill_chunks") << " step(s))\n";
-  std::cout << "  TPOT            " << num(s["tpot_seconds"]) << " s  (" << num(s["decode_tokens_per_second"], "%.1f")
-            << " tokens/s per request, " << str(s, "bound") << "-bound)\n";
+  std::cout << "  TTFT            " << num(s["ttft_seconds"]) << " s" << num_band(r, "speed.ttft_seconds") << "  (prefill "
+            << num(s["prefill_seconds"]) << " s, " << str(s, "prefill_bound") << "-bound, " << str(s, "prefill_chunks")
+            << " step(s))\n";
+  std::cout << "  TPOT            " << num(s["tpot_seconds"]) << " s" << num_band(r, "speed.tpot_seconds") << "  ("
+            << num(s["decode_tokens_per_second"], "%.1f") << " tokens/s per request, "
+            << (s.value("host_bound", false) ? "host" : str(s, "bound")) << "-bound)\n";
   if (s.contains("host_offload")) {
     const json& h = s["host_offload"];
     std::cout << "  host memory     " << num(h["decode_seconds"]) << " s of each decode step on the CPU, "
@@ -219,11 +264,12 @@ void print_training(const json& r) {
     label.resize(16, ' ');
     std::cout << "  " << label << gib(part["bytes"]) << "  (" << str(part, "detail") << ")\n";
   }
-  std::cout << "  total           " << gib(t["total_bytes"]) << "\n";
+  std::cout << "  total           " << gib(t["total_bytes"]) << gib_band(r, "training.total_bytes") << "\n";
   std::cout << "  usable          " << gib(t["usable_bytes"]) << "  (capacity " << gib(t["gpu_memory_bytes"]) << " minus the "
             << gib(t["reserve_bytes"]) << " GiB reserve)\n";
   std::cout << "  free            " << gib(t["free_bytes"]) << "\n";
-  std::cout << "  fits            " << (t.value("fits", false) ? "yes" : "no");
+  std::cout << "  fits            " << (t.value("fits", false) ? "yes" : "no") << " (on the band: "
+            << str(r["how_sure"], "verdict") << ")";
   if (t.value("pageable_bytes", 0) > 0) {
     std::cout << " (paged optimizer " << gib(t["pageable_bytes"]) << " GiB; fits with paging: "
               << (t.value("fits_with_paging", false) ? "yes" : "no") << ")";
@@ -240,12 +286,15 @@ void print_training(const json& r) {
                   sp["tokens_per_second_per_gpu"].get<double>(), sp["tokens_per_second"].get<double>(),
                   100 * sp["mfu"].get<double>(), sp["peak_tflops"].get<double>(), str(sp, "peak_dtype").c_str());
     std::cout << "  speed           " << buf << "\n";
+    std::cout << "  step            " << num(sp["seconds_per_step"]) << " s"
+              << num_band(r, "training.speed.seconds_per_step") << "\n";
     if (sp.contains("seconds_per_epoch")) {
       std::snprintf(buf, sizeof buf, "%.2f hours for %s tokens", sp["seconds_per_epoch"].get<double>() / 3600,
                     thousands(sp["dataset_tokens"]).c_str());
       std::cout << "  epoch           " << buf << "\n";
     }
   }
+  print_how_sure(r, "training.");
   if (r.contains("warnings") && !r["warnings"].empty()) {
     std::cout << "\nWarnings\n";
     for (const json& x : r["warnings"]) std::cout << "  - " << str(x, "message") << "\n";
@@ -259,7 +308,8 @@ void print_training(const json& r) {
 void print_engine(const json& r) {
   const json& s = r["serving"];
   if (s.contains("kv_cache_tokens")) {
-    std::cout << "  KV cache        " << thousands(s["kv_cache_tokens"]) << " tokens";
+    std::cout << "  KV cache        " << thousands(s["kv_cache_tokens"]) << " tokens"
+              << num_band(r, "serving.kv_cache_tokens", "%.0f");
     if (s.contains("kv_cache_blocks")) std::cout << " in " << thousands(s["kv_cache_blocks"]) << " blocks";
     if (s.contains("available_kv_cache_bytes")) {
       std::cout << " (" << gib(s["available_kv_cache_bytes"]) << " GiB per GPU)";
@@ -368,30 +418,38 @@ void print_table(const json& r) {
             << " GiB), TP " << str(l, "tp") << ", PP " << str(l, "pp") << ", DP " << str(l, "dp") << "\n";
   std::cout << "  workload        " << str(w, "context") << " tokens x " << str(w, "batch") << " sequences\n\n";
   std::cout << "Memory per GPU (GiB = 2^30 bytes; the tightest GPU, stage " << str(mem, "binding_stage") << ")\n";
-  std::cout << "  weights         " << gib(mem["weights_bytes"]) << "\n";
-  std::cout << "  KV cache        " << gib(mem["kv_cache_bytes"]) << "  (" << thousands(mem["kv_cache_bytes_per_token"])
-            << " B per token)\n";
-  std::cout << "  activations     " << gib(mem["activations_bytes"]) << "\n";
+  std::cout << "  weights         " << gib(mem["weights_bytes"]) << gib_band(r, "memory.weights_bytes") << "\n";
+  std::cout << "  KV cache        " << gib(mem["kv_cache_bytes"]) << gib_band(r, "memory.kv_cache_bytes") << "  ("
+            << thousands(mem["kv_cache_bytes_per_token"]) << " B per token)\n";
+  std::cout << "  activations     " << gib(mem["activations_bytes"]) << gib_band(r, "memory.activations_bytes") << "\n";
   std::cout << "  overhead        " << gib(mem["overhead_bytes"]) << "\n";
-  std::cout << "  total           " << gib(mem["total_bytes"]) << "\n";
+  std::cout << "  total           " << gib(mem["total_bytes"]) << gib_band(r, "memory.total_bytes") << "\n";
   std::cout << "  usable          " << gib(mem["usable_bytes"]) << "  (capacity " << gib(mem["gpu_memory_bytes"])
             << " minus the " << gib(mem["reserve_bytes"]) << " GiB reserve)\n";
   std::cout << "  free            " << gib(mem["free_bytes"]) << "\n\n";
   std::cout << "Serving (" << str(s, "engine") << ")\n";
-  std::cout << "  fits            " << (s["fits"].is_boolean() && s["fits"].get<bool>() ? "yes" : "no") << " (margin "
-            << gib(s["margin_bytes"]) << " GiB)\n";
+  std::cout << "  fits            " << str(s, "verdict") << " (on the band; the estimate alone: "
+            << (s["fits"].is_boolean() && s["fits"].get<bool>() ? "yes" : "no") << ", margin " << gib(s["margin_bytes"])
+            << " GiB)\n";
   std::cout << "  GPUs needed     " << str(s, "gpus_needed");
   if (s.contains("gpus_needed_layout")) {
     std::cout << " (TP " << str(s["gpus_needed_layout"], "tp") << ", PP " << str(s["gpus_needed_layout"], "pp") << ")";
   }
+  if (r.contains("how_sure") && r["how_sure"].contains("gpus_needed_at_high_end") &&
+      r["how_sure"]["gpus_needed_at_high_end"] != s["gpus_needed"]) {
+    const std::string hi = str(r["how_sure"], "gpus_needed_at_high_end");
+    std::cout << "; " << (hi == "0" ? "none found" : hi) << " at the high end of the memory band";
+  }
   if (s.contains("gpus_needed_note")) std::cout << " — " << str(s, "gpus_needed_note");
-  std::cout << "\n  max concurrency " << str(s, "max_concurrency") << " sequences of " << str(w, "context") << " tokens"
+  std::cout << "\n  max concurrency " << str(s, "max_concurrency") << num_band(r, "serving.max_concurrency", "%.2f")
+            << " sequences of " << str(w, "context") << " tokens"
             << (str(m, "kind") == "encoder" ? " in one forward" : "") << "\n";
   if (s.contains("system_ram_bytes")) {
     std::cout << "  system RAM      " << gib(s["system_ram_bytes"]) << " GiB (weights, KV and buffers on the CPU)\n";
   }
   print_engine(r);
   print_speed(r);
+  print_how_sure(r);
   if (r.contains("warnings") && !r["warnings"].empty()) {
     std::cout << "\nWarnings\n";
     for (const json& x : r["warnings"]) std::cout << "  - " << str(x, "message") << "\n";

@@ -296,7 +296,8 @@ describe('9. a phone\'s first screen', () => {
     await page.evaluate(() => scrollTo(0, 0));
     const bar = await page.$eval('#summary-bar', (b) => ({ text: b.textContent, rect: b.getBoundingClientRect().toJSON(), h: b.scrollHeight }));
     const g = r.memory.per_gpu[0];
-    assert.equal(bar.text, `${r.serving.fits ? 'Fits' : 'Does not fit'} ${GIB(g.total_bytes)} of ${GIB(g.usable_bytes)} GiB · ` +
+    const VERDICT = { fits: 'Fits', 'may not fit': 'May not fit', 'does not fit': 'Does not fit' };
+    assert.equal(bar.text, `${VERDICT[r.how_sure.verdict]} ${GIB(g.total_bytes)} of ${GIB(g.usable_bytes)} GiB · ` +
       `${Math.floor(r.serving.max_concurrency).toLocaleString('en-US')} at once ↓`);
     assert.ok(bar.rect.top >= 0 && bar.rect.bottom <= 60, JSON.stringify(bar.rect));
     assert.ok(bar.rect.height <= 44, 'one line');
@@ -342,7 +343,7 @@ describe('10. the prerendered first result', () => {
       const { page, context, release } = await held('/', viewport);
       const before = await shown(page);
       const pre = await placeholders(page);
-      assert.match(before.find(([id]) => id === 'r-verdict')[1], /^(Fits|Does not fit) /);
+      assert.match(before.find(([id]) => id === 'r-verdict')[1], /^(Fits|May not fit|Does not fit) /);
       assert.equal(await page.inputValue('#in-preset'), 'Qwen/Qwen2.5-7B-Instruct');
       assert.equal(await page.inputValue('#in-gpu'), 'nvidia-h100-sxm');
       release();
@@ -364,7 +365,7 @@ describe('10. the prerendered first result', () => {
     probe.release();
     await probe.context.close();
     const { page, context, release } = await held(`/${query}`);
-    assert.match((await shown(page)).find(([id]) => id === 'r-verdict')[1], /^(Fits|Does not fit) /);
+    assert.match((await shown(page)).find(([id]) => id === 'r-verdict')[1], /^(Fits|May not fit|Does not fit) /);
     release();
     await waitState(page, 'ready');
     await context.close();

@@ -51,7 +51,9 @@ describe('fine-tuning modes', () => {
       lora_targets: 'all-linear', zero: 2, offload_optimizer: true, dataset_tokens: 1000000000,
     });
     assert.equal(runCli(request), `${response}\n`);
-    const t = JSON.parse(response).training;
+    const res = JSON.parse(response);
+    const t = res.training;
+    const VERDICT = { fits: 'Fits', 'may not fit': 'May not fit', 'does not fit': 'Does not fit' };
     assert.equal(t.mode, 'lora');
 
     // The bar: one segment per breakdown part (widths = the core's bytes as flex factors, which CSS keeps to
@@ -68,11 +70,12 @@ describe('fine-tuning modes', () => {
     }
     assert.equal(await page.textContent('#training-table tr[data-row="free_bytes"] td.num'), GIB(t.free_bytes));
     // Verdict and facts.
-    assert.match(await page.textContent('#verdict'), new RegExp(`^${t.fits ? 'Fits' : 'Does not fit'} `));
+    assert.match(await page.textContent('#verdict'), new RegExp(`^${VERDICT[res.how_sure.verdict]} `));  // on the band
     assert.equal(await page.textContent('#trainable'), `${t.trainable_parameters.toLocaleString('en-US')} (${sig(t.trainable_percent)} % of ${t.parameters.toLocaleString('en-US')})`);
     assert.match(await page.textContent('#training-gpus-needed'), new RegExp(`^${t.gpus_needed}\\b`));
     assert.equal(await page.textContent('#training-speed'), `${sig(t.tokens_per_second_per_gpu)} tokens/s per GPU, ` +
-      `${sig(t.speed.tokens_per_second)} tokens/s in all, ${duration(t.speed.seconds_per_step)} per step`);
+      `${sig(t.speed.tokens_per_second)} tokens/s in all, ${duration(t.speed.seconds_per_step)} ` +
+      `(${duration(res.bands['training.speed.seconds_per_step'][0])}–${duration(res.bands['training.speed.seconds_per_step'][1])}) per step`);
     assert.equal(await page.textContent('#epoch'), `${duration(t.seconds_per_epoch)} for 1,000,000,000 tokens`);
     assert.match(await page.textContent('#r-assumptions summary'), new RegExp(`^Assumptions \\(${t.assumptions.length}\\)$`));
 

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 
 import { apiUrl, configUrl, fetchModel, HubError, parseModelLink } from '../../web/hf.js';
-import { compact, count, duration, gib } from '../../web/render.js';
+import { band, compact, count, duration, durationBand, gib, gibBand, verdictOf } from '../../web/render.js';
 import { decodeConfig, encodeConfig, PARAMS, readFragment, readQuery, writeQuery } from '../../web/state.js';
 
 const CATALOG = {
@@ -257,5 +257,29 @@ describe('durations: the core\'s seconds in the unit people read', () => {
     assert.equal(duration(1e7), '116 days'); // 10,000,000 / 86,400 = 115.7
     assert.equal(duration(NaN), '–');
     assert.equal(duration(undefined), '–');
+  });
+});
+
+describe('how sure: the core\'s bands and verdict, formatted', () => {
+  // A response fragment as the core writes it (api/how_sure.cpp): bands keyed by the figure's dotted path.
+  const r = {
+    bands: { 'memory.total_bytes': [34883558031, 36464975462], 'memory.weights_bytes': [16093013504, 16093013504],
+      'speed.tpot_seconds': [0.01079, 0.02922], 'serving.kv_cache_tokens': [0, 0] },
+    how_sure: { verdict: 'may not fit', figures: { 'memory.weights_bytes': { exact: true } } },
+  };
+  test('GiB ranges as the figures are printed (2^30, two decimals); exact figures say so', () => {
+    // 34883558031 / 2^30 = 32.488..., 36464975462 / 2^30 = 33.960...
+    assert.equal(gibBand(r, 'memory.total_bytes'), ' (32.49–33.96 GiB)');
+    assert.equal(gibBand(r, 'memory.weights_bytes'), ' (exact)');
+    assert.equal(gibBand(r, 'memory.kv_cache_bytes'), '');
+  });
+  test('durations in the unit people read; an empty band shows nothing', () => {
+    assert.equal(durationBand(r, 'speed.tpot_seconds'), ' (10.8 ms–29.2 ms)');
+    assert.equal(band(r, 'serving.kv_cache_tokens'), null);
+  });
+  test('the badge is the core\'s verdict on the band; without one, the plain fit', () => {
+    assert.deepEqual(verdictOf(r, true), ['May not fit', 'maybe']);
+    assert.deepEqual(verdictOf({}, true), ['Fits', 'fits']);
+    assert.deepEqual(verdictOf({}, false), ['Does not fit', 'nofit']);
   });
 });

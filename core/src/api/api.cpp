@@ -2,6 +2,7 @@
 // (api/estimate.cpp) -> response JSON (api/response.cpp); and the catalogue the page's pickers read.
 #include "llmsizer/api.h"
 
+#include "api/how_sure.h"
 #include "api/request_fields.h"
 #include "api/resolve.h"
 #include "api/response.h"
@@ -12,6 +13,7 @@
 #include "gguf/gguf.h"
 #include "gguf/summary.h"
 #include "recommend/recommend.h"
+#include "speed/speed.h"
 #include "training/training_json.h"
 
 namespace llmsizer {
@@ -84,8 +86,10 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
                             "for every token): treat the training figures as an upper bound"});
     }
     e.assumptions.insert(e.assumptions.begin(), r.assumptions.begin(), r.assumptions.end());
+    const SpeedEstimate speed = estimate_speed(e.model, e.inputs, e.plan);
+    const HowSure sure = how_sure(e, speed, training.value());
     JsonWriter w;
-    write_estimate(w, e);
+    write_estimate(w, e, speed, sure);
     Recommendations recs;
     // Encoders have no KV cache for the ranking to size: no recommendations (a warning says so).
     if (r.inputs.request.recommend && r.model.kind != ModelKind::kEncoder) {
@@ -97,6 +101,10 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
     write_excluded(w, recs.excluded);
     w.key("training").raw(training.value().section);
     if (r.gguf) w.key("gguf").raw(gguf_section_json(*r.gguf));
+    w.key("bands");
+    write_bands(w, sure);
+    w.key("how_sure");
+    write_how_sure(w, sure);
     w.end_object();
     return w.take();
   }, [](const char* what) {

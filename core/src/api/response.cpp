@@ -161,8 +161,7 @@ void write_warnings(JsonWriter& w, const std::vector<Warning>& list) {
 }
 
 // speed.*: TTFT, TPOT, latency, tokens/s, the bound, the constants used and the concurrency curve (speed.h).
-void write_speed(JsonWriter& w, const Estimate& e) {
-  const SpeedEstimate s = estimate_speed(e.model, e.inputs, e.plan);
+void write_speed(JsonWriter& w, const Estimate& e, const SpeedEstimate& s) {
   const SpeedConstants& k = s.constants;
   w.begin_object();
   w.field("available", s.available);
@@ -181,7 +180,10 @@ void write_speed(JsonWriter& w, const Estimate& e) {
       .field("throughput_tokens_per_second", stable(s.throughput_tokens_per_second))
       .field("bound", s.bound)
       .field("prefill_bound", s.prefill_bound)
-      .field("prefill_chunks", s.prefill_chunks);
+      .field("prefill_chunks", s.prefill_chunks)
+      .field("host_bound", s.host_bound)
+      .field("tpot_fast_host_seconds", stable(s.tpot_fast_host_seconds))
+      .field("tpot_slow_host_seconds", stable(s.tpot_slow_host_seconds));
   if (s.host_offload) {
     // Weights run from host memory (speed/offload.h): bytes, the bandwidth used and the seconds they add.
     w.key("host_offload").begin_object();
@@ -229,6 +231,8 @@ void write_speed(JsonWriter& w, const Estimate& e) {
       .field("decode_compute_efficiency", stable(k.decode_compute_efficiency))
       .field("step_overhead_seconds", stable(k.step_overhead_s))
       .field("layer_overhead_seconds", stable(k.layer_overhead_s))
+      .field("layer_overhead_fast_host_seconds", stable(k.layer_overhead_fast_s))
+      .field("layer_overhead_slow_host_seconds", stable(k.layer_overhead_slow_s))
       .field("prefill_chunk_tokens", stable(k.prefill_chunk_tokens))
       .field("interconnect", k.interconnect)
       .field("interconnect_gbps", stable(k.link_bytes_per_s / 1e9))
@@ -328,12 +332,14 @@ void write_solves(JsonWriter& w, const EngineSolves& s) {
 
 /// serving.*: the engine's plan (fits, concurrency, KV pool, start-up log, launch command, settings), the reverse
 /// solves and the context curve.
-void write_serving(JsonWriter& w, const Estimate& e) {
+void write_serving(JsonWriter& w, const Estimate& e, const HowSure& h) {
   const EnginePlan& plan = e.plan;
   w.begin_object();
   w.field("engine", plan.engine);
   if (!plan.engine_rules.empty()) w.field("engine_rules", plan.engine_rules);
   w.field("fits", plan.fits)
+      // On the band (api/how_sure.h): "fits" / "may not fit" / "does not fit".
+      .field("verdict", fit_verdict_name(h.verdict))
       .field("margin_bytes", plan.margin_bytes)
       // Integral for engines that count whole sequences; vLLM logs fractions ("58.11x").
       .field_number("max_concurrency", plan.max_concurrency == std::floor(plan.max_concurrency)
@@ -473,7 +479,7 @@ void write_excluded(JsonWriter& w, const std::vector<ExcludedGpu>& excluded) {
 }
 
 /// The response's sections up to (not including) the closing brace, so callers can append more.
-void write_estimate(JsonWriter& w, const Estimate& e) {
+void write_estimate(JsonWriter& w, const Estimate& e, const SpeedEstimate& s, const HowSure& h) {
   const Inputs& in = e.inputs;
   w.begin_object();
   w.field("ok", true).field("version", version());
@@ -527,13 +533,13 @@ void write_estimate(JsonWriter& w, const Estimate& e) {
   if (encoder) {
     write_encoder_serving(w, e);
   } else {
-    write_serving(w, e);
+    write_serving(w, e, h);
   }
   w.key("speed");
   if (encoder) {
     write_encoder_speed(w, e);
   } else {
-    write_speed(w, e);
+    write_speed(w, e, s);
   }
   w.key("warnings");
   write_warnings(w, e.warnings);

@@ -10,9 +10,6 @@
 
 namespace llmsizer {
 
-// Generated at build time from presets/accuracy.json (cmake/embed_presets.py).
-extern const char* const kEmbeddedAccuracyJson;
-
 namespace {
 
 constexpr const char* kEngines[] = {"generic", "vllm", "sglang", "transformers", "llama.cpp"};
@@ -149,25 +146,30 @@ Result<BandFamilyTable> parse_family(const std::string& key, const Json& f) {
   return fam;
 }
 
-// ---- the band arithmetic, in log space: [L, H] bounds ln(measured / estimate) ----------------------------------
+// ---- the band arithmetic: [lo, hi] bounds measured / estimate ---------------------------------------------------
+/// [lo, hi] bounds the ratio measured / estimate (lo <= 1 <= hi). Worked as ratios, not logarithms: the same
+/// arithmetic (a step multiplies, a hull takes the extremes) without pulling log/exp into the page's module.
 struct LogBand {
-  double lo = 0;  ///< <= 0
-  double hi = 0;  ///< >= 0
+  double lo = 1;  ///< <= 1
+  double hi = 1;  ///< >= 1
 };
 
 LogBand hull(LogBand a, LogBand b) { return {std::min(a.lo, b.lo), std::max(a.hi, b.hi)}; }
 
+/// x/÷ factor around the estimate.
+LogBand around(double factor) { return {1.0 / factor, factor}; }
+
 /// One step outside an envelope: the low end divided, the high end multiplied by the step's factor.
-LogBand widen(LogBand b, double factor) { return {b.lo - std::log(factor), b.hi + std::log(factor)}; }
+LogBand widen(LogBand b, double factor) { return {b.lo / factor, b.hi * factor}; }
 
 /// A cell's own band, before any step: its 5..95 % errors (or, with too few cases, its range and at least the
 /// default factor), always containing the estimate and never narrower than the floor.
 LogBand cell_band(const BandCell& c, const BandRules& r, int kind) {
   // measured / estimate = 1 / (1 + error): the largest error gives the low end.
-  LogBand b = c.enough ? LogBand{-std::log1p(c.p95), -std::log1p(c.p5)} : LogBand{-std::log1p(c.max), -std::log1p(c.min)};
-  b = hull(b, LogBand{0, 0});
-  if (!c.enough) b = hull(b, LogBand{-std::log(r.default_factor[kind]), std::log(r.default_factor[kind])});
-  return hull(b, LogBand{-std::log(r.min_factor[kind]), std::log(r.min_factor[kind])});
+  LogBand b = c.enough ? LogBand{1.0 / (1.0 + c.p95), 1.0 / (1.0 + c.p5)} : LogBand{1.0 / (1.0 + c.max), 1.0 / (1.0 + c.min)};
+  b = hull(b, LogBand{1, 1});
+  if (!c.enough) b = hull(b, around(r.default_factor[kind]));
+  return hull(b, around(r.min_factor[kind]));
 }
 
 struct Candidate {
@@ -253,13 +255,7 @@ Result<AccuracyTable> parse_accuracy_table(const std::string& text) {
   return t;
 }
 
-const AccuracyTable& builtin_accuracy_table() {
-  static const AccuracyTable table = [] {
-    auto t = parse_accuracy_table(kEmbeddedAccuracyJson);
-    return t.ok() ? std::move(t).value() : AccuracyTable{};
-  }();
-  return table;
-}
+// builtin_accuracy_table(): generated from presets/accuracy.json by cmake/embed_presets.py.
 
 std::string engine_minor_version(const std::string& version) {
   for (size_t i = 0; i < version.size(); ++i) {
@@ -285,7 +281,7 @@ Band make_band(const AccuracyTable& table, const std::string& family, double val
   const BandRules& r = table.rules;
   const bool time = band_family_is_time(family);
   const int kind = time ? 1 : 0;
-  LogBand lb{-std::log(r.default_factor[kind]), std::log(r.default_factor[kind])};
+  LogBand lb = around(r.default_factor[kind]);
   const BandFamilyTable* f = table.find(family);
   if (f && !f->cells.empty()) {
     // The cells nearest the case (fewest steps); several at the same distance: their hull.
@@ -312,8 +308,8 @@ Band make_band(const AccuracyTable& table, const std::string& family, double val
     lb = widen(lb, r.host_step[kind]);
     b.host_steps = 1;
   }
-  b.lo = value * std::exp(lb.lo);
-  b.hi = value * std::exp(lb.hi);
+  b.lo = value * lb.lo;
+  b.hi = value * lb.hi;
   if (integral) {
     b.lo = std::floor(b.lo);
     b.hi = std::ceil(b.hi);

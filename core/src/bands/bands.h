@@ -83,8 +83,8 @@ struct AccuracyTable {
 /// Parses and validates presets/accuracy.json text (percentiles ordered and > -1, factors >= 1, n = cases).
 Result<AccuracyTable> parse_accuracy_table(const std::string& text);
 
-/// The embedded table (parsed once). A malformed embedded table is a build error caught by the tests; here it
-/// leaves the table empty, so every band falls back to the default factors.
+/// The built-in table: presets/accuracy.json as C++ data, written at build time by cmake/embed_presets.py (which
+/// refuses a malformed file); tests/bands_test.cpp checks it equals parse_accuracy_table() of the file.
 const AccuracyTable& builtin_accuracy_table();
 
 /// Where a case stands against the measurements.

@@ -139,7 +139,21 @@ constexpr const char* kFamilies[][2] = {
     {"tpu", "tpu"},             {"ascend", "ascend"},
 };
 
+// Hopper (H100 / H200), from the public H200 rows (../shared/reference/validation-gpu-public.jsonl, transformers
+// 5.17 + torch 2.11, one H200 SXM: 4,800 GB/s, 989.5 dense bf16 TFLOPS; docs/host-bound.md works every number):
+//  bandwidth 0.66 — the `gemv` rows (every linear layer of the model once at batch 1, i.e. one decode step's
+//    weight stream): 2.96-3.24 TB/s on the 7-9B models (0.62-0.68 of 4.8 TB/s), e.g. Qwen2.5-7B 14.141 GB in
+//    4.466 ms = 3.17 TB/s; 0.78 on Qwen2.5-32B, 0.22 on Qwen2.5-0.5B (small matrices). Measured eagerly (one
+//    launch per matrix); inside vLLM's CUDA graphs it may be higher, not measured (bands widen vLLM on Hopper).
+//  prefill 0.50, attention 0.60 — the sdpa `prefill` rows of Llama-3.1-8B (1 x 2,048: 59.5 ms, 1 x 8,192:
+//    252.6 ms, 8 x 2,048: 473.0 ms; 50-53 % of peak overall): solving the 2,048 and 8,192 rows for the GEMM and
+//    attention shares gives GEMM 0.495 and attention ~0.9; attention is 4-13 % of the FLOPs, so 0.60 is kept
+//    (+0.2 %, +3.3 %, +0.9 % on the three rows).
+//  decode_compute 0.50 — not measured (batch-1 rows only): Ampere's assumption.
+constexpr FamilyProfile kHopper{"hopper", true, 0.66, 0.50, 0.60, 0.50};
+
 FamilyProfile family_profile(const std::string& family) {
+  if (family == "hopper") return kHopper;
   FamilyProfile p = kAmpere;
   if (family != "ampere") {
     p.family = "ampere";
@@ -207,6 +221,27 @@ const EngineSpeed kTransformersSpeed{
     /*kv_read_factor=*/3.0, /*kv_read_per_group=*/2.0, /*int8_read=*/1.0,           /*int4_read=*/1.0,
     /*fp8_read=*/1.0,     /*quant_cpu=*/1.29,       /*quant_cpu_exllama4=*/0.93,  /*quant_layer_s=*/0.0,
     /*whole_prompt_prefill=*/true};
+
+// Host cost per decoder layer of an engine without CUDA graphs, from a fast to a slow host. Every op of every
+// layer is launched from Python each decode step, so the step costs what the CPU takes when that exceeds the
+// GPU's work ("host-bound"). The public H200 decode rows (transformers 5.17, batch 1, 512-token prompts; per
+// token over the first 8-16 tokens and marginally over the next 24-128, minus 1 ms per step) ran at
+//   0.5B 2.17, Qwen2.5-7B 1.92, Llama-3.1-8B 1.67, Qwen3-8B 0.80, gemma-2-9b 1.72, Qwen2.5-32B 1.12 ms per layer
+//   (marginal; GPT-2 3.04) and 0.65-0.85 ms over the first tokens, on the same host (docs/host-bound.md):
+//  fast 0.65 ms, slow 2.2 ms — the ends of those rates (GT0256's 0.83 ms on the A100 host lies inside).
+//  transformers >= 5: 1.6 ms — the point estimate minimising the median decode error over the nine H200 rows
+//    (1.5-1.7 ms all give 27-30 %; the marginal rates are what tokens/s means for a long generation).
+//  transformers 4.x keeps its A100 fit, 0.83 ms (GT0256, above).
+//  vLLM --enforce-eager: 0.19-0.63 ms, point 0.35 ms (the geometric middle) — not measured: the transformers
+//    range scaled by op count, ~10 kernels per vLLM decoder layer (fused norms, qkv, rotary, cache write,
+//    attention, o_proj, gate_up, act-and-mul, down; vllm/model_executor/models/qwen2.py) against ~35 ops per
+//    transformers layer (models/qwen2/modeling_qwen2.py).
+constexpr double kHostLayerFastS = 0.65e-3;
+constexpr double kHostLayerSlowS = 2.2e-3;
+constexpr double kTransformers5LayerS = 1.6e-3;
+constexpr double kVllmEagerLayerS = 0.35e-3;
+constexpr double kVllmEagerLayerFastS = 0.19e-3;
+constexpr double kVllmEagerLayerSlowS = 0.63e-3;
 
 // "generic" is a well-tuned serving engine: vLLM's constants. SGLang, llama.cpp and others have no
 // public speed rows in the reference set: vLLM's constants, marked uncalibrated.
@@ -647,6 +682,32 @@ SpeedPoint point_at(const Ctx& x, int64_t dp, int64_t chunk, int64_t input, int6
   return p;
 }
 
+/// Host-bound decode: the request's TPOT with the fast and the slow host's per-layer cost, and whether the host
+/// (the per-layer launches, at the point estimate) takes longer than the GPU's work of the decode step.
+void host_range(const Ctx& x, SpeedEstimate& out, const Timeline& tl) {
+  out.tpot_fast_host_seconds = out.tpot_slow_host_seconds = out.tpot_seconds;
+  if (!is_eager(x.k)) return;
+  const StepCost& d = tl.decode_step;
+  out.host_bound = d.overhead_s > std::max(d.memory_s, d.compute_s) + d.communication_s;
+  const int64_t dp = std::max<int64_t>(1, x.in.layout.dp);
+  const int64_t per_replica = ceil_div(out.batch, dp);
+  for (const bool fast : {true, false}) {
+    SpeedConstants k = x.k;
+    k.layer_overhead_s = fast ? k.layer_overhead_fast_s : k.layer_overhead_slow_s;
+    const Ctx y{x.m, x.in, k, x.r, x.stages};
+    Timeline t;
+    decode_timeline(y, per_replica, out.input_tokens, out.output_tokens, &t);
+    (fast ? out.tpot_fast_host_seconds : out.tpot_slow_host_seconds) = t.tpot_s;
+  }
+  if (out.host_bound) {
+    out.constants.notes.push_back(
+        "host-bound decode: without CUDA graphs the CPU launching each layer's ops takes longer than the GPU's "
+        "work; time per output token depends on the host's CPU (fast to slow host: per-layer " +
+        std::to_string(static_cast<int>(std::lround(x.k.layer_overhead_fast_s * 1e6))) + "-" +
+        std::to_string(static_cast<int>(std::lround(x.k.layer_overhead_slow_s * 1e6))) + " us)");
+  }
+}
+
 // ---- the constants, section by section (speed_constants) ----------------------------------------
 
 /// The compute dtype (what the GEMMs run in: the `tflops` key of the GPU preset) and the GPU's dense peak for it.
@@ -694,10 +755,37 @@ void quantized_kernels(const WeightFormat& f, const EngineSpeed& ep, SpeedConsta
   if (f.method != QuantMethod::kNone && ep.cpu_overlaps_gpu) {
     // Eager engines: quantised layers launch more ops (GPTQ 4-bit through exllama kernels excepted, GT0258).
     const bool exllama4 = f.method == QuantMethod::kGptq && f.bits <= 4.5;
-    k.layer_overhead_s *= exllama4 ? ep.quant_cpu_exllama4 : ep.quant_cpu;
+    const double factor = exllama4 ? ep.quant_cpu_exllama4 : ep.quant_cpu;
+    k.layer_overhead_s *= factor;
+    k.layer_overhead_fast_s *= factor;
+    k.layer_overhead_slow_s *= factor;
   } else if (f.method != QuantMethod::kNone) {
     k.layer_overhead_s += ep.quant_layer_s;
+    k.layer_overhead_fast_s += ep.quant_layer_s;
+    k.layer_overhead_slow_s += ep.quant_layer_s;
   }
+}
+
+/// The per-layer host cost of engines without CUDA graphs and its fast..slow range (constants above).
+void host_overheads(const Inputs& in, SpeedConstants& k) {
+  if (in.engine == EngineId::kVllm && in.vllm.enforce_eager) {
+    k.cpu_overlaps_gpu = true;
+    k.layer_overhead_s = kVllmEagerLayerS;
+    k.layer_overhead_fast_s = kVllmEagerLayerFastS;
+    k.layer_overhead_slow_s = kVllmEagerLayerSlowS;
+    k.notes.push_back("--enforce-eager: no CUDA graphs; the per-layer host cost (0.19-0.63 ms, 0.35 ms used) is "
+                      "not measured for vLLM (transformers' range scaled by kernels per layer)");
+    return;
+  }
+  if (!k.cpu_overlaps_gpu) {
+    k.layer_overhead_fast_s = k.layer_overhead_slow_s = k.layer_overhead_s;
+    return;
+  }
+  if (in.engine == EngineId::kTransformers && in.transformers.version_major >= 5) {
+    k.layer_overhead_s = kTransformers5LayerS;
+  }
+  k.layer_overhead_fast_s = std::min(kHostLayerFastS, k.layer_overhead_s);
+  k.layer_overhead_slow_s = std::max(kHostLayerSlowS, k.layer_overhead_s);
 }
 
 /// Tokens per prefill step (chunked prefill).
@@ -749,6 +837,10 @@ void speed_notes(const Inputs& in, double gbps, SpeedConstants& k) {
   k.notes.push_back(
       "efficiencies calibrated on Qwen2.5-7B-Instruct, one A100 80GB, vLLM 0.6.x and transformers 4.46 "
       "(Qwen2.5 speed benchmark, cases GT0256-GT0295 of the public validation set)");
+  if (k.gpu_family == "hopper") {
+    k.notes.push_back("Hopper: weight streaming (0.66 of the bandwidth) and prefill efficiencies (0.50 GEMM) from "
+                      "the public H200 rows (transformers 5.17, batch-1 matrix-vector passes and sdpa prefill)");
+  }
   if (!k.gpu_family_calibrated) {
     k.notes.push_back("no public speed measurements for the " + k.gpu_family +
                       " GPU family: the A100 (Ampere) efficiencies are used with this GPU's own bandwidth and peak");
@@ -813,6 +905,7 @@ SpeedConstants speed_constants(const ModelSpec& m, const Inputs& in) {
   k.decode_compute_efficiency = fp.decode_compute;
   k.step_overhead_s = ep.step_overhead_s;
   k.layer_overhead_s = ep.layer_overhead_s;
+  host_overheads(in, k);
   k.kv_read_factor = ep.kv_read_factor;
   compute_peak(in, k);
   quantized_kernels(in.weights, ep, k);
@@ -942,6 +1035,7 @@ SpeedEstimate estimate_speed(const ModelSpec& m, const Inputs& in, const EngineP
     if (out.host_decode_seconds > 0.5 * out.tpot_seconds) out.bound = "host memory";
   }
   out.prefill_bound = tl.prefill_step.compute_bound ? "compute" : "memory";
+  host_range(x, out, tl);
 
   // The curve: 1, 2, 4, ... below the KV-cache limit, and the limit itself.
   const double limit = std::floor(std::max(0.0, plan.max_concurrency));

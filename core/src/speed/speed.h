@@ -99,6 +99,10 @@ struct SpeedConstants {
   double decode_compute_efficiency = 0; ///< fraction of peak reached by decode GEMMs when compute-bound
   double step_overhead_s = 0;           ///< per engine step: scheduling, input preparation, sampling, output
   double layer_overhead_s = 0;          ///< per decoder layer per step: kernel boundaries (graph replay/launches)
+  /// Engines without CUDA graphs (cpu_overlaps_gpu): the per-layer host cost from a fast to a slow host (the
+  /// point estimate layer_overhead_s lies between); graph-replaying engines: both equal layer_overhead_s.
+  double layer_overhead_fast_s = 0;
+  double layer_overhead_slow_s = 0;
   double prefill_chunk_tokens = 0;      ///< tokens per prefill step (chunked prefill)
   /// Bytes moved per attention score in the prefill when scores are materialised (transformers eager
   /// attention); 0 with fused kernels (SDPA, FlashAttention).
@@ -178,6 +182,11 @@ struct SpeedEstimate {
   std::string host_bandwidth_basis;
   double host_decode_seconds = 0;         ///< the CPU's share of one decode step at the request's batch
   double host_prefill_seconds = 0;        ///< what the host-resident weights add to the prefill
+  /// Host-bound decode: an engine without CUDA graphs whose per-layer host cost (launching every op from the
+  /// CPU) takes longer than the GPU's work for the decode step. The step time then depends on the CPU.
+  bool host_bound = false;
+  double tpot_fast_host_seconds = 0;  ///< TPOT with the fast host's per-layer cost (= tpot for graph engines)
+  double tpot_slow_host_seconds = 0;  ///< ... with the slow host's
   std::vector<SpeedPoint> curve;  ///< concurrency 1, 2, 4, ... up to max_concurrency (and it)
   SpeedConstants constants;
   std::vector<Warning> warnings;

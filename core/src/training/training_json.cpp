@@ -422,6 +422,12 @@ Result<TrainingSection> training_section(const ModelSpec& m, const Inputs& in) {
   t.assumptions.insert(t.assumptions.begin(), notes.begin(), notes.end());
   out.warnings.insert(out.warnings.end(), t.warnings.begin(), t.warnings.end());
   out.section = training_estimate_json(t, in.gpu);
+  out.estimated = true;
+  out.total_bytes = t.total_bytes;
+  out.other_bytes = whole(t.phases[static_cast<size_t>(t.peak_phase)].other);  // as the section writes it
+  out.usable_bytes = t.usable_bytes;
+  out.fits = t.fits;
+  out.seconds_per_step = t.speed.available ? t.speed.seconds_per_step : 0.0;
   return out;
 }
 

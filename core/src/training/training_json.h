@@ -14,6 +14,13 @@ namespace llmsizer {
 struct TrainingSection {
   std::string section;            ///< the response's "training" object, as JSON text
   std::vector<Warning> warnings;  ///< for the response's top-level warnings
+  // The headline figures the "how sure" bands bound (api/how_sure.cpp); estimated = false for inference.
+  bool estimated = false;
+  int64_t total_bytes = 0;         ///< training.total_bytes (one GPU's peak)
+  int64_t other_bytes = 0;         ///< training.other_bytes (outside the allocator: the band excludes it)
+  int64_t usable_bytes = 0;        ///< what one GPU may use (capacity less the reserve)
+  bool fits = false;               ///< training.fits
+  double seconds_per_step = 0;     ///< training.speed.seconds_per_step (0 = no speed)
 };
 
 /// The "training" section of an inference request: the same text in the full and the lite core.
