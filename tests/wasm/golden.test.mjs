@@ -149,8 +149,10 @@ describe('the lite core (the page loads it first): the same bytes, or "load the 
         // not JSON: both cores answer invalid_json
       }
       if (req === null || typeof req !== 'object') req = {};
-      // The lite core answers inference with the generic and vLLM engines; the rest goes to the full core.
-      const liteOnly = (!req.engine || req.engine === 'generic' || req.engine === 'vllm') && !req.gguf &&
+      // The lite core answers inference with the generic engine for decoders; the rest (other engines, encoders
+      // such as the encoder-* requests) goes to the full core.
+      const encoder = name.startsWith('encoder-');
+      const liteOnly = (!req.engine || req.engine === 'generic') && !encoder && !req.gguf &&
         (!req.mode || req.mode === 'inference') && !req.recommend &&
         ['ctk', 'ctv', 'np', 'ngl', 'ubatch', 'n_batch', 'ctx_size', 'flash_attn', 'swa_full', 'kv_unified',
           'optimizer', 'micro_batch', 'seq_len', 'lora_rank', 'lora_targets', 'zero'].every((k) => !(k in req)) &&

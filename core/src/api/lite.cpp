@@ -1,11 +1,13 @@
 // The lite core's stand-ins for the parts it leaves out besides engines (core/CMakeLists.txt, LLMSIZER_LITE): GGUF
-// files and llama.cpp's file types, fine-tuning estimates and GPU recommendations. (Engines need none: the lite
+// files and llama.cpp's file types, encoder models, fine-tuning estimates and GPU recommendations. (Engines need none: the lite
 // module links a table with the generic and vLLM rows only, engines/table.cpp.) resolve() sends every request that
 // would need them to the full module first (resolve.cpp lite_unsupported), so none of these is reached by a request
 // the lite module answers; each still returns a well-formed value or a "needs_full_module" error, never aborts.
 #include <memory>
 
+#include "engines/encoder.h"
 #include "gguf/gguf.h"
+#include "speed/offload.h"
 #include "gguf/summary.h"
 #include "json/writer.h"
 #include "recommend/recommend.h"
@@ -34,6 +36,19 @@ std::string gguf_inspect_base64_json(const std::string&) {
   w.key("error").begin_object().field("code", "needs_full_module").field("message", "GGUF headers need the full module");
   return w.end_object().end_object().take();
 }
+
+// Encoders: config.cpp refuses them in the lite module (needs_full_module) before any of these is reached.
+double encoder_activation_bytes(const ModelSpec&, Dtype, int64_t, int64_t, bool) { return 0; }
+std::optional<Error> encoder_engine_problem(const ModelSpec&, const Inputs&) { return needs_full("encoder models"); }
+std::vector<std::pair<std::string, std::string>> encoder_commands(const ModelSpec&, const Inputs&) { return {}; }
+EnginePlan encoder_plan(const ModelSpec&, const Inputs&) { return EnginePlan{}; }
+EncoderSpeed encoder_speed(const ModelSpec&, const Inputs&) { return EncoderSpeed{}; }
+
+// Weights in host memory come from llama.cpp plans only (not in the lite module): nothing is offloaded here.
+HostSpeed host_speed(const Inputs&) { return HostSpeed{}; }
+double host_decode_seconds(const ModelSpec&, const HostOffload&, const HostSpeed&, int64_t, int64_t, int64_t) { return 0; }
+double gpu_seconds_not_spent(const ModelSpec&, const HostOffload&, double, int64_t, int64_t, int64_t) { return 0; }
+double host_prefill_seconds(const HostOffload&, const HostSpeed&, int64_t) { return 0; }
 
 Recommendations recommend_gpus(const ModelSpec&, const Inputs&, const std::vector<GpuSpec>&) { return {}; }
 

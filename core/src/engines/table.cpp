@@ -1,6 +1,6 @@
 // The engine table: one row per serving engine (see table.h for what each field answers). Each row names the
 // functions of its engine's file (generic.cpp, vllm.cpp, sglang.cpp, transformers.cpp, llamacpp.cpp) and its speed
-// profile (speed/speed.cpp). The lite module (LLMSIZER_LITE) compiles the generic and vLLM rows only.
+// profile (speed/speed.cpp). The lite module (LLMSIZER_LITE) compiles the generic row only (the page's default engine).
 #include "engines/table.h"
 
 #include <algorithm>
@@ -32,6 +32,7 @@ const Engine kEngines[] = {
                  generic_usable_fraction, deeper_is_easier, window_or_context},
      generic_plan, generic_capacity, /*knob=*/{}, &kBorrowedVllmSpeed, /*launch_command=*/nullptr,
      /*run_layout=*/nullptr, /*max_model_len_is_context=*/false},
+#if !LLMSIZER_LITE
     // vLLM and SGLang shard the vocabulary in 64-row padded pieces and allocate a rotary cos/sin cache
     // (vllm/model_executor/layers/vocab_parallel_embedding.py DEFAULT_VOCAB_PADDING_SIZE; SGLang's copy).
     // vLLM keeps window - 1 + a scheduler step on sliding layers (vllm_window_tokens).
@@ -40,7 +41,6 @@ const Engine kEngines[] = {
                  vllm_usable_fraction, deeper_is_easier, vllm_window_tokens},
      vllm_plan, vllm_capacity, {"gpu_memory_utilization", vllm_solve_knob}, &kVllmSpeed, vllm_launch_command,
      /*run_layout=*/nullptr, /*max_model_len_is_context=*/true},
-#if !LLMSIZER_LITE
     // SGLang keeps full KV on every layer (sglang_window_tokens).
     {EngineId::kSglang, name_of(EngineId::kSglang),
      /*traits=*/{kVocabPadding, /*rope_cache=*/true, /*tensor_parallel=*/true, /*stage_bound=*/true,

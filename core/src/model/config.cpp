@@ -1032,8 +1032,15 @@ Result<ModelSpec> build(const json& root) {
     return make_error(ErrorCode::kNotAnObject,
                       std::string("config.json must be a JSON object ({...}), not ") + describe(root));
   }
-  // Encoder-only models (BERT, XLM-RoBERTa, ModernBERT, ...) have their own reader (model/encoder.cpp).
+  // Encoder-only models (BERT, XLM-RoBERTa, ModernBERT, ...) have their own reader (model/encoder.cpp); the page's
+  // lite module leaves encoders to the full one (core/CMakeLists.txt: the first load's size).
+#if LLMSIZER_LITE
+  if (is_encoder_config(root)) {
+    return make_error(ErrorCode::kNeedsFullModule, "encoder models need the full module (the page loads it on demand)");
+  }
+#else
   if (is_encoder_config(root)) return parse_encoder_config(root);
+#endif
   ModelSpec m;
   Reader top(root, "");
   const std::string wrapper_type = top.opt_str("model_type");
