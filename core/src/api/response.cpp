@@ -27,6 +27,20 @@ void write_memory(JsonWriter& w, const MemoryBreakdown& m) {
       .field("total_bytes", m.total_bytes());
 }
 
+/// memory.breakdown: the binding GPU's total by what it holds, text vs vision weights and activations (the vision
+/// rows are 0 without a tower, and on GPUs of later pipeline stages). The rows add up to total_bytes.
+void write_breakdown(JsonWriter& w, const MemoryBreakdown& m) {
+  // The same total by what it holds: text vs vision weights and activations (the vision rows are 0 without a tower).
+  w.key("breakdown").begin_object();
+  w.field("text_weights_bytes", m.weights_bytes - m.vision_weights_bytes)
+      .field("vision_weights_bytes", m.vision_weights_bytes)
+      .field("kv_cache_bytes", m.kv_cache_bytes)
+      .field("activations_bytes", m.activations_bytes - m.vision_activations_bytes)
+      .field("vision_activations_bytes", m.vision_activations_bytes)
+      .field("overhead_bytes", m.overhead_bytes);
+  w.end_object();
+}
+
 void write_gpu(JsonWriter& w, const GpuMemory& g) {
   w.begin_object();
   write_memory(w, g.memory);
@@ -514,6 +528,7 @@ void write_estimate(JsonWriter& w, const Estimate& e, const SpeedEstimate& s, co
   const GpuMemory& g = e.binding_gpu < plan.per_gpu.size() ? plan.per_gpu[e.binding_gpu] : kNone;
   w.key("memory").begin_object();
   write_memory(w, g.memory);
+  write_breakdown(w, g.memory);
   w.field("kv_cache_bytes_per_token", g.kv_cache_bytes_per_token)
       .field("kv_cache_bytes_per_sequence", g.kv_cache_bytes_per_sequence)
       .field("gpu_memory_bytes", g.capacity_bytes)

@@ -54,6 +54,10 @@ struct MemoryBreakdown {
   int64_t kv_cache_bytes = 0;
   int64_t activations_bytes = 0;
   int64_t overhead_bytes = 0;
+  // Parts of the above (not added again to the total): the vision tower + projector in weights_bytes, the tower's
+  // forward in activations_bytes (vision-language models, first pipeline stage; model/vision.h).
+  int64_t vision_weights_bytes = 0;
+  int64_t vision_activations_bytes = 0;
   int64_t total_bytes() const { return weights_bytes + kv_cache_bytes + activations_bytes + overhead_bytes; }
 };
 
