@@ -82,6 +82,8 @@ TEST(CatalogFields, DefaultsAreRequestsDefaults) {
       {"max_batched_tokens", json(d.max_batched_tokens)},
       {"input_tokens", json(d.input_tokens)},
       {"output_tokens", json(d.output_tokens)},
+      {"images", json(d.images)},
+      {"image_size", json(d.image_size)},
       {"engine", json(d.engine)},
       {"gpu_memory_utilization", json(d.gpu_memory_utilization)},
       {"max_model_len", json(d.max_model_len)},

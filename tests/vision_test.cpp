@@ -2,6 +2,8 @@
 // hand, and the image tokens each processor rule gives.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "model/config.h"
 #include "model/vision.h"
 #include "test_util.h"
@@ -194,6 +196,71 @@ TEST(VisionTokens, InternVlTiles) {
   EXPECT_EQ(tokens("internvl3-8b.json", 448, 448), 256);
   // 896 x 448: grid 2 x 1 (aspect 2) + thumbnail = 3 x 256 = 768.
   EXPECT_EQ(tokens("internvl3-8b.json", 896, 448), 768);
+}
+
+// ---- Images in a request: context, KV cache, the tower's activations and weights -----------------------------
+
+nlohmann::json run(const nlohmann::json& request) { return nlohmann::json::parse(handle_request(request.dump())); }
+nlohmann::json config(const char* name) { return nlohmann::json::parse(test::fixture_text(name)); }
+
+TEST(VisionRequest, ImageTokensJoinThePromptAndTheKvCache) {
+  const nlohmann::json base = {{"config", config("qwen2-vl-7b-instruct.json")}, {"gpu", "nvidia-h100-sxm"},
+                               {"context", 4096}, {"input_tokens", 1000}, {"output_tokens", 200}};
+  nlohmann::json req = base;
+  req["images"] = 2;
+  req["image_size"] = "1024x1024";
+  const nlohmann::json r = run(req);
+  ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+  EXPECT_EQ(r["model"]["kind"], "vision-language");
+  // 1024 x 1024 -> 1,369 tokens each (VisionTokens.QwenSmartResize): 1000 + 2 x 1,369 = 3,738 prompt tokens,
+  // context 4096 + 2,738 = 6,834.
+  const nlohmann::json& wl = r["workload"];
+  EXPECT_EQ(wl["images"]["tokens_per_image"], 1369);
+  EXPECT_EQ(wl["images"]["image_tokens"], 2738);
+  EXPECT_EQ(wl["input_tokens"], 3738);
+  EXPECT_EQ(wl["context"], 6834);
+  // KV: 28 layers x 2 x 4 KV heads x 128 x 2 bytes = 57,344 bytes per token x 6,834.
+  const nlohmann::json& mem = r["memory"];
+  EXPECT_EQ(mem["kv_cache_bytes"], 57344LL * 6834);
+  // Tower activations: 2 x 5,476 patches x (1280 + max(5 x 1280, 2 x 5120)) x 2 bytes = 252,334,080.
+  const nlohmann::json& b = mem["breakdown"];
+  EXPECT_EQ(b["vision_activations_bytes"], 252334080);
+  // Vision weights in bf16: 675,759,104 x 2.
+  EXPECT_EQ(b["vision_weights_bytes"], 1351518208);
+  int64_t sum = 0;
+  for (const auto& [k, v] : b.items()) sum += v.get<int64_t>();
+  EXPECT_EQ(sum, mem["total_bytes"].get<int64_t>());
+  // Without images: no tower activations, a shorter prefill.
+  const nlohmann::json none = run(base);
+  ASSERT_TRUE(none["ok"].get<bool>());
+  EXPECT_EQ(none["memory"]["breakdown"]["vision_activations_bytes"], 0);
+  EXPECT_EQ(none["workload"]["images"]["count"], 0);
+  EXPECT_GT(r["speed"]["ttft_seconds"].get<double>(), none["speed"]["ttft_seconds"].get<double>());
+  EXPECT_LT(r["serving"]["max_concurrency"].get<int64_t>(), none["serving"]["max_concurrency"].get<int64_t>());
+}
+
+TEST(VisionRequest, MllamaImagesFillTheCrossAttentionCache) {
+  const nlohmann::json r = run({{"config", config("llama-3.2-11b-vision-instruct.json")}, {"gpu", "nvidia-h100-sxm"},
+                                {"context", 8192}, {"images", 1}, {"image_size", "1120x1120"}});
+  ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+  // 32 self-attention layers x 8 KV heads x 128 x 2 x 2 bytes = 131,072 per text token (the 8 cross-attention
+  // layers cache no text); per sequence 32 x 8,193 tokens (one <|image|> token) x 4,096 + 8 x 6,404 image tokens x
+  // 4,096 = 1,283,719,168.
+  EXPECT_EQ(r["memory"]["kv_cache_bytes_per_token"], 131072);
+  EXPECT_EQ(r["memory"]["kv_cache_bytes_per_sequence"], 1283719168);
+  EXPECT_EQ(r["workload"]["images"]["cross_attention_tokens_per_image"], 6404);
+}
+
+TEST(VisionRequest, BadImageInputsNameTheKey) {
+  nlohmann::json r = run({{"config", config("qwen2-vl-7b-instruct.json")}, {"images", 1}, {"image_size", "big"}});
+  ASSERT_FALSE(r["ok"].get<bool>());
+  EXPECT_EQ(r["error"]["path"], "/image_size");
+  r = run({{"config", config("llama-3.1-8b.json")}, {"images", 1}});
+  ASSERT_FALSE(r["ok"].get<bool>());
+  EXPECT_EQ(r["error"]["path"], "/images");
+  r = run({{"config", config("qwen2-vl-7b-instruct.json")}, {"images", 65}});
+  ASSERT_FALSE(r["ok"].get<bool>());
+  EXPECT_EQ(r["error"]["path"], "/images");
 }
 
 }  // namespace

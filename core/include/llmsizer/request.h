@@ -46,6 +46,8 @@ struct Request {
   int64_t max_batched_tokens = 0;  ///< generic engine: tokens per prefill step (0 = 8192, chunked prefill)
   int64_t input_tokens = 0;      ///< prompt tokens per request (0 = context - output_tokens)
   int64_t output_tokens = 0;     ///< generated tokens per request (0 = min(256, context / 2))
+  int64_t images = 0;            ///< images per request (vision-language models): their tokens join the prompt
+  std::string image_size;        ///< "WxH" pixels of each image ("" = the model's default size)
 
   // ---- serving engine -------------------------------------------------------------------------
   std::string engine = "generic";  ///< generic|vllm|sglang|transformers|llama.cpp

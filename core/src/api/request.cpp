@@ -75,6 +75,10 @@ constexpr Field kFields[] = {
      to_int(&Request::max_batched_tokens)},
     {"input_tokens", FieldKind::kInt, 0, kMaxTokens, "prompt tokens per request", to_int(&Request::input_tokens)},
     {"output_tokens", FieldKind::kInt, 0, kMaxTokens, "generated tokens per request", to_int(&Request::output_tokens)},
+    {"images", FieldKind::kInt, 0, 64, "images per request (vision-language models): tokens added to the prompt",
+     to_int(&Request::images)},
+    {"image_size", FieldKind::kString, 0, 16, "each image's size in pixels, WxH (default: the model's default size)",
+     to_str(&Request::image_size)},
     // engine
     {"engine", FieldKind::kString, 0, 32, "generic|vllm|sglang|transformers|llama.cpp", to_str(&Request::engine)},
     {"gpu_memory_utilization", FieldKind::kNumber, 0.01, 1.0, "vLLM: fraction of GPU memory for the engine",

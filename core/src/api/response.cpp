@@ -147,6 +147,23 @@ void write_model(JsonWriter& w, const Estimate& e) {
         .field("num_labels", x.num_labels);
     w.end_object();
   }
+  if (m.vision.parameters > 0) {
+    // The vision tower (model/vision.cpp): its layout, parameters, and one image at the default size.
+    const VisionSpec& v = m.vision;
+    w.key("vision").begin_object();
+    w.field("family", v.family)
+        .field("exact", v.exact)
+        .field("tower_parameters", v.tower_parameters)
+        .field("projector_parameters", v.projector_parameters)
+        .field("hidden_size", v.hidden)
+        .field("layers", v.layers)
+        .field("patch_size", v.patch)
+        .field("default_image_size", std::to_string(v.default_width) + "x" + std::to_string(v.default_height));
+    if (!v.cross_attention_layers.empty()) {
+      w.field("cross_attention_layers", static_cast<int64_t>(v.cross_attention_layers.size()));
+    }
+    w.end_object();
+  }
   if (m.has_quantization_config) w.field("quantization", m.quant.label);
   if (m.vision.parameters > 0) w.field("vision_note", m.vision.note);
   w.end_object();
@@ -521,6 +538,19 @@ void write_estimate(JsonWriter& w, const Estimate& e, const SpeedEstimate& s, co
       .field("output_tokens", in.output_tokens)
       .field("prefill_tokens", in.prefill_tokens)
       .field("reserve", stable(in.generic.reserve));
+  if (e.model.vision.parameters > 0) {
+    // Images per request: input_tokens and context above include image_tokens (resolve.cpp resolve_images).
+    const ImageCost& c = in.image;
+    w.key("images").begin_object();
+    w.field("count", in.images)
+        .field("image_size", std::to_string(c.width) + "x" + std::to_string(c.height))
+        .field("tokens_per_image", c.context_tokens)
+        .field("image_tokens", in.images * c.context_tokens)
+        .field("cross_attention_tokens_per_image", c.cross_tokens)
+        .field("encoder_patches_per_image", c.encoder_tokens)
+        .field("rule", c.rule);
+    w.end_object();
+  }
   w.end_object();
   // memory.*: the binding GPU (least free memory) — the one that decides whether the deployment fits.
   const EnginePlan& plan = e.plan;

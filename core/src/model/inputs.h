@@ -29,6 +29,8 @@ struct Inputs {
   int64_t output_tokens = 0;     ///< generated tokens per request
   int64_t prefill_tokens = 8192; ///< tokens per prefill step (chunked prefill)
   bool include_mtp = false;
+  int64_t images = 0;            ///< images per request (vision-language models)
+  ImageCost image;               ///< one image's tokens (model/vision.h); input_tokens and context include them
   /// Checkpoint bytes from the Hub's safetensors counts (used for weights when the precision is auto).
   std::optional<double> safetensors_bytes;
   std::optional<int64_t> safetensors_parameters;

@@ -92,9 +92,19 @@ struct VisionSpec {
   int64_t default_width = 0, default_height = 0;        ///< the image size used when a request names none
   // Mllama: images reach the text model through cross-attention layers (their KV holds image tokens, not text).
   std::vector<int64_t> cross_attention_layers;
+  int64_t cross_tokens = 0;           ///< per sequence, set per request (resolve.cpp): what those layers cache
   int64_t text_extra_parameters = 0;  ///< Mllama text weights outside the usual layer (cross-attn q/k norms, gates)
   int64_t text_extra_embedding_rows = 0;  ///< Mllama embed_tokens has vocab_size + 8 rows
 };
+/// What the images of one request cost (model/vision.cpp image_cost; api/resolve.cpp fills it per request).
+struct ImageCost {
+  int64_t width = 0, height = 0;   ///< the size used (the request's, or the family's default)
+  int64_t context_tokens = 0;      ///< tokens one image adds to the language model's prompt
+  int64_t cross_tokens = 0;        ///< Mllama: tokens the cross-attention layers cache (not in the text context)
+  int64_t encoder_tokens = 0;      ///< patches the tower runs over for one image (tiles included)
+  std::string rule;                ///< how context_tokens was found, in words
+};
+
 /// What the model is: a decoder (causal LM with a KV cache) or an encoder (BERT-style, one bidirectional forward
 /// per text, no KV cache: embedding, reranker and classifier models; model/encoder.cpp), or a decoder with a vision
 /// tower (vision-language: sized as a decoder plus the tower, model/vision.cpp).

@@ -24,15 +24,6 @@ bool is_vision_config(const JsonValue& root);
 /// m.hidden_size) and sets m.kind to kVisionLanguage. No-op without a vision_config.
 void read_vision(const JsonValue& root, ModelSpec& m);
 
-/// What one image of width x height pixels costs (vision.cpp image_tokens for each family's rule).
-struct ImageCost {
-  int64_t width = 0, height = 0;   ///< the size used (the request's, or the family's default)
-  int64_t context_tokens = 0;      ///< tokens the image adds to the language model's prompt
-  int64_t cross_tokens = 0;        ///< Mllama: tokens the cross-attention layers cache (not in the text context)
-  int64_t encoder_tokens = 0;      ///< patches the tower runs over (tiles included)
-  std::string rule;                ///< how context_tokens was found, in words
-};
-
 /// The image cost at width x height (0 x 0: the family's default size). Never fails: sizes are clamped to
 /// 1..16384 per side by the request reader.
 ImageCost image_cost(const VisionSpec& v, int64_t width, int64_t height);
