@@ -86,6 +86,7 @@ TEST(CatalogFields, DefaultsAreRequestsDefaults) {
       {"image_size", json(d.image_size)},
       {"engine", json(d.engine)},
       {"gpu_memory_utilization", json(d.gpu_memory_utilization)},
+      {"limit_mm_per_prompt", json(d.limit_mm_per_prompt)},
       {"max_model_len", json(d.max_model_len)},
       {"max_num_batched_tokens", json(d.max_num_batched_tokens)},
       {"max_num_seqs", json(d.max_num_seqs)},

@@ -263,5 +263,29 @@ TEST(VisionRequest, BadImageInputsNameTheKey) {
   EXPECT_EQ(r["error"]["path"], "/images");
 }
 
+TEST(VisionRequest, VllmProfilesTheEncoderWithTheLargestImage) {
+  nlohmann::json req = {{"config", config("qwen2-vl-7b-instruct.json")}, {"gpu", "nvidia-h100-sxm"},
+                        {"engine", "vllm"}, {"context", 8192}};
+  const nlohmann::json r = run(req);
+  ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+  // Largest image: 3584 x 3584 (max_pixels) -> 16,384 tokens, 65,536 patches. Encoder budget max(8192, 16,384) =
+  // 16,384 -> one dummy image. Its forward: 65,536 x (1280 + 2 x 5120) x 2 bytes = 1,509,949,440; its cached
+  // outputs 16,384 x 3584 x 2 = 117,440,512, held during the text forward.
+  const nlohmann::json& b = r["memory"]["breakdown"];
+  const int64_t text = b["activations_bytes"].get<int64_t>();
+  EXPECT_EQ(b["vision_activations_bytes"].get<int64_t>(), std::max<int64_t>(0, 1509949440 - text) + 117440512);
+  bool said = false;
+  for (const auto& a : r["assumptions"]) said = said || a.get<std::string>().find("16,384 tokens (the largest)") != std::string::npos;
+  EXPECT_TRUE(said);
+  // --limit-mm-per-prompt image 0: no encoder profile, and the launch command says so.
+  req["limit_mm_per_prompt"] = 0;
+  const nlohmann::json off = run(req);
+  ASSERT_TRUE(off["ok"].get<bool>()) << off.dump();
+  EXPECT_EQ(off["memory"]["breakdown"]["vision_activations_bytes"], 0);
+  EXPECT_NE(off["serving"]["launch_command"].get<std::string>().find("--limit-mm-per-prompt '{\"image\": 0}'"),
+            std::string::npos);
+  EXPECT_GT(off["serving"]["max_concurrency"].get<double>(), r["serving"]["max_concurrency"].get<double>());
+}
+
 }  // namespace
 }  // namespace llmsizer

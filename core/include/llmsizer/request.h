@@ -52,6 +52,7 @@ struct Request {
   // ---- serving engine -------------------------------------------------------------------------
   std::string engine = "generic";  ///< generic|vllm|sglang|transformers|llama.cpp
   double gpu_memory_utilization = 0.9;   ///< vLLM
+  int64_t limit_mm_per_prompt = -1;      ///< vLLM --limit-mm-per-prompt images (-1 = vLLM's default, 999 in V1)
   int64_t max_model_len = 0;             ///< vLLM (0 = context)
   int64_t max_num_batched_tokens = 0;    ///< vLLM (0 = vLLM's default for the GPU)
   int64_t max_num_seqs = 0;              ///< vLLM (0 = vLLM's default for the GPU)

@@ -146,6 +146,7 @@ Result<VllmSettings> vllm_settings(const Request& r) {
   s.max_model_len = r.max_model_len;
   s.max_num_batched_tokens = r.max_num_batched_tokens;
   s.max_num_seqs = r.max_num_seqs;
+  s.limit_mm_images = r.limit_mm_per_prompt;
   if (r.block_size > 0) s.block_size = r.block_size;
   s.enforce_eager = r.enforce_eager;
   s.kv_cache_memory_bytes = r.kv_cache_memory_bytes;

@@ -498,6 +498,23 @@ ImageCost image_cost(const VisionSpec& v, int64_t width, int64_t height) {
   return c;
 }
 
+ImageCost largest_image_cost(const VisionSpec& v) {
+  if (v.family == "qwen2_vl" || v.family == "qwen2_5_vl") {
+    // The square image at max_pixels: 3584 x 3584 -> 16,384 tokens with the default 12,845,056.
+    const auto side = static_cast<int64_t>(std::sqrt(static_cast<double>(v.max_pixels)));
+    return image_cost(v, side, side);
+  }
+  if (v.family == "internvl" && v.max_tiles > 1) {
+    // A grid of exactly max_dynamic_patch tiles (12 -> 3 x 4), plus the thumbnail.
+    int64_t r = 1;
+    for (int64_t d = 1; d * d <= v.max_tiles; ++d) {
+      if (v.max_tiles % d == 0) r = d;
+    }
+    return image_cost(v, v.image_size * (v.max_tiles / r), v.image_size * r);
+  }
+  return image_cost(v, 0, 0);  // the default size is the largest for the other families
+}
+
 double vision_activation_bytes(const VisionSpec& v, int64_t encoder_tokens, double bytes) {
   // The residual stream plus the larger of the attention block's normed input, q, k, v and output (5 x hidden)
   // and the MLP's hidden states (2 x intermediate; 3 for SwiGLU). Attention is memory-efficient: vLLM runs its

@@ -28,6 +28,10 @@ void read_vision(const JsonValue& root, ModelSpec& m);
 /// 1..16384 per side by the request reader.
 ImageCost image_cost(const VisionSpec& v, int64_t width, int64_t height);
 
+/// The image that costs the most tokens (vLLM profiles with it: each model's
+/// get_image_size_with_most_features): Qwen's max_pixels square, InternVL's full tile grid, else the default size.
+ImageCost largest_image_cost(const VisionSpec& v);
+
 /// Peak activation bytes of the tower's forward over `encoder_tokens` patches at `bytes` per element: the
 /// residual stream, q/k/v and the MLP's hidden state of one layer (memory-efficient attention: no score matrix).
 double vision_activation_bytes(const VisionSpec& v, int64_t encoder_tokens, double bytes);
