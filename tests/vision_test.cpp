@@ -255,9 +255,10 @@ TEST(VisionRequest, BadImageInputsNameTheKey) {
   nlohmann::json r = run({{"config", config("qwen2-vl-7b-instruct.json")}, {"images", 1}, {"image_size", "big"}});
   ASSERT_FALSE(r["ok"].get<bool>());
   EXPECT_EQ(r["error"]["path"], "/image_size");
-  r = run({{"config", config("llama-3.1-8b.json")}, {"images", 1}});
-  ASSERT_FALSE(r["ok"].get<bool>());
-  EXPECT_EQ(r["error"]["path"], "/images");
+  r = run({{"config", config("llama-3.1-8b.json")}, {"images", 1}});  // a text-only model: ignored, with a warning
+  ASSERT_TRUE(r["ok"].get<bool>());
+  EXPECT_EQ(r["warnings"].back()["code"], "images_without_vision_tower");
+  EXPECT_EQ(r["workload"]["input_tokens"], run({{"config", config("llama-3.1-8b.json")}})["workload"]["input_tokens"]);
   r = run({{"config", config("qwen2-vl-7b-instruct.json")}, {"images", 65}});
   ASSERT_FALSE(r["ok"].get<bool>());
   EXPECT_EQ(r["error"]["path"], "/images");
@@ -285,6 +286,14 @@ TEST(VisionRequest, VllmProfilesTheEncoderWithTheLargestImage) {
   EXPECT_NE(off["serving"]["launch_command"].get<std::string>().find("--limit-mm-per-prompt '{\"image\": 0}'"),
             std::string::npos);
   EXPECT_GT(off["serving"]["max_concurrency"].get<double>(), r["serving"]["max_concurrency"].get<double>());
+}
+
+TEST(VisionRequest, TransformersRunsTheTowerOverTheBatchsImages) {
+  const nlohmann::json r = run({{"config", config("qwen2-vl-7b-instruct.json")}, {"gpu", "nvidia-h100-sxm"},
+                                {"engine", "transformers"}, {"batch", 2}, {"images", 1}, {"image_size", "1024x1024"}});
+  ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+  // 2 sequences x 1 image x 5,476 patches x 11,520 elements x 2 bytes (as VisionRequest above, with 2 images).
+  EXPECT_EQ(r["memory"]["breakdown"]["vision_activations_bytes"], 252334080);
 }
 
 }  // namespace

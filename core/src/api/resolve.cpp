@@ -398,6 +398,7 @@ Result<bool> resolve_encoder_workload(const Request& req, Resolved& out) {
   return true;
 }
 
+#if !LLMSIZER_LITE
 /// "WxH" -> width and height in pixels (each 1..16384); false when it is not that.
 bool parse_image_size(const std::string& text, int64_t* w, int64_t* h) {
   const size_t x = text.find_first_of("xX");
@@ -423,15 +424,14 @@ Result<bool> resolve_images(const Request& req, Resolved& out) {
                       "/image_size");
   }
   if (m.vision.parameters <= 0) {
+    // A warning, not an error: the page keeps the field when the model changes to a text-only one.
     if (req.images > 0) {
-      return make_error(ErrorCode::kInvalidRequest,
-                        "images: this model has no vision tower (its config.json has no vision_config)", "/images");
+      out.warnings.push_back({"images_without_vision_tower",
+                              "images ignored: this model has no vision tower (its config.json has no vision_config)"});
     }
     return true;
   }
-#if !LLMSIZER_LITE
   in.image = image_cost(m.vision, w, h);
-#endif
   in.images = req.images;
   if (in.images <= 0) return true;
   const int64_t tokens = in.images * in.image.context_tokens;
@@ -447,6 +447,8 @@ Result<bool> resolve_images(const Request& req, Resolved& out) {
                                  : std::string()));
   return true;
 }
+
+#endif
 
 /// The workload: context, batch, prompt and output tokens, prefill step, multi-token prediction.
 Result<bool> resolve_workload(const Request& req, Resolved& out) {
@@ -486,8 +488,10 @@ Result<bool> resolve_workload(const Request& req, Resolved& out) {
   in.context = context;
   if (in.output_tokens <= 0) in.output_tokens = std::max<int64_t>(1, std::min<int64_t>(256, context / 2));
   if (in.input_tokens <= 0) in.input_tokens = std::max<int64_t>(1, context - in.output_tokens);
+#if !LLMSIZER_LITE  // the lite module refuses vision configs and image requests (lite_unsupported, config.cpp)
   if (auto im = resolve_images(req, out); !im.ok()) return im.error();
   context = in.context;
+#endif
   if (m.max_position_embeddings > 0 && context > m.max_position_embeddings) {
     out.warnings.push_back({"context_beyond_max_position",
                             "context " + std::to_string(context) + " exceeds the model's max_position_embeddings (" +

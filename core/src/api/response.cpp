@@ -147,6 +147,7 @@ void write_model(JsonWriter& w, const Estimate& e) {
         .field("num_labels", x.num_labels);
     w.end_object();
   }
+#if !LLMSIZER_LITE  // no vision towers in the lite module
   if (m.vision.parameters > 0) {
     // The vision tower (model/vision.cpp): its layout, parameters, and one image at the default size.
     const VisionSpec& v = m.vision;
@@ -164,6 +165,7 @@ void write_model(JsonWriter& w, const Estimate& e) {
     }
     w.end_object();
   }
+#endif
   if (m.has_quantization_config) w.field("quantization", m.quant.label);
   if (m.vision.parameters > 0) w.field("vision_note", m.vision.note);
   w.end_object();
@@ -538,6 +540,7 @@ void write_estimate(JsonWriter& w, const Estimate& e, const SpeedEstimate& s, co
       .field("output_tokens", in.output_tokens)
       .field("prefill_tokens", in.prefill_tokens)
       .field("reserve", stable(in.generic.reserve));
+#if !LLMSIZER_LITE
   if (e.model.vision.parameters > 0) {
     // Images per request: input_tokens and context above include image_tokens (resolve.cpp resolve_images).
     const ImageCost& c = in.image;
@@ -551,6 +554,7 @@ void write_estimate(JsonWriter& w, const Estimate& e, const SpeedEstimate& s, co
         .field("rule", c.rule);
     w.end_object();
   }
+#endif
   w.end_object();
   // memory.*: the binding GPU (least free memory) — the one that decides whether the deployment fits.
   const EnginePlan& plan = e.plan;

@@ -154,8 +154,14 @@ WeightBytes weight_bytes_rank(const ModelSpec& m, const WeightFormat& f, int64_t
 namespace {
 /// Mllama's cross-attention layers (VisionSpec::cross_attention_layers) cache the image tokens, not the text's.
 bool cross_attention_layer(const ModelSpec& m, int64_t i) {
+#if LLMSIZER_LITE  // no vision towers in the lite module
+  (void)m;
+  (void)i;
+  return false;
+#else
   const std::vector<int64_t>& c = m.vision.cross_attention_layers;
   return !c.empty() && std::find(c.begin(), c.end(), i) != c.end();
+#endif
 }
 }  // namespace
 

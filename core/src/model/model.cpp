@@ -182,6 +182,7 @@ std::vector<TensorGroup> weight_tensors(const ModelSpec& m, bool include_mtp) {
     b.add(TensorRole::kLmHead, -2, m.vocab_size, embed_dim, 1, false, Shard::kVocab, "lm_head");
   }
   if (m.lm_head_bias) b.add(TensorRole::kLmHead, -2, m.vocab_size, 1, 1, false, Shard::kVocab, "lm_head_bias");
+#if !LLMSIZER_LITE  // the lite module refuses configs with a vision tower (config.cpp)
   if (m.vision.parameters > 0) {
     // Tower and projector (model/vision.cpp), replicated on every rank that holds the first stage.
     const int64_t proj = m.vision.projector_parameters;
@@ -198,6 +199,7 @@ std::vector<TensorGroup> weight_tensors(const ModelSpec& m, bool include_mtp) {
     b.add(TensorRole::kNorm, -1, m.vision.text_extra_parameters, 1, 1, false, Shard::kReplicated,
           "cross_attn_norms_gates");
   }
+#endif
   if (include_mtp && m.mtp_layers > 0 && !m.layers.empty()) {
     // DeepSeek-V3 MTP module (arXiv:2412.19437 §2.2; checkpoint model.layers.61.*): per module an
     // enorm, hnorm, eh_proj (2h -> h), one decoder layer like the last one, shared_head.norm, and the
