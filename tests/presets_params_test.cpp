@@ -206,16 +206,6 @@ const TotalCase kTotals[] = {
     {"microsoft/deberta-v3-base", 183831552},
     // MPNetModel: encoder_test.cpp MpnetCount (model card: 109M).
     {"sentence-transformers/all-mpnet-base-v2", 109486464},
-    // Vision-language models: tower + projector per family, worked in tests/vision_test.cpp.
-    // Qwen2.5-VL 7B: vision 676,550,144 + Qwen2.5-7B text (Hub: 8.29B).
-    {"Qwen/Qwen2.5-VL-7B-Instruct", 8292166656},
-    // Llama 3.2 11B Vision: Hub safetensors total 10,670,220,835.
-    {"meta-llama/Llama-3.2-11B-Vision-Instruct", 10670220835},
-    // LLaVA-1.5 7B: Hub safetensors total 7,063,427,072.
-    {"llava-hf/llava-1.5-7b-hf", 7063427072},
-    // Pixtral 12B (HF format): tower 403,489,792 + projector 31,467,520 + Mistral-Nemo text 12,247,782,400
-    // (Hub: 12.7B).
-    {"mistral-community/pixtral-12b", 12682739712},
 };
 
 class PresetTotal : public ::testing::TestWithParam<TotalCase> {};

@@ -1004,13 +1004,11 @@ Result<ModelSpec> build(const json& root) {
   // Encoder-only models (BERT, XLM-RoBERTa, ModernBERT, ...) have their own reader (model/encoder.cpp); the page's
   // lite module leaves encoders to the full one (core/CMakeLists.txt: the first load's size).
 #if LLMSIZER_LITE
-  if (is_encoder_config(root)) {
-    return make_error(ErrorCode::kNeedsFullModule, "encoder models need the full module (the page loads it on demand)");
-  }
   // Vision-language wrappers likewise (model/vision.cpp is not in the lite source list).
-  if (const JsonValue* vc = json_member(root, "vision_config"); vc && vc->is_object()) {
+  const JsonValue* vc = json_member(root, "vision_config");
+  if (is_encoder_config(root) || (vc && vc->is_object())) {
     return make_error(ErrorCode::kNeedsFullModule,
-                      "vision-language models need the full module (the page loads it on demand)");
+                      "encoder and vision-language models need the full module (the page loads it on demand)");
   }
 #else
   if (is_encoder_config(root)) return parse_encoder_config(root);

@@ -30,7 +30,9 @@ struct Inputs {
   int64_t prefill_tokens = 8192; ///< tokens per prefill step (chunked prefill)
   bool include_mtp = false;
   int64_t images = 0;            ///< images per request (vision-language models)
+#if !LLMSIZER_LITE  // no image requests in the lite module
   ImageCost image;               ///< one image's tokens (model/vision.h); input_tokens and context include them
+#endif
   /// Checkpoint bytes from the Hub's safetensors counts (used for weights when the precision is auto).
   std::optional<double> safetensors_bytes;
   std::optional<int64_t> safetensors_parameters;

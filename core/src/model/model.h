@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/precision.h"
@@ -69,8 +70,10 @@ struct VisionSpec {
   int64_t parameters = 0;            ///< tower + projector; 0 = no vision tower
   int64_t tower_parameters = 0;      ///< the vision encoder (ViT)
   int64_t projector_parameters = 0;  ///< into the language model (Qwen's patch merger counts here)
+#if !LLMSIZER_LITE  // the lite module refuses configs with a vision tower: it keeps the struct small
   std::string family;                ///< "qwen2_vl", "qwen2_5_vl", "gemma3", "llava", "llava_next", "pixtral",
                                      ///< "mistral3", "mllama", "internvl", or "vit" (generic estimate)
+#endif
   bool exact = false;                ///< the family's own layout (false: a generic ViT estimate)
   std::string note;
   // The tower's shape (for its forward: activations and FLOPs).
@@ -87,11 +90,15 @@ struct VisionSpec {
   int64_t tile_tokens = 0;           ///< InternVL tokens per 448 tile
   bool thumbnail = false;            ///< InternVL use_thumbnail
   bool cls_token = false;            ///< the tower adds a class token to its patches
+#if !LLMSIZER_LITE
   std::vector<std::pair<int64_t, int64_t>> pinpoints;  ///< LLaVA-NeXT image_grid_pinpoints (height, width)
+#endif
   int64_t min_pixels = 0, max_pixels = 0;               ///< Qwen2-VL smart_resize bounds
   int64_t default_width = 0, default_height = 0;        ///< the image size used when a request names none
   // Mllama: images reach the text model through cross-attention layers (their KV holds image tokens, not text).
+#if !LLMSIZER_LITE
   std::vector<int64_t> cross_attention_layers;
+#endif
   int64_t cross_tokens = 0;           ///< per sequence, set per request (resolve.cpp): what those layers cache
   int64_t text_extra_parameters = 0;  ///< Mllama text weights outside the usual layer (cross-attn q/k norms, gates)
   int64_t text_extra_embedding_rows = 0;  ///< Mllama embed_tokens has vocab_size + 8 rows
