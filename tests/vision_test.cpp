@@ -105,7 +105,8 @@ TEST(Vision, MllamaHubTotal) {
 // InternViT-300M (modeling_intern_vit.py): layer qkv 1024 x 3072 + 3072, proj 1024^2 + 1024, ls1/ls2 2,048, two
 // LayerNorms 4,096, fc1/fc2 8,393,728 = 12,598,272 x 24 = 302,358,528; class 1,024 + patch 602,112 + 1,024 +
 // 1025 x 1024 positions -> 304,012,288. mlp1: LayerNorm 2 x 4096 + 4096 x 3584 + 3584 + 3584^2 + 3584 = 27,540,480.
-// Total 7,944,373,760 (Hub: 7.94B params).
+// Total 7,944,373,760 = Qwen2.5-7B's 7.61B with 151,674 rows + 0.33B of vision (worked by hand; the Hub's own
+// count was not reachable from this session).
 TEST(Vision, InternVlByHand) {
   const ModelSpec m = test::fixture("internvl3-8b.json");
   EXPECT_EQ(m.vision.family, "internvl");
