@@ -118,6 +118,7 @@ export function renderSummary(r) {
     m.sliding_window_layers > 0 && ['Sliding window', `${count(m.sliding_window)} tokens on ${count(m.sliding_window_layers)} layers`, 'sliding_window'],
     m.moe && ['Experts', `${count(m.moe.experts)} routed, ${count(m.moe.experts_per_token)} per token${m.moe.shared_experts ? `, ${count(m.moe.shared_experts)} shared` : ''}`, 'moe'],
     m.mla && ['MLA', `KV LoRA rank ${count(m.mla.kv_lora_rank)}, RoPE head dim ${count(m.mla.qk_rope_head_dim)}`, 'mla'],
+    m.vision && ['Vision tower', `${m.vision.family}${m.vision.exact ? '' : ' (generic ViT estimate)'}: ${compact(m.vision.tower_parameters + m.vision.projector_parameters)} with its projector; ${r.workload.images.tokens_per_image} tokens per ${r.workload.images.image_size} image`, 'vision'],
     ['Weights', weightsText(p, m), 'weights_precision'],
     ['KV cache', enc ? 'none (encoder)' : p.kv_cache, 'kv_precision'],
   ];

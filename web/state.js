@@ -67,6 +67,8 @@ export const PARAMS = [
     } },
   { key: 'in', req: 'input_tokens', kind: 'int', min: 1, max: 1e8, label: 'prompt tokens per request' },
   { key: 'out', req: 'output_tokens', kind: 'int', min: 1, max: 1e8, label: 'generated tokens per request' },
+  { key: 'img', req: 'images', kind: 'int', min: 0, max: 64, label: 'images per request' },
+  { key: 'imgsz', req: 'image_size', kind: 'size', label: 'image size (WxH)' },
   // vLLM
   { key: 'gmu', req: 'gpu_memory_utilization', kind: 'number', min: 0.01, max: 1, label: 'gpu_memory_utilization', engines: ['vllm'] },
   { key: 'mml', req: 'max_model_len', kind: 'int', min: 1, max: 1e8, label: 'max_model_len', engines: ['vllm'] },
@@ -233,6 +235,8 @@ export function checkValue(p, raw, catalog) {
       return FILE.test(raw) && !raw.includes('..') ? raw : bad('not a .gguf file path');
     case 'version':
       return VERSION.test(raw) ? raw : bad('expected a version such as 0.19');
+    case 'size':
+      return /^\d{1,5}x\d{1,5}$/.test(raw) ? raw : bad('expected WxH in pixels such as 1024x768');
     case 'targets':
       return TARGETS.test(raw) ? raw : bad('expected module names separated by commas, such as q_proj,v_proj or all-linear');
     default:

@@ -408,6 +408,12 @@ void print_table(const json& r) {
     std::cout << "  kind            encoder (" << str(e, "head") << " head, " << str(e, "positions")
               << " positions, up to " << str(e, "max_sequence") << " tokens per text; no KV cache)\n";
   }
+  if (m.contains("vision")) {
+    const json& v = m["vision"];
+    std::cout << "  vision          " << str(v, "family") << " tower " << thousands(v["tower_parameters"])
+              << " + projector " << thousands(v["projector_parameters"]) << " parameters"
+              << (v["exact"].is_boolean() && v["exact"].get<bool>() ? "" : " (generic ViT estimate)") << "\n";
+  }
   std::cout << "  architecture    " << str(m, "num_hidden_layers") << " layers, hidden " << str(m, "hidden_size")
             << ", " << str(m, "num_attention_heads") << " heads, " << str(m, "num_key_value_heads") << " KV heads ("
             << str(m, "attention") << "), head dim " << str(m, "head_dim") << ", max context "
@@ -416,12 +422,24 @@ void print_table(const json& r) {
             << (str(m, "kind") == "encoder" ? std::string("none (encoder)") : str(p, "kv_cache")) << "\n";
   std::cout << "  deployment      " << str(l, "gpus") << " x " << str(l, "gpu_name") << " (" << gib(l["gpu_memory_bytes"])
             << " GiB), TP " << str(l, "tp") << ", PP " << str(l, "pp") << ", DP " << str(l, "dp") << "\n";
-  std::cout << "  workload        " << str(w, "context") << " tokens x " << str(w, "batch") << " sequences\n\n";
+  std::cout << "  workload        " << str(w, "context") << " tokens x " << str(w, "batch") << " sequences";
+  if (w.contains("images") && w["images"]["count"].is_number() && w["images"]["count"].get<int64_t>() > 0) {
+    const json& im = w["images"];
+    std::cout << " (incl. " << str(im, "count") << " image(s) of " << str(im, "image_size") << " px, "
+              << str(im, "tokens_per_image") << " tokens each)";
+  }
+  std::cout << "\n\n";
   std::cout << "Memory per GPU (GiB = 2^30 bytes; the tightest GPU, stage " << str(mem, "binding_stage") << ")\n";
   std::cout << "  weights         " << gib(mem["weights_bytes"]) << gib_band(r, "memory.weights_bytes") << "\n";
   std::cout << "  KV cache        " << gib(mem["kv_cache_bytes"]) << gib_band(r, "memory.kv_cache_bytes") << "  ("
             << thousands(mem["kv_cache_bytes_per_token"]) << " B per token)\n";
   std::cout << "  activations     " << gib(mem["activations_bytes"]) << gib_band(r, "memory.activations_bytes") << "\n";
+  if (mem.contains("breakdown") && mem["breakdown"]["vision_weights_bytes"].is_number() &&
+      mem["breakdown"]["vision_weights_bytes"].get<int64_t>() > 0) {
+    const json& b = mem["breakdown"];
+    std::cout << "    of which vision  weights " << gib(b["vision_weights_bytes"]) << ", activations "
+              << gib(b["vision_activations_bytes"]) << "\n";
+  }
   std::cout << "  overhead        " << gib(mem["overhead_bytes"]) << "\n";
   std::cout << "  total           " << gib(mem["total_bytes"]) << gib_band(r, "memory.total_bytes") << "\n";
   std::cout << "  usable          " << gib(mem["usable_bytes"]) << "  (capacity " << gib(mem["gpu_memory_bytes"])

@@ -387,3 +387,25 @@ describe('encoders', () => {
     await context.close();
   });
 });
+
+describe('vision-language models', () => {
+  test('images per request join the prompt; the summary names the tower and the tokens per image', async () => {
+    const { page, context } = await openPage(browser, server);
+    await change(page, async () => {
+      await page.selectOption('#in-preset', 'google/gemma-3-4b-it');
+      await page.fill('#in-img', '2');
+      await page.fill('#in-imgsz', '1280x720');
+    });
+    const { request, response } = await rawExchange(page);
+    assert.equal(request.images, 2);
+    assert.equal(request.image_size, '1280x720');
+    assert.equal(runCli(request), `${response}\n`);
+    const r = JSON.parse(response);
+    assert.equal(r.model.kind, 'vision-language');
+    // Gemma 3: 256 tokens per image at any size (mm_tokens_per_image); tower 416,866,032 + projector 2,950,272.
+    assert.equal(r.workload.images.image_tokens, 512);
+    assert.match(await page.textContent('[data-key="vision"]'), /^gemma3: 419.82M with its projector; 256 tokens per 1280x720 image$/);
+    assert.ok(r.memory.breakdown.vision_activations_bytes > 0);
+    await context.close();
+  });
+});

@@ -152,7 +152,10 @@ describe('the lite core (the page loads it first): the same bytes, or "load the 
       // The lite core answers inference with the generic engine for decoders; the rest (other engines, encoders
       // such as the encoder-* requests) goes to the full core.
       const encoder = name.startsWith('encoder-');
-      const liteOnly = (!req.engine || req.engine === 'generic') && !encoder && !req.gguf &&
+      // Vision-language models (a vision_config; model.kind in the full core's answer) and image requests too.
+      const full = JSON.parse(api.estimateText(text));
+      const vision = (full.ok && full.model.kind === 'vision-language') || 'images' in req || 'image_size' in req;
+      const liteOnly = (!req.engine || req.engine === 'generic') && !encoder && !vision && !req.gguf &&
         (!req.mode || req.mode === 'inference') && !req.recommend &&
         ['ctk', 'ctv', 'np', 'ngl', 'ubatch', 'n_batch', 'ctx_size', 'flash_attn', 'swa_full', 'kv_unified',
           'optimizer', 'micro_batch', 'seq_len', 'lora_rank', 'lora_targets', 'zero'].every((k) => !(k in req)) &&

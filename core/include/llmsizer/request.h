@@ -46,10 +46,13 @@ struct Request {
   int64_t max_batched_tokens = 0;  ///< generic engine: tokens per prefill step (0 = 8192, chunked prefill)
   int64_t input_tokens = 0;      ///< prompt tokens per request (0 = context - output_tokens)
   int64_t output_tokens = 0;     ///< generated tokens per request (0 = min(256, context / 2))
+  int64_t images = 0;            ///< images per request (vision-language models): their tokens join the prompt
+  std::string image_size;        ///< "WxH" pixels of each image ("" = the model's default size)
 
   // ---- serving engine -------------------------------------------------------------------------
   std::string engine = "generic";  ///< generic|vllm|sglang|transformers|llama.cpp
   double gpu_memory_utilization = 0.9;   ///< vLLM
+  int64_t limit_mm_per_prompt = -1;      ///< vLLM --limit-mm-per-prompt images (-1 = vLLM's default, 999 in V1)
   int64_t max_model_len = 0;             ///< vLLM (0 = context)
   int64_t max_num_batched_tokens = 0;    ///< vLLM (0 = vLLM's default for the GPU)
   int64_t max_num_seqs = 0;              ///< vLLM (0 = vLLM's default for the GPU)

@@ -2,6 +2,7 @@
 // context curve.
 #include "api/estimate.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "engines/encoder.h"
@@ -36,6 +37,19 @@ Estimate estimate_encoder(Estimate e) {
   return e;
 }
 
+/// The vision tower and projector's share of the first stage's weights (memory.breakdown): they stay in the
+/// format's plain 16-bit dtype (weight quantisation applies to the language model's matrices, model/memory.cpp).
+/// llama.cpp keeps them in a separate mmproj file the model file does not count (gguf/quantize.cpp).
+#if !LLMSIZER_LITE
+void mark_vision_weights(const ModelSpec& m, const Inputs& in, std::vector<GpuMemory>& gpus) {
+  if (m.vision.parameters <= 0 || in.engine == EngineId::kLlamaCpp) return;
+  const auto bytes = static_cast<int64_t>(plain_bytes(in.weights.dtype, static_cast<double>(m.vision.parameters)));
+  for (GpuMemory& g : gpus) {
+    if (g.stage == 0) g.memory.vision_weights_bytes = std::min(bytes, g.memory.weights_bytes);
+  }
+}
+#endif
+
 }  // namespace
 
 Estimate estimate(const ModelSpec& m, const Inputs& in) {
@@ -48,6 +62,9 @@ Estimate estimate(const ModelSpec& m, const Inputs& in) {
   e.plan = plan_engine(m, in);
   e.warnings.insert(e.warnings.end(), e.plan.warnings.begin(), e.plan.warnings.end());
   e.assumptions.insert(e.assumptions.end(), e.plan.assumptions.begin(), e.plan.assumptions.end());
+#if !LLMSIZER_LITE  // no vision towers in the lite module
+  mark_vision_weights(m, in, e.plan.per_gpu);
+#endif
   const std::vector<GpuMemory>& gpus = e.plan.per_gpu;
   for (size_t i = 0; i < gpus.size(); ++i) {
     if (gpus[i].free_bytes < gpus[e.binding_gpu].free_bytes) e.binding_gpu = i;

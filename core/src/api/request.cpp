@@ -75,6 +75,8 @@ constexpr Field kFields[] = {
      to_int(&Request::max_batched_tokens)},
     {"input_tokens", FieldKind::kInt, 0, kMaxTokens, "prompt tokens per request", to_int(&Request::input_tokens)},
     {"output_tokens", FieldKind::kInt, 0, kMaxTokens, "generated tokens per request", to_int(&Request::output_tokens)},
+    {"images", FieldKind::kInt, 0, 64, "images per request", to_int(&Request::images)},
+    {"image_size", FieldKind::kString, 0, 16, "image WxH pixels", to_str(&Request::image_size)},
     // engine
     {"engine", FieldKind::kString, 0, 32, "generic|vllm|sglang|transformers|llama.cpp", to_str(&Request::engine)},
     {"gpu_memory_utilization", FieldKind::kNumber, 0.01, 1.0, "vLLM: fraction of GPU memory for the engine",
@@ -84,6 +86,8 @@ constexpr Field kFields[] = {
     {"max_num_batched_tokens", FieldKind::kInt, 0, kMaxTokens, "vLLM: tokens per scheduler step",
      to_int(&Request::max_num_batched_tokens)},
     {"max_num_seqs", FieldKind::kInt, 0, 1e6, "vLLM: sequences per step", to_int(&Request::max_num_seqs)},
+    {"limit_mm_per_prompt", FieldKind::kInt, -1, 999, "vLLM: images per prompt",
+     to_int(&Request::limit_mm_per_prompt)},
     {"block_size", FieldKind::kInt, 1, 1024, "vLLM: KV block size in tokens", to_int(&Request::block_size)},
     {"enforce_eager", FieldKind::kBool, 0, 0, "vLLM: no CUDA graphs", to_bool(&Request::enforce_eager)},
     {"mem_fraction_static", FieldKind::kNumber, 0, 1.0, "SGLang: fraction for weights + KV pool",

@@ -18,6 +18,9 @@
 #include "gguf/gguf.h"
 #include "gguf/summary.h"
 #include "json/util.h"
+#if !LLMSIZER_LITE
+#include "model/vision.h"
+#endif
 #include "model/config.h"
 
 namespace llmsizer {
@@ -57,6 +60,7 @@ std::string lite_unsupported(const Request& r) {
     return "llama.cpp options";
   }
   if (r.recommend) return "GPU recommendations";
+  if (r.images != d.images || r.image_size != d.image_size) return "images";
   return {};
 }
 
@@ -142,6 +146,7 @@ Result<VllmSettings> vllm_settings(const Request& r) {
   s.max_model_len = r.max_model_len;
   s.max_num_batched_tokens = r.max_num_batched_tokens;
   s.max_num_seqs = r.max_num_seqs;
+  s.limit_mm_images = r.limit_mm_per_prompt;
   if (r.block_size > 0) s.block_size = r.block_size;
   s.enforce_eager = r.enforce_eager;
   s.kv_cache_memory_bytes = r.kv_cache_memory_bytes;
@@ -393,6 +398,58 @@ Result<bool> resolve_encoder_workload(const Request& req, Resolved& out) {
   return true;
 }
 
+#if !LLMSIZER_LITE
+/// "WxH" -> width and height in pixels (each 1..16384); false when it is not that.
+bool parse_image_size(const std::string& text, int64_t* w, int64_t* h) {
+  const size_t x = text.find_first_of("xX");
+  if (x == std::string::npos || x == 0 || x + 1 >= text.size() || x > 5 || text.size() - x - 1 > 5) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (i != x && !std::isdigit(static_cast<unsigned char>(text[i]))) return false;
+  }
+  *w = std::stoll(text.substr(0, x));
+  *h = std::stoll(text.substr(x + 1));
+  return *w >= 1 && *h >= 1 && *w <= 16384 && *h <= 16384;
+}
+
+/// Images per request (vision-language models): each adds the family's image tokens to the prompt, so to
+/// input_tokens and the context (KV cache, concurrency, prefill); Mllama's go to its cross-attention layers'
+/// cache instead (model/memory.cpp). The lite module sends image requests to the full one (lite_unsupported).
+Result<bool> resolve_images(const Request& req, Resolved& out) {
+  Inputs& in = out.inputs;
+  ModelSpec& m = out.model;
+  int64_t w = 0, h = 0;
+  if (!req.image_size.empty() && !parse_image_size(req.image_size, &w, &h)) {
+    return make_error(ErrorCode::kInvalidRequest,
+                      "image_size '" + req.image_size + "' must be WxH in pixels, e.g. 1024x768 (each side 1..16384)",
+                      "/image_size");
+  }
+  if (m.vision.parameters <= 0) {
+    // A warning, not an error: the page keeps the field when the model changes to a text-only one.
+    if (req.images > 0) {
+      out.warnings.push_back({"images_without_vision_tower",
+                              "images ignored: this model has no vision tower (its config.json has no vision_config)"});
+    }
+    return true;
+  }
+  in.image = image_cost(m.vision, w, h);
+  in.images = req.images;
+  if (in.images <= 0) return true;
+  const int64_t tokens = in.images * in.image.context_tokens;
+  in.input_tokens += tokens;
+  in.context += tokens;
+  m.vision.cross_tokens = in.images * in.image.cross_tokens;
+  out.assumptions.push_back(
+      "images: " + std::to_string(in.images) + " of " + std::to_string(in.image.width) + "x" +
+      std::to_string(in.image.height) + " px per request, " + std::to_string(in.image.context_tokens) +
+      " tokens each (" + in.image.rule + "), added to input_tokens and the context" +
+      (m.vision.cross_tokens > 0 ? "; the cross-attention layers cache " + std::to_string(m.vision.cross_tokens) +
+                                       " image tokens per sequence"
+                                 : std::string()));
+  return true;
+}
+
+#endif
+
 /// The workload: context, batch, prompt and output tokens, prefill step, multi-token prediction.
 Result<bool> resolve_workload(const Request& req, Resolved& out) {
   const ModelSpec& m = out.model;
@@ -431,6 +488,10 @@ Result<bool> resolve_workload(const Request& req, Resolved& out) {
   in.context = context;
   if (in.output_tokens <= 0) in.output_tokens = std::max<int64_t>(1, std::min<int64_t>(256, context / 2));
   if (in.input_tokens <= 0) in.input_tokens = std::max<int64_t>(1, context - in.output_tokens);
+#if !LLMSIZER_LITE  // the lite module refuses vision configs and image requests (lite_unsupported, config.cpp)
+  if (auto im = resolve_images(req, out); !im.ok()) return im.error();
+  context = in.context;
+#endif
   if (m.max_position_embeddings > 0 && context > m.max_position_embeddings) {
     out.warnings.push_back({"context_beyond_max_position",
                             "context " + std::to_string(context) + " exceeds the model's max_position_embeddings (" +

@@ -27,6 +27,20 @@ void write_memory(JsonWriter& w, const MemoryBreakdown& m) {
       .field("total_bytes", m.total_bytes());
 }
 
+/// memory.breakdown: the binding GPU's total by what it holds, text vs vision weights and activations (the vision
+/// rows are 0 without a tower, and on GPUs of later pipeline stages). The rows add up to total_bytes.
+void write_breakdown(JsonWriter& w, const MemoryBreakdown& m) {
+  // The same total by what it holds: text vs vision weights and activations (the vision rows are 0 without a tower).
+  w.key("breakdown").begin_object();
+  w.field("text_weights_bytes", m.weights_bytes - m.vision_weights_bytes)
+      .field("vision_weights_bytes", m.vision_weights_bytes)
+      .field("kv_cache_bytes", m.kv_cache_bytes)
+      .field("activations_bytes", m.activations_bytes - m.vision_activations_bytes)
+      .field("vision_activations_bytes", m.vision_activations_bytes)
+      .field("overhead_bytes", m.overhead_bytes);
+  w.end_object();
+}
+
 void write_gpu(JsonWriter& w, const GpuMemory& g) {
   w.begin_object();
   write_memory(w, g.memory);
@@ -133,6 +147,25 @@ void write_model(JsonWriter& w, const Estimate& e) {
         .field("num_labels", x.num_labels);
     w.end_object();
   }
+#if !LLMSIZER_LITE  // no vision towers in the lite module
+  if (m.vision.parameters > 0) {
+    // The vision tower (model/vision.cpp): its layout, parameters, and one image at the default size.
+    const VisionSpec& v = m.vision;
+    w.key("vision").begin_object();
+    w.field("family", v.family)
+        .field("exact", v.exact)
+        .field("tower_parameters", v.tower_parameters)
+        .field("projector_parameters", v.projector_parameters)
+        .field("hidden_size", v.hidden)
+        .field("layers", v.layers)
+        .field("patch_size", v.patch)
+        .field("default_image_size", std::to_string(v.default_width) + "x" + std::to_string(v.default_height));
+    if (!v.cross_attention_layers.empty()) {
+      w.field("cross_attention_layers", static_cast<int64_t>(v.cross_attention_layers.size()));
+    }
+    w.end_object();
+  }
+#endif
   if (m.has_quantization_config) w.field("quantization", m.quant.label);
   if (m.vision.parameters > 0) w.field("vision_note", m.vision.note);
   w.end_object();
@@ -507,6 +540,21 @@ void write_estimate(JsonWriter& w, const Estimate& e, const SpeedEstimate& s, co
       .field("output_tokens", in.output_tokens)
       .field("prefill_tokens", in.prefill_tokens)
       .field("reserve", stable(in.generic.reserve));
+#if !LLMSIZER_LITE
+  if (e.model.vision.parameters > 0) {
+    // Images per request: input_tokens and context above include image_tokens (resolve.cpp resolve_images).
+    const ImageCost& c = in.image;
+    w.key("images").begin_object();
+    w.field("count", in.images)
+        .field("image_size", std::to_string(c.width) + "x" + std::to_string(c.height))
+        .field("tokens_per_image", c.context_tokens)
+        .field("image_tokens", in.images * c.context_tokens)
+        .field("cross_attention_tokens_per_image", c.cross_tokens)
+        .field("encoder_patches_per_image", c.encoder_tokens)
+        .field("rule", c.rule);
+    w.end_object();
+  }
+#endif
   w.end_object();
   // memory.*: the binding GPU (least free memory) — the one that decides whether the deployment fits.
   const EnginePlan& plan = e.plan;
@@ -514,6 +562,7 @@ void write_estimate(JsonWriter& w, const Estimate& e, const SpeedEstimate& s, co
   const GpuMemory& g = e.binding_gpu < plan.per_gpu.size() ? plan.per_gpu[e.binding_gpu] : kNone;
   w.key("memory").begin_object();
   write_memory(w, g.memory);
+  write_breakdown(w, g.memory);
   w.field("kv_cache_bytes_per_token", g.kv_cache_bytes_per_token)
       .field("kv_cache_bytes_per_sequence", g.kv_cache_bytes_per_sequence)
       .field("gpu_memory_bytes", g.capacity_bytes)

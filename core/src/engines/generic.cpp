@@ -7,12 +7,22 @@
 #include <limits>
 
 #include "engines/util.h"
+#if !LLMSIZER_LITE
+#include "model/vision.h"
+#endif
 
 namespace llmsizer {
 
 namespace {
 
 int64_t to_bytes(double b) { return static_cast<int64_t>(std::llround(b)); }
+
+#if !LLMSIZER_LITE
+/// The vision tower's forward over one request's images (the lite module answers no image request).
+int64_t vision_activations(const ModelSpec& m, const Inputs& in) {
+  return to_bytes(vision_activation_bytes(m.vision, in.images * in.image.encoder_tokens, dtype_bits(in.act_dtype) / 8.0));
+}
+#endif
 
 /// Sequences of `context` tokens that fit into what weights, activations and overhead leave.
 int64_t concurrency(int64_t usable, const MemoryBreakdown& m, int64_t kv_per_sequence) {
@@ -55,6 +65,14 @@ std::vector<GpuMemory> generic_memory(const ModelSpec& m, const Inputs& in, cons
     g.kv_cache_bytes_per_sequence = to_bytes(kv_bytes_per_sequence_rank(m, in.kv_dtype, layout.tp, s, in.context));
     g.memory.kv_cache_bytes = g.kv_cache_bytes_per_sequence * batch;
     g.memory.activations_bytes = activation_peak_rank(m, in.act_dtype, layout.tp, s, step_tokens, batch).total();
+#if !LLMSIZER_LITE
+    if (s.first && in.images > 0) {
+      // The tower's forward over one request's images, on the GPUs that hold it (model/vision.h), beside the
+      // text step's peak: its outputs wait in memory for the prefill that consumes them.
+      g.memory.vision_activations_bytes = vision_activations(m, in);
+      g.memory.activations_bytes += g.memory.vision_activations_bytes;
+    }
+#endif
     g.memory.overhead_bytes = in.generic.overhead_bytes;
     g.capacity_bytes = in.gpu.memory_bytes();
     g.usable_bytes = static_cast<int64_t>(static_cast<double>(g.capacity_bytes) * (1.0 - in.generic.reserve));

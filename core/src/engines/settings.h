@@ -27,6 +27,7 @@ struct VllmSettings {
   int64_t max_model_len = 0;             ///< --max-model-len (0 = the context)
   int64_t max_num_batched_tokens = 0;    ///< --max-num-batched-tokens (0 = vLLM's default for the GPU)
   int64_t max_num_seqs = 0;              ///< --max-num-seqs (0 = vLLM's default for the GPU)
+  int64_t limit_mm_images = -1;          ///< --limit-mm-per-prompt images (-1 = vLLM's default: 999 in V1)
   int64_t block_size = 16;               ///< --block-size: tokens per KV block
   bool enforce_eager = false;            ///< --enforce-eager: no CUDA graphs
   int64_t kv_cache_memory_bytes = 0;     ///< --kv-cache-memory-bytes: KV cache per GPU, no profiling (0 = profile)

@@ -21,6 +21,7 @@
 #include <limits>
 
 #include "engines/util.h"
+#include "model/vision.h"
 #include "engines/transformers.h"
 #include "units.h"
 
@@ -311,6 +312,12 @@ EnginePlan transformers_plan(const ModelSpec& m, const Inputs& in, RankWeightsCa
     GpuMemory g = stage_gpu(s.stage, s.weights, s.parameters);
     g.memory.kv_cache_bytes = s.kv;
     g.memory.activations_bytes = s.act;
+    if (s.stage.first && in.images > 0) {
+      // generate()'s first forward runs the vision tower over every image of the batch (model/vision.h).
+      g.memory.vision_activations_bytes = static_cast<int64_t>(std::llround(vision_activation_bytes(
+          m.vision, seqs * in.images * in.image.encoder_tokens, dtype_bits(in.act_dtype) / 8.0)));
+      g.memory.activations_bytes += g.memory.vision_activations_bytes;
+    }
     g.memory.overhead_bytes = hf::context_bytes();
     g.kv_cache_bytes_per_token = static_cast<int64_t>(std::llround(kv_bytes_per_token_rank(m, in.kv_dtype, 1, s.stage)));
     g.kv_cache_bytes_per_sequence = static_cast<int64_t>(std::llround(hf::kv_bytes(m, in.kv_dtype, s.stage, in.context)));

@@ -37,6 +37,7 @@
 #include <utility>
 
 #include "engines/util.h"
+#include "model/vision.h"
 #include "units.h"
 
 namespace llmsizer {
@@ -491,11 +492,42 @@ int64_t logged_tokens(const KvLayout& kv, int64_t blocks) {
 
 namespace {
 
+/// vLLM V1's multimodal profile: before the text forward, profile_run (vllm/v1/worker/gpu_model_runner.py) runs the
+/// vision encoder over a batch of the largest dummy images and keeps their outputs in the encoder cache while the
+/// text forward runs. Items per batch (vllm/v1/worker/utils.py MultiModalBudget.get_max_items): the encoder budget
+/// min(compute budget, cache size) // tokens per item, where both budgets are max(max_num_batched_tokens, tokens
+/// per item) (vllm/v1/core/encoder_cache_manager.py compute_mm_encoder_budget), capped by max_num_seqs x
+/// max(1, min(limit per prompt, max_model_len // tokens per item)); the default limit is 999 images per prompt.
+struct EncoderProfile {
+  int64_t item_tokens = 0;     ///< tokens of the largest image
+  int64_t budget_tokens = 0;   ///< encoder cache / compute budget
+  int64_t items = 0;           ///< dummy images per profiling batch
+  int64_t limit = 0;           ///< images per prompt
+  double activation = 0;       ///< the tower's forward over them
+  double outputs = 0;          ///< their embeddings, held in the encoder cache
+};
+
+EncoderProfile encoder_profile(const ModelSpec& m, const Inputs& in, const Startup& s) {
+  EncoderProfile e;
+  if (m.vision.parameters <= 0 || s.v0 || in.vllm.limit_mm_images == 0) return e;
+  const ImageCost big = largest_image_cost(m.vision);
+  e.item_tokens = std::max<int64_t>(1, std::max(big.context_tokens, big.cross_tokens));
+  e.budget_tokens = std::max(s.max_num_batched_tokens, e.item_tokens);
+  e.limit = in.vllm.limit_mm_images > 0 ? in.vllm.limit_mm_images : 999;
+  const int64_t per_prompt = std::max<int64_t>(1, std::min(e.limit, s.max_model_len / e.item_tokens));
+  e.items = std::max<int64_t>(1, std::min(e.budget_tokens / e.item_tokens, s.max_num_seqs * per_prompt));
+  const double bytes = dtype_bits(in.act_dtype) / 8.0;
+  e.activation = vision_activation_bytes(m.vision, e.items * big.encoder_tokens, bytes);
+  e.outputs = static_cast<double>(e.items * e.item_tokens) * static_cast<double>(m.hidden_size) * bytes;
+  return e;
+}
+
 struct StagePlan {
   Stage stage;
   int64_t weights = 0;
   int64_t parameters = 0;
   int64_t activation = 0;
+  int64_t vision_activation = 0;  ///< the part of `activation` the vision encoder's profile adds (first stage)
   int64_t non_torch = 0;
   int64_t cuda_graph = 0;     ///< estimate (subtracted only when settings say so)
   int64_t budget = 0;         ///< total x gpu_memory_utilization
@@ -551,6 +583,13 @@ Profile profile(const ModelSpec& m, const Inputs& in, const Layout& layout, cons
         act = std::max(act, sampler_peak_bytes(m, in.act_dtype, s.max_num_batched_tokens, s.max_num_seqs,
                                                s.rule->sampler_bytes_per_logit));
       }
+    }
+    if (st.first && m.vision.parameters > 0) {
+      // The encoder's batch and its cached outputs beside the text forward (encoder_profile above).
+      const EncoderProfile e = encoder_profile(m, in, s);
+      const double with_vision = std::max(act, e.activation) + e.outputs;
+      sp.vision_activation = to_bytes(with_vision - act);
+      act = with_vision;
     }
     sp.activation = to_bytes(act);
     sp.non_torch = nt;
@@ -676,6 +715,7 @@ std::string launch_command(const ModelSpec& m, const Inputs& in, const Startup& 
   if (r.max_num_batched_tokens > 0) c += " --max-num-batched-tokens " + std::to_string(s.max_num_batched_tokens);
   if (r.max_num_seqs > 0) c += " --max-num-seqs " + std::to_string(s.max_num_seqs);
   if (s.block_size != 16) c += " --block-size " + std::to_string(s.block_size);
+  if (r.limit_mm_images >= 0) c += " --limit-mm-per-prompt '{\"image\": " + std::to_string(r.limit_mm_images) + "}'";
   if (s.enforce_eager) c += " --enforce-eager";
   if (s.kv_cache_memory_bytes > 0) c += " --kv-cache-memory-bytes " + std::to_string(s.kv_cache_memory_bytes);
   std::string env;
@@ -696,6 +736,7 @@ void gpu_records(const ModelSpec& m, const Inputs& in, const Startup& s, const P
   for (const auto& sp : p.stages) {
     GpuMemory g = stage_gpu(sp.stage, sp.weights, sp.parameters);
     g.memory.activations_bytes = sp.activation;
+    g.memory.vision_activations_bytes = sp.vision_activation;
     g.memory.overhead_bytes = sp.non_torch + (s.subtract_cuda_graphs ? sp.cuda_graph : 0);
     g.memory.kv_cache_bytes = seqs * bpr_work * sp.block_bytes;
     double per_token = 0;
@@ -902,10 +943,25 @@ void warnings(const ModelSpec& m, const Inputs& in, const Startup& s, const Prof
                " live: start-up may run out of memory"});
     }
   }
-  if (m.vision.parameters > 0) {
+  if (m.vision.parameters > 0 && s.v0) {
     plan.warnings.push_back({"vllm_multimodal_profile",
-                             "vLLM also profiles the vision encoder with its largest dummy images; that activation is "
-                             "not modelled, so the KV cache may come out smaller"});
+                             "vLLM V0 also profiles the vision encoder with its largest dummy images; that activation "
+                             "is not modelled for V0, so the KV cache may come out smaller"});
+  } else if (m.vision.parameters > 0) {
+    const EncoderProfile e = encoder_profile(m, in, s);
+    plan.assumptions.push_back(
+        e.items == 0 ? std::string("vision encoder not profiled (--limit-mm-per-prompt image 0)")
+                     : "vision encoder profile: " + std::to_string(e.items) + " dummy image(s) of " +
+                           with_commas(e.item_tokens) + " tokens (the largest), encoder cache budget " +
+                           with_commas(e.budget_tokens) + " tokens = max(max_num_batched_tokens, largest item); " +
+                           "activation peak = max(text forward, encoder forward " + gib_text(e.activation) +
+                           " GiB) + cached encoder outputs " + gib_text(e.outputs) +
+                           " GiB (vllm/v1/core/encoder_cache_manager.py, vllm/v1/worker/gpu_model_runner.py)");
+    if (in.images > e.limit && e.limit > 0) {
+      plan.warnings.push_back({"vllm_images_over_limit", std::to_string(in.images) +
+                                                              " images per request exceed --limit-mm-per-prompt (" +
+                                                              std::to_string(e.limit) + "): vLLM rejects the request"});
+    }
   }
   if (in.kv_dtype == Dtype::kInt4) {
     plan.warnings.push_back({"vllm_kv_dtype", "vLLM has no int4 KV cache (use fp8)"});

@@ -15,6 +15,9 @@
 #include "json/json.h"
 #include "json/util.h"
 #include "model/encoder.h"
+#if !LLMSIZER_LITE
+#include "model/vision.h"
+#endif
 
 namespace llmsizer {
 
@@ -93,7 +96,7 @@ struct Alias {
 constexpr Alias kAliases[] = {
     {"gemma3_text", "gemma3"}, {"mistral3", "mistral"}, {"ministral", "mistral"}, {"codellama", "llama"},
     {"yi", "llama"}, {"qwen2_vl", "qwen2"}, {"qwen2_5_vl", "qwen2"}, {"qwen2_vl_text", "qwen2"},
-    {"qwen2_5_vl_text", "qwen2"}, {"kimi_k2", "deepseek_v3"}, {"llava", "llama"},
+    {"qwen2_5_vl_text", "qwen2"}, {"kimi_k2", "deepseek_v3"}, {"llava", "llama"}, {"mllama_text_model", "llama"},
     {"RefinedWeb", "falcon"}, {"RefinedWebModel", "falcon"}, {"deepseek_v32", "deepseek_v3"},
 };
 
@@ -111,7 +114,7 @@ const Family* find_family(const std::string& model_type) {
 const char* wrapped_text_type(const std::string& wrapper) {
   if (wrapper == "gemma3") return "gemma3_text";
   if (wrapper == "mistral3") return "mistral";
-  if (wrapper == "llava" || wrapper == "llava_next") return "llama";
+  if (wrapper == "llava" || wrapper == "llava_next" || wrapper == "mllama") return "llama";
   return nullptr;
 }
 
@@ -498,40 +501,6 @@ void parse_quantization(const json& q, const std::string& path, ModelSpec& m, Re
   }
   m.quant = f;
   m.has_quantization_config = true;
-}
-
-// ----------------------------------------------------------------------------------------------
-// Vision towers (multimodal wrappers): a ViT estimated from vision_config.
-// ----------------------------------------------------------------------------------------------
-
-void estimate_vision(const json& root, ModelSpec& m) {
-  const json* vc = json_member(root, "vision_config");
-  if (!vc || !vc->is_object()) return;
-  const json& v = *vc;
-  auto geti = [&](const char* k, int64_t def) -> int64_t {
-    const json* f = json_member(v, k);
-    if (!f || !f->is_number()) return def;
-    double d = f->get<double>();
-    if (!std::isfinite(d) || d < 0 || d > 1e7) return def;
-    return static_cast<int64_t>(d);
-  };
-  const int64_t h = geti("hidden_size", 0);
-  const int64_t layers = geti("num_hidden_layers", geti("depth", 0));
-  if (h <= 0 || layers <= 0 || h > kMaxHidden || layers > kMaxLayers) return;
-  const int64_t inter = geti("intermediate_size", 4 * h);
-  const int64_t patch = geti("patch_size", 14);
-  const int64_t image = geti("image_size", 224);
-  const int64_t channels = geti("num_channels", 3);
-  // ViT encoder layer (SigLIP / CLIP): q,k,v,o with biases, fc1/fc2 with biases, two LayerNorms.
-  const int64_t per_layer = 4 * (h * h + h) + (h * inter + inter) + (inter * h + h) + 2 * 2 * h;
-  const int64_t patches = patch > 0 ? (image / patch) * (image / patch) : 0;
-  int64_t total = layers * per_layer + channels * patch * patch * h + h + patches * h + 2 * h;
-  // Projector into the language model: one matrix vision_hidden x text_hidden (+ norm), as Gemma 3's
-  // multi_modal_projector and LLaVA's first linear layer.
-  total += h * m.hidden_size + h;
-  m.vision.parameters = total;
-  m.vision.note = "vision tower estimated from vision_config as a ViT (" + std::to_string(layers) + " layers, hidden " +
-                  std::to_string(h) + "); use the Hub's safetensors counts for exact figures";
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -1035,8 +1004,11 @@ Result<ModelSpec> build(const json& root) {
   // Encoder-only models (BERT, XLM-RoBERTa, ModernBERT, ...) have their own reader (model/encoder.cpp); the page's
   // lite module leaves encoders to the full one (core/CMakeLists.txt: the first load's size).
 #if LLMSIZER_LITE
-  if (is_encoder_config(root)) {
-    return make_error(ErrorCode::kNeedsFullModule, "encoder models need the full module (the page loads it on demand)");
+  // Vision-language wrappers likewise (model/vision.cpp is not in the lite source list).
+  const JsonValue* vc = json_member(root, "vision_config");
+  if (is_encoder_config(root) || (vc && vc->is_object())) {
+    return make_error(ErrorCode::kNeedsFullModule,
+                      "encoder and vision-language models need the full module (the page loads it on demand)");
   }
 #else
   if (is_encoder_config(root)) return parse_encoder_config(root);
@@ -1070,7 +1042,9 @@ Result<ModelSpec> build(const json& root) {
   build_layers(m, attn.value(), mlps.value(), windows, biases.value().norms);
   if (auto q = read_quantization(c); !q.ok()) return q.error();
   warn_class_defaults(r, path, m);
-  estimate_vision(root, m);
+#if !LLMSIZER_LITE
+  read_vision(root, m);
+#endif
   return m;
 }
 

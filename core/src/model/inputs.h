@@ -29,6 +29,10 @@ struct Inputs {
   int64_t output_tokens = 0;     ///< generated tokens per request
   int64_t prefill_tokens = 8192; ///< tokens per prefill step (chunked prefill)
   bool include_mtp = false;
+  int64_t images = 0;            ///< images per request (vision-language models)
+#if !LLMSIZER_LITE  // no image requests in the lite module
+  ImageCost image;               ///< one image's tokens (model/vision.h); input_tokens and context include them
+#endif
   /// Checkpoint bytes from the Hub's safetensors counts (used for weights when the precision is auto).
   std::optional<double> safetensors_bytes;
   std::optional<int64_t> safetensors_parameters;
@@ -54,6 +58,10 @@ struct MemoryBreakdown {
   int64_t kv_cache_bytes = 0;
   int64_t activations_bytes = 0;
   int64_t overhead_bytes = 0;
+  // Parts of the above (not added again to the total): the vision tower + projector in weights_bytes, the tower's
+  // forward in activations_bytes (vision-language models, first pipeline stage; model/vision.h).
+  int64_t vision_weights_bytes = 0;
+  int64_t vision_activations_bytes = 0;
   int64_t total_bytes() const { return weights_bytes + kv_cache_bytes + activations_bytes + overhead_bytes; }
 };
 

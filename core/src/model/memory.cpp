@@ -151,9 +151,24 @@ WeightBytes weight_bytes_rank(const ModelSpec& m, const WeightFormat& f, int64_t
   return stage_weights(rank_weights(m, f, tp, include_mtp, vocab_padding, rope_cache), stage);
 }
 
+namespace {
+/// Mllama's cross-attention layers (VisionSpec::cross_attention_layers) cache the image tokens, not the text's.
+bool cross_attention_layer(const ModelSpec& m, int64_t i) {
+#if LLMSIZER_LITE  // no vision towers in the lite module
+  (void)m;
+  (void)i;
+  return false;
+#else
+  const std::vector<int64_t>& c = m.vision.cross_attention_layers;
+  return !c.empty() && std::find(c.begin(), c.end(), i) != c.end();
+#endif
+}
+}  // namespace
+
 double kv_bytes_per_token_rank(const ModelSpec& m, Dtype kv, int64_t tp, const Stage& stage) {
   double sum = 0;
   for (int64_t i = stage.first_layer; i < stage.end_layer; ++i) {
+    if (cross_attention_layer(m, i)) continue;
     sum += kv_bytes_per_token_layer(m.layers[static_cast<size_t>(i)].attn, kv, tp);
   }
   return sum;
@@ -163,7 +178,9 @@ double kv_bytes_per_sequence_rank(const ModelSpec& m, Dtype kv, int64_t tp, cons
   double sum = 0;
   for (int64_t i = stage.first_layer; i < stage.end_layer; ++i) {
     const AttentionSpec& a = m.layers[static_cast<size_t>(i)].attn;
-    const int64_t tokens = a.sliding_window > 0 ? std::min(context, a.sliding_window) : context;
+    const int64_t tokens = cross_attention_layer(m, i) ? m.vision.cross_tokens
+                           : a.sliding_window > 0  ? std::min(context, a.sliding_window)
+                                                   : context;
     sum += static_cast<double>(tokens) * kv_bytes_per_token_layer(a, kv, tp);
   }
   return sum;

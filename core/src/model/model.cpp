@@ -27,7 +27,9 @@ const char* tensor_role_name(TensorRole r) {
   return "other";
 }
 
-const char* model_kind_name(ModelKind k) { return k == ModelKind::kEncoder ? "encoder" : "decoder"; }
+const char* model_kind_name(ModelKind k) {
+  return k == ModelKind::kEncoder ? "encoder" : k == ModelKind::kVisionLanguage ? "vision-language" : "decoder";
+}
 
 namespace {
 
@@ -180,9 +182,24 @@ std::vector<TensorGroup> weight_tensors(const ModelSpec& m, bool include_mtp) {
     b.add(TensorRole::kLmHead, -2, m.vocab_size, embed_dim, 1, false, Shard::kVocab, "lm_head");
   }
   if (m.lm_head_bias) b.add(TensorRole::kLmHead, -2, m.vocab_size, 1, 1, false, Shard::kVocab, "lm_head_bias");
+#if !LLMSIZER_LITE  // the lite module refuses configs with a vision tower (config.cpp)
   if (m.vision.parameters > 0) {
-    b.add(TensorRole::kVision, -1, m.vision.parameters, 1, 1, false, Shard::kReplicated, "vision_tower");
+    // Tower and projector (model/vision.cpp), replicated on every rank that holds the first stage.
+    const int64_t proj = m.vision.projector_parameters;
+    b.add(TensorRole::kVision, -1, m.vision.parameters - proj, 1, 1, false, Shard::kReplicated, "vision_tower");
+    if (proj > 0) b.add(TensorRole::kVision, -1, proj, 1, 1, false, Shard::kReplicated, "vision_projector");
   }
+  // Mllama's text weights outside the usual layers (transformers modeling_mllama.py): embed_tokens has
+  // vocab_size + 8 rows, and each cross-attention layer has q/k norms and two tanh gates.
+  if (m.vision.text_extra_embedding_rows > 0) {
+    b.add(TensorRole::kEmbedding, -1, m.vision.text_extra_embedding_rows, embed_dim, 1, false, Shard::kReplicated,
+          "embed_tokens_extra");
+  }
+  if (m.vision.text_extra_parameters > 0) {
+    b.add(TensorRole::kNorm, -1, m.vision.text_extra_parameters, 1, 1, false, Shard::kReplicated,
+          "cross_attn_norms_gates");
+  }
+#endif
   if (include_mtp && m.mtp_layers > 0 && !m.layers.empty()) {
     // DeepSeek-V3 MTP module (arXiv:2412.19437 §2.2; checkpoint model.layers.61.*): per module an
     // enorm, hnorm, eh_proj (2h -> h), one decoder layer like the last one, shared_head.norm, and the

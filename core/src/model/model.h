@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/precision.h"
@@ -63,15 +64,58 @@ struct LayerSpec {
   int norms = 2;  ///< hidden-size norms in the layer (2: pre-attn + pre-MLP; Gemma 2/3: 4; parallel blocks: 1)
 };
 
-/// A vision tower (multimodal wrappers), estimated from vision_config as a ViT: counted separately.
+/// A vision tower and its projector into the language model (multimodal wrappers), read from vision_config per
+/// family (model/vision.cpp): counted separately, and what one image costs in tokens and in the tower's forward.
 struct VisionSpec {
-  int64_t parameters = 0;       ///< 0 = none
+  int64_t parameters = 0;            ///< tower + projector; 0 = no vision tower
+  int64_t tower_parameters = 0;      ///< the vision encoder (ViT)
+  int64_t projector_parameters = 0;  ///< into the language model (Qwen's patch merger counts here)
+#if !LLMSIZER_LITE  // the lite module refuses configs with a vision tower: it keeps the struct small
+  std::string family;                ///< "qwen2_vl", "qwen2_5_vl", "gemma3", "llava", "llava_next", "pixtral",
+                                     ///< "mistral3", "mllama", "internvl", or "vit" (generic estimate)
+#endif
+  bool exact = false;                ///< the family's own layout (false: a generic ViT estimate)
   std::string note;
+  // The tower's shape (for its forward: activations and FLOPs).
+  int64_t hidden = 0;
+  int64_t layers = 0;
+  int64_t intermediate = 0;
+  bool gated_mlp = false;            ///< SwiGLU (Pixtral, Qwen2.5-VL) vs fc1/fc2
+  // Image-token rules (vision.cpp image_tokens).
+  int64_t patch = 0;                 ///< patch side in pixels
+  int64_t image_size = 0;            ///< the processor's square side (fixed-size and tiled models), or max edge
+  int64_t merge = 1;                 ///< spatial merge per side (Qwen, Mistral 3), 1 = none
+  int64_t fixed_tokens = 0;          ///< Gemma 3 mm_tokens_per_image
+  int64_t max_tiles = 0;             ///< Mllama max_num_tiles, InternVL max_dynamic_patch
+  int64_t tile_tokens = 0;           ///< InternVL tokens per 448 tile
+  bool thumbnail = false;            ///< InternVL use_thumbnail
+  bool cls_token = false;            ///< the tower adds a class token to its patches
+#if !LLMSIZER_LITE
+  std::vector<std::pair<int64_t, int64_t>> pinpoints;  ///< LLaVA-NeXT image_grid_pinpoints (height, width)
+#endif
+  int64_t min_pixels = 0, max_pixels = 0;               ///< Qwen2-VL smart_resize bounds
+  int64_t default_width = 0, default_height = 0;        ///< the image size used when a request names none
+  // Mllama: images reach the text model through cross-attention layers (their KV holds image tokens, not text).
+#if !LLMSIZER_LITE
+  std::vector<int64_t> cross_attention_layers;
+#endif
+  int64_t cross_tokens = 0;           ///< per sequence, set per request (resolve.cpp): what those layers cache
+  int64_t text_extra_parameters = 0;  ///< Mllama text weights outside the usual layer (cross-attn q/k norms, gates)
+  int64_t text_extra_embedding_rows = 0;  ///< Mllama embed_tokens has vocab_size + 8 rows
+};
+/// What the images of one request cost (model/vision.cpp image_cost; api/resolve.cpp fills it per request).
+struct ImageCost {
+  int64_t width = 0, height = 0;   ///< the size used (the request's, or the family's default)
+  int64_t context_tokens = 0;      ///< tokens one image adds to the language model's prompt
+  int64_t cross_tokens = 0;        ///< Mllama: tokens the cross-attention layers cache (not in the text context)
+  int64_t encoder_tokens = 0;      ///< patches the tower runs over for one image (tiles included)
+  std::string rule;                ///< how context_tokens was found, in words
 };
 
 /// What the model is: a decoder (causal LM with a KV cache) or an encoder (BERT-style, one bidirectional forward
-/// per text, no KV cache: embedding, reranker and classifier models; model/encoder.cpp).
-enum class ModelKind { kDecoder, kEncoder };
+/// per text, no KV cache: embedding, reranker and classifier models; model/encoder.cpp), or a decoder with a vision
+/// tower (vision-language: sized as a decoder plus the tower, model/vision.cpp).
+enum class ModelKind { kDecoder, kEncoder, kVisionLanguage };
 const char* model_kind_name(ModelKind k);
 
 /// A tensor outside the layer stack that only encoders have (token-type embeddings, the embedding LayerNorm,

@@ -667,6 +667,15 @@ SpeedPoint point_at(const Ctx& x, int64_t dp, int64_t chunk, int64_t input, int6
                     Timeline* tl, const std::function<void(int64_t, Timeline*)>* adjust = nullptr) {
   const int64_t per_replica = ceil_div(std::max<int64_t>(1, total), dp);
   prefill_timeline(x, per_replica, input, chunk, tl);
+#if !LLMSIZER_LITE  // no image requests in the lite module
+  if (x.in.images > 0) {
+    // The vision tower's forward before the prefill: 2 x tower parameters x patches per request (model/vision.h
+    // vision_flops), at the prefill GEMM efficiency.
+    const double flops = 2.0 * static_cast<double>(x.m.vision.tower_parameters) *
+                         static_cast<double>(x.in.images * x.in.image.encoder_tokens) * static_cast<double>(per_replica);
+    tl->prefill_gpu_s += compute_seconds(flops, x.k.peak_flops_per_s, x.k.prefill_efficiency);
+  }
+#endif
   decode_timeline(x, per_replica, input, output, tl);
   if (adjust) (*adjust)(per_replica, tl);  // weights in host memory (estimate_speed)
   SpeedPoint p;
