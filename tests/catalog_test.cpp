@@ -107,6 +107,7 @@ TEST(CatalogFields, DefaultsAreRequestsDefaults) {
       {"vllm_estimate_cudagraphs", json(d.vllm_estimate_cudagraphs)},
       {"vllm_v0", json(d.vllm_v0)},
       {"kv_cache_memory_bytes", json(d.kv_cache_memory_bytes)},
+      {"cpu_offload_gb", json(d.cpu_offload_gb)},
       {"transformers_version", json(d.transformers_version)},
       {"attention_implementation", json(d.attention_implementation)},
       {"recommend", json(d.recommend)},

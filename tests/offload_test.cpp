@@ -1,6 +1,7 @@
 // Weights run from host memory (issue 18, "offload to the host"): llama.cpp --n-cpu-moe / --cpu-moe keeps routed
 // experts on the CPU, -ngl below the layer count keeps whole layers there; the speed prices those bytes at the host's
-// memory bandwidth (speed/offload.h). Expected values are computed by hand in the comments.
+// memory bandwidth (speed/offload.h). vLLM --cpu-offload-gb keeps decoder-layer parameters in pinned host memory and
+// reads them over PCIe every forward. Expected values are computed by hand in the comments.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -136,6 +137,90 @@ TEST(Offload, AppleReadsUnifiedMemoryAndDenseModelsSayNothingMoved) {
   bad = qwen3_moe(0);
   bad["host_memory_bandwidth_gbps"] = -1;
   EXPECT_EQ(run(bad)["error"]["path"], "/host_memory_bandwidth_gbps");
+}
+
+// ---- vLLM --cpu-offload-gb ----------------------------------------------------------------------------------------
+
+json llama8b_vllm(double cpu_offload_gb, int64_t tp = 1) {
+  return {{"model", "meta-llama/Llama-3.1-8B-Instruct"}, {"gpu", "nvidia-h100-sxm"}, {"engine", "vllm"},
+          {"context", 4096}, {"tp", tp}, {"cpu_offload_gb", cpu_offload_gb}};
+}
+
+// Llama-3.1-8B in bf16, one layer's parameters in vLLM's module order (hidden 4096, 32 heads, 8 KV heads of 128,
+// intermediate 14336): qkv_proj (4096 + 2 x 1024) x 4096 x 2 B = 50,331,648; o_proj 4096 x 4096 x 2 = 33,554,432;
+// gate_up_proj 2 x 14336 x 4096 x 2 = 234,881,024; down_proj 117,440,512; two RMSNorms of 8,192: 436,224,000 per layer.
+// --cpu-offload-gb 1 = 1,073,741,824 bytes: layers 0 and 1 whole (872,448,000), then layer 2's qkv_proj
+// (922,779,648), o_proj (956,334,080) and gate_up_proj (1,191,215,104), after which the budget is reached: the check
+// comes before each parameter (maybe_offload_to_cpu), so the last one overshoots it. 1,191,215,104 bytes move.
+constexpr int64_t kLlama8bOffload1GiB = 1'191'215'104;
+
+TEST(VllmCpuOffload, MovesWholeParametersUntilTheBudgetIsReached) {
+  const json none = run(llama8b_vllm(0));
+  const json one = run(llama8b_vllm(1));
+  ASSERT_TRUE(one["ok"]) << one.dump();
+  // The GPU's weights drop by the moved bytes, and vLLM's profile hands them to the KV cache.
+  EXPECT_EQ(none["memory"]["weights_bytes"].get<int64_t>() - one["memory"]["weights_bytes"].get<int64_t>(),
+            kLlama8bOffload1GiB);
+  EXPECT_EQ(one["serving"]["available_kv_cache_bytes"].get<int64_t>() -
+                none["serving"]["available_kv_cache_bytes"].get<int64_t>(),
+            kLlama8bOffload1GiB);
+  EXPECT_GT(one["serving"]["kv_cache_tokens"].get<int64_t>(), none["serving"]["kv_cache_tokens"].get<int64_t>());
+  EXPECT_EQ(one["serving"]["system_ram_bytes"], kLlama8bOffload1GiB);
+  EXPECT_EQ(one["speed"]["host_offload"]["pcie_weight_bytes"], kLlama8bOffload1GiB);
+  EXPECT_NE(one["serving"]["launch_command"].get<std::string>().find(" --cpu-offload-gb 1"), std::string::npos);
+  EXPECT_EQ(none["serving"]["launch_command"].get<std::string>().find("--cpu-offload-gb"), std::string::npos);
+  EXPECT_FALSE(none["speed"].contains("host_offload"));
+  EXPECT_NE(run(llama8b_vllm(2.5))["serving"]["launch_command"].get<std::string>().find(" --cpu-offload-gb 2.5"),
+            std::string::npos);
+}
+
+TEST(VllmCpuOffload, EachForwardReadsTheMovedBytesOverPcie) {
+  // H100 SXM: PCIe 5.0 x16 to the host, 0.8 x 63 GB/s = 50.4 GB/s. Each decode step and each prefill forward (the
+  // 3,840-token prompt is one step of max_num_batched_tokens 8,192) add 1,191,215,104 / 50.4e9 = 0.0236352 s.
+  const json none = run(llama8b_vllm(0));
+  const json one = run(llama8b_vllm(1));
+  const json& h = one["speed"]["host_offload"];
+  EXPECT_DOUBLE_EQ(h["host_to_gpu_gbps"].get<double>(), 50.4);
+  EXPECT_NEAR(h["decode_seconds"].get<double>(), 0.0236352, 1e-7);
+  EXPECT_NEAR(h["prefill_seconds"].get<double>(), 0.0236352, 1e-7);
+  EXPECT_NEAR(one["speed"]["tpot_seconds"].get<double>() - none["speed"]["tpot_seconds"].get<double>(), 0.0236352,
+              1e-7);
+  EXPECT_NEAR(one["speed"]["ttft_seconds"].get<double>() - none["speed"]["ttft_seconds"].get<double>(), 0.0236352,
+              1e-7);
+  // More offloaded, slower: monotone in the budget.
+  double last = none["speed"]["tpot_seconds"].get<double>();
+  for (double gb : {1.0, 4.0, 8.0, 12.0}) {
+    const double tpot = run(llama8b_vllm(gb))["speed"]["tpot_seconds"].get<double>();
+    EXPECT_GT(tpot, last) << gb;
+    last = tpot;
+  }
+}
+
+TEST(VllmCpuOffload, TensorParallelRanksEachMoveTheirOwnShards) {
+  // TP 2: per rank qkv (2048 + 2 x 512) x 4096 x 2 = 25,165,824; o 16,777,216; gate_up 117,440,512; down
+  // 58,720,256; norms 16,384: 218,120,192 per layer. 1 GiB: layers 0-3 (872,480,768), then layer 4's qkv
+  // (897,646,592), o (914,423,808), gate_up (1,031,864,320) and down (1,090,584,576 >= 1,073,741,824).
+  const json r = run(llama8b_vllm(1, 2));
+  ASSERT_TRUE(r["ok"]) << r.dump();
+  EXPECT_EQ(r["speed"]["host_offload"]["pcie_weight_bytes"], 1'090'584'576);
+  EXPECT_EQ(r["serving"]["system_ram_bytes"], 2 * 1'090'584'576LL);  // both GPUs' pinned copies
+}
+
+TEST(VllmCpuOffload, ABudgetBeyondTheLayersMovesThemAllAndOldVersionsIgnoreIt) {
+  // 20 GiB > 32 layers x 436,224,000 = 13,959,168,000 bytes: every decoder layer moves (embeddings and the LM head
+  // never do), with a warning.
+  const json r = run(llama8b_vllm(20));
+  ASSERT_TRUE(r["ok"]) << r.dump();
+  EXPECT_EQ(r["speed"]["host_offload"]["pcie_weight_bytes"], 13'959'168'000);
+  EXPECT_TRUE(has_warning(r, "vllm_cpu_offload_all_layers"));
+  json old = llama8b_vllm(1);
+  old["vllm_version"] = "0.4";
+  const json o = run(old);
+  ASSERT_TRUE(o["ok"]) << o.dump();
+  EXPECT_TRUE(has_warning(o, "vllm_cpu_offload_unsupported"));
+  EXPECT_FALSE(o["speed"].contains("host_offload"));
+  json bad = llama8b_vllm(-1);
+  EXPECT_EQ(run(bad)["error"]["path"], "/cpu_offload_gb");
 }
 
 }  // namespace

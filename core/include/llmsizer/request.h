@@ -80,6 +80,7 @@ struct Request {
   bool vllm_estimate_cudagraphs = false; ///< VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1: subtract CUDA graphs
   bool vllm_v0 = false;                  ///< VLLM_USE_V1=0: the V0 engine (vLLM 0.8-0.10)
   int64_t kv_cache_memory_bytes = 0;     ///< vLLM --kv-cache-memory-bytes: KV cache per GPU, no profiling (0 = off)
+  double cpu_offload_gb = 0;             ///< vLLM --cpu-offload-gb: GiB of weights per GPU in host memory (0 = none)
   std::string transformers_version = "4.46";  ///< transformers whose generate() logits rule applies
   std::string attention_implementation;  ///< transformers attn_implementation: sdpa|eager|flash_attention_2 ("" = default)
 

@@ -145,6 +145,7 @@ Result<VllmSettings> vllm_settings(const Request& r) {
   if (r.block_size > 0) s.block_size = r.block_size;
   s.enforce_eager = r.enforce_eager;
   s.kv_cache_memory_bytes = r.kv_cache_memory_bytes;
+  s.cpu_offload_gb = r.cpu_offload_gb;
   s.offline = r.vllm_offline;
   s.estimate_cudagraphs = r.vllm_estimate_cudagraphs;
   s.use_v0 = r.vllm_v0;

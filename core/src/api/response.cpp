@@ -194,6 +194,11 @@ void write_speed(JsonWriter& w, const Estimate& e, const SpeedEstimate& s) {
         .field("host_memory_bandwidth_basis", s.host_bandwidth_basis)
         .field("decode_seconds", stable(s.host_decode_seconds))
         .field("prefill_seconds", stable(s.host_prefill_seconds));
+    if (e.plan.host.pcie_weight_bytes > 0) {
+      // vLLM --cpu-offload-gb: bytes per GPU (summed over pipeline stages) read over PCIe every forward.
+      w.field("pcie_weight_bytes", e.plan.host.pcie_weight_bytes)
+          .field("host_to_gpu_gbps", stable(s.host_upload_bytes_per_s / 1e9));
+    }
     w.end_object();
   }
   w.key("decode_step");

@@ -64,6 +64,7 @@ struct TpData {
   bool vllm_ready = false;
   vllm::KvLayout kv;               ///< vLLM KV-cache layout at this tp (in.kv_dtype, block size)
   std::vector<double> forward;     ///< vLLM forward transient per layer, elements per token (vllm.cpp)
+  std::vector<std::vector<double>> offload_params;  ///< vLLM --cpu-offload-gb: per layer, parameter bytes in order
   std::vector<double> weight_prefix;  ///< prefix sums of rw.layer_bytes (layer-count + 1 entries; lazily)
   int64_t kv_context = -1;            ///< the context kv_prefix was built for
   std::vector<double> kv_prefix;      ///< prefix sums of one sequence's KV bytes per layer (min(context, window))
