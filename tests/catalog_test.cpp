@@ -94,6 +94,7 @@ TEST(CatalogFields, DefaultsAreRequestsDefaults) {
       {"np", json(d.np)},
       {"ngl", json(d.ngl)},
       {"n_cpu_moe", json(d.n_cpu_moe)},
+      {"override_tensor", json(d.override_tensor)},
       {"ctk", json(d.ctk)},
       {"ctv", json(d.ctv)},
       {"ubatch", json(d.ubatch)},

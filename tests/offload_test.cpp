@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
+
+#include "engines/tensor_override.h"
 
 #include "test_util.h"
 
@@ -137,6 +140,87 @@ TEST(Offload, AppleReadsUnifiedMemoryAndDenseModelsSayNothingMoved) {
   bad = qwen3_moe(0);
   bad["host_memory_bandwidth_gbps"] = -1;
   EXPECT_EQ(run(bad)["error"]["path"], "/host_memory_bandwidth_gbps");
+}
+
+// ---- llama.cpp --override-tensor / -ot --------------------------------------------------------------------------
+
+json qwen3_ot(const std::string& ot, int64_t n_cpu_moe = 0) {
+  json r = qwen3_moe(n_cpu_moe);
+  r["override_tensor"] = ot;
+  return r;
+}
+
+TEST(OverrideTensor, ExpsToCpuIsCpuMoe) {
+  // "exps" occurs in every blk.N.ffn_{gate,up,down}_exps.weight and in nothing else (not ffn_gate_inp): the same
+  // tensors --cpu-moe moves, so the same bytes and the same speed.
+  const json ot = run(qwen3_ot("exps=CPU"));
+  const json moe = run(qwen3_moe(48));
+  ASSERT_TRUE(ot["ok"]) << ot.dump();
+  EXPECT_EQ(ot["speed"]["host_offload"]["expert_weight_bytes"], kQwen3ExpertBytes);
+  EXPECT_EQ(ot["speed"]["host_offload"]["layer_weight_bytes"], 0);
+  EXPECT_EQ(ot["memory"]["weights_bytes"], moe["memory"]["weights_bytes"]);
+  EXPECT_EQ(ot["serving"]["system_ram_bytes"], moe["serving"]["system_ram_bytes"]);
+  EXPECT_DOUBLE_EQ(ot["speed"]["tpot_seconds"].get<double>(), moe["speed"]["tpot_seconds"].get<double>());
+  EXPECT_DOUBLE_EQ(ot["speed"]["ttft_seconds"].get<double>(), moe["speed"]["ttft_seconds"].get<double>());
+  EXPECT_NE(ot["serving"]["launch_command"].get<std::string>().find(" -ot 'exps=CPU'"), std::string::npos);
+}
+
+TEST(OverrideTensor, ALayerRangeMovesExactlyThoseExperts) {
+  // Layers 10-29 (20 layers). Q4_K_M's ffn_down_exps is Q6_K where use_more_bits picks: (i - 6) % 3 == 2 -> layers
+  // 11, 14, 17, 20, 23, 26, 29 (7 of the 20). Bytes: 20 x 2 x 113,246,208 (gate, up) + 7 x 165,150,720 + 13 x
+  // 113,246,208 (down) = 4,529,848,320 + 1,156,055,040 + 1,472,200,704 = 7,158,104,064.
+  const json r = run(qwen3_ot(R"(blk\.(1[0-9]|2[0-9])\.ffn_.*_exps\.=CPU)"));
+  ASSERT_TRUE(r["ok"]) << r.dump();
+  EXPECT_EQ(r["speed"]["host_offload"]["expert_weight_bytes"], 7'158'104'064);
+  // With --n-cpu-moe 10 the first ten layers' experts join them: layers 0-29. Q6_K downs in 0-9: i < 6 (0-5) and
+  // 8 -> 7 layers: 10 x 2 x 113,246,208 + 7 x 165,150,720 + 3 x 113,246,208 = 2,264,924,160 + 1,156,055,040 +
+  // 339,738,624 = 3,760,717,824; with the 20 above 10,918,821,888.
+  const json both = run(qwen3_ot(R"(blk\.(1[0-9]|2[0-9])\.ffn_.*_exps\.=CPU)", 10));
+  EXPECT_EQ(both["speed"]["host_offload"]["expert_weight_bytes"], 10'918'821'888);
+  // A pattern that sends layers 0-9 to a GPU first keeps their experts there (--n-cpu-moe's patterns come after):
+  // with --n-cpu-moe 20 only layers 10-19 move. Q6_K downs there: 11, 14, 17. 10 x 2 x 113,246,208 + 3 x
+  // 165,150,720 + 7 x 113,246,208 = 2,264,924,160 + 495,452,160 + 792,723,456 = 3,553,099,776.
+  const json kept = run(qwen3_ot(R"(blk\.[0-9]\.=CUDA0)", 20));
+  ASSERT_TRUE(kept["ok"]) << kept.dump();
+  EXPECT_EQ(kept["speed"]["host_offload"]["expert_weight_bytes"], 3'553'099'776);
+}
+
+TEST(OverrideTensor, OtherTensorsOnTheCpuAreReadInFullAndBadPatternsAreRefused) {
+  // Attention of layer 0 on the CPU: blk.0.attn_q/k/v/output. Qwen3-30B-A3B: 32 heads x 128 = 4096 q rows, 4 KV heads x
+  // 128 = 512 rows for k and v, hidden 2048. Q4_K_M: attn_v of layer 0 is Q6_K (use_more_bits), the others Q4_K:
+  // q 4096 x 2048 x 144/256 = 4,718,592; k 512 x 2048 x 144/256 = 589,824; v 512 x 2048 x 210/256 = 860,160;
+  // output 2048 x 4096 x 144/256 = 4,718,592. Sum 10,887,168 bytes, read in full every step (layer_weight_bytes).
+  const json r = run(qwen3_ot(R"(blk\.0\.attn_(q|k|v|output)\.weight=CPU)"));
+  ASSERT_TRUE(r["ok"]) << r.dump();
+  EXPECT_EQ(r["speed"]["host_offload"]["layer_weight_bytes"], 10'887'168);
+  EXPECT_EQ(r["speed"]["host_offload"]["expert_weight_bytes"], 0);
+  EXPECT_TRUE(has_warning(run(qwen3_ot("nothing_like_this=CPU")), "llamacpp_override_tensor_no_match"));
+  EXPECT_TRUE(has_warning(run(qwen3_ot("output.weight=CPU")), "llamacpp_override_tensor_unmodelled"));
+  for (const char* bad : {R"(blk\.(1[0-9]=CPU)", "exps", "exps=GPU", "*exps=CPU", "exps=CPU,", R"(\bexps=CPU)",
+                          "a{2,1}=CPU", "[z-a]=CPU", "((((a)*)*)*)*b=CPU,(?=x)=CPU"}) {
+    const json e = run(qwen3_ot(bad));
+    EXPECT_FALSE(e["ok"]) << bad;
+    EXPECT_EQ(e["error"]["path"], "/override_tensor") << bad;
+  }
+}
+
+TEST(OverrideTensor, TheMatcherAgreesWithStdRegexSearch) {
+  // llama.cpp runs std::regex_search (ECMAScript); the core's small matcher must say yes and no the same way.
+  const char* patterns[] = {"exps", R"(blk\.(1[0-9]|2[0-9])\.ffn_.*_exps\.)", R"(^blk\.[0-9]+\.attn)", R"(ffn_(up|gate)_exps)",
+                            R"(\.(3[0-9]|4[0-7])\.ffn_down)", "[^a-z]exps", R"(blk\.\d{2}\.)", "output\\.weight$",
+                            "attn_.?_norm", R"((?:up|down)_exps\.weight)", "x*", "blk\\.1\\.", "_(gate|up|down)+_"};
+  const char* names[] = {"blk.0.ffn_up_exps.weight", "blk.15.ffn_down_exps.weight", "blk.29.ffn_gate_exps.weight",
+                         "blk.30.ffn_up_exps.weight", "blk.9.attn_q.weight", "blk.12.attn_k_norm.weight",
+                         "output.weight", "token_embd.weight", "blk.41.ffn_down_exps.weight", "blk.1.ffn_gate_inp.weight",
+                         "blk.10.ffn_up_shexp.weight", ""};
+  for (const char* p : patterns) {
+    auto parsed = parse_tensor_overrides(std::string(p) + "=CPU");
+    ASSERT_TRUE(parsed.ok()) << p;
+    const std::regex re(p);
+    for (const char* n : names) {
+      EXPECT_EQ(parsed.value()->first_match(n) != nullptr, std::regex_search(n, re)) << p << " on " << n;
+    }
+  }
 }
 
 // ---- vLLM --cpu-offload-gb ----------------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ struct Request {
   int64_t np = 0;              ///< -np: parallel slots (0 = batch)
   int64_t ngl = -1;            ///< -ngl: layers on the GPUs, the output layer counting as one (-1 = all)
   int64_t n_cpu_moe = 0;       ///< --n-cpu-moe: routed experts of the first N layers in host memory (0 = none)
+  std::string override_tensor; ///< -ot: "PATTERN=BUFFER,..." (regex on tensor names; BUFFER CPU = host memory)
   std::string ctk;             ///< -ctk: K cache type f16|bf16|f32|q8_0|q4_0|q4_1|iq4_nl|q5_0|q5_1 ("" = from kv_dtype)
   std::string ctv;             ///< -ctv: V cache type (as ctk)
   int64_t ubatch = 0;          ///< -ub: physical micro-batch (0 = 512)

@@ -14,6 +14,7 @@
 #include "engines/engines.h"
 #include "engines/llamacpp.h"
 #include "engines/table.h"
+#include "engines/tensor_override.h"
 #include "engines/util.h"
 #include "gguf/gguf.h"
 #include "gguf/summary.h"
@@ -51,7 +52,8 @@ std::string lite_unsupported(const Request& r) {
       r.training_reserve != d.training_reserve) {
     return "fine-tuning options";
   }
-  if (r.ctx_size != d.ctx_size || r.np != d.np || r.ngl != d.ngl || r.n_cpu_moe != d.n_cpu_moe || r.ctk != d.ctk || r.ctv != d.ctv ||
+  if (r.ctx_size != d.ctx_size || r.np != d.np || r.ngl != d.ngl || r.n_cpu_moe != d.n_cpu_moe ||
+      r.override_tensor != d.override_tensor || r.ctk != d.ctk || r.ctv != d.ctv ||
       r.ubatch != d.ubatch || r.n_batch != d.n_batch || r.flash_attn != d.flash_attn || r.swa_full != d.swa_full ||
       r.kv_unified != d.kv_unified) {
     return "llama.cpp options";
@@ -123,6 +125,14 @@ Result<LlamaCppOptions> llamacpp_options(const Request& r) {
   o.np = r.np;
   o.ngl = r.ngl;
   o.n_cpu_moe = r.n_cpu_moe;
+#if !LLMSIZER_LITE
+  // The lite module sends llama.cpp requests to the full one (lite_unsupported): the matcher is not linked there.
+  if (!r.override_tensor.empty()) {
+    auto ot = parse_tensor_overrides(r.override_tensor);
+    if (!ot.ok()) return ot.error();
+    o.overrides = std::move(ot).value();
+  }
+#endif
   o.n_batch_given = r.n_batch > 0;
   if (o.n_batch_given) o.n_batch = r.n_batch;
   o.n_ubatch_given = r.ubatch > 0;

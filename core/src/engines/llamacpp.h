@@ -90,6 +90,7 @@ struct LlamaCppMemory {
   int64_t weights_bytes = 0;   ///< every tensor once (the file)
   int64_t host_expert_bytes = 0;   ///< routed-expert weights kept on the CPU (--n-cpu-moe) of layers on a GPU
   int64_t host_layer_bytes = 0;    ///< weights of whole layers (and the output layer) left on the CPU (-ngl)
+  int64_t host_override_bytes = 0; ///< other tensors of GPU layers --override-tensor sends to the CPU (read in full)
   int64_t host_kv_bytes = 0;       ///< KV cache of the layers left on the CPU
   int64_t parameters = 0;
 };
@@ -103,7 +104,8 @@ LlamaCppMemory llamacpp_memory(const ModelSpec& m, const Inputs& in, const Llama
 /// The weights llama.cpp loads for a model and precision, by layer (computing them walks every tensor with
 /// llama-quantize's rules: searches compute them once, in engine_util::RankWeightsCache::llamacpp()).
 struct LlamaCppWeights;
-std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, const WeightFormat& weights);
+std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, const WeightFormat& weights,
+                                                        const TensorOverrides* overrides);
 
 // The engine profile (llama-server's memory plan, start-up lines and launch command) is the llama.cpp row of
 // engines/table.cpp: engine_util::llamacpp_plan and its neighbours (util.h).

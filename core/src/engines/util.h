@@ -89,6 +89,7 @@ class RankWeightsCache {
   bool rope_;
   std::vector<TpData> items_;
   std::shared_ptr<const LlamaCppWeights> llamacpp_;
+  std::shared_ptr<const TensorOverrides> overrides_;  ///< llama.cpp -ot (set from the Inputs)
 };
 
 /// Each engine's entry points, the functions its row of engines/table.cpp names (each in its engine's file:
