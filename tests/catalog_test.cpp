@@ -103,6 +103,7 @@ TEST(CatalogFields, DefaultsAreRequestsDefaults) {
       {"swa_full", json(d.swa_full)},
       {"kv_unified", json(d.kv_unified)},
       {"gguf", json(nullptr)},
+      {"gguf_mmproj", json(nullptr)},
       {"vllm_version", json(d.vllm_version)},
       {"vllm_offline", json(d.vllm_offline)},
       {"vllm_estimate_cudagraphs", json(d.vllm_estimate_cudagraphs)},

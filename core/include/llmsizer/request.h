@@ -74,6 +74,8 @@ struct Request {
   /// object a previous response returned; pointers into the request's parsed document. With a GGUF no
   /// config.json is needed.
   std::vector<std::shared_ptr<const nlohmann::ordered_json>> gguf;
+  /// llama.cpp --mmproj: the multimodal projector's GGUF header(s), in the same forms as `gguf`.
+  std::vector<std::shared_ptr<const nlohmann::ordered_json>> gguf_mmproj;
 
   // ---- serving engines (engines issue): versions and engine-specific options --------------------
   std::string vllm_version = "0.19";     ///< vLLM whose memory rules apply ("0.19"; the version table in vllm.cpp)

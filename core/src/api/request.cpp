@@ -118,6 +118,9 @@ constexpr Field kFields[] = {
      "GGUF header(s): base64 of the file's first bytes, or a summary from a previous response; one per part "
      "(the CLI's --gguf takes a path)",
      Target{}},
+    {"gguf_mmproj", FieldKind::kObject, 0, 0,
+     "llama.cpp --mmproj: the multimodal projector's GGUF header(s), as for gguf (the CLI's --gguf-mmproj takes a path)",
+     Target{}},
     // serving engines: versions and engine-specific options
     {"vllm_version", FieldKind::kString, 0, 32, "vLLM whose memory rules apply (default 0.19; 0.4-0.19 known)",
      to_str(&Request::vllm_version)},
@@ -294,21 +297,22 @@ Result<bool> set_config(Request& r, const JsonRef& doc, const json& v) {
 }
 
 /// "gguf": one entry per part of the file (a list, or one entry alone): base64 header bytes, or a summary object.
-Result<bool> set_gguf(Request& r, const JsonRef& doc, const json& v) {
+Result<bool> set_gguf(Request& r, const JsonRef& doc, const json& v, const std::string& key = "gguf") {
+  auto& out = key == "gguf" ? r.gguf : r.gguf_mmproj;
   std::vector<const json*> parts;
   if (v.is_array()) {
     for (const json& x : v) parts.push_back(&x);
   } else {
     parts.push_back(&v);
   }
-  if (parts.size() > 256) return make_error(ErrorCode::kInvalidRequest, "'gguf' lists more than 256 parts", "/gguf");
+  if (parts.size() > 256) return make_error(ErrorCode::kInvalidRequest, "'" + key + "' lists more than 256 parts", "/" + key);
   for (size_t i = 0; i < parts.size(); ++i) {
     const json& x = *parts[i];
     if (!x.is_string() && !x.is_object()) {
-      return make_error(ErrorCode::kInvalidRequest, "'gguf' entries must be base64 text or summary objects, not " + describe(x),
-                        "/gguf/" + std::to_string(i));
+      return make_error(ErrorCode::kInvalidRequest, "'" + key + "' entries must be base64 text or summary objects, not " + describe(x),
+                        "/" + key + "/" + std::to_string(i));
     }
-    r.gguf.push_back(JsonRef(doc, &x));
+    out.push_back(JsonRef(doc, &x));
   }
   return true;
 }
@@ -377,6 +381,7 @@ Result<Request> parse_request(const std::string& text) {
     if (v.is_null()) continue;  // null = default
     const Result<bool> ok = key == "config"        ? set_config(r, doc, v)
                             : key == "gguf"        ? set_gguf(r, doc, v)
+                            : key == "gguf_mmproj" ? set_gguf(r, doc, v, key)
                             : key == "safetensors" ? set_safetensors(r, v)
                                                    : set_field(r, *f, v);
     if (!ok.ok()) return ok.error();

@@ -33,7 +33,7 @@ std::string lite_unsupported(const Request& r) {
   const Request d;
   // Engines this module does not link (and names no module knows: the full one answers those).
   if (const auto id = engine_from_name(r.engine); !id || !find_engine(*id)) return "the " + r.engine + " engine";
-  if (!r.gguf.empty()) return "GGUF files";
+  if (!r.gguf.empty() || !r.gguf_mmproj.empty()) return "GGUF files";
   {
     // Weight precisions the lite core knows; llama.cpp file types (Q4_K_M, ...) and anything unknown go to the
     // full module, which answers the same error a typo deserves.
@@ -240,6 +240,21 @@ Result<bool> resolve_engine(const Request& req, Resolved& out) {
   auto llama = llamacpp_options(req);
   if (!llama.ok()) return llama.error();
   in.llamacpp = llama.value();
+#if !LLMSIZER_LITE
+  // llama.cpp --mmproj (the lite module sends GGUF requests to the full one).
+  if (!req.gguf_mmproj.empty()) {
+    auto p = gguf_mmproj_from_request(req.gguf_mmproj);
+    if (!p.ok()) return p.error();
+    out.mmproj = std::make_shared<const GgufMmproj>(std::move(p).value());
+    if (in.engine == EngineId::kLlamaCpp) {
+      in.llamacpp.mmproj_bytes = out.mmproj->bytes;
+      in.llamacpp.mmproj_parameters = out.mmproj->parameters;
+    } else {
+      out.warnings.push_back({"gguf_mmproj_ignored", "gguf_mmproj is llama.cpp's --mmproj: the " + req.engine +
+                                                         " engine does not load it, so it adds nothing here"});
+    }
+  }
+#endif
   auto vllm = vllm_settings(req);
   if (!vllm.ok()) return vllm.error();
   in.vllm = vllm.value();

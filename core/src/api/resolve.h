@@ -15,9 +15,11 @@ Result<Request> parse_request(const std::string& text);
 
 /// Applies defaults, presets and validation: the model spec and the resolved inputs.
 struct GgufModel;
+struct GgufMmproj;
 struct Resolved {
   ModelSpec model;
   std::shared_ptr<const GgufModel> gguf;  ///< the parsed GGUF header(s) when the model came from one
+  std::shared_ptr<const GgufMmproj> mmproj;  ///< llama.cpp --mmproj: the projector's header(s) (gguf_mmproj)
   Inputs inputs;
   std::vector<Warning> warnings;
   std::vector<std::string> assumptions;

@@ -23,8 +23,9 @@ void write_memory(JsonWriter& w, const MemoryBreakdown& m) {
   w.field("weights_bytes", m.weights_bytes)
       .field("kv_cache_bytes", m.kv_cache_bytes)
       .field("activations_bytes", m.activations_bytes)
-      .field("overhead_bytes", m.overhead_bytes)
-      .field("total_bytes", m.total_bytes());
+      .field("overhead_bytes", m.overhead_bytes);
+  if (m.mmproj_bytes > 0) w.field("mmproj_bytes", m.mmproj_bytes);  // llama.cpp --mmproj, its own row
+  w.field("total_bytes", m.total_bytes());
 }
 
 void write_gpu(JsonWriter& w, const GpuMemory& g) {

@@ -463,6 +463,9 @@ LlamaCppMemory layout(const ModelSpec& m, const Inputs& in, const LlamaCppParams
   }
 
   compute_buffers(m, o, cells, T, out_dev, out_phase, ph, mem);
+  // --mmproj: libmtmd loads the projector on the first GPU backend (clip_init with use_gpu, llama-server's default
+  // unless --no-mmproj-offload), in its own buffer beside the model's.
+  if (!mem.gpus.empty()) mem.gpus[0].mmproj_bytes = in.llamacpp.mmproj_bytes;
   for (LlamaCppDevice& g : mem.gpus) {
     if (g.first_layer >= g.end_layer) g.first_layer = g.end_layer = 0;
   }
@@ -493,6 +496,7 @@ void gpu_records(const ModelSpec& m, const LlamaCppParams& o, const LlamaCppMemo
     g.memory.kv_cache_bytes = dev.kv_bytes();
     g.memory.activations_bytes = dev.compute_bytes;
     g.memory.overhead_bytes = dev.overhead_bytes;
+    g.memory.mmproj_bytes = dev.mmproj_bytes;
     g.weights_parameters = dev.parameters;
     for (int64_t il = dev.first_layer; il < dev.end_layer; ++il) {
       const LayerShape s = layer_shape(m, il, llamacpp_uses_swa(m));
@@ -664,8 +668,14 @@ void explain(const ModelSpec& m, const LlamaCppParams& o, const LlamaCppMemory& 
   }
 }
 
-/// --override-tensor: what the patterns moved, and what they match that the estimate does not place.
-void explain_overrides(const Inputs& in, const LlamaCppWeights& mw, const LlamaCppMemory& mem, EnginePlan& p) {
+/// --mmproj and --override-tensor: the projector's row, what the patterns moved, what the estimate does not place.
+void explain_extras(const Inputs& in, const LlamaCppWeights& mw, const LlamaCppMemory& mem, EnginePlan& p) {
+  if (in.llamacpp.mmproj_bytes > 0) {
+    p.assumptions.push_back("llama.cpp: --mmproj: the projector's " + std::to_string(in.llamacpp.mmproj_bytes / kMiB) +
+                            " MiB of weights on " + (mem.gpus.empty() ? std::string("the GPU") : mem.gpus[0].name) +
+                            " (tools/mtmd/clip.cpp loads it on the GPU unless --no-mmproj-offload); the compute "
+                            "buffer its image encoder reserves is not included");
+  }
   if (!in.llamacpp.overrides) return;
   int64_t moved = mem.host_override_bytes;
   for (size_t i = 0; i < mw.ot_cpu_experts.size(); ++i) moved += mw.ot_cpu_experts[i];
@@ -753,6 +763,7 @@ std::string llamacpp_launch_command(const ModelSpec& m, const Inputs& in) {
   if (o.swa_full) cmd += " --swa-full";
   if (o.kv_unified) cmd += " -kvu";
   if (o.gpus > 1) cmd += " --split-mode layer";
+  if (in.llamacpp.mmproj_bytes > 0) cmd += " --mmproj mmproj.gguf";
   return cmd;
 }
 
@@ -793,7 +804,7 @@ EnginePlan llamacpp_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&
   p.startup_log = startup_lines(m, o, mem, f);
   if (!p.failure.empty()) p.startup_log.push_back(p.failure);
   explain(m, o, mem, p);
-  explain_overrides(in, mw, mem, p);
+  explain_extras(in, mw, mem, p);
   if (p.margin_bytes == std::numeric_limits<int64_t>::max()) p.margin_bytes = 0;
   return p;
 }

@@ -73,8 +73,11 @@ struct LlamaCppDevice {
   int64_t compute_bytes = 0;     ///< "compute buffer size"
   int64_t output_buffer_bytes = 0;  ///< host: the logits buffer ("output buffer size")
   int64_t overhead_bytes = 0;    ///< per-GPU runtime footprint (CUDA context), not in llama.cpp's logs
+  int64_t mmproj_bytes = 0;      ///< --mmproj: the projector's weights (the main GPU; tools/mtmd/clip.cpp)
   int64_t kv_bytes() const { return kv_k_bytes + kv_v_bytes; }
-  int64_t total_bytes() const { return model_bytes + kv_bytes() + compute_bytes + output_buffer_bytes + overhead_bytes; }
+  int64_t total_bytes() const {
+    return model_bytes + kv_bytes() + compute_bytes + output_buffer_bytes + overhead_bytes + mmproj_bytes;
+  }
 };
 
 /// The whole layout: GPUs (one entry per device, in split order) and the host.

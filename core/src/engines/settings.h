@@ -92,6 +92,9 @@ struct LlamaCppOptions {
   bool swa_full = false;   ///< --swa-full: full-size cache for sliding-window layers
   bool kv_unified = false; ///< -kvu: one KV pool shared by all slots
   int64_t gpu_overhead_bytes = kLlamaCppGpuFootprint;  ///< per-GPU footprint outside llama.cpp's buffers, bytes
+  /// --mmproj: the multimodal projector's weights (every tensor of its GGUF), loaded on the main GPU (0 = none).
+  int64_t mmproj_bytes = 0;
+  int64_t mmproj_parameters = 0;
 };
 
 }  // namespace llmsizer
