@@ -98,7 +98,7 @@ constexpr Field kFields[] = {
      "llama.cpp --n-cpu-moe: routed experts of the first N layers stay in host memory (>= layers = --cpu-moe)",
      to_int(&Request::n_cpu_moe)},
     {"override_tensor", FieldKind::kString, 0, 4096,
-     "llama.cpp -ot: PATTERN=BUFFER,... (regex on GGUF tensor names, first match wins; CPU = host memory), e.g. exps=CPU",
+     "llama.cpp -ot: PATTERN=BUFFER,... e.g. exps=CPU",
      to_str(&Request::override_tensor)},
     {"ctk", FieldKind::kString, 0, 16, "llama.cpp -ctk: K cache type f16|bf16|f32|q8_0|q4_0|q4_1|iq4_nl|q5_0|q5_1",
      to_str(&Request::ctk)},
@@ -119,7 +119,7 @@ constexpr Field kFields[] = {
      "(the CLI's --gguf takes a path)",
      Target{}},
     {"gguf_mmproj", FieldKind::kObject, 0, 0,
-     "llama.cpp --mmproj: the multimodal projector's GGUF header(s), as for gguf (the CLI's --gguf-mmproj takes a path)",
+     "llama.cpp --mmproj: the projector's GGUF header(s), as gguf",
      Target{}},
     // serving engines: versions and engine-specific options
     {"vllm_version", FieldKind::kString, 0, 32, "vLLM whose memory rules apply (default 0.19; 0.4-0.19 known)",
@@ -134,7 +134,7 @@ constexpr Field kFields[] = {
     {"kv_cache_memory_bytes", FieldKind::kInt, 0, 1e15, "vLLM: KV cache bytes per GPU, no profiling",
      to_int(&Request::kv_cache_memory_bytes)},
     {"cpu_offload_gb", FieldKind::kNumber, 0, 100000,
-     "vLLM --cpu-offload-gb: GiB (2^30 bytes) of each GPU's weights kept in host memory, read over PCIe every forward",
+     "vLLM --cpu-offload-gb: GiB of weights per GPU in host memory",
      to_num(&Request::cpu_offload_gb)},
     {"transformers_version", FieldKind::kString, 0, 32, "transformers whose generate() rules apply (default 4.46)",
      to_str(&Request::transformers_version)},
@@ -297,8 +297,7 @@ Result<bool> set_config(Request& r, const JsonRef& doc, const json& v) {
 }
 
 /// "gguf": one entry per part of the file (a list, or one entry alone): base64 header bytes, or a summary object.
-Result<bool> set_gguf(Request& r, const JsonRef& doc, const json& v, const std::string& key = "gguf") {
-  auto& out = key == "gguf" ? r.gguf : r.gguf_mmproj;
+Result<bool> set_gguf(std::vector<JsonRef>& out, const JsonRef& doc, const json& v, const std::string& key) {
   std::vector<const json*> parts;
   if (v.is_array()) {
     for (const json& x : v) parts.push_back(&x);
@@ -380,8 +379,8 @@ Result<Request> parse_request(const std::string& text) {
     }
     if (v.is_null()) continue;  // null = default
     const Result<bool> ok = key == "config"        ? set_config(r, doc, v)
-                            : key == "gguf"        ? set_gguf(r, doc, v)
-                            : key == "gguf_mmproj" ? set_gguf(r, doc, v, key)
+                            : key == "gguf"        ? set_gguf(r.gguf, doc, v, key)
+                            : key == "gguf_mmproj" ? set_gguf(r.gguf_mmproj, doc, v, key)
                             : key == "safetensors" ? set_safetensors(r, v)
                                                    : set_field(r, *f, v);
     if (!ok.ok()) return ok.error();

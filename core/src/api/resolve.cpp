@@ -126,11 +126,11 @@ Result<LlamaCppOptions> llamacpp_options(const Request& r) {
   o.ngl = r.ngl;
   o.n_cpu_moe = r.n_cpu_moe;
 #if !LLMSIZER_LITE
-  // The lite module sends llama.cpp requests to the full one (lite_unsupported): the matcher is not linked there.
+  // Checked here; the llama.cpp engine reads in.request.override_tensor (engines/tensor_override.h). The lite
+  // module sends llama.cpp requests to the full one (lite_unsupported): the matcher is not linked there.
   if (!r.override_tensor.empty()) {
     auto ot = parse_tensor_overrides(r.override_tensor);
     if (!ot.ok()) return ot.error();
-    o.overrides = std::move(ot).value();
   }
 #endif
   o.n_batch_given = r.n_batch > 0;

@@ -125,9 +125,7 @@ TpData& RankWeightsCache::data(int64_t tp) {
 
 RankWeightsCache::RankWeightsCache(const ModelSpec& m, const Inputs& in)
     : RankWeightsCache(m, in.weights, in.include_mtp, engine_of(in).traits.vocab_padding,
-                       engine_of(in).traits.rope_cache) {
-  overrides_ = in.llamacpp.overrides;
-}
+                       engine_of(in).traits.rope_cache) {}
 
 Inputs with_workload(const Inputs& in, int64_t batch, int64_t context) {
   Inputs x = in;

@@ -74,6 +74,13 @@ std::string lower(std::string s) {
   return s;
 }
 
+/// The request's --override-tensor patterns (resolve() has checked them), or nullptr.
+std::shared_ptr<const TensorOverrides> overrides_of(const Inputs& in) {
+  if (in.request.override_tensor.empty()) return nullptr;
+  auto ot = parse_tensor_overrides(in.request.override_tensor);
+  return ot.ok() ? ot.value() : nullptr;
+}
+
 /// One shell word: '...' with any ' written as '\''.
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
@@ -676,10 +683,10 @@ void explain_extras(const Inputs& in, const LlamaCppWeights& mw, const LlamaCppM
                             " (tools/mtmd/clip.cpp loads it on the GPU unless --no-mmproj-offload); the compute "
                             "buffer its image encoder reserves is not included");
   }
-  if (!in.llamacpp.overrides) return;
+  if (in.request.override_tensor.empty()) return;
   int64_t moved = mem.host_override_bytes;
   for (size_t i = 0; i < mw.ot_cpu_experts.size(); ++i) moved += mw.ot_cpu_experts[i];
-  p.assumptions.push_back("llama.cpp: -ot '" + in.llamacpp.overrides->text + "': " + std::to_string(mw.ot_matched) +
+  p.assumptions.push_back("llama.cpp: -ot '" + in.request.override_tensor + "': " + std::to_string(mw.ot_matched) +
                           " tensor(s) match (std::regex_search on the full name, the first matching pattern "
                           "wins; src/llama-model.cpp); those sent to CPU stay in host memory (up to " +
                           std::to_string(moved / kMiB) + " MiB of the GPU layers')");
@@ -701,7 +708,8 @@ void explain_extras(const Inputs& in, const LlamaCppWeights& mw, const LlamaCppM
 
 LlamaCppMemory llamacpp_memory(const ModelSpec& m, const Inputs& in, const LlamaCppParams& o) {
   const WeightFormat f = llamacpp_weight_format(in.weights, nullptr);
-  return layout(m, in, o, model_weights(m, f, in.llamacpp.overrides.get()));
+  const auto ot = overrides_of(in);
+  return layout(m, in, o, model_weights(m, f, ot.get()));
 }
 
 std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, const WeightFormat& weights,
@@ -712,8 +720,9 @@ std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, cons
 
 namespace engine_util {
 
-const LlamaCppWeights& RankWeightsCache::llamacpp() {
-  if (!llamacpp_) llamacpp_ = llamacpp_weights(m_, f_, overrides_.get());
+const LlamaCppWeights& RankWeightsCache::llamacpp(const Inputs& in) {
+  // One cache serves one request: its -ot patterns are the same for every evaluation.
+  if (!llamacpp_) llamacpp_ = llamacpp_weights(m_, f_, overrides_of(in).get());
   return *llamacpp_;
 }
 
@@ -752,7 +761,7 @@ std::string llamacpp_launch_command(const ModelSpec& m, const Inputs& in) {
   }
   cmd += " -c " + std::to_string(o.requested_ctx) + " -np " + std::to_string(o.n_seq);
   cmd += " -ngl " + (o.n_gpu_layers >= n_layer + 1 ? std::string("all") : std::to_string(o.n_gpu_layers));
-  if (in.llamacpp.overrides) cmd += " -ot " + shell_quote(in.llamacpp.overrides->text);
+  if (!in.request.override_tensor.empty()) cmd += " -ot " + shell_quote(in.request.override_tensor);
   if (o.n_cpu_moe >= n_layer) cmd += " --cpu-moe";
   else if (o.n_cpu_moe > 0) cmd += " --n-cpu-moe " + std::to_string(o.n_cpu_moe);
   if (o.type_k != GgmlType::kF16) cmd += std::string(" -ctk ") + ggml_type_info(o.type_k).name;
@@ -776,7 +785,7 @@ EnginePlan llamacpp_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&
   const WeightFormat f = llamacpp_weight_format(in.weights, &note);
   if (!note.empty()) p.warnings.push_back({"llamacpp_gguf_only", note});
   // Searches (solves, context curves) evaluate many plans of one model: the cache computes the weights once.
-  const LlamaCppWeights& mw = cache.llamacpp();
+  const LlamaCppWeights& mw = cache.llamacpp(in);
   const LlamaCppParams o = llamacpp_params(m, in);
   const LlamaCppMemory mem = layout(m, in, o, mw);
   const int64_t capacity = in.gpu.memory_bytes();

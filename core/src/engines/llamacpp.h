@@ -26,6 +26,8 @@
 
 namespace llmsizer {
 
+struct TensorOverrides;  // engines/tensor_override.h (--override-tensor)
+
 /// The context parameters llama.cpp derives from llama-server's options (in.llamacpp, LlamaCppOptions) for a
 /// model, a batch and a context (src/llama-context.cpp cparams).
 struct LlamaCppParams {
@@ -105,7 +107,7 @@ int64_t llamacpp_kv_tensor_bytes(GgmlType type, int64_t n_embd_gqa, int64_t cell
 LlamaCppMemory llamacpp_memory(const ModelSpec& m, const Inputs& in, const LlamaCppParams& o);
 
 /// The weights llama.cpp loads for a model and precision, by layer (computing them walks every tensor with
-/// llama-quantize's rules: searches compute them once, in engine_util::RankWeightsCache::llamacpp()).
+/// llama-quantize's rules: searches compute them once, in engine_util::RankWeightsCache::llamacpp(in)).
 struct LlamaCppWeights;
 std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, const WeightFormat& weights,
                                                         const TensorOverrides* overrides);

@@ -5,15 +5,12 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 
 #include "gguf/gguf.h"  // GgmlType (llama.cpp's cache types)
 #include "units.h"
 
 namespace llmsizer {
-
-struct TensorOverrides;  // engines/tensor_override.h
 
 /// The serving engines, in the order the catalogue lists them (engines/table.cpp names them).
 enum class EngineId { kGeneric, kVllm, kSglang, kTransformers, kLlamaCpp };
@@ -80,8 +77,6 @@ struct LlamaCppOptions {
   /// (--cpu-moe = every layer). 0 = none. llama.cpp PR #15077 (2025-08), common/arg.cpp: a tensor override
   /// "blk\\.i\\.ffn_(up|down|gate)_exps=CPU" per layer i < N.
   int64_t n_cpu_moe = 0;
-  /// --override-tensor / -ot (engines/tensor_override.h): patterns checked in order, before --n-cpu-moe's.
-  std::shared_ptr<const TensorOverrides> overrides;
   GgmlType type_k = GgmlType::kF16;  ///< -ctk: K cache type (the request's ctk, else mapped from kv_dtype)
   GgmlType type_v = GgmlType::kF16;  ///< -ctv: V cache type
   int64_t n_batch = 2048;  ///< -b: logical batch (tokens)

@@ -64,7 +64,9 @@ struct TpData {
   bool vllm_ready = false;
   vllm::KvLayout kv;               ///< vLLM KV-cache layout at this tp (in.kv_dtype, block size)
   std::vector<double> forward;     ///< vLLM forward transient per layer, elements per token (vllm.cpp)
-  std::vector<std::vector<double>> offload_params;  ///< vLLM --cpu-offload-gb: per layer, parameter bytes in order
+  /// vLLM --cpu-offload-gb: each layer's parameter bytes in order, every layer closed by -1 (one flat vector: the
+  /// lite module copies TpData and must not carry another container type).
+  std::vector<double> offload_params;
   std::vector<double> weight_prefix;  ///< prefix sums of rw.layer_bytes (layer-count + 1 entries; lazily)
   int64_t kv_context = -1;            ///< the context kv_prefix was built for
   std::vector<double> kv_prefix;      ///< prefix sums of one sequence's KV bytes per layer (min(context, window))
@@ -79,7 +81,8 @@ class RankWeightsCache {
   const RankWeights& at(int64_t tp) { return data(tp).rw; }
   /// llama.cpp's per-layer weights (computed on first use; the layout search runs whole llama.cpp plans).
   /// Defined in llamacpp.cpp: only the llama.cpp engine asks for them.
-  const LlamaCppWeights& llamacpp();
+  /// With in.request.override_tensor's patterns (--override-tensor) applied to the tensor names.
+  const LlamaCppWeights& llamacpp(const Inputs& in);
 
  private:
   const ModelSpec& m_;
@@ -89,7 +92,6 @@ class RankWeightsCache {
   bool rope_;
   std::vector<TpData> items_;
   std::shared_ptr<const LlamaCppWeights> llamacpp_;
-  std::shared_ptr<const TensorOverrides> overrides_;  ///< llama.cpp -ot (set from the Inputs)
 };
 
 /// Each engine's entry points, the functions its row of engines/table.cpp names (each in its engine's file:

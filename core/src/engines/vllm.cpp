@@ -189,8 +189,7 @@ bool fused_with_previous(const std::string& name, const std::string& previous) {
 // moves one whole parameter at a time to pinned host memory while the bytes moved so far are below the budget:
 // the check comes before each parameter, so the last one may overshoot it. Every forward reads the moved
 // parameters back over PCIe (a copy to the GPU through functional_call, or zero-copy UVA reads).
-std::vector<std::vector<double>> offload_parameters(const ModelSpec& m, const WeightFormat& f, const RankWeights& rw,
-                                                    int64_t tp) {
+std::vector<double> offload_parameters(const ModelSpec& m, const WeightFormat& f, const RankWeights& rw, int64_t tp) {
   const size_t layers = rw.layer_bytes.size();
   std::vector<std::vector<double>> out(layers);
   std::vector<std::string> last(layers);
@@ -217,23 +216,27 @@ std::vector<std::vector<double>> offload_parameters(const ModelSpec& m, const We
     last[l] = name;
   }
   // GGUF file types size layers from their tensor table: share each layer's exact bytes out by these weights.
+  std::vector<double> flat;
   for (size_t l = 0; l < layers; ++l) {
-    if (raw[l] <= 0) continue;
-    const double k = rw.layer_bytes[l] / raw[l];
-    for (double& b : out[l]) b *= k;
+    const double k = raw[l] > 0 ? rw.layer_bytes[l] / raw[l] : 1.0;
+    for (double b : out[l]) flat.push_back(b * k);
+    flat.push_back(-1);
   }
-  return out;
+  return flat;
 }
 
-int64_t offloaded_bytes(const std::vector<std::vector<double>>& params, const Stage& stage, int64_t budget,
-                        double scale) {
+int64_t offloaded_bytes(const std::vector<double>& params, const Stage& stage, int64_t budget, double scale) {
   double moved = 0;
   if (budget <= 0) return 0;
-  for (int64_t i = stage.first_layer; i < stage.end_layer && i < static_cast<int64_t>(params.size()); ++i) {
-    for (double b : params[static_cast<size_t>(i)]) {
-      if (moved >= static_cast<double>(budget)) return static_cast<int64_t>(moved);
-      moved += b * scale;
+  int64_t layer = 0;
+  for (double b : params) {
+    if (b < 0) {
+      ++layer;
+      continue;
     }
+    if (layer < stage.first_layer) continue;
+    if (layer >= stage.end_layer || moved >= static_cast<double>(budget)) break;
+    moved += b * scale;
   }
   return static_cast<int64_t>(moved);
 }
