@@ -197,7 +197,7 @@ TEST(OverrideTensor, OtherTensorsOnTheCpuAreReadInFullAndBadPatternsAreRefused) 
   EXPECT_TRUE(has_warning(run(qwen3_ot("nothing_like_this=CPU")), "llamacpp_override_tensor_no_match"));
   EXPECT_TRUE(has_warning(run(qwen3_ot("output.weight=CPU")), "llamacpp_override_tensor_unmodelled"));
   for (const char* bad : {R"(blk\.(1[0-9]=CPU)", "exps", "exps=GPU", "*exps=CPU", "exps=CPU,", R"(\bexps=CPU)",
-                          "a{2,1}=CPU", "[z-a]=CPU", "((((a)*)*)*)*b=CPU,(?=x)=CPU"}) {
+                          "a{2,1}=CPU", "[z-a]=CPU", "((((a)*)*)*)*b=CPU,(?=x)=CPU", "(.*)*(.*)*x=CPU"}) {
     const json e = run(qwen3_ot(bad));
     EXPECT_FALSE(e["ok"]) << bad;
     EXPECT_EQ(e["error"]["path"], "/override_tensor") << bad;

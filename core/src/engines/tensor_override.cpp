@@ -296,15 +296,25 @@ struct TensorPattern {
   Seq seq;
 };
 
-bool tensor_pattern_search(const TensorPattern& p, const std::string& text) {
+namespace {
+
+/// The search, and whether it gave up (more than kStepLimit steps: a pattern that backtracks exponentially).
+bool search(const TensorPattern& p, const std::string& text, bool* gave_up) {
   Matcher m(text);
   const Matcher::Cont done = [](size_t) { return true; };
   for (size_t start = 0; start <= text.size(); ++start) {
     if (m.seq(p.seq, 0, start, done)) return true;
-    if (m.steps > kStepLimit) return false;
+    if (m.steps > kStepLimit) {
+      if (gave_up) *gave_up = true;
+      return false;
+    }
   }
   return false;
 }
+
+}  // namespace
+
+bool tensor_pattern_search(const TensorPattern& p, const std::string& text) { return search(p, text, nullptr); }
 
 const TensorOverride* TensorOverrides::first_match(const std::string& name) const {
   for (const TensorOverride& o : items) {
@@ -340,6 +350,11 @@ Result<std::shared_ptr<const TensorOverrides>> parse_tensor_overrides(const std:
     auto re = std::make_shared<TensorPattern>();
     re->seq = p.parse();
     if (!p.error.empty()) return fail("the pattern '" + o.pattern + "' is not a regular expression this estimate reads: " + p.error);
+    // Patterns that backtrack without end (nested quantifiers such as (.*)*x) are refused up front, tried on one
+    // long tensor name, rather than matching nothing later.
+    bool gave_up = false;
+    search(*re, "blk.100.ffn_gate_up_exps.weight_scale", &gave_up);
+    if (gave_up) return fail("the pattern '" + o.pattern + "' backtracks too much (nested quantifiers)");
     o.re = std::move(re);
     out->items.push_back(std::move(o));
   }

@@ -11,7 +11,8 @@
 // these patterns use: literals and escapes (\. \d \w \s \D \W \S), '.', classes [a-z0-9_] and [^...], groups
 // (a|b) and (?:...), the quantifiers * + ? {n} {n,} {n,m} (lazy forms too), ^ and $. A boolean search has the same
 // answer under any matching strategy, so these patterns match exactly the tensors std::regex_search would. Anything
-// else (back-references, look-arounds, \b) is refused with an error naming override_tensor.
+// else (back-references, look-arounds, \b) is refused with an error naming override_tensor, and so is a pattern
+// that backtracks past 200,000 steps on a long tensor name (nested quantifiers such as (.*)*x).
 #pragma once
 
 #include <memory>
