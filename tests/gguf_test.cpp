@@ -601,5 +601,96 @@ TEST(GgufCli, ReadsTheHeaderOfAFile) {
   EXPECT_NE(out2.find("magic"), std::string::npos) << out2;
 }
 
+// ------------------------------------------------------------------------------------------------
+// Multimodal projectors (llama.cpp --mmproj): request gguf_mmproj
+// ------------------------------------------------------------------------------------------------
+
+/// A small CLIP-style mmproj: general.architecture "clip" with the clip.* keys llama.cpp's tools/mtmd/clip.cpp
+/// reads, a vision tower's tensors (v.*) and a two-layer MLP projector (mm.0, mm.2), all F16.
+GgufWriter tiny_mmproj() {
+  GgufWriter w;
+  w.str("general.architecture", "clip").str("general.name", "tiny-vision").str("clip.projector_type", "mlp");
+  w.boolean("clip.has_vision_encoder", true).boolean("clip.has_audio_encoder", false);
+  w.u32("clip.vision.image_size", 336).u32("clip.vision.patch_size", 14).u32("clip.vision.embedding_length", 1024);
+  w.tensor("v.patch_embd.weight", {14, 14, 3, 1024}, GgmlType::kF16);
+  w.tensor("v.blk.0.attn_q.weight", {1024, 1024}, GgmlType::kF16);
+  w.tensor("mm.0.weight", {1024, 256}, GgmlType::kF16);
+  w.tensor("mm.2.weight", {256, 256}, GgmlType::kF16);
+  return w;
+}
+// F16, 2 bytes per element: patch_embd 14 x 14 x 3 x 1024 = 602,112; attn_q 1,048,576; mm.0 262,144; mm.2 65,536:
+// 1,978,368 elements, 3,956,736 bytes.
+constexpr int64_t kTinyMmprojBytes = 3956736;
+
+TEST(GgufMmproj, TheProjectorIsItsOwnRowOnTheFirstGpu) {
+  const json base = {{"gguf", test::base64_encode(tiny_llama().bytes())}, {"engine", "llama.cpp"}, {"context", 1024},
+                     {"gpu", "nvidia-rtx-4090"}};
+  json req = base;
+  req["gguf_mmproj"] = test::base64_encode(tiny_mmproj().bytes());
+  const json r = json::parse(handle_request(req.dump()));
+  const json plain = json::parse(handle_request(base.dump()));
+  ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+  EXPECT_EQ(r["memory"]["per_gpu"][0]["mmproj_bytes"].get<int64_t>(), kTinyMmprojBytes);
+  EXPECT_EQ(r["memory"]["mmproj_bytes"].get<int64_t>(), kTinyMmprojBytes);
+  EXPECT_EQ(r["memory"]["all_gpus"]["mmproj_bytes"].get<int64_t>(), kTinyMmprojBytes);
+  // The model's rows do not move; the GPU total and its free memory move by the projector exactly.
+  EXPECT_EQ(r["memory"]["weights_bytes"], plain["memory"]["weights_bytes"]);
+  EXPECT_EQ(r["memory"]["total_bytes"].get<int64_t>() - plain["memory"]["total_bytes"].get<int64_t>(), kTinyMmprojBytes);
+  EXPECT_EQ(plain["memory"]["free_bytes"].get<int64_t>() - r["memory"]["free_bytes"].get<int64_t>(), kTinyMmprojBytes);
+  EXPECT_FALSE(plain["memory"].contains("mmproj_bytes"));
+  // memory.breakdown gives the projector a row of its own, and its rows still add up to the total.
+  const json& b = r["memory"]["breakdown"];
+  EXPECT_EQ(b["mmproj_bytes"].get<int64_t>(), kTinyMmprojBytes);
+  int64_t rows = 0;
+  for (const auto& kv : b.items()) rows += kv.value().get<int64_t>();
+  EXPECT_EQ(rows, r["memory"]["total_bytes"].get<int64_t>());
+  EXPECT_NE(r["serving"]["launch_command"].get<std::string>().find(" --mmproj mmproj.gguf"), std::string::npos);
+  EXPECT_EQ(plain["serving"]["launch_command"].get<std::string>().find("--mmproj"), std::string::npos);
+  const json& p = r["mmproj"];
+  EXPECT_EQ(p["weights_bytes"].get<int64_t>(), kTinyMmprojBytes);
+  EXPECT_EQ(p["parameters"].get<int64_t>(), 1978368);
+  EXPECT_EQ(p["tensors"].get<int64_t>(), 4);
+  EXPECT_EQ(p["projector_type"], "mlp");
+  EXPECT_EQ(p["image_size"].get<int64_t>(), 336);
+  EXPECT_TRUE(p["has_vision_encoder"].get<bool>());
+  ASSERT_EQ(p["summaries"].size(), 1u);
+  // The summary the response returns gives the same answer.
+  req["gguf_mmproj"] = p["summaries"];
+  const json again = json::parse(handle_request(req.dump()));
+  ASSERT_TRUE(again["ok"].get<bool>()) << again.dump();
+  EXPECT_EQ(again["memory"], r["memory"]);
+}
+
+TEST(GgufMmproj, TheWrongFileInEitherPlaceIsNamed) {
+  // An mmproj given as the model.
+  const json asmodel = json::parse(handle_request(
+      json{{"gguf", test::base64_encode(tiny_mmproj().bytes())}, {"engine", "llama.cpp"}}.dump()));
+  EXPECT_FALSE(asmodel["ok"].get<bool>());
+  EXPECT_EQ(asmodel["error"]["path"], "/gguf");
+  EXPECT_NE(asmodel["error"]["message"].get<std::string>().find(
+                "this is a multimodal projector (mmproj); give the model's GGUF and pass this one as gguf_mmproj"),
+            std::string::npos);
+  // A model given as the projector.
+  const json asproj = json::parse(handle_request(json{{"gguf", test::base64_encode(tiny_llama().bytes())},
+                                                      {"gguf_mmproj", test::base64_encode(tiny_llama().bytes())},
+                                                      {"engine", "llama.cpp"}}
+                                                     .dump()));
+  EXPECT_FALSE(asproj["ok"].get<bool>());
+  EXPECT_EQ(asproj["error"]["path"], "/gguf_mmproj");
+  const json garbage = json::parse(handle_request(
+      json{{"model", "meta-llama/Llama-3.1-8B-Instruct"}, {"engine", "llama.cpp"}, {"gguf_mmproj", json::array({7})}}
+          .dump()));
+  EXPECT_EQ(garbage["error"]["path"], "/gguf_mmproj/0");
+  // Another engine does not load it: a warning, no row.
+  const json vllm = json::parse(handle_request(json{{"model", "meta-llama/Llama-3.1-8B-Instruct"}, {"engine", "vllm"},
+                                                    {"gguf_mmproj", test::base64_encode(tiny_mmproj().bytes())}}
+                                                   .dump()));
+  ASSERT_TRUE(vllm["ok"].get<bool>()) << vllm.dump();
+  EXPECT_FALSE(vllm["memory"].contains("mmproj_bytes"));
+  bool warned = false;
+  for (const json& w : vllm["warnings"]) warned = warned || w["code"] == "gguf_mmproj_ignored";
+  EXPECT_TRUE(warned);
+}
+
 }  // namespace
 }  // namespace llmsizer

@@ -35,8 +35,9 @@ export function renderSpeed(r) {
     ['Decode step bound by', s.host_bound ? 'the host (no CUDA graphs: the CPU launching each layer sets the pace)'
       : `${s.bound} (${{ memory: 'reading weights and KV cache', 'host memory': 'the CPU reading the weights left in host memory' }[s.bound] || 'arithmetic'})`, 'bound'],
     s.host_offload && ['Weights in host memory', `${duration(s.host_offload.decode_seconds)} of each decode step and ` +
-      `${duration(s.host_offload.prefill_seconds)} of prefill, at ${sig(s.host_offload.host_memory_bandwidth_gbps)} GB/s ` +
-      `(${s.host_offload.host_memory_bandwidth_basis})`, 'host_offload'],
+      `${duration(s.host_offload.prefill_seconds)} of prefill, ` + (s.host_offload.pcie_weight_bytes
+        ? `read over PCIe at ${sig(s.host_offload.host_to_gpu_gbps)} GB/s every forward (--cpu-offload-gb)`
+        : `at ${sig(s.host_offload.host_memory_bandwidth_gbps)} GB/s (${s.host_offload.host_memory_bandwidth_basis})`), 'host_offload'],
     ['Prefill bound by', `${s.prefill_bound}${s.prefill_chunks > 1 ? `, in ${count(s.prefill_chunks)} chunks` : ''}`, 'prefill_bound'],
   ]);
   const notes = [...(Array.isArray(a.notes) ? a.notes : []), ...(Array.isArray(s.warnings) ? s.warnings.map((w) => w.message || w) : [])];

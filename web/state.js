@@ -79,6 +79,7 @@ export const PARAMS = [
   { key: 'vllmv', req: 'vllm_version', kind: 'version', label: 'vLLM version', engines: ['vllm'] },
   { key: 'v0', req: 'vllm_v0', kind: 'bool', label: 'V0 engine (VLLM_USE_V1=0)', engines: ['vllm'] },
   { key: 'cg', req: 'vllm_estimate_cudagraphs', kind: 'bool', label: 'VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1', engines: ['vllm'] },
+  { key: 'cpuoff', req: 'cpu_offload_gb', kind: 'number', min: 0, max: 100000, label: 'cpu_offload_gb', engines: ['vllm'] },
   // transformers
   { key: 'tfv', req: 'transformers_version', kind: 'version', label: 'transformers version', engines: ['transformers'] },
   { key: 'attn', req: 'attention_implementation', kind: 'enum', values: ATTENTION, label: 'attention', engines: ['transformers'] },
@@ -90,6 +91,7 @@ export const PARAMS = [
   { key: 'np', req: 'np', kind: 'int', min: 1, max: 4096, label: 'parallel slots (-np)', engines: ['llama.cpp'] },
   { key: 'ngl', req: 'ngl', kind: 'int', min: -1, max: 100000, label: 'GPU layers (-ngl)', engines: ['llama.cpp'] },
   { key: 'ncmoe', req: 'n_cpu_moe', kind: 'int', min: 0, max: 100000, label: 'experts on the CPU (--n-cpu-moe)', engines: ['llama.cpp'] },
+  { key: 'ot', req: 'override_tensor', kind: 'ot', label: 'tensor overrides (-ot)', engines: ['llama.cpp'] },
   { key: 'hostbw', req: 'host_memory_bandwidth_gbps', kind: 'number', min: 0, max: 100000, label: 'host memory GB/s', engines: ['llama.cpp'] },
   { key: 'ub', req: 'ubatch', kind: 'int', min: 1, max: 1e6, label: 'micro-batch (-ub)', engines: ['llama.cpp'] },
   { key: 'fa', req: 'flash_attn', kind: 'bool', label: 'flash attention (-fa)', engines: ['llama.cpp'] },
@@ -172,10 +174,11 @@ const plain = (x) => x.toLocaleString('en-US', { maximumFractionDigits: 12 });
  * @param {string} raw
  */
 export function fieldProblem(p, raw) {
-  if (raw === '' || !['int', 'number', 'version', 'targets'].includes(p.kind)) return '';
+  if (raw === '' || !['int', 'number', 'version', 'targets', 'ot'].includes(p.kind)) return '';
   if (!(checkValue(p, raw, null) instanceof Error)) return '';
   if (p.kind === 'version') return 'must be a version such as 0.19';
   if (p.kind === 'targets') return 'must be module names separated by commas, such as q_proj,v_proj or all-linear';
+  if (p.kind === 'ot') return 'must be PATTERN=BUFFER pairs separated by commas, such as exps=CPU';
   return `must be ${p.kind === 'int' ? 'a whole number' : 'a number'} from ${plain(p.min)} to ${plain(p.max)}`;
 }
 
@@ -190,6 +193,8 @@ const NUM = /^(?:[0-9]{1,15}(?:\.[0-9]{1,12})?|\.[0-9]{1,12})$/;
 const VERSION = /^[0-9]{1,3}\.[0-9]{1,3}(?:\.[0-9]{1,3})?$/;
 // LoRA targets: names of modules or the core's group words, comma-separated.
 const TARGETS = /^[A-Za-z0-9_.-]{1,64}(?:,[A-Za-z0-9_.-]{1,64}){0,31}$/;
+// llama.cpp -ot: PATTERN=BUFFER pairs, printable and without spaces; the core checks the patterns.
+const OT = /^[!-~]{1,1024}$/;
 
 /** Text of a value for a note: short, and only ever placed with textContent. */
 export function quote(v) {
@@ -237,6 +242,8 @@ export function checkValue(p, raw, catalog) {
       return VERSION.test(raw) ? raw : bad('expected a version such as 0.19');
     case 'size':
       return /^\d{1,5}x\d{1,5}$/.test(raw) ? raw : bad('expected WxH in pixels such as 1024x768');
+    case 'ot':
+      return OT.test(raw) && raw.includes('=') ? raw : bad('expected PATTERN=BUFFER pairs such as exps=CPU');
     case 'targets':
       return TARGETS.test(raw) ? raw : bad('expected module names separated by commas, such as q_proj,v_proj or all-linear');
     default:

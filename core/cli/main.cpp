@@ -30,6 +30,7 @@ const char* kUsage =
     "\n"
     "  --config PATH        a config.json ('-' = stdin)\n"
     "  --gguf PATH          a .gguf file (only its header is read); repeat for every part of a split file\n"
+    "  --gguf-mmproj PATH   llama.cpp's multimodal projector (mmproj) .gguf, loaded with --mmproj\n"
     "  --model ID           a bundled preset (see --list-models)\n"
     "  --request PATH       a whole request as JSON (the WASM module's input); flags given too override it\n"
     "  --json               print the core's JSON response instead of a table\n"
@@ -209,7 +210,13 @@ void print_speed(const json& r) {
   std::cout << "  TPOT            " << num(s["tpot_seconds"]) << " s" << num_band(r, "speed.tpot_seconds") << "  ("
             << num(s["decode_tokens_per_second"], "%.1f") << " tokens/s per request, "
             << (s.value("host_bound", false) ? "host" : str(s, "bound")) << "-bound)\n";
-  if (s.contains("host_offload")) {
+  if (s.contains("host_offload") && s["host_offload"].contains("pcie_weight_bytes")) {
+    const json& h = s["host_offload"];
+    std::cout << "  host memory     " << num(h["decode_seconds"]) << " s of each decode step reading "
+              << gib(h["pcie_weight_bytes"]) << " GiB of offloaded weights over PCIe at "
+              << num(h["host_to_gpu_gbps"], "%.1f") << " GB/s (--cpu-offload-gb); " << num(h["prefill_seconds"])
+              << " s of prefill\n";
+  } else if (s.contains("host_offload")) {
     const json& h = s["host_offload"];
     std::cout << "  host memory     " << num(h["decode_seconds"]) << " s of each decode step on the CPU, "
               << num(h["prefill_seconds"]) << " s of prefill ("
@@ -441,6 +448,7 @@ void print_table(const json& r) {
               << gib(b["vision_activations_bytes"]) << "\n";
   }
   std::cout << "  overhead        " << gib(mem["overhead_bytes"]) << "\n";
+  if (mem.contains("mmproj_bytes")) std::cout << "  mmproj          " << gib(mem["mmproj_bytes"]) << "  (--mmproj)\n";
   std::cout << "  total           " << gib(mem["total_bytes"]) << gib_band(r, "memory.total_bytes") << "\n";
   std::cout << "  usable          " << gib(mem["usable_bytes"]) << "  (capacity " << gib(mem["gpu_memory_bytes"])
             << " minus the " << gib(mem["reserve_bytes"]) << " GiB reserve)\n";
@@ -557,11 +565,17 @@ int list_catalog(const std::string& a, bool as_json) {
 }
 
 /// --gguf PATH: the file's header summary joins the request's "gguf" list (and names the model).
-int add_gguf(const std::string& path, Cli& cli) {
+/// --gguf-mmproj PATH: the multimodal projector's joins "gguf_mmproj".
+int add_gguf(const std::string& path, Cli& cli, bool mmproj = false) {
   json summary;
   std::string error;
   if (!read_gguf_summary(path, &summary, &error)) return fail(cli.as_json, "invalid_gguf", error);
   json& o = cli.overrides;
+  if (mmproj) {
+    if (!o.contains("gguf_mmproj")) o["gguf_mmproj"] = json::array();
+    o["gguf_mmproj"].push_back(summary);
+    return kContinue;
+  }
   if (!o.contains("gguf")) o["gguf"] = json::array();
   o["gguf"].push_back(summary);
   if (!o.contains("model_id")) {
@@ -632,6 +646,11 @@ int handle_flag(const std::string& a, Args& args, const std::vector<llmsizer::Fi
     std::string path;
     if (!args.value(&path)) return fail(cli.as_json, "invalid_request", "--gguf needs a path");
     return add_gguf(path, cli);
+  }
+  if (a == "--gguf-mmproj") {
+    std::string path;
+    if (!args.value(&path)) return fail(cli.as_json, "invalid_request", "--gguf-mmproj needs a path");
+    return add_gguf(path, cli, true);
   }
   if (a == "--request") {
     if (!args.value(&cli.request_path)) return fail(cli.as_json, "invalid_request", "--request needs a path");

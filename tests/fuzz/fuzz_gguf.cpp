@@ -32,6 +32,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                              {"gpu", "nvidia-rtx-4090"},
                              {"context", 4096}};
     check(llmsizer::handle_request(req.dump()));
+    // The same bytes as llama.cpp's multimodal projector (--mmproj) beside a bundled model.
+    const nlohmann::json mm{{"model", "meta-llama/Llama-3.1-8B-Instruct"},
+                            {"gguf_mmproj", req["gguf"]},
+                            {"engine", "llama.cpp"},
+                            {"gpu", "nvidia-rtx-4090"},
+                            {"context", 4096}};
+    check(llmsizer::handle_request(mm.dump()));
   }
   return 0;
 }

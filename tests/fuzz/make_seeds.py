@@ -97,7 +97,26 @@ def gguf_header(arch, layers, emb, ff, heads, kv, vocab, qtype=12, extra=None):
     tensor('output.weight', [emb, vocab], 14)
     return (b'GGUF' + struct.pack('<IQQ', 3, len(tensors), len(kvs)) + b''.join(kvs) + b''.join(tensors))
 
+def clip_header():
+    # llama.cpp's multimodal projector (mmproj): general.architecture "clip", clip.* keys, v.* and mm.* tensors.
+    T_U32, T_BOOL, T_STR = 4, 7, 8
+    def s(x):
+        b = x.encode()
+        return struct.pack('<Q', len(b)) + b
+    kvs = [s('general.architecture') + struct.pack('<I', T_STR) + s('clip'),
+           s('clip.projector_type') + struct.pack('<I', T_STR) + s('mlp'),
+           s('clip.has_vision_encoder') + struct.pack('<IB', T_BOOL, 1),
+           s('clip.vision.image_size') + struct.pack('<II', T_U32, 336),
+           s('clip.vision.patch_size') + struct.pack('<II', T_U32, 14)]
+    tensors = []
+    for k, (name, dims) in enumerate([('v.patch_embd.weight', [14, 14, 3, 64]), ('v.blk.0.attn_q.weight', [64, 64]),
+                                      ('mm.0.weight', [64, 256]), ('mm.2.weight', [256, 256])]):
+        tensors.append(s(name) + struct.pack('<I', len(dims)) + b''.join(struct.pack('<Q', d) for d in dims) +
+                       struct.pack('<IQ', 1, k * 131072))
+    return b'GGUF' + struct.pack('<IQQ', 3, len(tensors), len(kvs)) + b''.join(kvs) + b''.join(tensors)
+
 seeds = {
+    'clip-mmproj.gguf': clip_header(),
     'llama-2l.gguf': gguf_header('llama', 2, 256, 512, 8, 2, 1024),
     'qwen2-3l.gguf': gguf_header('qwen2', 3, 256, 512, 8, 8, 512, qtype=8),
     'qwen2-bad-rows.gguf': gguf_header('qwen2', 1, 128, 384, 4, 4, 512, qtype=8),

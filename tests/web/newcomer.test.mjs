@@ -56,7 +56,8 @@ describe('which engine reads which field (state.js PARAMS, until the core\'s cat
     }
     for (const p of PARAMS.filter((x) => x.engines)) for (const e of p.engines) assert.ok(engines.includes(e), `${p.key}: ${e}`);
     assert.deepEqual(PARAMS.filter((x) => x.engines && !x.unused).map((x) => x.key),
-      ['gmu', 'mml', 'mnbt', 'mns', 'bs', 'eager', 'vllmv', 'v0', 'cg', 'tfv', 'attn', 'mfs', 'ctk', 'ctv', 'np', 'ngl', 'ncmoe', 'hostbw', 'ub',
+      ['gmu', 'mml', 'mnbt', 'mns', 'bs', 'eager', 'vllmv', 'v0', 'cg', 'cpuoff', 'tfv', 'attn', 'mfs', 'ctk', 'ctv', 'np', 'ngl', 'ncmoe', 'ot',
+        'hostbw', 'ub',
         'fa', 'swafull']);
   });
 });

@@ -65,6 +65,7 @@ struct Request {
   int64_t np = 0;              ///< -np: parallel slots (0 = batch)
   int64_t ngl = -1;            ///< -ngl: layers on the GPUs, the output layer counting as one (-1 = all)
   int64_t n_cpu_moe = 0;       ///< --n-cpu-moe: routed experts of the first N layers in host memory (0 = none)
+  std::string override_tensor; ///< -ot: "PATTERN=BUFFER,..." (regex on tensor names; BUFFER CPU = host memory)
   std::string ctk;             ///< -ctk: K cache type f16|bf16|f32|q8_0|q4_0|q4_1|iq4_nl|q5_0|q5_1 ("" = from kv_dtype)
   std::string ctv;             ///< -ctv: V cache type (as ctk)
   int64_t ubatch = 0;          ///< -ub: physical micro-batch (0 = 512)
@@ -76,6 +77,8 @@ struct Request {
   /// object a previous response returned; pointers into the request's parsed document. With a GGUF no
   /// config.json is needed.
   std::vector<std::shared_ptr<const nlohmann::ordered_json>> gguf;
+  /// llama.cpp --mmproj: the multimodal projector's GGUF header(s), in the same forms as `gguf`.
+  std::vector<std::shared_ptr<const nlohmann::ordered_json>> gguf_mmproj;
 
   // ---- serving engines (engines issue): versions and engine-specific options --------------------
   std::string vllm_version = "0.19";     ///< vLLM whose memory rules apply ("0.19"; the version table in vllm.cpp)
@@ -83,6 +86,7 @@ struct Request {
   bool vllm_estimate_cudagraphs = false; ///< VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1: subtract CUDA graphs
   bool vllm_v0 = false;                  ///< VLLM_USE_V1=0: the V0 engine (vLLM 0.8-0.10)
   int64_t kv_cache_memory_bytes = 0;     ///< vLLM --kv-cache-memory-bytes: KV cache per GPU, no profiling (0 = off)
+  double cpu_offload_gb = 0;             ///< vLLM --cpu-offload-gb: GiB of weights per GPU in host memory (0 = none)
   std::string transformers_version = "4.46";  ///< transformers whose generate() logits rule applies
   std::string attention_implementation;  ///< transformers attn_implementation: sdpa|eager|flash_attention_2 ("" = default)
 

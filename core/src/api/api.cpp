@@ -101,6 +101,9 @@ std::string handle_request(const std::string& request_text, const Catalog& catal
     write_excluded(w, recs.excluded);
     w.key("training").raw(training.value().section);
     if (r.gguf) w.key("gguf").raw(gguf_section_json(*r.gguf));
+#if !LLMSIZER_LITE
+    if (r.mmproj) w.key("mmproj").raw(mmproj_section_json(*r.mmproj));
+#endif
     w.key("bands");
     write_bands(w, sure);
     w.key("how_sure");

@@ -75,6 +75,9 @@ Estimate estimate(const ModelSpec& m, const Inputs& in) {
     e.all_gpus.kv_cache_bytes += g.memory.kv_cache_bytes * ranks;
     e.all_gpus.activations_bytes += g.memory.activations_bytes * ranks;
     e.all_gpus.overhead_bytes += g.memory.overhead_bytes * ranks;
+#if !LLMSIZER_LITE  // llama.cpp --mmproj (not in the lite module)
+    e.all_gpus.mmproj_bytes += g.memory.mmproj_bytes * ranks;
+#endif
   }
   // The reverse solves (engines.cpp) include the engine's own fewest-GPU layout for this workload.
   e.solves = solve_engine(m, in);

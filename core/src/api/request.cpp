@@ -101,6 +101,9 @@ constexpr Field kFields[] = {
     {"n_cpu_moe", FieldKind::kInt, 0, 100000,
      "llama.cpp --n-cpu-moe: routed experts of the first N layers stay in host memory (>= layers = --cpu-moe)",
      to_int(&Request::n_cpu_moe)},
+    {"override_tensor", FieldKind::kString, 0, 4096,
+     "llama.cpp -ot: PATTERN=BUFFER,... e.g. exps=CPU",
+     to_str(&Request::override_tensor)},
     {"ctk", FieldKind::kString, 0, 16, "llama.cpp -ctk: K cache type f16|bf16|f32|q8_0|q4_0|q4_1|iq4_nl|q5_0|q5_1",
      to_str(&Request::ctk)},
     {"ctv", FieldKind::kString, 0, 16, "llama.cpp -ctv: V cache type (as ctk; quantised V needs flash attention)",
@@ -119,6 +122,9 @@ constexpr Field kFields[] = {
      "GGUF header(s): base64 of the file's first bytes, or a summary from a previous response; one per part "
      "(the CLI's --gguf takes a path)",
      Target{}},
+    {"gguf_mmproj", FieldKind::kObject, 0, 0,
+     "llama.cpp --mmproj: the projector's GGUF header(s), as gguf",
+     Target{}},
     // serving engines: versions and engine-specific options
     {"vllm_version", FieldKind::kString, 0, 32, "vLLM whose memory rules apply (default 0.19; 0.4-0.19 known)",
      to_str(&Request::vllm_version)},
@@ -131,6 +137,9 @@ constexpr Field kFields[] = {
      to_bool(&Request::vllm_v0)},
     {"kv_cache_memory_bytes", FieldKind::kInt, 0, 1e15, "vLLM: KV cache bytes per GPU, no profiling",
      to_int(&Request::kv_cache_memory_bytes)},
+    {"cpu_offload_gb", FieldKind::kNumber, 0, 100000,
+     "vLLM --cpu-offload-gb: GiB of weights per GPU in host memory",
+     to_num(&Request::cpu_offload_gb)},
     {"transformers_version", FieldKind::kString, 0, 32, "transformers whose generate() rules apply (default 4.46)",
      to_str(&Request::transformers_version)},
     {"attention_implementation", FieldKind::kString, 0, 32,
@@ -292,21 +301,21 @@ Result<bool> set_config(Request& r, const JsonRef& doc, const json& v) {
 }
 
 /// "gguf": one entry per part of the file (a list, or one entry alone): base64 header bytes, or a summary object.
-Result<bool> set_gguf(Request& r, const JsonRef& doc, const json& v) {
+Result<bool> set_gguf(std::vector<JsonRef>& out, const JsonRef& doc, const json& v, const std::string& key) {
   std::vector<const json*> parts;
   if (v.is_array()) {
     for (const json& x : v) parts.push_back(&x);
   } else {
     parts.push_back(&v);
   }
-  if (parts.size() > 256) return make_error(ErrorCode::kInvalidRequest, "'gguf' lists more than 256 parts", "/gguf");
+  if (parts.size() > 256) return make_error(ErrorCode::kInvalidRequest, "'" + key + "' lists more than 256 parts", "/" + key);
   for (size_t i = 0; i < parts.size(); ++i) {
     const json& x = *parts[i];
     if (!x.is_string() && !x.is_object()) {
-      return make_error(ErrorCode::kInvalidRequest, "'gguf' entries must be base64 text or summary objects, not " + describe(x),
-                        "/gguf/" + std::to_string(i));
+      return make_error(ErrorCode::kInvalidRequest, "'" + key + "' entries must be base64 text or summary objects, not " + describe(x),
+                        "/" + key + "/" + std::to_string(i));
     }
-    r.gguf.push_back(JsonRef(doc, &x));
+    out.push_back(JsonRef(doc, &x));
   }
   return true;
 }
@@ -374,7 +383,8 @@ Result<Request> parse_request(const std::string& text) {
     }
     if (v.is_null()) continue;  // null = default
     const Result<bool> ok = key == "config"        ? set_config(r, doc, v)
-                            : key == "gguf"        ? set_gguf(r, doc, v)
+                            : key == "gguf"        ? set_gguf(r.gguf, doc, v, key)
+                            : key == "gguf_mmproj" ? set_gguf(r.gguf_mmproj, doc, v, key)
                             : key == "safetensors" ? set_safetensors(r, v)
                                                    : set_field(r, *f, v);
     if (!ok.ok()) return ok.error();

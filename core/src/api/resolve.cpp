@@ -14,6 +14,7 @@
 #include "engines/engines.h"
 #include "engines/llamacpp.h"
 #include "engines/table.h"
+#include "engines/tensor_override.h"
 #include "engines/util.h"
 #include "gguf/gguf.h"
 #include "gguf/summary.h"
@@ -35,7 +36,7 @@ std::string lite_unsupported(const Request& r) {
   const Request d;
   // Engines this module does not link (and names no module knows: the full one answers those).
   if (const auto id = engine_from_name(r.engine); !id || !find_engine(*id)) return "the " + r.engine + " engine";
-  if (!r.gguf.empty()) return "GGUF files";
+  if (!r.gguf.empty() || !r.gguf_mmproj.empty()) return "GGUF files";
   {
     // Weight precisions the lite core knows; llama.cpp file types (Q4_K_M, ...) and anything unknown go to the
     // full module, which answers the same error a typo deserves.
@@ -54,7 +55,8 @@ std::string lite_unsupported(const Request& r) {
       r.training_reserve != d.training_reserve) {
     return "fine-tuning options";
   }
-  if (r.ctx_size != d.ctx_size || r.np != d.np || r.ngl != d.ngl || r.n_cpu_moe != d.n_cpu_moe || r.ctk != d.ctk || r.ctv != d.ctv ||
+  if (r.ctx_size != d.ctx_size || r.np != d.np || r.ngl != d.ngl || r.n_cpu_moe != d.n_cpu_moe ||
+      r.override_tensor != d.override_tensor || r.ctk != d.ctk || r.ctv != d.ctv ||
       r.ubatch != d.ubatch || r.n_batch != d.n_batch || r.flash_attn != d.flash_attn || r.swa_full != d.swa_full ||
       r.kv_unified != d.kv_unified) {
     return "llama.cpp options";
@@ -127,6 +129,14 @@ Result<LlamaCppOptions> llamacpp_options(const Request& r) {
   o.np = r.np;
   o.ngl = r.ngl;
   o.n_cpu_moe = r.n_cpu_moe;
+#if !LLMSIZER_LITE
+  // Checked here; the llama.cpp engine reads in.request.override_tensor (engines/tensor_override.h). The lite
+  // module sends llama.cpp requests to the full one (lite_unsupported): the matcher is not linked there.
+  if (!r.override_tensor.empty()) {
+    auto ot = parse_tensor_overrides(r.override_tensor);
+    if (!ot.ok()) return ot.error();
+  }
+#endif
   o.n_batch_given = r.n_batch > 0;
   if (o.n_batch_given) o.n_batch = r.n_batch;
   o.n_ubatch_given = r.ubatch > 0;
@@ -150,6 +160,7 @@ Result<VllmSettings> vllm_settings(const Request& r) {
   if (r.block_size > 0) s.block_size = r.block_size;
   s.enforce_eager = r.enforce_eager;
   s.kv_cache_memory_bytes = r.kv_cache_memory_bytes;
+  s.cpu_offload_gb = r.cpu_offload_gb;
   s.offline = r.vllm_offline;
   s.estimate_cudagraphs = r.vllm_estimate_cudagraphs;
   s.use_v0 = r.vllm_v0;
@@ -234,6 +245,21 @@ Result<bool> resolve_engine(const Request& req, Resolved& out) {
   auto llama = llamacpp_options(req);
   if (!llama.ok()) return llama.error();
   in.llamacpp = llama.value();
+#if !LLMSIZER_LITE
+  // llama.cpp --mmproj (the lite module sends GGUF requests to the full one).
+  if (!req.gguf_mmproj.empty()) {
+    auto p = gguf_mmproj_from_request(req.gguf_mmproj);
+    if (!p.ok()) return p.error();
+    out.mmproj = std::make_shared<const GgufMmproj>(std::move(p).value());
+    if (in.engine == EngineId::kLlamaCpp) {
+      in.llamacpp.mmproj_bytes = out.mmproj->bytes;
+      in.llamacpp.mmproj_parameters = out.mmproj->parameters;
+    } else {
+      out.warnings.push_back({"gguf_mmproj_ignored", "gguf_mmproj is llama.cpp's --mmproj: the " + req.engine +
+                                                         " engine does not load it, so it adds nothing here"});
+    }
+  }
+#endif
   auto vllm = vllm_settings(req);
   if (!vllm.ok()) return vllm.error();
   in.vllm = vllm.value();

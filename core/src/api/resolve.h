@@ -15,9 +15,13 @@ Result<Request> parse_request(const std::string& text);
 
 /// Applies defaults, presets and validation: the model spec and the resolved inputs.
 struct GgufModel;
+struct GgufMmproj;
 struct Resolved {
   ModelSpec model;
   std::shared_ptr<const GgufModel> gguf;  ///< the parsed GGUF header(s) when the model came from one
+#if !LLMSIZER_LITE  // GGUF requests go to the full module
+  std::shared_ptr<const GgufMmproj> mmproj;  ///< llama.cpp --mmproj: the projector's header(s) (gguf_mmproj)
+#endif
   Inputs inputs;
   std::vector<Warning> warnings;
   std::vector<std::string> assumptions;

@@ -23,8 +23,11 @@ void write_memory(JsonWriter& w, const MemoryBreakdown& m) {
   w.field("weights_bytes", m.weights_bytes)
       .field("kv_cache_bytes", m.kv_cache_bytes)
       .field("activations_bytes", m.activations_bytes)
-      .field("overhead_bytes", m.overhead_bytes)
-      .field("total_bytes", m.total_bytes());
+      .field("overhead_bytes", m.overhead_bytes);
+#if !LLMSIZER_LITE  // llama.cpp is not in the lite module
+  if (m.mmproj_bytes > 0) w.field("mmproj_bytes", m.mmproj_bytes);  // llama.cpp --mmproj, its own row
+#endif
+  w.field("total_bytes", m.total_bytes());
 }
 
 /// memory.breakdown: the binding GPU's total by what it holds, text vs vision weights and activations (the vision
@@ -37,7 +40,8 @@ void write_breakdown(JsonWriter& w, const MemoryBreakdown& m) {
       .field("kv_cache_bytes", m.kv_cache_bytes)
       .field("activations_bytes", m.activations_bytes - m.vision_activations_bytes)
       .field("vision_activations_bytes", m.vision_activations_bytes)
-      .field("overhead_bytes", m.overhead_bytes);
+      .field("overhead_bytes", m.overhead_bytes)
+      .field("mmproj_bytes", m.mmproj_bytes);  // llama.cpp --mmproj: the projector file, a row of its own
   w.end_object();
 }
 
@@ -227,6 +231,13 @@ void write_speed(JsonWriter& w, const Estimate& e, const SpeedEstimate& s) {
         .field("host_memory_bandwidth_basis", s.host_bandwidth_basis)
         .field("decode_seconds", stable(s.host_decode_seconds))
         .field("prefill_seconds", stable(s.host_prefill_seconds));
+#if !LLMSIZER_LITE  // vLLM is not in the lite module
+    if (e.plan.host.pcie_weight_bytes > 0) {
+      // vLLM --cpu-offload-gb: bytes per GPU (summed over pipeline stages) read over PCIe every forward.
+      w.field("pcie_weight_bytes", e.plan.host.pcie_weight_bytes)
+          .field("host_to_gpu_gbps", stable(s.host_upload_bytes_per_s / 1e9));
+    }
+#endif
     w.end_object();
   }
   w.key("decode_step");

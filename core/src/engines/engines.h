@@ -19,14 +19,17 @@
 namespace llmsizer {
 
 /// What an engine keeps in host memory and runs from there every step (llama.cpp -ngl below the layer count,
-/// --n-cpu-moe): the speed model prices these bytes at the host's memory bandwidth (speed/offload.h).
+/// --n-cpu-moe, --override-tensor; vLLM --cpu-offload-gb): the speed model prices these bytes at the host's memory bandwidth (speed/offload.h).
 struct HostOffload {
   int64_t layer_weight_bytes = 0;   ///< whole layers (and the output layer) on the CPU, read in full every step
   int64_t expert_weight_bytes = 0;  ///< routed experts in host memory: a step reads the experts its tokens pick
   int64_t kv_bytes = 0;             ///< KV cache of the CPU layers (all slots)
   int64_t ubatch_tokens = 512;      ///< llama.cpp -ub: prefill runs in micro-batches of this many tokens
   bool op_offload = true;           ///< big batches run CPU-resident matmuls on the GPU, copying the weights over
-  bool any() const { return layer_weight_bytes > 0 || expert_weight_bytes > 0; }
+  /// vLLM --cpu-offload-gb: weights in pinned host memory that every forward reads over PCIe (per GPU, summed
+  /// over pipeline stages, which run one after another).
+  int64_t pcie_weight_bytes = 0;
+  bool any() const { return layer_weight_bytes > 0 || expert_weight_bytes > 0 || pcie_weight_bytes > 0; }
 };
 
 struct EnginePlan {
@@ -45,7 +48,7 @@ struct EnginePlan {
   /// The engine profiled and sized its KV pool (kv_cache_tokens, max_concurrency are reported) but refuses to
   /// start because one request of max_model_len does not fit: its error line ("" = the check passed).
   std::string max_model_len_failure;
-  int64_t system_ram_bytes = 0;          ///< host memory used (llama.cpp layers left on the CPU)
+  int64_t system_ram_bytes = 0;          ///< host memory used (llama.cpp layers left on the CPU, vLLM's offload)
   HostOffload host;                      ///< what runs from host memory each step (speed)
   std::vector<std::string> startup_log;  ///< the lines the engine would print at start-up
   std::string failure;                   ///< the error the engine would raise, verbatim where known ("" = none)

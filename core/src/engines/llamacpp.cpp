@@ -23,6 +23,7 @@
 // + 4096 x 512 x 4 = 258.50 MiB, the "CUDA0 compute buffer size = 258.50 MiB" llama.cpp logs for it.
 #include "engines/llamacpp.h"
 
+#include "engines/tensor_override.h"
 #include "engines/util.h"
 #include "units.h"
 
@@ -43,6 +44,13 @@ struct LlamaCppWeights {
   std::vector<int64_t> largest_in_layer;
   std::vector<int64_t> expert_bytes;     ///< per layer: the routed-expert tensors (ffn_*_exps), what --n-cpu-moe moves
   std::vector<int64_t> largest_expert;   ///< per layer: the largest of them (op offload copies it whole)
+  // --override-tensor, per layer (bytes scaled like the layer totals):
+  std::vector<int64_t> ot_cpu;           ///< tensors whose first matching pattern says CPU
+  std::vector<int64_t> ot_cpu_experts;   ///< ... of them routed-expert tensors (priced as experts)
+  std::vector<int64_t> ot_claimed_experts;  ///< expert tensors some pattern matched first (--n-cpu-moe skips them)
+  std::vector<int64_t> ot_largest;       ///< the largest tensor moved by a pattern
+  std::vector<std::string> ot_unmodelled;  ///< matches the estimate does not place (other devices, non-layer tensors)
+  int64_t ot_matched = 0;                ///< tensors any pattern matched
   int64_t largest_output = 0;
   int64_t total_file = 0;
   int64_t parameters = 0;
@@ -64,6 +72,20 @@ std::string mib(int64_t bytes) {
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
+}
+
+/// The request's --override-tensor patterns (resolve() has checked them), or nullptr.
+std::shared_ptr<const TensorOverrides> overrides_of(const Inputs& in) {
+  if (in.request.override_tensor.empty()) return nullptr;
+  auto ot = parse_tensor_overrides(in.request.override_tensor);
+  return ot.ok() ? ot.value() : nullptr;
+}
+
+/// One shell word: '...' with any ' written as '\''.
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
 }
 
 std::string device_prefix(const GpuSpec& g) {
@@ -93,7 +115,34 @@ LayerShape layer_shape(const ModelSpec& m, int64_t il, bool use_swa) {
 }
 
 
-LlamaCppWeights model_weights(const ModelSpec& m, const WeightFormat& f) {
+/// --override-tensor: which of a layer's tensors the patterns move (tensor_override.h; llama-model.cpp tries the
+/// patterns in order on the full name, "blk.N.<name>", and the first match picks the buffer).
+struct OverrideSums {
+  std::vector<double> cpu, cpu_experts, claimed_experts;
+  std::vector<int64_t> largest;
+};
+void match_override(const TensorOverrides& ot, const GgufTensor& t, bool expert, OverrideSums& s, LlamaCppWeights& mw) {
+  const std::string full = t.layer >= 0 ? "blk." + std::to_string(t.layer) + "." + t.name : t.name;
+  const TensorOverride* o = ot.first_match(full);
+  if (!o) return;
+  ++mw.ot_matched;
+  const bool in_layer = t.layer >= 0 && static_cast<size_t>(t.layer) < s.cpu.size();
+  if (!in_layer || !o->cpu) {
+    // token_embd is on the CPU anyway; the output layer and other devices are not placed by this estimate.
+    if (!(t.layer == -1 && o->cpu) && mw.ot_unmodelled.size() < 4) mw.ot_unmodelled.push_back(full + "=" + o->buffer);
+    if (in_layer && expert) s.claimed_experts[static_cast<size_t>(t.layer)] += static_cast<double>(t.bytes());
+    return;
+  }
+  const size_t il = static_cast<size_t>(t.layer);
+  s.cpu[il] += static_cast<double>(t.bytes());
+  if (expert) {
+    s.cpu_experts[il] += static_cast<double>(t.bytes());
+    s.claimed_experts[il] += static_cast<double>(t.bytes());
+  }
+  s.largest[il] = std::max(s.largest[il], t.bytes());
+}
+
+LlamaCppWeights model_weights(const ModelSpec& m, const WeightFormat& f, const TensorOverrides* ot) {
   LlamaCppWeights mw;
   mw.w = gguf_rank_weights(m, f, 1, 1, false);
   mw.input_bytes = static_cast<int64_t>(std::llround(mw.w.first_bytes));
@@ -111,13 +160,19 @@ LlamaCppWeights model_weights(const ModelSpec& m, const WeightFormat& f) {
   std::vector<int64_t> largest(mw.w.layer_bytes.size(), 0);
   std::vector<double> experts(mw.w.layer_bytes.size(), 0);
   std::vector<int64_t> largest_expert(mw.w.layer_bytes.size(), 0);
+  const size_t n_layer = mw.w.layer_bytes.size();
+  OverrideSums os{std::vector<double>(n_layer, 0), std::vector<double>(n_layer, 0), std::vector<double>(n_layer, 0),
+                  std::vector<int64_t>(n_layer, 0)};
   for (const GgufTensor& t : gguf_tensors(m, f.gguf_ftype)) {
+    // The tensors --n-cpu-moe overrides: ffn_gate_exps / ffn_up_exps / ffn_down_exps (and their fused gate_up),
+    // weights and biases (common/common.h: "blk\.N\.ffn_(up|down|gate)_exps" matches both).
+    const bool expert = t.name.find("_exps.") != std::string::npos;
+    if (ot) match_override(*ot, t, expert, os, mw);
     if (t.layer >= 0 && t.layer < static_cast<int32_t>(typed.size())) {
       const size_t il = static_cast<size_t>(t.layer);
       typed[il] += static_cast<double>(t.bytes());
       largest[il] = std::max(largest[il], t.bytes());
-      // The tensors --n-cpu-moe overrides: ffn_gate_exps / ffn_up_exps / ffn_down_exps (and their fused gate_up).
-      if (t.name.find("_exps.weight") != std::string::npos) {
+      if (expert) {
         experts[il] += static_cast<double>(t.bytes());
         largest_expert[il] = std::max(largest_expert[il], t.bytes());
       }
@@ -131,6 +186,10 @@ LlamaCppWeights model_weights(const ModelSpec& m, const WeightFormat& f) {
     mw.largest_in_layer[i] = static_cast<int64_t>(static_cast<double>(largest[i]) * scale);
     mw.expert_bytes.push_back(static_cast<int64_t>(std::llround(experts[i] * scale)));
     mw.largest_expert.push_back(static_cast<int64_t>(static_cast<double>(largest_expert[i]) * scale));
+    mw.ot_cpu.push_back(static_cast<int64_t>(std::llround(os.cpu[i] * scale)));
+    mw.ot_cpu_experts.push_back(static_cast<int64_t>(std::llround(os.cpu_experts[i] * scale)));
+    mw.ot_claimed_experts.push_back(static_cast<int64_t>(std::llround(os.claimed_experts[i] * scale)));
+    mw.ot_largest.push_back(static_cast<int64_t>(static_cast<double>(os.largest[i]) * scale));
   }
   return mw;
 }
@@ -322,13 +381,21 @@ void place_layers(const ModelSpec& m, const LlamaCppParams& o, const LlamaCppWei
     LlamaCppDevice& dev = d < 0 ? mem.host : mem.gpus[static_cast<size_t>(d)];
     const int64_t layer_bytes = static_cast<int64_t>(std::llround(mw.w.layer_bytes[static_cast<size_t>(il)]));
     // --n-cpu-moe: a GPU layer's routed experts stay in host memory (the rest of the layer, its KV and its
-    // phase stay on the GPU); a layer already on the CPU keeps everything there.
-    const int64_t moved = d >= 0 && il < o.n_cpu_moe ? mw.expert_bytes[static_cast<size_t>(il)] : 0;
+    // phase stay on the GPU); a layer already on the CPU keeps everything there. --override-tensor patterns come
+    // first: the tensors they send to the CPU move, and experts they match --n-cpu-moe leaves alone.
+    const size_t l = static_cast<size_t>(il);
+    const bool cpu_moe = d >= 0 && il < o.n_cpu_moe;
+    const int64_t experts = (cpu_moe ? mw.expert_bytes[l] - mw.ot_claimed_experts[l] : 0) +
+                            (d >= 0 ? mw.ot_cpu_experts[l] : 0);
+    const int64_t others = d >= 0 ? mw.ot_cpu[l] - mw.ot_cpu_experts[l] : 0;
+    const int64_t moved = experts + others;
     dev.model_bytes += layer_bytes - moved;
     mem.host.model_bytes += moved;
-    mem.host_expert_bytes += moved;
+    mem.host_expert_bytes += experts;
+    mem.host_override_bytes += others;
     if (moved > 0) {
-      ph.largest_cpu_weight = std::max(ph.largest_cpu_weight, mw.largest_expert[static_cast<size_t>(il)]);
+      ph.largest_cpu_weight = std::max({ph.largest_cpu_weight, cpu_moe ? mw.largest_expert[l] : 0,
+                                        d >= 0 ? mw.ot_largest[l] : 0});
       ph.cpu_experts = std::max(ph.cpu_experts, layer_phase_bytes(m, il, T, n, o.flash_attn));
     }
     if (d < 0) {
@@ -403,6 +470,9 @@ LlamaCppMemory layout(const ModelSpec& m, const Inputs& in, const LlamaCppParams
   }
 
   compute_buffers(m, o, cells, T, out_dev, out_phase, ph, mem);
+  // --mmproj: libmtmd loads the projector on the first GPU backend (clip_init with use_gpu, llama-server's default
+  // unless --no-mmproj-offload), in its own buffer beside the model's.
+  if (!mem.gpus.empty()) mem.gpus[0].mmproj_bytes = in.llamacpp.mmproj_bytes;
   for (LlamaCppDevice& g : mem.gpus) {
     if (g.first_layer >= g.end_layer) g.first_layer = g.end_layer = 0;
   }
@@ -433,6 +503,7 @@ void gpu_records(const ModelSpec& m, const LlamaCppParams& o, const LlamaCppMemo
     g.memory.kv_cache_bytes = dev.kv_bytes();
     g.memory.activations_bytes = dev.compute_bytes;
     g.memory.overhead_bytes = dev.overhead_bytes;
+    g.memory.mmproj_bytes = dev.mmproj_bytes;
     g.weights_parameters = dev.parameters;
     for (int64_t il = dev.first_layer; il < dev.end_layer; ++il) {
       const LayerShape s = layer_shape(m, il, llamacpp_uses_swa(m));
@@ -604,21 +675,54 @@ void explain(const ModelSpec& m, const LlamaCppParams& o, const LlamaCppMemory& 
   }
 }
 
+/// --mmproj and --override-tensor: the projector's row, what the patterns moved, what the estimate does not place.
+void explain_extras(const Inputs& in, const LlamaCppWeights& mw, const LlamaCppMemory& mem, EnginePlan& p) {
+  if (in.llamacpp.mmproj_bytes > 0) {
+    p.assumptions.push_back("llama.cpp: --mmproj: the projector's " + std::to_string(in.llamacpp.mmproj_bytes / kMiB) +
+                            " MiB of weights on " + (mem.gpus.empty() ? std::string("the GPU") : mem.gpus[0].name) +
+                            " (tools/mtmd/clip.cpp loads it on the GPU unless --no-mmproj-offload); the compute "
+                            "buffer its image encoder reserves is not included");
+  }
+  if (in.request.override_tensor.empty()) return;
+  int64_t moved = mem.host_override_bytes;
+  for (size_t i = 0; i < mw.ot_cpu_experts.size(); ++i) moved += mw.ot_cpu_experts[i];
+  p.assumptions.push_back("llama.cpp: -ot '" + in.request.override_tensor + "': " + std::to_string(mw.ot_matched) +
+                          " tensor(s) match (std::regex_search on the full name, the first matching pattern "
+                          "wins; src/llama-model.cpp); those sent to CPU stay in host memory (up to " +
+                          std::to_string(moved / kMiB) + " MiB of the GPU layers')");
+  if (mw.ot_matched == 0) {
+    p.warnings.push_back({"llamacpp_override_tensor_no_match",
+                          "--override-tensor matches no tensor of this model (names look like "
+                          "blk.0.ffn_up_exps.weight, blk.0.attn_q.weight, output.weight)"});
+  }
+  if (!mw.ot_unmodelled.empty()) {
+    std::string list;
+    for (const std::string& s : mw.ot_unmodelled) list += (list.empty() ? "" : ", ") + s;
+    p.warnings.push_back({"llamacpp_override_tensor_unmodelled",
+                          "--override-tensor placements this estimate does not model (tensors stay where -ngl puts "
+                          "them): " + list});
+  }
+}
+
 }  // namespace
 
 LlamaCppMemory llamacpp_memory(const ModelSpec& m, const Inputs& in, const LlamaCppParams& o) {
   const WeightFormat f = llamacpp_weight_format(in.weights, nullptr);
-  return layout(m, in, o, model_weights(m, f));
+  const auto ot = overrides_of(in);
+  return layout(m, in, o, model_weights(m, f, ot.get()));
 }
 
-std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, const WeightFormat& weights) {
-  return std::make_shared<const LlamaCppWeights>(model_weights(m, llamacpp_weight_format(weights, nullptr)));
+std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, const WeightFormat& weights,
+                                                        const TensorOverrides* overrides) {
+  return std::make_shared<const LlamaCppWeights>(
+      model_weights(m, llamacpp_weight_format(weights, nullptr), overrides));
 }
 
 namespace engine_util {
 
-const LlamaCppWeights& RankWeightsCache::llamacpp() {
-  if (!llamacpp_) llamacpp_ = llamacpp_weights(m_, f_);
+const LlamaCppWeights& RankWeightsCache::llamacpp(const Inputs& in) {
+  // One cache serves one request: its -ot patterns are the same for every evaluation.
+  if (!llamacpp_) llamacpp_ = llamacpp_weights(m_, f_, overrides_of(in).get());
   return *llamacpp_;
 }
 
@@ -657,6 +761,7 @@ std::string llamacpp_launch_command(const ModelSpec& m, const Inputs& in) {
   }
   cmd += " -c " + std::to_string(o.requested_ctx) + " -np " + std::to_string(o.n_seq);
   cmd += " -ngl " + (o.n_gpu_layers >= n_layer + 1 ? std::string("all") : std::to_string(o.n_gpu_layers));
+  if (!in.request.override_tensor.empty()) cmd += " -ot " + shell_quote(in.request.override_tensor);
   if (o.n_cpu_moe >= n_layer) cmd += " --cpu-moe";
   else if (o.n_cpu_moe > 0) cmd += " --n-cpu-moe " + std::to_string(o.n_cpu_moe);
   if (o.type_k != GgmlType::kF16) cmd += std::string(" -ctk ") + ggml_type_info(o.type_k).name;
@@ -667,6 +772,7 @@ std::string llamacpp_launch_command(const ModelSpec& m, const Inputs& in) {
   if (o.swa_full) cmd += " --swa-full";
   if (o.kv_unified) cmd += " -kvu";
   if (o.gpus > 1) cmd += " --split-mode layer";
+  if (in.llamacpp.mmproj_bytes > 0) cmd += " --mmproj mmproj.gguf";
   return cmd;
 }
 
@@ -679,7 +785,7 @@ EnginePlan llamacpp_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&
   const WeightFormat f = llamacpp_weight_format(in.weights, &note);
   if (!note.empty()) p.warnings.push_back({"llamacpp_gguf_only", note});
   // Searches (solves, context curves) evaluate many plans of one model: the cache computes the weights once.
-  const LlamaCppWeights& mw = cache.llamacpp();
+  const LlamaCppWeights& mw = cache.llamacpp(in);
   const LlamaCppParams o = llamacpp_params(m, in);
   const LlamaCppMemory mem = layout(m, in, o, mw);
   const int64_t capacity = in.gpu.memory_bytes();
@@ -694,7 +800,7 @@ EnginePlan llamacpp_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&
   p.fits = p.failure.empty() && gpus_fit(mem, capacity);
   p.kv_cache_tokens = mem.kv_cells_full > 0 ? mem.kv_cells_full : mem.kv_cells_swa;
   p.system_ram_bytes = mem.host.total_bytes();
-  p.host.layer_weight_bytes = mem.host_layer_bytes;
+  p.host.layer_weight_bytes = mem.host_layer_bytes + mem.host_override_bytes;
   p.host.expert_weight_bytes = mem.host_expert_bytes;
   p.host.kv_bytes = mem.host_kv_bytes;
   p.host.ubatch_tokens = o.n_ubatch;
@@ -707,6 +813,7 @@ EnginePlan llamacpp_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&
   p.startup_log = startup_lines(m, o, mem, f);
   if (!p.failure.empty()) p.startup_log.push_back(p.failure);
   explain(m, o, mem, p);
+  explain_extras(in, mw, mem, p);
   if (p.margin_bytes == std::numeric_limits<int64_t>::max()) p.margin_bytes = 0;
   return p;
 }

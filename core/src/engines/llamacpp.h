@@ -26,6 +26,8 @@
 
 namespace llmsizer {
 
+struct TensorOverrides;  // engines/tensor_override.h (--override-tensor)
+
 /// The context parameters llama.cpp derives from llama-server's options (in.llamacpp, LlamaCppOptions) for a
 /// model, a batch and a context (src/llama-context.cpp cparams).
 struct LlamaCppParams {
@@ -73,8 +75,11 @@ struct LlamaCppDevice {
   int64_t compute_bytes = 0;     ///< "compute buffer size"
   int64_t output_buffer_bytes = 0;  ///< host: the logits buffer ("output buffer size")
   int64_t overhead_bytes = 0;    ///< per-GPU runtime footprint (CUDA context), not in llama.cpp's logs
+  int64_t mmproj_bytes = 0;      ///< --mmproj: the projector's weights (the main GPU; tools/mtmd/clip.cpp)
   int64_t kv_bytes() const { return kv_k_bytes + kv_v_bytes; }
-  int64_t total_bytes() const { return model_bytes + kv_bytes() + compute_bytes + output_buffer_bytes + overhead_bytes; }
+  int64_t total_bytes() const {
+    return model_bytes + kv_bytes() + compute_bytes + output_buffer_bytes + overhead_bytes + mmproj_bytes;
+  }
 };
 
 /// The whole layout: GPUs (one entry per device, in split order) and the host.
@@ -90,6 +95,7 @@ struct LlamaCppMemory {
   int64_t weights_bytes = 0;   ///< every tensor once (the file)
   int64_t host_expert_bytes = 0;   ///< routed-expert weights kept on the CPU (--n-cpu-moe) of layers on a GPU
   int64_t host_layer_bytes = 0;    ///< weights of whole layers (and the output layer) left on the CPU (-ngl)
+  int64_t host_override_bytes = 0; ///< other tensors of GPU layers --override-tensor sends to the CPU (read in full)
   int64_t host_kv_bytes = 0;       ///< KV cache of the layers left on the CPU
   int64_t parameters = 0;
 };
@@ -101,9 +107,10 @@ int64_t llamacpp_kv_tensor_bytes(GgmlType type, int64_t n_embd_gqa, int64_t cell
 LlamaCppMemory llamacpp_memory(const ModelSpec& m, const Inputs& in, const LlamaCppParams& o);
 
 /// The weights llama.cpp loads for a model and precision, by layer (computing them walks every tensor with
-/// llama-quantize's rules: searches compute them once, in engine_util::RankWeightsCache::llamacpp()).
+/// llama-quantize's rules: searches compute them once, in engine_util::RankWeightsCache::llamacpp(in)).
 struct LlamaCppWeights;
-std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, const WeightFormat& weights);
+std::shared_ptr<const LlamaCppWeights> llamacpp_weights(const ModelSpec& m, const WeightFormat& weights,
+                                                        const TensorOverrides* overrides);
 
 // The engine profile (llama-server's memory plan, start-up lines and launch command) is the llama.cpp row of
 // engines/table.cpp: engine_util::llamacpp_plan and its neighbours (util.h).

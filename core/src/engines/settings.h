@@ -31,6 +31,7 @@ struct VllmSettings {
   int64_t block_size = 16;               ///< --block-size: tokens per KV block
   bool enforce_eager = false;            ///< --enforce-eager: no CUDA graphs
   int64_t kv_cache_memory_bytes = 0;     ///< --kv-cache-memory-bytes: KV cache per GPU, no profiling (0 = profile)
+  double cpu_offload_gb = 0;             ///< --cpu-offload-gb: GiB per GPU of decoder-layer weights in host memory
   bool offline = false;                  ///< the offline LLM class's defaults (larger max_num_batched_tokens)
   bool estimate_cudagraphs = false;      ///< VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1
   bool use_v0 = false;                   ///< VLLM_USE_V1=0: the V0 engine (0.8-0.10; V0 is the only one before 0.8)
@@ -87,6 +88,9 @@ struct LlamaCppOptions {
   bool swa_full = false;   ///< --swa-full: full-size cache for sliding-window layers
   bool kv_unified = false; ///< -kvu: one KV pool shared by all slots
   int64_t gpu_overhead_bytes = kLlamaCppGpuFootprint;  ///< per-GPU footprint outside llama.cpp's buffers, bytes
+  /// --mmproj: the multimodal projector's weights (every tensor of its GGUF), loaded on the main GPU (0 = none).
+  int64_t mmproj_bytes = 0;
+  int64_t mmproj_parameters = 0;
 };
 
 }  // namespace llmsizer

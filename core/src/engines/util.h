@@ -64,6 +64,9 @@ struct TpData {
   bool vllm_ready = false;
   vllm::KvLayout kv;               ///< vLLM KV-cache layout at this tp (in.kv_dtype, block size)
   std::vector<double> forward;     ///< vLLM forward transient per layer, elements per token (vllm.cpp)
+  /// vLLM --cpu-offload-gb: each layer's parameter bytes in order, every layer closed by -1 (one flat vector: the
+  /// lite module copies TpData and must not carry another container type).
+  std::vector<double> offload_params;
   std::vector<double> weight_prefix;  ///< prefix sums of rw.layer_bytes (layer-count + 1 entries; lazily)
   int64_t kv_context = -1;            ///< the context kv_prefix was built for
   std::vector<double> kv_prefix;      ///< prefix sums of one sequence's KV bytes per layer (min(context, window))
@@ -78,7 +81,8 @@ class RankWeightsCache {
   const RankWeights& at(int64_t tp) { return data(tp).rw; }
   /// llama.cpp's per-layer weights (computed on first use; the layout search runs whole llama.cpp plans).
   /// Defined in llamacpp.cpp: only the llama.cpp engine asks for them.
-  const LlamaCppWeights& llamacpp();
+  /// With in.request.override_tensor's patterns (--override-tensor) applied to the tensor names.
+  const LlamaCppWeights& llamacpp(const Inputs& in);
 
  private:
   const ModelSpec& m_;

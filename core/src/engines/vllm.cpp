@@ -162,6 +162,86 @@ VersionMatch find_version(int major, int minor) {
   return v;
 }
 
+namespace {
+
+/// Whether a tensor group is stored in the quantised format (memory.cpp rank_weights applies the same rule).
+bool quantised(const WeightFormat& f, TensorRole role) {
+  if (f.method == QuantMethod::kNone) return false;
+  if (f.experts_only) return role == TensorRole::kExperts;
+  return role == TensorRole::kAttention || role == TensorRole::kMlp || role == TensorRole::kExperts ||
+         role == TensorRole::kSharedExperts || role == TensorRole::kMtp;
+}
+
+/// Tensor groups vLLM fuses into the parameter before them: QKVParallelLinear (q, k, v and their biases) and
+/// MergedColumnParallelLinear (gate and up; the shared experts' too).
+bool fused_with_previous(const std::string& name, const std::string& previous) {
+  return (name == "k_proj" && previous == "q_proj") || (name == "v_proj" && previous == "k_proj") ||
+         (name == "k_bias" && previous == "q_bias") || (name == "v_bias" && previous == "k_bias") ||
+         (name == "up_proj" && previous == "gate_proj") ||
+         (name == "shared.up_proj" && previous == "shared.gate_proj");
+}
+
+}  // namespace
+
+// vLLM --cpu-offload-gb (vllm/model_executor/models/utils.py, v0.5.3 to v0.11: set_cpu_offload_max_bytes,
+// maybe_offload_to_cpu, make_layers; later releases keep the rule as the "uva" backend of vllm/config/offload.py
+// UVAOffloadConfig). make_layers wraps every decoder layer of the worker's pipeline stage in maybe_offload_to_cpu,
+// in layer order; embeddings and the LM head are never offloaded. Inside a layer it walks module.parameters() and
+// moves one whole parameter at a time to pinned host memory while the bytes moved so far are below the budget:
+// the check comes before each parameter, so the last one may overshoot it. Every forward reads the moved
+// parameters back over PCIe (a copy to the GPU through functional_call, or zero-copy UVA reads).
+std::vector<double> offload_parameters(const ModelSpec& m, const WeightFormat& f, const RankWeights& rw, int64_t tp) {
+  const size_t layers = rw.layer_bytes.size();
+  std::vector<std::vector<double>> out(layers);
+  std::vector<std::string> last(layers);
+  std::vector<double> raw(layers, 0.0);
+  for (const TensorGroup& t : weight_tensors(m, /*include_mtp=*/false)) {
+    if (t.layer < 0 || static_cast<size_t>(t.layer) >= layers) continue;
+    const size_t l = static_cast<size_t>(t.layer);
+    const ShardShape sh = shard_shape(t, tp, kVocabPadding);
+    // FusedMoE stacks all experts in one parameter; other repeated groups (the two layer norms) are separate.
+    const int64_t copies = t.role == TensorRole::kExperts ? 1 : std::max<int64_t>(1, t.count);
+    const int64_t per = t.role == TensorRole::kExperts ? t.count : 1;
+    const double bytes = t.matrix && quantised(f, t.role)
+                             ? quantized_matrix_bytes(f, sh.rows, sh.cols) * static_cast<double>(per)
+                             : plain_bytes(f.dtype, static_cast<double>(sh.rows * sh.cols * per));
+    const std::string name = t.name;
+    for (int64_t c = 0; c < copies; ++c) {
+      if (c == 0 && !out[l].empty() && fused_with_previous(name, last[l])) {
+        out[l].back() += bytes;
+      } else {
+        out[l].push_back(bytes);
+      }
+      raw[l] += bytes;
+    }
+    last[l] = name;
+  }
+  // GGUF file types size layers from their tensor table: share each layer's exact bytes out by these weights.
+  std::vector<double> flat;
+  for (size_t l = 0; l < layers; ++l) {
+    const double k = raw[l] > 0 ? rw.layer_bytes[l] / raw[l] : 1.0;
+    for (double b : out[l]) flat.push_back(b * k);
+    flat.push_back(-1);
+  }
+  return flat;
+}
+
+int64_t offloaded_bytes(const std::vector<double>& params, const Stage& stage, int64_t budget, double scale) {
+  double moved = 0;
+  if (budget <= 0) return 0;
+  int64_t layer = 0;
+  for (double b : params) {
+    if (b < 0) {
+      ++layer;
+      continue;
+    }
+    if (layer < stage.first_layer) continue;
+    if (layer >= stage.end_layer || moved >= static_cast<double>(budget)) break;
+    moved += b * scale;
+  }
+  return static_cast<int64_t>(moved);
+}
+
 Startup startup(const Inputs& in, int64_t max_model_len) {
   const VllmSettings& r = in.vllm;
   Startup s;
@@ -198,6 +278,11 @@ Startup startup(const Inputs& in, int64_t max_model_len) {
   // vLLM PR #30515) subtracts the estimate; eager mode captures none.
   s.subtract_cuda_graphs = !s.enforce_eager && !s.v0 && r.estimate_cudagraphs;
   s.kv_cache_memory_bytes = r.kv_cache_memory_bytes;
+  // --cpu-offload-gb arrived in vLLM 0.5.3 (PR #6496); each worker's budget is int(cpu_offload_gb * 1024**3)
+  // bytes (set_cpu_offload_max_bytes in the model runner: GiB, per GPU, as the flag's help says).
+  if (r.cpu_offload_gb > 0 && (r.version_major > 0 || r.version_minor >= 5)) {
+    s.cpu_offload_bytes = static_cast<int64_t>(r.cpu_offload_gb * static_cast<double>(kGiB));
+  }
   return s;
 }
 
@@ -526,6 +611,7 @@ struct StagePlan {
   Stage stage;
   int64_t weights = 0;
   int64_t parameters = 0;
+  int64_t offloaded = 0;      ///< --cpu-offload-gb: weight bytes this stage's GPUs keep in host memory (each)
   int64_t activation = 0;
   int64_t vision_activation = 0;  ///< the part of `activation` the vision encoder's profile adds (first stage)
   int64_t non_torch = 0;
@@ -553,6 +639,7 @@ void prepare(engine_util::TpData& d, const ModelSpec& m, const Inputs& in) {
   const bool v0 = v.rule->v0_default || (in.vllm.use_v0 && v.rule->v0_selectable);
   d.kv = kv_layout(m, in.kv_dtype, d.tp, in.vllm.block_size, v0);
   d.forward = forward_layer_elements(m, d.tp);
+  if (in.vllm.cpu_offload_gb > 0) d.offload_params = offload_parameters(m, in.weights, d.rw, d.tp);
   d.vllm_ready = true;
 }
 
@@ -574,6 +661,9 @@ Profile profile(const ModelSpec& m, const Inputs& in, const Layout& layout, cons
     const WeightBytes w = stage_weights(rw, st);
     sp.weights = to_bytes(w.tensors * scale + w.buffers);
     sp.parameters = w.parameters;
+    // --cpu-offload-gb: the moved parameters live in pinned host memory, outside the profiled weights.
+    sp.offloaded = offloaded_bytes(d.offload_params, st, s.cpu_offload_bytes, scale);
+    sp.weights -= sp.offloaded;
     double act;
     if (s.v0) {
       act = v0_peak_bytes(d.forward, m, in.act_dtype, st, s.max_num_batched_tokens, s.max_num_seqs);
@@ -689,6 +779,13 @@ LengthCheck check_length(const Profile& p, int64_t len) {
   return c;
 }
 
+/// A GiB figure as a flag value: "10", "2.5".
+std::string gb_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
 std::string launch_command(const ModelSpec& m, const Inputs& in, const Startup& s) {
   const VllmSettings& r = in.vllm;
   std::string c = "vllm serve " + engine_util::repo_or_placeholder(in);
@@ -718,6 +815,7 @@ std::string launch_command(const ModelSpec& m, const Inputs& in, const Startup& 
   if (r.limit_mm_images >= 0) c += " --limit-mm-per-prompt '{\"image\": " + std::to_string(r.limit_mm_images) + "}'";
   if (s.enforce_eager) c += " --enforce-eager";
   if (s.kv_cache_memory_bytes > 0) c += " --kv-cache-memory-bytes " + std::to_string(s.kv_cache_memory_bytes);
+  if (s.cpu_offload_bytes > 0) c += " --cpu-offload-gb " + gb_text(r.cpu_offload_gb);
   std::string env;
   if (s.subtract_cuda_graphs) env = "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 ";
   if (s.v0 && !s.rule->v0_default) env += "VLLM_USE_V1=0 ";
@@ -900,6 +998,39 @@ void assumptions(const ModelSpec& m, const Inputs& in, const Startup& s, const P
                                                             " layer groups (hybrid allocator: sliding-window layers keep "
                                                             "window - 1 + max_num_batched_tokens tokens)") +
                              "; the smallest pipeline stage's block count applies to all");
+}
+
+/// --cpu-offload-gb: what the workers keep in host memory, the speed model's PCIe reads, the note and the warnings.
+void cpu_offload(const Inputs& in, const Startup& s, const Profile& p, EnginePlan& plan) {
+  if (in.vllm.cpu_offload_gb <= 0) return;
+  if (s.cpu_offload_bytes <= 0) {
+    plan.warnings.push_back({"vllm_cpu_offload_unsupported",
+                             "vLLM before 0.5.3 has no --cpu-offload-gb: the weights stay on the GPU"});
+    return;
+  }
+  int64_t moved = 0;
+  int64_t least = std::numeric_limits<int64_t>::max();
+  for (const StagePlan& sp : p.stages) {
+    moved += sp.offloaded;
+    least = std::min(least, sp.offloaded);
+  }
+  plan.host.pcie_weight_bytes = moved;
+  plan.host.ubatch_tokens = s.max_num_batched_tokens;  // one forward per scheduler step
+  plan.host.op_offload = false;
+  plan.system_ram_bytes = moved * std::max<int64_t>(1, in.layout.tp) * std::max<int64_t>(1, in.layout.dp);
+  plan.assumptions.push_back(
+      "--cpu-offload-gb " + gb_text(in.vllm.cpu_offload_gb) + ": each GPU keeps " +
+      gib_text(static_cast<double>(p.stages.empty() ? 0 : p.stages.front().offloaded)) +
+      " GiB of its decoder-layer parameters in pinned host memory (whole parameters, first layers first, until "
+      "int(" + gb_text(in.vllm.cpu_offload_gb) + " x 1024**3) bytes are reached: " +
+      "vllm/model_executor/models/utils.py maybe_offload_to_cpu); every forward reads them over PCIe");
+  if (!p.stages.empty() && least < s.cpu_offload_bytes) {
+    plan.warnings.push_back({"vllm_cpu_offload_all_layers",
+                             "--cpu-offload-gb " + gb_text(in.vllm.cpu_offload_gb) +
+                                 " exceeds a GPU's decoder layers: all of them (" +
+                                 gib_text(static_cast<double>(least)) +
+                                 " GiB) are in host memory and every forward reads them over PCIe"});
+  }
 }
 
 /// What may go wrong that the numbers do not show.
@@ -1106,6 +1237,7 @@ EnginePlan vllm_plan(const ModelSpec& m, const Inputs& in, RankWeightsCache&) {
     plan.max_concurrency = std::round(plan.max_concurrency * 100.0) / 100.0;
   }
   vllm::startup_lines(in, s, p, profiled, plan);
+  vllm::cpu_offload(in, s, p, plan);
   vllm::assumptions(m, in, s, p, plan);
   vllm::warnings(m, in, s, p, plan);
   plan.settings = {{"gpu_memory_utilization", s.gpu_memory_utilization},

@@ -70,9 +70,17 @@ struct Startup {
   bool chunked_prefill = true;   ///< V1 always; V0 by default only when max_model_len > 32768
   bool subtract_cuda_graphs = false;  ///< VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 (V1 only)
   int64_t kv_cache_memory_bytes = 0;  ///< --kv-cache-memory-bytes (0 = profile)
+  int64_t cpu_offload_bytes = 0;      ///< --cpu-offload-gb as bytes per GPU: int(GiB x 1024**3) (0 = none)
 };
 /// `max_model_len` > 0 replaces the request's (the searches vary it; V0's profile depends on it).
 Startup startup(const Inputs& in, int64_t max_model_len = 0);
+
+/// --cpu-offload-gb: each decoder layer's parameters as vLLM registers them (q/k/v and gate/up fused, the routed
+/// experts one w13 and one w2 tensor), bytes on one tensor-parallel rank, in module order.
+/// Flat: every layer's list closed by -1.
+std::vector<double> offload_parameters(const ModelSpec& m, const WeightFormat& f, const RankWeights& rw, int64_t tp);
+/// The bytes one worker of `stage` moves to host memory with a budget of `budget` bytes (maybe_offload_to_cpu).
+int64_t offloaded_bytes(const std::vector<double>& params, const Stage& stage, int64_t budget, double scale);
 
 /// The largest transient of each decoder layer in the profiling forward, elements per token on one rank.
 std::vector<double> forward_layer_elements(const ModelSpec& m, int64_t tp);

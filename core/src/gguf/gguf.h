@@ -60,6 +60,25 @@ struct GgufModel {
 /// key_length_mla / value_length_mla, .rope.dimension_count, .leading_dense_block_count.
 Result<GgufModel> gguf_model(std::vector<GgufFile> parts);
 
+/// A multimodal projector file (llama.cpp's mmproj: general.architecture "clip", tensors v.* / a.* / mm.*), which
+/// llama-server loads with --mmproj beside the model (tools/mtmd/clip.cpp), on the GPU unless --no-mmproj-offload.
+struct GgufMmproj {
+  std::string name;             ///< general.name
+  std::string projector_type;   ///< clip.projector_type (or clip.vision.projector_type): "mlp", "gemma3", ...
+  bool has_vision = false;      ///< clip.has_vision_encoder
+  bool has_audio = false;       ///< clip.has_audio_encoder
+  int64_t image_size = 0;       ///< clip.vision.image_size
+  int64_t patch_size = 0;       ///< clip.vision.patch_size
+  int64_t tensors = 0;
+  int64_t bytes = 0;            ///< every tensor (ggml_nbytes), the file's weights
+  int64_t parameters = 0;
+  std::vector<GgufFile> parts;
+  bool from_bytes = false;      ///< a part came as raw header bytes (the response echoes summaries)
+};
+
+/// Reads an mmproj header: refuses a file whose general.architecture is not "clip".
+Result<GgufMmproj> gguf_mmproj(std::vector<GgufFile> parts);
+
 /// The kGguf WeightFormat carrying the model's exact tensor bytes.
 WeightFormat gguf_file_format(const GgufModel& g);
 

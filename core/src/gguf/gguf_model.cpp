@@ -336,6 +336,10 @@ Result<GgufModel> gguf_model(std::vector<GgufFile> parts) {
     return make_error(ErrorCode::kInvalidGguf, "the GGUF has no general.architecture: not a llama.cpp model file");
   }
   meta.arch = arch_v->text;
+  if (meta.arch == "clip") {
+    return make_error(ErrorCode::kInvalidGguf,
+                      "this is a multimodal projector (mmproj); give the model's GGUF and pass this one as gguf_mmproj");
+  }
   g.architecture = meta.arch;
   if (const GgufValue* n = first.find("general.name"); n && n->type == GgufValueType::kString) g.name = n->text;
   if (const GgufValue* ft = first.find("general.file_type"); ft && ft->is_number()) {
@@ -377,6 +381,49 @@ Result<GgufModel> gguf_model(std::vector<GgufFile> parts) {
   }
   g.parts = std::move(parts);
   return g;
+}
+
+Result<GgufMmproj> gguf_mmproj(std::vector<GgufFile> parts) {
+  if (parts.empty()) return make_error(ErrorCode::kInvalidGguf, "no GGUF header given");
+  if (auto ordered = order_split_parts(parts); !ordered.ok()) return ordered.error();
+  const GgufFile& first = parts.front();
+  const GgufValue* arch = first.find("general.architecture");
+  if (!arch || arch->type != GgufValueType::kString || arch->text != "clip") {
+    return make_error(ErrorCode::kInvalidGguf,
+                      "not a multimodal projector: an mmproj GGUF has general.architecture \"clip\"" +
+                          std::string(arch && arch->type == GgufValueType::kString
+                                          ? ", this one \"" + arch->text + "\" (give it as gguf)"
+                                          : ""));
+  }
+  GgufMmproj p;
+  auto text = [&](const char* key) {
+    const GgufValue* v = first.find(key);
+    return v && v->type == GgufValueType::kString ? v->text : std::string();
+  };
+  auto number = [&](const char* key) -> int64_t {
+    const GgufValue* v = first.find(key);
+    return v && v->is_number() ? as_int(v->number) : 0;
+  };
+  auto flag = [&](const char* key) {
+    const GgufValue* v = first.find(key);
+    return v && v->type == GgufValueType::kBool && v->number != 0;
+  };
+  p.name = text("general.name");
+  p.projector_type = text("clip.projector_type");
+  if (p.projector_type.empty()) p.projector_type = text("clip.vision.projector_type");
+  p.has_vision = flag("clip.has_vision_encoder");
+  p.has_audio = flag("clip.has_audio_encoder");
+  p.image_size = number("clip.vision.image_size");
+  p.patch_size = number("clip.vision.patch_size");
+  for (const GgufFile& f : parts) {
+    for (const GgufTensorInfo& t : f.tensors) {
+      ++p.tensors;
+      p.bytes += t.bytes();
+      p.parameters += t.elements();
+    }
+  }
+  p.parts = std::move(parts);
+  return p;
 }
 
 WeightFormat gguf_file_format(const GgufModel& g) {

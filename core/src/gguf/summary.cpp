@@ -252,8 +252,8 @@ Result<GgufFile> gguf_file_from_json(const json& j, const std::string& path) {
 namespace {
 
 /// One entry of the request's "gguf" list: a summary object (or its JSON text), or base64 header bytes.
-Result<GgufFile> gguf_part(const json& p, size_t i, bool* from_bytes) {
-  const std::string path = "/gguf/" + std::to_string(i);
+Result<GgufFile> gguf_part(const json& p, size_t i, bool* from_bytes, const char* key = "gguf") {
+  const std::string path = std::string("/") + key + "/" + std::to_string(i);
   if (p.is_object()) return gguf_file_from_json(p, path);
   if (!p.is_string()) return make_error(ErrorCode::kInvalidGguf, "not base64 text or a summary object", path);
   const std::string& text = p.get_ref<const std::string&>();
@@ -265,7 +265,7 @@ Result<GgufFile> gguf_part(const json& p, size_t i, bool* from_bytes) {
   auto bytes = base64_decode(text);
   if (!bytes.ok()) {
     return make_error(ErrorCode::kInvalidGguf,
-                      "'gguf' entry " + std::to_string(i) + " is neither base64 header bytes nor a summary object: " +
+                      std::string("'") + key + "' entry " + std::to_string(i) + " is neither base64 header bytes nor a summary object: " +
                           bytes.error().message,
                       path);
   }
@@ -290,6 +290,41 @@ Result<GgufModel> gguf_model_from_request(const std::vector<JsonRef>& parts) {
   if (!m.ok()) return make_error(m.error().code, m.error().message, m.error().path.empty() ? "/gguf" : m.error().path);
   m.value().from_bytes = from_bytes;
   return m;
+}
+
+Result<GgufMmproj> gguf_mmproj_from_request(const std::vector<JsonRef>& parts) {
+  std::vector<GgufFile> files;
+  bool from_bytes = false;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    auto f = gguf_part(*parts[i], i, &from_bytes, "gguf_mmproj");
+    if (!f.ok()) return f.error();
+    files.push_back(std::move(f).value());
+  }
+  auto m = gguf_mmproj(std::move(files));
+  if (!m.ok()) return make_error(m.error().code, m.error().message, "/gguf_mmproj");
+  m.value().from_bytes = from_bytes;
+  return m;
+}
+
+std::string mmproj_section_json(const GgufMmproj& p) {
+  JsonWriter s;
+  s.begin_object();
+  s.field("name", p.name)
+      .field("projector_type", p.projector_type)
+      .field("has_vision_encoder", p.has_vision)
+      .field("has_audio_encoder", p.has_audio)
+      .field("image_size", p.image_size)
+      .field("patch_size", p.patch_size)
+      .field("tensors", p.tensors)
+      .field("weights_bytes", p.bytes)
+      .field("parameters", p.parameters);
+  if (p.from_bytes) {
+    s.key("summaries").begin_array();
+    for (const GgufFile& f : p.parts) write_gguf_file(s, f);
+    s.end_array();
+  }
+  s.end_object();
+  return s.take();
 }
 
 std::string gguf_section_json(const GgufModel& g) {

@@ -19,6 +19,11 @@ Result<GgufFile> gguf_file_from_json(const JsonValue& j, const std::string& path
 /// The request's "gguf" entries (base64 header bytes, or summary objects) -> the model.
 Result<GgufModel> gguf_model_from_request(const std::vector<JsonRef>& parts);
 
+/// The request's "gguf_mmproj" entries (same forms) -> the projector.
+Result<GgufMmproj> gguf_mmproj_from_request(const std::vector<JsonRef>& parts);
+/// The response's "mmproj" section: what the projector file holds (and its summaries when sent as bytes).
+std::string mmproj_section_json(const GgufMmproj& p);
+
 /// The response's "gguf" section: exact weight bytes by ggml type, file type, parts, and the summaries
 /// (only when some part came as raw bytes, so the page can send the small form from then on).
 std::string gguf_section_json(const GgufModel& g);

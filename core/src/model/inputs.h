@@ -62,7 +62,10 @@ struct MemoryBreakdown {
   // forward in activations_bytes (vision-language models, first pipeline stage; model/vision.h).
   int64_t vision_weights_bytes = 0;
   int64_t vision_activations_bytes = 0;
-  int64_t total_bytes() const { return weights_bytes + kv_cache_bytes + activations_bytes + overhead_bytes; }
+  int64_t mmproj_bytes = 0;   ///< llama.cpp --mmproj: the multimodal projector's weights (its own row)
+  int64_t total_bytes() const {
+    return weights_bytes + kv_cache_bytes + activations_bytes + overhead_bytes + mmproj_bytes;
+  }
 };
 
 /// One GPU of the deployment: a tensor-parallel rank of one pipeline stage (ranks of a stage are alike).

@@ -71,10 +71,19 @@ HostSpeed host_speed(const Inputs& in) {
   return s;
 }
 
+double pcie_forward_seconds(const HostOffload& h, const HostSpeed& s) {
+  if (h.pcie_weight_bytes <= 0 || s.upload_bytes_per_s <= 0) return 0;
+  return static_cast<double>(h.pcie_weight_bytes) / s.upload_bytes_per_s;
+}
+
 double host_decode_seconds(const ModelSpec& m, const HostOffload& h, const HostSpeed& s, int64_t sequences,
                            int64_t context, int64_t kv_cells) {
-  if (!h.any() || s.bandwidth_bytes_per_s <= 0) return 0;
-  return memory_seconds(host_step_bytes(m, h, sequences, context, kv_cells), s.bandwidth_bytes_per_s, s.efficiency);
+  if (!h.any()) return 0;
+  const double cpu = s.bandwidth_bytes_per_s > 0 && h.layer_weight_bytes + h.expert_weight_bytes > 0
+                         ? memory_seconds(host_step_bytes(m, h, sequences, context, kv_cells), s.bandwidth_bytes_per_s,
+                                          s.efficiency)
+                         : 0.0;
+  return cpu + pcie_forward_seconds(h, s);
 }
 
 double gpu_seconds_not_spent(const ModelSpec& m, const HostOffload& h, double gpu_bytes_per_s, int64_t sequences,
@@ -89,11 +98,13 @@ double host_prefill_seconds(const HostOffload& h, const HostSpeed& s, int64_t to
   const int64_t full = tokens / ub;
   const int64_t rest = tokens % ub;
   const double bytes = static_cast<double>(h.layer_weight_bytes + h.expert_weight_bytes);
-  auto one = [&](int64_t t) {
+  const double pcie = pcie_forward_seconds(h, s);  // vLLM --cpu-offload-gb: every forward reads them again
+  auto one = [&](int64_t t) -> double {
+    if (bytes <= 0) return pcie;
     // Apple (unified memory): nothing to copy; the CPU runs its layers (compute-bound there, not modelled: one
     // read of the weights is the floor).
-    if (h.op_offload && t >= 32 && s.upload_bytes_per_s > 0) return bytes / s.upload_bytes_per_s;
-    return memory_seconds(bytes, s.bandwidth_bytes_per_s, s.efficiency);  // the CPU runs them: at least one read
+    if (h.op_offload && t >= 32 && s.upload_bytes_per_s > 0) return bytes / s.upload_bytes_per_s + pcie;
+    return memory_seconds(bytes, s.bandwidth_bytes_per_s, s.efficiency) + pcie;  // the CPU runs them: one read
   };
   return static_cast<double>(full) * one(ub) + (rest > 0 ? one(rest) : 0.0);
 }

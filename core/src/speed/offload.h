@@ -31,7 +31,7 @@ HostSpeed host_speed(const Inputs& in);
 
 /// Seconds the CPU adds to one decode step of `sequences` sequences with `context` tokens each: whole CPU layers in
 /// full, the routed experts the step's tokens pick (expected distinct experts of top-k routing), and the CPU layers'
-/// KV cache of every sequence, at the host bandwidth x efficiency.
+/// KV cache of every sequence, at the host bandwidth x efficiency; plus pcie_forward_seconds (vLLM).
 double host_decode_seconds(const ModelSpec& m, const HostOffload& h, const HostSpeed& s, int64_t sequences,
                            int64_t context, int64_t kv_cells);
 
@@ -40,8 +40,13 @@ double host_decode_seconds(const ModelSpec& m, const HostOffload& h, const HostS
 double gpu_seconds_not_spent(const ModelSpec& m, const HostOffload& h, double gpu_bytes_per_s, int64_t sequences,
                              int64_t context, int64_t kv_cells);
 
+/// vLLM --cpu-offload-gb: seconds one forward spends reading the offloaded weights over PCIe (bytes / the
+/// host-to-GPU rate; the copies run on the compute stream, so they add to the step).
+double pcie_forward_seconds(const HostOffload& h, const HostSpeed& s);
+
 /// Seconds prefill of `tokens` prompt tokens adds: each micro-batch of >= 32 tokens uploads every host-resident
-/// weight over PCIe (op offload); smaller ones run on the CPU at host bandwidth.
+/// weight over PCIe (op offload); smaller ones run on the CPU at host bandwidth. vLLM: pcie_forward_seconds per
+/// forward of ubatch_tokens (max_num_batched_tokens) tokens.
 double host_prefill_seconds(const HostOffload& h, const HostSpeed& s, int64_t tokens);
 
 }  // namespace llmsizer

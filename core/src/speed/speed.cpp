@@ -1036,6 +1036,7 @@ SpeedEstimate estimate_speed(const ModelSpec& m, const Inputs& in, const EngineP
     out.host_offload = true;
     out.host_bandwidth_bytes_per_s = host.bandwidth_bytes_per_s;
     out.host_bandwidth_basis = host.basis;
+    out.host_upload_bytes_per_s = host.upload_bytes_per_s;
     const int64_t mid = out.input_tokens + out.output_tokens / 2;
     const int64_t seqs = ceil_div(out.batch, dp);
     out.host_decode_seconds = host_decode_seconds(m, plan.host, host, seqs, mid, plan.kv_cache_tokens);

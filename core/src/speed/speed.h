@@ -179,6 +179,7 @@ struct SpeedEstimate {
   // Weights run from host memory (llama.cpp -ngl below the layers, --n-cpu-moe; speed/offload.h).
   bool host_offload = false;
   double host_bandwidth_bytes_per_s = 0;  ///< the host memory bandwidth used (decimal bytes/s)
+  double host_upload_bytes_per_s = 0;     ///< host-to-GPU copies over PCIe (decimal bytes/s; 0 = unified memory)
   std::string host_bandwidth_basis;
   double host_decode_seconds = 0;         ///< the CPU's share of one decode step at the request's batch
   double host_prefill_seconds = 0;        ///< what the host-resident weights add to the prefill
