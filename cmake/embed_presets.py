@@ -23,7 +23,36 @@ def keep(keys):
     return lambda items: [{k: x[k] for k in keys if k in x} for x in items]
 
 
-FILTERS = {'gpus.json': keep(GPU_KEYS), 'models.json': keep(MODEL_KEYS)}
+# config.json keys no source in core/src reads (checked with grep for each quoted key): token ids, dropout and
+# initialisation, norm epsilons, activation names, RoPE's frequency details (theta, the YaRN and
+# llama3 factors), MoE training losses. Dropped from the embedded configs, at any depth,
+# to keep the first page load within budget; PresetConfigs.TrimmedConfigAnswersAsTheFullOne in
+# tests/presets_params_test.cpp checks that every preset answers the same from its full config.
+UNREAD_CONFIG_KEYS = {'eos_token_id', 'bos_token_id', 'pad_token_id', 'initializer_range', 'use_cache',
+                      'attention_dropout', 'router_aux_loss_coef', 'output_router_logits', 'embd_pdrop', 'resid_pdrop',
+                      'boi_token_index', 'eoi_token_index', 'image_token_index', 'rms_norm_eps', 'layer_norm_eps',
+                      'hidden_act', 'hidden_activation', 'rope_theta', 'beta_fast', 'beta_slow', 'mscale',
+                      'mscale_all_dim', 'low_freq_factor', 'high_freq_factor', 'pretraining_tp',
+                      'cache_implementation'}
+
+
+def trim_config(o):
+    if isinstance(o, dict):
+        return {k: trim_config(v) for k, v in o.items() if k not in UNREAD_CONFIG_KEYS}
+    if isinstance(o, list):
+        return [trim_config(v) for v in o]
+    return o
+
+
+def models_filter(items):
+    out = keep(MODEL_KEYS)(items)
+    for m in out:
+        if 'config' in m:
+            m['config'] = trim_config(m['config'])
+    return out
+
+
+FILTERS = {'gpus.json': keep(GPU_KEYS), 'models.json': models_filter}
 
 
 def default_filter(j):

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "test_util.h"
 
 namespace llmsizer {
@@ -206,6 +208,16 @@ const TotalCase kTotals[] = {
     {"microsoft/deberta-v3-base", 183831552},
     // MPNetModel: encoder_test.cpp MpnetCount (model card: 109M).
     {"sentence-transformers/all-mpnet-base-v2", 109486464},
+    // Vision-language models: tower + projector per family, worked in tests/vision_test.cpp.
+    // Qwen2.5-VL 7B: vision 676,550,144 + Qwen2.5-7B text (Hub: 8.29B).
+    {"Qwen/Qwen2.5-VL-7B-Instruct", 8292166656},
+    // Llama 3.2 11B Vision: Hub safetensors total 10,670,220,835.
+    {"meta-llama/Llama-3.2-11B-Vision-Instruct", 10670220835},
+    // LLaVA-1.5 7B: Hub safetensors total 7,063,427,072.
+    {"llava-hf/llava-1.5-7b-hf", 7063427072},
+    // Pixtral 12B (HF format): tower 403,489,792 + projector 31,467,520 + Mistral-Nemo text 12,247,782,400
+    // (Hub: 12.7B).
+    {"mistral-community/pixtral-12b", 12682739712},
 };
 
 class PresetTotal : public ::testing::TestWithParam<TotalCase> {};
@@ -353,6 +365,41 @@ TEST(Gemma3Multimodal, TotalsWithTextConfigDefaults) {
   // MLP 346,816,512; norms 21,504 -> 412,898,560 x 62 = 25,599,710,720; + 262208*5376 =
   // 1,409,630,208 + 5,376; + 416,866,032 + 6,194,304. Hub: 27.4B.
   EXPECT_EQ(count_parameters(preset("google/gemma-3-27b-it")).total, 27432406640);
+}
+
+// The embedded presets drop config.json keys the core never reads (cmake/embed_presets.py UNREAD_CONFIG_KEYS, to
+// keep the page's first load within budget). Every preset must answer exactly as its full config.json does, under
+// the generic engine and vLLM: the same response but for the config's provenance.
+TEST(PresetConfigs, TrimmedConfigAnswersAsTheFullOne) {
+  const nlohmann::json all =
+      nlohmann::json::parse(test::read_text(std::string(LLMSIZER_PRESETS_DIR) + "/models.json"));
+  const nlohmann::json& models = all.is_array() ? all : all.at("models");
+  int compared = 0;
+  for (const nlohmann::json& p : models) {
+    if (!p.contains("config")) continue;
+    const std::string id = p.at("id").get<std::string>();
+    for (const char* engine : {"generic", "vllm"}) {
+      nlohmann::json embedded = nlohmann::json::parse(
+          handle_request(nlohmann::json{{"model", id}, {"engine", engine}, {"gpu", "nvidia-h200-sxm"}}.dump()));
+      nlohmann::json full = nlohmann::json::parse(handle_request(
+          nlohmann::json{{"config", p.at("config")}, {"model_id", id}, {"engine", engine}, {"gpu", "nvidia-h200-sxm"}}
+              .dump()));
+      ASSERT_EQ(embedded.value("ok", false), full.value("ok", false)) << id << " " << engine;
+      // What may differ: where the config came from (a preset vs a pasted config) and what follows from that.
+      for (nlohmann::json* r : {&embedded, &full}) {
+        r->erase("warnings");
+        r->erase("inputs");
+        if (r->contains("model")) (*r)["model"].erase("source");
+      }
+      for (const char* section : {"memory", "serving", "speed", "bands", "training"}) {
+        EXPECT_EQ(embedded.value(section, nlohmann::json()), full.value(section, nlohmann::json()))
+            << id << " " << engine << " " << section;
+      }
+      EXPECT_EQ(embedded["model"].value("parameters", int64_t{0}), full["model"].value("parameters", int64_t{0})) << id;
+      ++compared;
+    }
+  }
+  EXPECT_GE(compared, 2 * 60);  // every preset, both engines
 }
 
 }  // namespace
