@@ -121,11 +121,11 @@ def accuracy_table():
             sys.exit(f'accuracy.json {key}: kind must be memory or time')
         cells = []
         for c in f['cells']:
-            if c['n'] != len(c['cases']) or not (c['min'] <= c['p5'] <= c['p50'] <= c['p95'] <= c['max']):
-                sys.exit(f'accuracy.json {key}: a cell with n != cases or unordered percentiles')
+            if c['n'] != len(c['cases']) or not (c['lo'] <= c['min'] <= c['p5'] <= c['p50'] <= c['p95'] <= c['max'] <= c['hi']):
+                sys.exit(f'accuracy.json {key}: a cell with n != cases or unordered bounds')
             cells.append('{' + ', '.join([cstr(c['architecture'].lower()), cstr(c['engine_version']), str(int(c['n'])) + 'LL',
                                           'true' if c['enough'] else 'false', 'true' if c['host_bound'] else 'false',
-                                          num(c['p5']), num(c['p50']), num(c['p95']), num(c['min']), num(c['max']), '{}']) + '}')
+                                          num(c['p5']), num(c['p50']), num(c['p95']), num(c['min']), num(c['max']), num(c['lo']), num(c['hi']), '{}']) + '}')
         axes = f.get('axes', [])
         fams.append('      {' + ', '.join([cstr(key), 'true' if f['kind'] == 'time' else 'false',
                                             'true' if 'gpu' in axes else 'false', 'true' if 'version' in axes else 'false',

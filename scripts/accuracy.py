@@ -375,6 +375,38 @@ def outward_percentiles(errs):
     return lo, statistics.median(x), hi
 
 
+# Two-sided 90 % Student t quantiles t(0.95; df), df = 1..30 (any statistics table); beyond, the Cornish-Fisher
+# expansion z + (z^3 + z) / (4 df) with z = 1.6449 is within 0.002.
+T95 = [6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812, 1.796, 1.782, 1.771, 1.761, 1.753,
+       1.746, 1.740, 1.734, 1.729, 1.725, 1.721, 1.717, 1.714, 1.711, 1.708, 1.706, 1.703, 1.701, 1.699, 1.697]
+
+
+def t95(df):
+    z = 1.6449
+    return T95[df - 1] if df <= len(T95) else z + (z ** 3 + z) / (4 * df)
+
+
+def prediction_bounds(errs):
+    """(lo, hi) errors a case NOT among `errs` is expected to lie between 90 % of the time.
+    The 5th..95th percentiles of a cell describe its own cases; a new model, a rerun on another day, lands
+    outside them more often than 10 % when the cell is small (the extremes of 9 cases hold a 10th only 8 times
+    in 10: (n - 1) / (n + 1)). Two bounds, hulled, worked on ln(measured / estimate):
+      distribution-free: the j-th smallest and largest of n with j = max(1, floor(0.05 (n + 1))) contain a new
+        exchangeable case with probability (n + 1 - 2j) / (n + 1) (>= 90 % from n = 19; the extremes below);
+      normal: mean +- t(0.95; n - 1) s sqrt(1 + 1/n), the prediction interval of one new draw — what carries
+        a small cell beyond its extremes (n >= 3)."""
+    r = sorted(-math.log1p(e) for e in errs)
+    n = len(r)
+    j = max(1, int(math.floor(0.05 * (n + 1))))
+    lo_r, hi_r = r[j - 1], r[n - j]
+    if n >= 3:
+        mu, sd = statistics.mean(r), statistics.stdev(r)
+        k = t95(n - 1) * sd * math.sqrt(1 + 1 / n)
+        lo_r, hi_r = min(lo_r, mu - k), max(hi_r, mu + k)
+    # back to errors: the largest ln(measured / estimate) is the most negative error
+    return math.expm1(-hi_r), math.expm1(-lo_r)
+
+
 def floor6(v):
     return math.floor(v * 1e6) / 1e6
 
@@ -395,10 +427,11 @@ def dumps(j, indent=''):
     return json.dumps(j)
 
 
-def cell_log_band(p5, p95, lo_ext, hi_ext, enough, kind):
-    """[L, H] of ln(measured / estimate) for a cell inside its envelope (core/src/bands/bands.cpp cell_band)."""
+def cell_log_band(lo, hi, lo_ext, hi_ext, enough, kind):
+    """[L, H] of ln(measured / estimate) for a cell inside its envelope (core/src/bands/bands.cpp cell_band);
+    lo, hi: the cell's prediction bounds (prediction_bounds)."""
     if enough:
-        L, H = -math.log1p(p95), -math.log1p(p5)
+        L, H = -math.log1p(hi), -math.log1p(lo)
     else:
         L, H = -math.log1p(hi_ext), -math.log1p(lo_ext)
         d = math.log(RULES['default_factor'][kind])
@@ -419,14 +452,14 @@ def report(table, cases, markdown):
         kind = fam['kind']
         for cell in fam['cells']:
             cs = by_cell[(name, cell['architecture'], cell['engine_version'])]
-            L, H = cell_log_band(cell['p5'], cell['p95'], cell['min'], cell['max'], cell['enough'], kind)
+            L, H = cell_log_band(cell['lo'], cell['hi'], cell['min'], cell['max'], cell['enough'], kind)
             inside = sum(L <= -math.log1p(c['error_value']) <= H for c in cs)
             half = (math.exp(H) - math.exp(L)) / 2  # relative to the estimate
             loo_in = loo_n = 0
             if cell['enough'] and len(cs) - 1 >= MIN_CASES:  # leave one out: the band without the case
                 for i, c in enumerate(cs):
                     rest = [x['error_value'] for j, x in enumerate(cs) if j != i]
-                    lo, _, hi = outward_percentiles(rest)
+                    lo, hi = prediction_bounds(rest)
                     l2, h2 = cell_log_band(lo, hi, min(rest), max(rest), True, kind)
                     loo_in += l2 <= -math.log1p(c['error_value']) <= h2
                     loo_n += 1
@@ -463,6 +496,7 @@ def build_table(cases, inputs):
                 continue
             errs = [c['error_value'] for c in cs]
             lo, med, hi = outward_percentiles(errs)
+            plo, phi = prediction_bounds(errs)
             cells.append(dict(
                 architecture=arch, engine_version=ver, n=len(cs), enough=len(cs) >= MIN_CASES,
                 host_bound=name.split('/')[0] in ('decode', 'prefill') and
@@ -471,6 +505,8 @@ def build_table(cases, inputs):
                 # rounded outward so the stored band never cuts inside a case it was built from
                 p5=floor6(lo), p50=round(med, 6), p95=ceil6(hi),
                 min=floor6(min(errs)), max=ceil6(max(errs)),
+                # the band's bounds: where a case not among these is expected (prediction_bounds)
+                lo=floor6(min(plo, min(errs))), hi=ceil6(max(phi, max(errs))),
                 cases=[c['id'] for c in cs]))
         families[name] = dict(kind=spec['kind'], figure=spec['figure'], axes=spec['axes'],
                               n=sum(c['n'] for c in cells), cells=cells)

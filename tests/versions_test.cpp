@@ -375,5 +375,52 @@ TEST(TransformersAttention, GptqScratchFollowsTheCheckpointNotTheDtype) {
   EXPECT_DOUBLE_EQ(with_dtype, 88.0 * kMiB + 3584.0 * 18944 * 2);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// transformers >= 5: the host cost of a decode step (speed/speed.cpp, docs/host-bound.md)
+// ---------------------------------------------------------------------------------------------
+
+/// TPOT of a batch-1 generate() on an H200 with transformers 5.17 (512-token prompt, 128 new tokens).
+json hf_decode(const char* fixture, const char* version = "5.17") {
+  const json req = {{"config", json::parse(test::fixture_text(fixture))},
+                    {"engine", "transformers"},
+                    {"gpu", "nvidia-h200-sxm"},
+                    {"dtype", "bf16"},
+                    {"batch", 1},
+                    {"input_tokens", 512},
+                    {"output_tokens", 128},
+                    {"transformers_version", version}};
+  const json r = json::parse(handle_request(req.dump()));
+  EXPECT_TRUE(r["ok"].get<bool>()) << r.dump().substr(0, 300);
+  return r;
+}
+
+TEST(TransformersHost, Version5PaysPerStepPerLayerAndPerRoutedExpert) {
+  // Every row is host-bound (GPU work <= 17 ms against >= 37 ms measured), so TPOT = the host cost + the KV
+  // traffic (under 1 ms at 512-640 tokens of context):
+  //   GPT-2 (12 layers):          24 + 12 x 1.05                = 36.6 ms  (measured 37.5 ms: 26.66 tok/s)
+  //   Qwen2.5-7B (28):            24 + 28 x 1.05                = 53.4 ms  (measured 54.8 ms: 18.26 tok/s)
+  //   Mixtral-8x7B (32, top-2):   24 + 32 x (1.05 + 2 x 0.12)   = 65.28 ms (measured 33.8 ms: the fast outlier)
+  //   Qwen3-30B-A3B (48, top-8):  24 + 48 x (1.05 + 8 x 0.12)   = 120.48 ms (measured 99.8 ms)
+  // Measured: ../shared/reference/validation-gpu-public.jsonl decode rows (tests/reference/accuracy_cases.json).
+  const struct {
+    const char* fixture;
+    double host_ms;
+  } rows[] = {{"gpt2.json", 36.6}, {"qwen2.5-7b.json", 53.4}, {"mixtral-8x7b.json", 65.28},
+              {"qwen3-30b-a3b.json", 120.48}};
+  for (const auto& row : rows) {
+    const json r = hf_decode(row.fixture);
+    const double tpot_ms = r["speed"]["tpot_seconds"].get<double>() * 1e3;
+    EXPECT_GE(tpot_ms, row.host_ms - 1e-6) << row.fixture;
+    EXPECT_LE(tpot_ms, row.host_ms + 1.0) << row.fixture;
+    EXPECT_TRUE(r["speed"]["host_bound"].get<bool>()) << row.fixture;
+    EXPECT_DOUBLE_EQ(r["speed"]["assumptions"]["step_overhead_seconds"].get<double>(), 0.024) << row.fixture;
+  }
+  // transformers 4.x keeps its A100 fit: 1 ms per step, 0.83 ms per layer, no per-expert term.
+  const json old = hf_decode("mixtral-8x7b.json", "4.46");
+  EXPECT_DOUBLE_EQ(old["speed"]["assumptions"]["step_overhead_seconds"].get<double>(), 0.001);
+  EXPECT_DOUBLE_EQ(old["speed"]["assumptions"]["layer_overhead_seconds"].get<double>(), 0.83e-3);
+}
+
 }  // namespace
 }  // namespace llmsizer

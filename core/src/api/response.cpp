@@ -277,6 +277,8 @@ void write_speed(JsonWriter& w, const Estimate& e, const SpeedEstimate& s) {
       .field("layer_overhead_seconds", stable(k.layer_overhead_s))
       .field("layer_overhead_fast_host_seconds", stable(k.layer_overhead_fast_s))
       .field("layer_overhead_slow_host_seconds", stable(k.layer_overhead_slow_s))
+      .field("step_overhead_fast_host_seconds", stable(k.step_overhead_fast_s))
+      .field("step_overhead_slow_host_seconds", stable(k.step_overhead_slow_s))
       .field("prefill_chunk_tokens", stable(k.prefill_chunk_tokens))
       .field("interconnect", k.interconnect)
       .field("interconnect_gbps", stable(k.link_bytes_per_s / 1e9))

@@ -95,13 +95,15 @@ Result<BandCell> parse_cell(const Json& c, const std::string& where) {
   cell.p95 = num(c, "p95", NAN);
   cell.min = num(c, "min", NAN);
   cell.max = num(c, "max", NAN);
+  cell.lo = num(c, "lo", NAN);
+  cell.hi = num(c, "hi", NAN);
   if (cell.architecture.empty() || cell.engine_version.empty()) {
     return table_error(where, "needs architecture and engine_version (\"any\" where the axis does not apply)");
   }
-  // error = estimate / measured - 1 > -1 for any positive pair; ordered min <= p5 <= p50 <= p95 <= max.
-  if (!(cell.min > -1 && cell.min <= cell.p5 && cell.p5 <= cell.p50 && cell.p50 <= cell.p95 &&
-        cell.p95 <= cell.max && std::isfinite(cell.max))) {
-    return table_error(where, "percentiles must be finite, > -1 and ordered min <= p5 <= p50 <= p95 <= max");
+  // error = estimate / measured - 1 > -1 for any positive pair; ordered lo <= min <= p5 <= p50 <= p95 <= max <= hi.
+  if (!(cell.lo > -1 && cell.lo <= cell.min && cell.min <= cell.p5 && cell.p5 <= cell.p50 &&
+        cell.p50 <= cell.p95 && cell.p95 <= cell.max && cell.max <= cell.hi && std::isfinite(cell.hi))) {
+    return table_error(where, "bounds must be finite, > -1 and ordered lo <= min <= p5 <= p50 <= p95 <= max <= hi");
   }
   const Json& cases = member_or_null(c, "cases");
   if (!cases.is_array()) return table_error(where + "/cases", "must be an array of case ids");
@@ -162,11 +164,12 @@ LogBand around(double factor) { return {1.0 / factor, factor}; }
 /// One step outside an envelope: the low end divided, the high end multiplied by the step's factor.
 LogBand widen(LogBand b, double factor) { return {b.lo / factor, b.hi * factor}; }
 
-/// A cell's own band, before any step: its 5..95 % errors (or, with too few cases, its range and at least the
-/// default factor), always containing the estimate and never narrower than the floor.
+/// A cell's own band, before any step: its prediction bounds (where a case not among its own is expected, 90 %:
+/// scripts/accuracy.py prediction_bounds), or, with too few cases, its range and at least the default factor;
+/// always containing the estimate and never narrower than the floor.
 LogBand cell_band(const BandCell& c, const BandRules& r, int kind) {
   // measured / estimate = 1 / (1 + error): the largest error gives the low end.
-  LogBand b = c.enough ? LogBand{1.0 / (1.0 + c.p95), 1.0 / (1.0 + c.p5)} : LogBand{1.0 / (1.0 + c.max), 1.0 / (1.0 + c.min)};
+  LogBand b = c.enough ? LogBand{1.0 / (1.0 + c.hi), 1.0 / (1.0 + c.lo)} : LogBand{1.0 / (1.0 + c.max), 1.0 / (1.0 + c.min)};
   b = hull(b, LogBand{1, 1});
   if (!c.enough) b = hull(b, around(r.default_factor[kind]));
   return hull(b, around(r.min_factor[kind]));

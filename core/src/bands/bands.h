@@ -4,7 +4,8 @@
 // ("kv_tokens/vllm", "decode/transformers", ...) and per envelope cell (the GPU architecture and engine minor
 // version the cases were measured on; "any" where the family does not depend on that axis), the signed relative
 // error of the estimate: error = estimate / measured - 1. So measured = estimate / (1 + error), and a cell's
-// 5th..95th percentiles give the band [estimate / (1 + p95), estimate / (1 + p5)]. Outside a cell's envelope
+// prediction bounds (where an unseen case's error is expected, 90 %) give the band [estimate / (1 + hi),
+// estimate / (1 + lo)]. Outside a cell's envelope
 // (another GPU architecture, an engine version without a cell, a host-bound regime the cell was not measured
 // in) the band widens by the table's documented steps. Everything here is pure arithmetic on numbers: the
 // page and the CLI format what it returns. README "How sure" states the rules.
@@ -51,6 +52,10 @@ struct BandCell {
   bool host_bound = false;     ///< measured on an engine without CUDA graphs, host launch cost included
   double p5 = 0, p50 = 0, p95 = 0;  ///< signed relative error percentiles (estimate / measured - 1)
   double min = 0, max = 0;          ///< the extremes
+  /// Prediction bounds: where the error of a case not among these is expected to lie (90 %; the hull of the
+  /// distribution-free order-statistic interval and the normal prediction interval, scripts/accuracy.py
+  /// prediction_bounds). lo <= min and hi >= max; the band of a cell with enough cases.
+  double lo = 0, hi = 0;
   std::vector<std::string> cases;   ///< case ids (validation files' case_id or file:line)
 };
 

@@ -229,8 +229,18 @@ const EngineSpeed kTransformersSpeed{
 //   0.5B 2.17, Qwen2.5-7B 1.92, Llama-3.1-8B 1.67, Qwen3-8B 0.80, gemma-2-9b 1.72, Qwen2.5-32B 1.12 ms per layer
 //   (marginal; GPT-2 3.04) and 0.65-0.85 ms over the first tokens, on the same host (docs/host-bound.md):
 //  fast 0.65 ms, slow 2.2 ms — the ends of those rates (GT0256's 0.83 ms on the A100 host lies inside).
-//  transformers >= 5: 1.6 ms — the point estimate minimising the median decode error over the nine H200 rows
-//    (1.5-1.7 ms all give 27-30 %; the marginal rates are what tokens/s means for a long generation).
+//  transformers >= 5 (the point estimate): per step 24 ms + per layer 1.05 ms + 0.12 ms per routed expert a token
+//    visits in the layer. Fitted to the nine marginal H200 rates (what tokens/s means for a long generation),
+//    which a per-layer cost alone does not explain: GPT-2's 12 layers took 37.5 ms per token and Qwen2.5-0.5B
+//    (24 layers) 53.1 ms, as long as Qwen2.5-7B (28) 54.8 and Llama-3.1-8B (32) 54.5, so most of a step is a
+//    per-step cost of the generate loop (input preparation and mask building each step, logits processors,
+//    stopping criteria whose check syncs the GPU; generation/utils.py _sample) at this host's speed, and the
+//    MoE rows pay per routed expert (transformers loops over the experts hit; docs/host-bound.md section 1).
+//    The shape (step : layer : expert) minimises the spread of measured / estimate over the nine rows (max/min
+//    2.2 against 3.6 for a per-layer cost alone); the scale minimises the median tokens/s error over them
+//    (8 %; Qwen3-8B and Mixtral ran ~2x faster than the rest, -48..-52 %). Slow host: x 1.1, the largest
+//    measured / estimate among the nine (Qwen2.5-0.5B, 1.08); fast host: 1 ms per step and 0.65 ms per layer,
+//    the rates of the first 8-16 tokens of the same runs (GPT-2 ran at 0.44 ms per layer all in).
 //  transformers 4.x keeps its A100 fit, 0.83 ms (GT0256, above).
 //  vLLM --enforce-eager: 0.19-0.63 ms, point 0.35 ms (the geometric middle) — not measured: the transformers
 //    range scaled by op count, ~10 kernels per vLLM decoder layer (fused norms, qkv, rotary, cache write,
@@ -238,7 +248,11 @@ const EngineSpeed kTransformersSpeed{
 //    transformers layer (models/qwen2/modeling_qwen2.py).
 constexpr double kHostLayerFastS = 0.65e-3;
 constexpr double kHostLayerSlowS = 2.2e-3;
-constexpr double kTransformers5LayerS = 1.6e-3;
+constexpr double kTransformers5StepS = 24e-3;
+constexpr double kTransformers5LayerS = 1.05e-3;
+constexpr double kTransformers5ExpertS = 0.12e-3;
+constexpr double kTransformers5SlowFactor = 1.1;
+constexpr double kHostStepFastS = 1.0e-3;
 constexpr double kVllmEagerLayerS = 0.35e-3;
 constexpr double kVllmEagerLayerFastS = 0.19e-3;
 constexpr double kVllmEagerLayerSlowS = 0.63e-3;
@@ -703,6 +717,7 @@ void host_range(const Ctx& x, SpeedEstimate& out, const Timeline& tl) {
   for (const bool fast : {true, false}) {
     SpeedConstants k = x.k;
     k.layer_overhead_s = fast ? k.layer_overhead_fast_s : k.layer_overhead_slow_s;
+    k.step_overhead_s = fast ? k.step_overhead_fast_s : k.step_overhead_slow_s;
     const Ctx y{x.m, x.in, k, x.r, x.stages};
     Timeline t;
     decode_timeline(y, per_replica, out.input_tokens, out.output_tokens, &t);
@@ -711,7 +726,9 @@ void host_range(const Ctx& x, SpeedEstimate& out, const Timeline& tl) {
   if (out.host_bound) {
     out.constants.notes.push_back(
         "host-bound decode: without CUDA graphs the CPU launching each layer's ops takes longer than the GPU's "
-        "work; time per output token depends on the host's CPU (fast to slow host: per-layer " +
+        "work; time per output token depends on the host's CPU (fast to slow host: per step " +
+        std::to_string(static_cast<int>(std::lround(x.k.step_overhead_fast_s * 1e6))) + "-" +
+        std::to_string(static_cast<int>(std::lround(x.k.step_overhead_slow_s * 1e6))) + " us, per layer " +
         std::to_string(static_cast<int>(std::lround(x.k.layer_overhead_fast_s * 1e6))) + "-" +
         std::to_string(static_cast<int>(std::lround(x.k.layer_overhead_slow_s * 1e6))) + " us)");
   }
@@ -775,8 +792,19 @@ void quantized_kernels(const WeightFormat& f, const EngineSpeed& ep, SpeedConsta
   }
 }
 
+/// Routed experts a token visits per decoder layer, averaged over the layers (dense layers count 0).
+double routed_experts_per_layer(const ModelSpec& m) {
+  if (m.layers.empty()) return 0;
+  double sum = 0;
+  for (const LayerSpec& l : m.layers) {
+    if (l.mlp.is_moe()) sum += static_cast<double>(l.mlp.experts_per_token);
+  }
+  return sum / static_cast<double>(m.layers.size());
+}
+
 /// The per-layer host cost of engines without CUDA graphs and its fast..slow range (constants above).
-void host_overheads(const Inputs& in, SpeedConstants& k) {
+void host_overheads(const ModelSpec& m, const Inputs& in, SpeedConstants& k) {
+  k.step_overhead_fast_s = k.step_overhead_slow_s = k.step_overhead_s;
   if (in.engine == EngineId::kVllm && in.vllm.enforce_eager) {
     k.cpu_overlaps_gpu = true;
     k.layer_overhead_s = kVllmEagerLayerS;
@@ -791,7 +819,13 @@ void host_overheads(const Inputs& in, SpeedConstants& k) {
     return;
   }
   if (in.engine == EngineId::kTransformers && in.transformers.version_major >= 5) {
-    k.layer_overhead_s = kTransformers5LayerS;
+    k.step_overhead_s = kTransformers5StepS;
+    k.layer_overhead_s = kTransformers5LayerS + kTransformers5ExpertS * routed_experts_per_layer(m);
+    k.step_overhead_fast_s = kHostStepFastS;
+    k.step_overhead_slow_s = kTransformers5SlowFactor * k.step_overhead_s;
+    k.layer_overhead_fast_s = kHostLayerFastS;
+    k.layer_overhead_slow_s = kTransformers5SlowFactor * k.layer_overhead_s;
+    return;
   }
   k.layer_overhead_fast_s = std::min(kHostLayerFastS, k.layer_overhead_s);
   k.layer_overhead_slow_s = std::max(kHostLayerSlowS, k.layer_overhead_s);
@@ -914,7 +948,7 @@ SpeedConstants speed_constants(const ModelSpec& m, const Inputs& in) {
   k.decode_compute_efficiency = fp.decode_compute;
   k.step_overhead_s = ep.step_overhead_s;
   k.layer_overhead_s = ep.layer_overhead_s;
-  host_overheads(in, k);
+  host_overheads(m, in, k);
   k.kv_read_factor = ep.kv_read_factor;
   compute_peak(in, k);
   quantized_kernels(in.weights, ep, k);

@@ -103,6 +103,10 @@ struct SpeedConstants {
   /// point estimate layer_overhead_s lies between); graph-replaying engines: both equal layer_overhead_s.
   double layer_overhead_fast_s = 0;
   double layer_overhead_slow_s = 0;
+  /// The per-step host cost at the fast and the slow host (transformers >= 5 has one of its own); other engines:
+  /// both equal step_overhead_s.
+  double step_overhead_fast_s = 0;
+  double step_overhead_slow_s = 0;
   double prefill_chunk_tokens = 0;      ///< tokens per prefill step (chunked prefill)
   /// Bytes moved per attention score in the prefill when scores are materialised (transformers eager
   /// attention); 0 with fused kernels (SDPA, FlashAttention).
