@@ -68,7 +68,8 @@ HOST_BOUND_ENGINES = {'transformers'}
 # ---------------------------------------------------------------------------------------------------------
 # The band rules, written into the table so the core reads them as data (core/src/bands/bands.cpp applies them;
 # README "How sure"). Everything is a factor on the ratio r = measured / estimate = 1 / (1 + error), worked in
-# log space: a cell gives [L, H] = [-ln(1 + p95), -ln(1 + p5)] and the band is [estimate e^L, estimate e^H].
+# log space: a cell gives [L, H] = [-ln(1 + hi), -ln(1 + lo)] (its prediction bounds, prediction_bounds below)
+# and the band is [estimate e^L, estimate e^H].
 #  contains the estimate — [L, H] always includes 0: the band surrounds the number shown beside it (a cell
 #    whose cases all erred one way says so through a one-sided band, not a band beside the estimate).
 #  min_cases 5 — below five cases the 5th/95th percentiles are the extremes of a handful: such a cell gives

@@ -48,7 +48,7 @@ struct BandCell {
   std::string architecture;    ///< GPU architecture of the cases ("ampere", "hopper"), or "any"
   std::string engine_version;  ///< engine minor version of the cases ("0.19", "4.46"), or "any"
   int64_t n = 0;               ///< cases
-  bool enough = false;         ///< n >= the table's min_cases: its percentiles are used
+  bool enough = false;         ///< n >= the table's min_cases: its prediction bounds (lo, hi) are used
   bool host_bound = false;     ///< measured on an engine without CUDA graphs, host launch cost included
   double p5 = 0, p50 = 0, p95 = 0;  ///< signed relative error percentiles (estimate / measured - 1)
   double min = 0, max = 0;          ///< the extremes
@@ -85,7 +85,7 @@ struct AccuracyTable {
   const BandFamilyTable* find(const std::string& key) const;
 };
 
-/// Parses and validates presets/accuracy.json text (percentiles ordered and > -1, factors >= 1, n = cases).
+/// Parses and validates presets/accuracy.json text (bounds and percentiles ordered and > -1, factors >= 1, n = cases).
 Result<AccuracyTable> parse_accuracy_table(const std::string& text);
 
 /// The built-in table: presets/accuracy.json as C++ data, written at build time by cmake/embed_presets.py (which
