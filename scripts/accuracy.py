@@ -395,7 +395,9 @@ def prediction_bounds(errs):
       distribution-free: the j-th smallest and largest of n with j = max(1, floor(0.05 (n + 1))) contain a new
         exchangeable case with probability (n + 1 - 2j) / (n + 1) (>= 90 % from n = 19; the extremes below);
       normal: mean +- t(0.95; n - 1) s sqrt(1 + 1/n), the prediction interval of one new draw — what carries
-        a small cell beyond its extremes (n >= 3)."""
+        a small cell beyond its extremes (n >= 3).
+    Never inside the cell's own extremes: the band must hold every case it was built from (and the
+    leave-one-out check in report() then scores exactly the rule the core applies)."""
     r = sorted(-math.log1p(e) for e in errs)
     n = len(r)
     j = max(1, int(math.floor(0.05 * (n + 1))))
@@ -404,6 +406,7 @@ def prediction_bounds(errs):
         mu, sd = statistics.mean(r), statistics.stdev(r)
         k = t95(n - 1) * sd * math.sqrt(1 + 1 / n)
         lo_r, hi_r = min(lo_r, mu - k), max(hi_r, mu + k)
+    lo_r, hi_r = min(lo_r, r[0]), max(hi_r, r[-1])
     # back to errors: the largest ln(measured / estimate) is the most negative error
     return math.expm1(-hi_r), math.expm1(-lo_r)
 
@@ -507,7 +510,7 @@ def build_table(cases, inputs):
                 p5=floor6(lo), p50=round(med, 6), p95=ceil6(hi),
                 min=floor6(min(errs)), max=ceil6(max(errs)),
                 # the band's bounds: where a case not among these is expected (prediction_bounds)
-                lo=floor6(min(plo, min(errs))), hi=ceil6(max(phi, max(errs))),
+                lo=floor6(plo), hi=ceil6(phi),
                 cases=[c['id'] for c in cs]))
         families[name] = dict(kind=spec['kind'], figure=spec['figure'], axes=spec['axes'],
                               n=sum(c['n'] for c in cells), cells=cells)

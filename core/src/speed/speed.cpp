@@ -802,7 +802,7 @@ double routed_experts_per_layer(const ModelSpec& m) {
   return sum / static_cast<double>(m.layers.size());
 }
 
-/// The per-layer host cost of engines without CUDA graphs and its fast..slow range (constants above).
+/// The per-step and per-layer host costs of engines without CUDA graphs and their fast..slow ranges (constants above).
 void host_overheads(const ModelSpec& m, const Inputs& in, SpeedConstants& k) {
   k.step_overhead_fast_s = k.step_overhead_slow_s = k.step_overhead_s;
   if (in.engine == EngineId::kVllm && in.vllm.enforce_eager) {
